@@ -1,0 +1,288 @@
+"""The kinds of change a plan is made of: one frozen dataclass each, with its plan phase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from mmschema.model import Column, Index, PrimaryKey, QualifiedName, Table
+
+
+class Phase(IntEnum):
+    """Order in which changes run; within a phase, changes keep the diff's order."""
+
+    EXTENSIONS = 0
+    SCHEMAS = 1
+    RENAME_TABLES = 2
+    CREATE_TABLES = 3
+    RENAME_COLUMNS = 4
+    DROP_INDEXES = 5
+    DROP_CONSTRAINTS = 6
+    ADD_COLUMNS = 7
+    ALTER_COLUMNS = 8
+    BUILD_INDEXES = 9
+    ADD_CONSTRAINTS = 10
+    COMMENTS = 11
+    DROP_COLUMNS = 12
+    DROP_TABLES = 13
+
+
+@dataclass(frozen=True)
+class CreateExtension:
+    name: str
+    phase = Phase.EXTENSIONS
+
+
+@dataclass(frozen=True)
+class CreateSchema:
+    name: str
+    phase = Phase.SCHEMAS
+
+
+@dataclass(frozen=True)
+class RenameTable:
+    old: QualifiedName
+    new: QualifiedName
+    phase = Phase.RENAME_TABLES
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    table: Table
+    phase = Phase.CREATE_TABLES
+
+
+@dataclass(frozen=True)
+class DropTable:
+    table: QualifiedName
+    phase = Phase.DROP_TABLES
+
+
+@dataclass(frozen=True)
+class RenameColumn:
+    table: QualifiedName
+    old: str
+    new: str
+    phase = Phase.RENAME_COLUMNS
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    table: QualifiedName
+    column: Column
+    backfill: str | None = None
+    backfill_where: str | None = None
+    phase = Phase.ADD_COLUMNS
+
+
+@dataclass(frozen=True)
+class DropColumn:
+    table: QualifiedName
+    column: str
+    phase = Phase.DROP_COLUMNS
+
+
+@dataclass(frozen=True)
+class AlterColumnType:
+    table: QualifiedName
+    column: str
+    old_type: str
+    new_type: str
+    collation: str | None = None
+    using: str | None = None
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class AlterColumnDefault:
+    table: QualifiedName
+    column: str
+    old: str | None
+    new: str | None
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class AlterColumnNullability:
+    table: QualifiedName
+    column: str
+    nullable: bool
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class AlterColumnIdentity:
+    table: QualifiedName
+    column: str
+    old: str | None
+    new: str | None
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class ReplaceGeneratedColumn:
+    """A generation expression changed: the column is dropped and added again."""
+
+    table: QualifiedName
+    column: Column
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class AddPrimaryKey:
+    table: QualifiedName
+    key: PrimaryKey
+    phase = Phase.ADD_CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class DropPrimaryKey:
+    table: QualifiedName
+    key: PrimaryKey
+    phase = Phase.DROP_CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class CreateIndex:
+    table: QualifiedName
+    index: Index
+    concurrently: bool = True
+    phase = Phase.BUILD_INDEXES
+
+
+@dataclass(frozen=True)
+class DropIndex:
+    table: QualifiedName
+    index: Index
+    phase = Phase.DROP_INDEXES
+
+
+@dataclass(frozen=True)
+class RenameIndex:
+    table: QualifiedName
+    old: str
+    new: str
+    phase = Phase.RENAME_COLUMNS
+
+
+@dataclass(frozen=True)
+class ReplaceIndex:
+    """A changed index: built under a temporary name, the old one dropped, then renamed."""
+
+    table: QualifiedName
+    old: Index
+    new: Index
+    phase = Phase.BUILD_INDEXES
+
+
+@dataclass(frozen=True)
+class RebuildInvalidIndex:
+    """An index left INVALID by a failed concurrent build: dropped and built again."""
+
+    table: QualifiedName
+    index: Index
+    phase = Phase.BUILD_INDEXES
+
+
+@dataclass(frozen=True)
+class SetComment:
+    target: str  # "table" | "column" | "index"
+    table: QualifiedName
+    name: str  # column or index name; the table's own name for "table"
+    comment: str | None
+    phase = Phase.COMMENTS
+
+
+Change = (
+    CreateExtension
+    | CreateSchema
+    | RenameTable
+    | CreateTable
+    | DropTable
+    | RenameColumn
+    | AddColumn
+    | DropColumn
+    | AlterColumnType
+    | AlterColumnDefault
+    | AlterColumnNullability
+    | AlterColumnIdentity
+    | ReplaceGeneratedColumn
+    | AddPrimaryKey
+    | DropPrimaryKey
+    | CreateIndex
+    | DropIndex
+    | RenameIndex
+    | ReplaceIndex
+    | RebuildInvalidIndex
+    | SetComment
+)
+
+KIND_NAMES: dict[type, str] = {
+    CreateExtension: "create_extension",
+    CreateSchema: "create_schema",
+    RenameTable: "rename_table",
+    CreateTable: "create_table",
+    DropTable: "drop_table",
+    RenameColumn: "rename_column",
+    AddColumn: "add_column",
+    DropColumn: "drop_column",
+    AlterColumnType: "alter_column_type",
+    AlterColumnDefault: "alter_column_default",
+    AlterColumnNullability: "alter_column_nullability",
+    AlterColumnIdentity: "alter_column_identity",
+    ReplaceGeneratedColumn: "replace_generated_column",
+    AddPrimaryKey: "add_primary_key",
+    DropPrimaryKey: "drop_primary_key",
+    CreateIndex: "create_index",
+    DropIndex: "drop_index",
+    RenameIndex: "rename_index",
+    ReplaceIndex: "replace_index",
+    RebuildInvalidIndex: "rebuild_invalid_index",
+    SetComment: "set_comment",
+}
+
+
+def kind_of(change: Change) -> str:
+    return KIND_NAMES[type(change)]
+
+
+def object_of(change: Change) -> str:
+    """The `schema.table[.name]` a change is about, as shown in plans."""
+    match change:
+        case CreateExtension(name=name) | CreateSchema(name=name):
+            return name
+        case RenameTable(new=new):
+            return str(new)
+        case CreateTable(table=table):
+            return str(table.name)
+        case DropTable(table=table):
+            return str(table)
+        case RenameColumn(table=table, new=name) | RenameIndex(table=table, new=name):
+            return f"{table}.{name}"
+        case (
+            AddColumn(table=table, column=column)
+            | ReplaceGeneratedColumn(table=table, column=column)
+        ):
+            return f"{table}.{column.name}"
+        case (
+            DropColumn(table=table, column=name)
+            | AlterColumnType(table=table, column=name)
+            | AlterColumnDefault(table=table, column=name)
+            | AlterColumnNullability(table=table, column=name)
+            | AlterColumnIdentity(table=table, column=name)
+        ):
+            return f"{table}.{name}"
+        case AddPrimaryKey(table=table, key=key) | DropPrimaryKey(table=table, key=key):
+            return f"{table}.{key.name}"
+        case (
+            CreateIndex(table=table, index=index)
+            | DropIndex(table=table, index=index)
+            | RebuildInvalidIndex(table=table, index=index)
+            | ReplaceIndex(table=table, new=index)
+        ):
+            return f"{table}.{index.name}"
+        case SetComment(target="table", table=table):
+            return str(table)
+        case SetComment(table=table, name=name):
+            return f"{table}.{name}"
+    raise TypeError(change)

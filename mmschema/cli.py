@@ -1,0 +1,146 @@
+"""The command line: parses arguments, calls the library, renders, returns an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from mmschema import __version__
+from mmschema.connect import ConnectionFailed, Target, resolve_target, scrub
+from mmschema.desired.declared import DesiredState, InvalidFile
+from mmschema.environment import Environment
+from mmschema.hazards import HAZARD_KINDS
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ERROR = 1
+    CHANGES = 2  # plan --detailed-exitcode with changes; drift found
+    REFUSED = 3  # hazard not allowed / --fail-on hit / stale plan / declined
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line, exit 1."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mmschema", description="Keep PostgreSQL schemas in a declared state."
+    )
+    parser.add_argument("--version", action="version", version=f"mmschema {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, database: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("-f", "--file", default="schema.yaml", help="schema file or directory")
+        if database:
+            sub.add_argument("-d", "--database", help="target DSN (default: env, then embedded)")
+            sub.add_argument("--dev-database", help="scratch server DSN used to normalize")
+        return sub
+
+    command("validate", "check the file; touches no database", database=False)
+    commands.add_parser("schema", help="print the file format's JSON Schema")
+    plan = command("plan", "print the changes and their DDL; changes nothing")
+    plan.add_argument("--format", choices=["text", "json"], default=None)
+    plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes pend")
+    plan.add_argument("--fail-on", default="", help="hazard kinds that make plan exit 3")
+    plan.add_argument("--prune", action="store_true", help="drop unmanaged objects")
+    apply = command("apply", "run the plan")
+    apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--allow", default="", help="hazard kinds to allow, comma-separated")
+    apply.add_argument("--prune", action="store_true", help="drop unmanaged objects")
+    apply.add_argument(
+        "--lock-wait", type=float, default=60.0, help="seconds to wait for another apply"
+    )
+    apply.add_argument("--lock-timeout", help="per-statement lock_timeout, e.g. 3s")
+    apply.add_argument("--retries", type=int, help="lock-timeout retries per statement")
+    drift = command("drift", "compare the live database with the file")
+    drift.add_argument("--format", choices=["text", "json"], default=None)
+    dump = command("dump", "write a schema.yaml for tables of the live database")
+    dump.add_argument("--schema", action="append", default=None, help="schemas to dump")
+    dump.add_argument("-o", "--output", help="write to this file instead of stdout")
+    dump.add_argument("tables", nargs="*", help="tables to dump (default: all)")
+    return parser
+
+
+def parse_kinds(text: str) -> set[str]:
+    kinds = {k.strip() for k in text.split(",") if k.strip()}
+    unknown = kinds - set(HAZARD_KINDS)
+    if unknown:
+        raise UsageError(
+            f"unknown hazard kind {', '.join(sorted(unknown))} "
+            f"(expected: {', '.join(HAZARD_KINDS)})"
+        )
+    return kinds
+
+
+def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
+    environment = environment or Environment()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    from mmschema import commands
+
+    handlers: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
+        "validate": commands.validate,
+        "schema": commands.schema,
+        "plan": commands.plan,
+        "apply": commands.apply,
+        "drift": commands.drift,
+        "dump": commands.dump,
+    }
+    err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
+    dsn = getattr(args, "database", None) or ""
+    try:
+        return int(handlers[args.command](args, environment))
+    except InvalidFile as invalid:
+        for line in invalid.errors:
+            err.print(line, markup=False)
+        return int(ExitStatus.ERROR)
+    except (UsageError, ConnectionFailed) as error:
+        err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
+        return int(ExitStatus.ERROR)
+    except psycopg.Error as error:
+        message = error.diag.message_primary or str(error).strip().splitlines()[0]
+        err.print(f"mmschema: database error: {scrub(message, dsn)}", markup=False)
+        return int(ExitStatus.ERROR)
+    except KeyboardInterrupt:
+        err.print("mmschema: interrupted", markup=False)
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+def print_json(data: Any, environment: Environment) -> None:
+    environment.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def load_file(args: argparse.Namespace) -> DesiredState:
+    from mmschema.desired.load import load_desired
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"{args.file}: no such file or directory")
+    return load_desired(path)
+
+
+def target_for(args: argparse.Namespace, environment: Environment, err: Console) -> Target:
+    from mmschema.embedded import embedded_dsn
+
+    return resolve_target(
+        args.database,
+        environment,
+        lambda: embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False)),
+    )

@@ -1,0 +1,115 @@
+"""What a schema.yaml declares, as written, before the server normalizes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mmschema.model import QualifiedName
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where something was declared: file, 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class DeclaredColumn:
+    name: str
+    type: str
+    source: Source
+    nullable: bool = True
+    default: str | None = None  # SQL expression text; YAML scalars already turned into literals
+    identity: str | None = None  # "always" | "by_default"
+    generated: str | None = None
+    collation: str | None = None
+    comment: str | None = None
+    using: str | None = None
+    backfill: str | None = None
+    backfill_where: str | None = None
+    renamed_from: str | None = None
+    state: str = "present"
+
+
+@dataclass(frozen=True)
+class DeclaredIndexKey:
+    column: str | None = None  # exactly one of column / expr
+    expr: str | None = None
+    opclass: str | None = None
+    order: str | None = None  # "asc" | "desc"
+    nulls: str | None = None  # "first" | "last"
+    collation: str | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredIndex:
+    name: str
+    keys: tuple[DeclaredIndexKey, ...]
+    source: Source
+    unique: bool = False
+    using: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_distinct: bool = True
+    with_options: tuple[tuple[str, str], ...] = ()
+    comment: str | None = None
+    renamed_from: str | None = None
+    state: str = "present"
+
+
+@dataclass(frozen=True)
+class DeclaredPrimaryKey:
+    columns: tuple[str, ...]
+    name: str | None = None  # None: PostgreSQL's default "<table>_pkey"
+
+
+@dataclass(frozen=True)
+class DeclaredTable:
+    name: QualifiedName
+    source: Source
+    columns: tuple[DeclaredColumn, ...] = ()
+    primary_key: DeclaredPrimaryKey | None = None
+    indexes: tuple[DeclaredIndex, ...] = ()
+    comment: str | None = None
+    renamed_from: QualifiedName | None = None
+    state: str = "present"
+
+    def present_columns(self) -> tuple[DeclaredColumn, ...]:
+        return tuple(c for c in self.columns if c.state == "present")
+
+    def present_indexes(self) -> tuple[DeclaredIndex, ...]:
+        return tuple(i for i in self.indexes if i.state == "present")
+
+
+@dataclass(frozen=True)
+class Settings:
+    lock_timeout_ms: int = 3000
+    statement_timeout_ms: int = 30 * 60 * 1000
+    retries: int = 5
+    allow: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    tables: tuple[DeclaredTable, ...]
+    settings: Settings = Settings()
+    extensions: tuple[str, ...] = ()
+    assertions: dict[str, str] = field(default_factory=dict)
+    text: str = ""  # the whole file(s) as read, recorded in history
+
+    def present_tables(self) -> tuple[DeclaredTable, ...]:
+        return tuple(t for t in self.tables if t.state == "present")
+
+
+class InvalidFile(Exception):
+    """The desired-state file is rejected; errors are 'path:line:column: message' lines."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors

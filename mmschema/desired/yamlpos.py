@@ -1,0 +1,180 @@
+"""Load YAML into plain Python values, recording the line and column of every value and key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+JsonPath = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line and column
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MAX_VALUES = 2_000_000  # guards against alias bombs ("billion laughs")
+
+
+class YamlError(Exception):
+    """A YAML syntax error, as 'name:line:column: message'."""
+
+    def __init__(self, name: str, position: Position, message: str) -> None:
+        super().__init__(f"{name}:{position[0]}:{position[1]}: {message}")
+        self.position = position
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A key written twice in one mapping (PyYAML would keep the last silently)."""
+
+    mapping: JsonPath
+    key: str
+    first: Position
+    again: Position
+
+
+@dataclass
+class YamlDocument:
+    """Plain values (dict, list, str, int, float, bool, None) and where each was written."""
+
+    value: object
+    positions: dict[JsonPath, Position] = field(default_factory=dict)
+    key_positions: dict[JsonPath, Position] = field(default_factory=dict)
+    scalar_text: dict[JsonPath, str] = field(default_factory=dict)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    problems: list[tuple[Position, str]] = field(default_factory=list)
+
+
+def load_yaml(text: str, name: str) -> YamlDocument | None:
+    """Parse one YAML document; None when it is empty. Raises YamlError on bad syntax."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, name) from None
+    except yaml.YAMLError as error:
+        raise YamlError(name, (1, 1), str(error)) from None
+    if root is None:
+        return None
+    builder = _Builder(name)
+    value = builder.build(root, ())
+    builder.document.value = value
+    return builder.document
+
+
+def position_of(node: Node) -> Position:
+    """The 1-based line and column where a node starts."""
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _syntax_error(error: yaml.MarkedYAMLError, name: str) -> YamlError:
+    mark = error.problem_mark or error.context_mark
+    position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    message = error.problem or error.context or "invalid YAML"
+    if error.problem and error.context:
+        context_mark = error.context_mark
+        where = f" at line {context_mark.line + 1}" if context_mark is not None else ""
+        message = f"{error.problem} ({error.context}{where})"
+    return YamlError(name, position, message)
+
+
+class _Builder:
+    """Builds plain values from a composed node tree, filling a YamlDocument as it goes."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.document = YamlDocument(value=None)
+        self.constructor = SafeConstructor()
+        self.active: set[int] = set()
+        self.count = 0
+
+    def build(self, node: Node, path: JsonPath) -> object:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            raise YamlError(self.name, position_of(node), "too many values (aliases expanded?)")
+        self.document.positions[path] = position_of(node)
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self.active:
+            self._problem(node, "an alias refers to the collection that contains it")
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                self._check_tag(node, SEQ_TAG)
+                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                self._check_tag(node, MAP_TAG)
+                return self._mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+        self._problem(node, "unsupported YAML node")
+        return None
+
+    def _scalar(self, node: ScalarNode, path: JsonPath) -> object:
+        self.document.scalar_text[path] = node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            self._problem(node, error.problem or "cannot read this value")
+            return None
+
+    def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, object]:
+        result: dict[str, object] = {}
+        written: dict[str, Position] = {}
+        for key_node, value_node, explicit in self._pairs(node, frozenset()):
+            key = self._key(key_node)
+            if key is None:
+                continue
+            if key in written:
+                if explicit:
+                    dup = Duplicate(path, key, written[key], position_of(key_node))
+                    self.document.duplicates.append(dup)
+                continue
+            written[key] = position_of(key_node)
+            self.document.key_positions[(*path, key)] = position_of(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def _pairs(
+        self, node: MappingNode, outer: frozenset[int]
+    ) -> Iterator[tuple[Node, Node, bool]]:
+        """The mapping's own entries, then those merged in with '<<' (which never override)."""
+        outer = outer | {id(node)}
+        merged: list[MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                merged.extend(self._merge_sources(value_node))
+            else:
+                yield key_node, value_node, True
+        for source in merged:
+            if id(source) in outer:
+                self._problem(source, "a '<<' merge refers to the mapping that contains it")
+                continue
+            for key_node, value_node, _ in self._pairs(source, outer):
+                yield key_node, value_node, False
+
+    def _merge_sources(self, node: Node) -> list[MappingNode]:
+        if isinstance(node, MappingNode):
+            return [node]
+        if isinstance(node, SequenceNode) and all(isinstance(n, MappingNode) for n in node.value):
+            return [n for n in node.value if isinstance(n, MappingNode)]
+        self._problem(node, "a '<<' merge needs a mapping or a list of mappings")
+        return []
+
+    def _key(self, node: Node) -> str | None:
+        """Keys are names: taken as written (`on`, `1`, `null` stay text), never converted."""
+        if isinstance(node, ScalarNode):
+            return str(node.value)
+        self._problem(node, "a mapping key must be a name, not a list or a mapping")
+        return None
+
+    def _check_tag(self, node: Node, expected: str) -> None:
+        if node.tag != expected:
+            self._problem(node, f"unsupported YAML tag {node.tag}")
+
+    def _problem(self, node: Node, message: str) -> None:
+        self.document.problems.append((position_of(node), message))

@@ -1,0 +1,200 @@
+"""The pure diff: live catalog and desired catalog (plus the file's intent) to ordered changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from mmschema import changes as ch
+from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
+from mmschema.model import Catalog, Column, QualifiedName, Table
+from mmschema.normalize import raw_column
+
+
+@dataclass
+class DiffResult:
+    changes: list[ch.Change] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)  # "column public.t.x", "index ..."
+
+
+def managed_names(declared: DesiredState) -> list[QualifiedName]:
+    """Every live name the file may be talking about, old names of renames included."""
+    names: list[QualifiedName] = []
+    for table in declared.tables:
+        names.append(table.name)
+        if table.renamed_from is not None:
+            names.append(table.renamed_from)
+    return list(dict.fromkeys(names))
+
+
+def diff(
+    live: Catalog, desired: Catalog, declared: DesiredState, prune: bool = False
+) -> DiffResult:
+    result = DiffResult()
+    for extension in declared.extensions:
+        if extension not in live.extensions:
+            result.changes.append(ch.CreateExtension(extension))
+    new_schemas: set[str] = set()
+    for table in declared.tables:
+        if table.state == "absent":
+            if table.name in live.tables:
+                result.changes.append(ch.DropTable(table.name))
+            continue
+        want = desired.tables[table.name]
+        have = _live_table(live, table, result)
+        if have is None:
+            schema = table.name.schema
+            if schema not in live.schemas and schema not in new_schemas:
+                new_schemas.add(schema)
+                result.changes.append(ch.CreateSchema(schema))
+            _create_table(table, want, result)
+        else:
+            _diff_table(have, want, table, prune, result)
+    result.changes.sort(key=lambda c: c.phase)
+    return result
+
+
+def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:
+    have = live.tables.get(table.name)
+    old = table.renamed_from
+    if have is None and old is not None and old in live.tables:
+        result.changes.append(ch.RenameTable(old, table.name))
+        return replace(live.tables[old], name=table.name)
+    return have
+
+
+def _create_table(table: DeclaredTable, want: Table, result: DiffResult) -> None:
+    columns = tuple(
+        replace(raw_column(d), nullable=c.nullable)
+        for d, c in zip(table.present_columns(), want.columns, strict=True)
+    )
+    result.changes.append(ch.CreateTable(replace(want, columns=columns, indexes=())))
+    for index in want.indexes:
+        result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
+
+
+def _diff_table(
+    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+) -> None:
+    name = want.name
+    claimed = _diff_columns(have, want, table, result)
+    for column in have.columns:
+        if column.name not in claimed:
+            if prune:
+                result.changes.append(ch.DropColumn(name, column.name))
+            else:
+                result.unmanaged.append(f"column {name}.{column.name}")
+    _diff_primary_key(have, want, table, result)
+    _diff_indexes(have, want, table, prune, result)
+    if have.comment != want.comment:
+        result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+
+
+def _diff_columns(have: Table, want: Table, table: DeclaredTable, result: DiffResult) -> set[str]:
+    """Column changes; returns the live column names the file accounts for."""
+    name = want.name
+    claimed: set[str] = set()
+    for declared in table.columns:
+        if declared.state == "absent":
+            claimed.add(declared.name)
+            if have.column(declared.name) is not None:
+                result.changes.append(ch.DropColumn(name, declared.name))
+            continue
+        target = want.column(declared.name)
+        assert target is not None, f"normalized table {name} lacks column {declared.name}"
+        current = have.column(declared.name)
+        if current is None and declared.renamed_from and have.column(declared.renamed_from):
+            claimed.add(declared.renamed_from)
+            result.changes.append(ch.RenameColumn(name, declared.renamed_from, declared.name))
+            current = replace(have.column(declared.renamed_from) or target, name=declared.name)
+        claimed.add(declared.name)
+        if current is None:
+            column = replace(raw_column(declared), nullable=target.nullable)
+            result.changes.append(
+                ch.AddColumn(name, column, declared.backfill, declared.backfill_where)
+            )
+            continue
+        _diff_column(name, current, target, declared, result)
+    return claimed
+
+
+def _diff_column(
+    table: QualifiedName,
+    have: Column,
+    want: Column,
+    declared: DeclaredColumn,
+    result: DiffResult,
+) -> None:
+    out = result.changes
+    if have.generated != want.generated:
+        out.append(ch.ReplaceGeneratedColumn(table, replace(raw_column(declared), name=want.name)))
+        return
+    if have.type != want.type or have.collation != want.collation:
+        out.append(
+            ch.AlterColumnType(
+                table, want.name, have.type, want.type, want.collation, declared.using
+            )
+        )
+    nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
+    if have.nullable and not want.nullable:
+        out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL
+    if have.identity != want.identity:
+        if have.identity is None and have.default is not None:
+            out.append(ch.AlterColumnDefault(table, want.name, have.default, None))
+        out.append(ch.AlterColumnIdentity(table, want.name, have.identity, want.identity))
+    elif have.default != want.default and want.identity is None:
+        out.append(ch.AlterColumnDefault(table, want.name, have.default, want.default))
+    if want.nullable and not have.nullable:
+        out.append(nullability)
+    if have.comment != want.comment:
+        out.append(ch.SetComment("column", table, want.name, want.comment))
+
+
+def _diff_primary_key(have: Table, want: Table, table: DeclaredTable, result: DiffResult) -> None:
+    old, new = have.primary_key, want.primary_key
+    if old == new:
+        return
+    named = table.primary_key is not None and table.primary_key.name is not None
+    if old and new and old.columns == new.columns and not named:
+        return  # the default name follows the table's; only the columns are declared
+    if old and new is None:
+        result.unmanaged.append(f"primary key {want.name}.{old.name}")
+        return
+    if old:
+        result.changes.append(ch.DropPrimaryKey(want.name, old))
+    if new:
+        result.changes.append(ch.AddPrimaryKey(want.name, new))
+
+
+def _diff_indexes(
+    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+) -> None:
+    name = want.name
+    claimed: set[str] = set()
+    for declared in table.indexes:
+        claimed.add(declared.name)
+        current = have.index(declared.name)
+        if declared.state == "absent":
+            if current is not None:
+                result.changes.append(ch.DropIndex(name, current))
+            continue
+        target = want.index(declared.name)
+        assert target is not None, f"normalized table {name} lacks index {declared.name}"
+        if current is None and declared.renamed_from and have.index(declared.renamed_from):
+            claimed.add(declared.renamed_from)
+            result.changes.append(ch.RenameIndex(name, declared.renamed_from, declared.name))
+            current = replace(have.index(declared.renamed_from) or target, name=declared.name)
+        if current is None:
+            result.changes.append(ch.CreateIndex(name, target))
+        elif not current.valid:
+            result.changes.append(ch.RebuildInvalidIndex(name, target))
+        elif not current.same_definition(target):
+            result.changes.append(ch.ReplaceIndex(name, current, target))
+        elif current.comment != target.comment:
+            result.changes.append(ch.SetComment("index", name, target.name, target.comment))
+    for index in have.indexes:
+        if index.name in claimed:
+            continue
+        if prune:
+            result.changes.append(ch.DropIndex(name, index))
+        else:
+            result.unmanaged.append(f"index {name}.{index.name}")

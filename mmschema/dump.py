@@ -1,0 +1,136 @@
+"""Writes a schema.yaml that declares tables of the live database as they are."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import psycopg
+import yaml
+
+from mmschema.introspect import catalog_sql, read_catalog
+from mmschema.model import Catalog, Column, Index, IndexKey, QualifiedName, Table
+
+SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+NEXTVAL = re.compile(r"^nextval\('(?P<name>[^']+)'::regclass\)$")
+PLAIN_NAME = re.compile(r"^[^.\"]+$")
+SQL_PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def list_tables(conn: psycopg.Connection[Any], schemas: list[str]) -> list[QualifiedName]:
+    rows = conn.execute(catalog_sql("list_tables"), {"schemas": schemas}).fetchall()
+    return [QualifiedName(schema, name) for schema, name in rows]
+
+
+def dump_yaml(
+    conn: psycopg.Connection[Any], schemas: list[str], only: list[str] | None = None
+) -> str:
+    names = list_tables(conn, schemas)
+    if only:
+        wanted = set(only)
+        names = [n for n in names if n.name in wanted or str(n) in wanted]
+    catalog = read_catalog(conn, names)
+    return yaml.safe_dump(catalog_document(catalog), sort_keys=False, allow_unicode=True, width=100)
+
+
+def catalog_document(catalog: Catalog) -> dict[str, Any]:
+    document: dict[str, Any] = {"version": 1}
+    extensions = sorted(catalog.extensions - {"plpgsql"})
+    if extensions:
+        document["extensions"] = extensions
+    document["tables"] = {table_key(t.name): table_document(t) for t in catalog.tables.values()}
+    return document
+
+
+def quote_part(part: str) -> str:
+    return part if PLAIN_NAME.match(part) else '"' + part.replace('"', '""') + '"'
+
+
+def table_key(name: QualifiedName) -> str:
+    if name.schema == "public" and PLAIN_NAME.match(name.name):
+        return name.name
+    return f"{quote_part(name.schema)}.{quote_part(name.name)}"
+
+
+def table_document(table: Table) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "columns": {c.name: column_document(table.name, c) for c in table.columns}
+    }
+    key = table.primary_key
+    if key:
+        if key.name == f"{table.name.name}_pkey":
+            document["primary_key"] = list(key.columns)
+        else:
+            document["primary_key"] = {"name": key.name, "columns": list(key.columns)}
+    if table.indexes:
+        document["indexes"] = {i.name: index_document(i) for i in table.indexes}
+    if table.comment is not None:
+        document["comment"] = table.comment
+    return document
+
+
+def column_document(table: QualifiedName, column: Column) -> dict[str, Any]:
+    document: dict[str, Any] = {"type": column.type}
+    default = column.default
+    serial = SERIAL_TYPES.get(column.type)
+    match = NEXTVAL.match(default or "")
+    if serial and match and match["name"] == _serial_sequence(table, column.name):
+        document["type"] = serial
+        default = None
+    if not column.nullable and not serial_or_identity(document["type"], column):
+        document["nullable"] = False
+    if default is not None:
+        document["default"] = default
+    for field in ("identity", "generated", "collation", "comment"):
+        value = getattr(column, field)
+        if value is not None:
+            document[field] = value
+    return document
+
+
+def serial_or_identity(type_name: str, column: Column) -> bool:
+    return type_name in SERIAL_TYPES.values() or column.identity is not None
+
+
+def _serial_sequence(table: QualifiedName, column: str) -> str:
+    """How regclass prints the sequence that serial creates for this column."""
+
+    def quoted(part: str) -> str:
+        return part if SQL_PLAIN_IDENTIFIER.match(part) else '"' + part.replace('"', '""') + '"'
+
+    return f"{quoted(table.schema)}.{quoted(f'{table.name}_{column}_seq')}"
+
+
+def index_document(index: Index) -> dict[str, Any]:
+    document: dict[str, Any] = {"columns": [key_document(k) for k in index.keys]}
+    if index.unique:
+        document["unique"] = True
+    if index.method != "btree":
+        document["using"] = index.method
+    if index.where:
+        document["where"] = index.where
+    if index.include:
+        document["include"] = list(index.include)
+    if not index.nulls_distinct:
+        document["nulls_distinct"] = False
+    if index.with_options:
+        document["with"] = dict(index.with_options)
+    if index.comment is not None:
+        document["comment"] = index.comment
+    return document
+
+
+def key_document(key: IndexKey) -> str | dict[str, str]:
+    plain = not (key.opclass or key.collation or key.descending or key.nulls_first)
+    if key.is_column and plain:
+        return key.expr
+    document = {"column": key.expr} if key.is_column else {"expr": key.expr}
+    if key.opclass:
+        document["opclass"] = key.opclass
+    if key.collation:
+        document["collation"] = key.collation
+    if key.descending:
+        document["order"] = "desc"
+    if key.nulls_first != key.descending:
+        document["nulls"] = "first" if key.nulls_first else "last"
+    return document

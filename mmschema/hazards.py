@@ -1,0 +1,46 @@
+"""Which risks each change carries: destructive, rewrite, blocking, may_fail, long_running."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import singledispatch
+
+from mmschema import changes as ch
+
+HAZARD_KINDS = ("destructive", "rewrite", "blocking", "may_fail", "long_running")
+
+
+@dataclass(frozen=True)
+class Hazard:
+    kind: str
+    detail: str
+
+
+@singledispatch
+def hazards(change: object) -> list[Hazard]:
+    return []
+
+
+@hazards.register
+def _(change: ch.DropTable) -> list[Hazard]:
+    return [Hazard("destructive", f"drops table {change.table} and all its rows")]
+
+
+@hazards.register
+def _(change: ch.DropColumn) -> list[Hazard]:
+    return [Hazard("destructive", f"drops column {change.column} and its data")]
+
+
+@hazards.register
+def _(change: ch.AlterColumnType) -> list[Hazard]:
+    detail = (
+        f"changing {change.column} from {change.old_type} to {change.new_type} may rewrite "
+        "the table and its indexes under an ACCESS EXCLUSIVE lock"
+    )
+    return [Hazard("rewrite", detail)]
+
+
+@hazards.register
+def _(change: ch.ReplaceGeneratedColumn) -> list[Hazard]:
+    detail = f"generated column {change.column.name} is dropped and added again (table rewrite)"
+    return [Hazard("rewrite", detail)]

@@ -1,0 +1,192 @@
+"""Reads the managed tables from pg_catalog in a fixed number of bulk queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any, LiteralString, TypeVar, cast
+
+import psycopg
+from psycopg.rows import class_row
+
+from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
+
+R = TypeVar("R")
+
+INDOPTION_DESC = 1
+INDOPTION_NULLS_FIRST = 2
+
+
+@cache
+def catalog_sql(name: str) -> LiteralString:
+    """The text of introspect/sql/<name>.sql (shipped with the package, never user input)."""
+    text = resources.files("mmschema.introspect").joinpath("sql", f"{name}.sql").read_text()
+    return cast(LiteralString, text)
+
+
+@dataclass
+class TableRow:
+    schema: str
+    name: str
+    kind: str
+    comment: str | None
+
+
+@dataclass
+class ColumnRow:
+    schema: str
+    table_name: str
+    name: str
+    type: str
+    nullable: bool
+    default: str | None
+    identity: str | None
+    generated: str | None
+    collation: str | None
+    comment: str | None
+
+
+@dataclass
+class IndexRow:
+    schema: str
+    table_name: str
+    name: str
+    is_unique: bool
+    valid: bool
+    method: str
+    key_count: int
+    predicate: str | None
+    reloptions: list[str]
+    constraint_type: str | None
+    constraint_name: str | None
+    nulls_not_distinct: bool
+    comment: str | None
+    key_defs: list[str]
+    key_columns: list[str]
+    opclasses: list[str]
+    key_options: list[int]
+    collations: list[str]
+
+
+@dataclass
+class ExtensionRow:
+    name: str
+
+
+@dataclass
+class SchemaRow:
+    name: str
+
+
+def read_catalog(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> Catalog:
+    """The managed tables named (those that exist), read in one consistent snapshot.
+
+    search_path is pinned to pg_catalog so that pg_get_expr and pg_get_indexdef
+    qualify every user name the same way on every server we read.
+    """
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return read_catalog_in_transaction(conn, names)
+
+
+def read_catalog_in_transaction(
+    conn: psycopg.Connection[Any], names: list[QualifiedName]
+) -> Catalog:
+    """The same read inside a transaction the caller owns (the scratch server's)."""
+    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+    conn.execute("SET LOCAL search_path = pg_catalog")
+    tables = _fetch(conn, "tables", TableRow, params)
+    columns = _fetch(conn, "columns", ColumnRow, params)
+    indexes = _fetch(conn, "indexes", IndexRow, params)
+    extensions = _fetch(conn, "extensions", ExtensionRow, {})
+    schemas = _fetch(conn, "schemas", SchemaRow, {})
+    return build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
+
+
+def _fetch(
+    conn: psycopg.Connection[Any], name: str, row: type[R], params: dict[str, Any]
+) -> list[R]:
+    with conn.cursor(row_factory=class_row(row)) as cur:
+        cur.execute(catalog_sql(name), params)
+        return cur.fetchall()
+
+
+def build_catalog(
+    tables: list[TableRow],
+    columns: list[ColumnRow],
+    indexes: list[IndexRow],
+    extensions: list[ExtensionRow],
+    server_version: int,
+    schemas: list[SchemaRow],
+) -> Catalog:
+    columns_by_table: dict[QualifiedName, list[Column]] = defaultdict(list)
+    for c in columns:
+        columns_by_table[QualifiedName(c.schema, c.table_name)].append(_column(c))
+    indexes_by_table: dict[QualifiedName, list[Index]] = defaultdict(list)
+    keys_by_table: dict[QualifiedName, PrimaryKey] = {}
+    for i in indexes:
+        table = QualifiedName(i.schema, i.table_name)
+        if i.constraint_type == "p" and i.constraint_name is not None:
+            keys_by_table[table] = PrimaryKey(
+                i.constraint_name, tuple(i.key_columns[: i.key_count])
+            )
+        elif i.constraint_type is None:
+            indexes_by_table[table].append(_index(i))
+    result: dict[QualifiedName, Table] = {}
+    for t in tables:
+        name = QualifiedName(t.schema, t.name)
+        result[name] = Table(
+            name=name,
+            columns=tuple(columns_by_table[name]),
+            primary_key=keys_by_table.get(name),
+            indexes=tuple(indexes_by_table[name]),
+            comment=t.comment,
+        )
+    return Catalog(
+        tables=result,
+        extensions=frozenset(e.name for e in extensions),
+        schemas=frozenset(s.name for s in schemas),
+        server_version=server_version,
+    )
+
+
+def _column(row: ColumnRow) -> Column:
+    return Column(
+        name=row.name,
+        type=row.type,
+        nullable=row.nullable,
+        default=row.default,
+        identity=row.identity,
+        generated=row.generated,
+        collation=row.collation,
+        comment=row.comment,
+    )
+
+
+def _index(row: IndexRow) -> Index:
+    keys = tuple(
+        IndexKey(
+            expr=row.key_columns[k] or row.key_defs[k],
+            is_column=bool(row.key_columns[k]),
+            opclass=row.opclasses[k] or None,
+            descending=bool(row.key_options[k] & INDOPTION_DESC),
+            nulls_first=bool(row.key_options[k] & INDOPTION_NULLS_FIRST),
+            collation=row.collations[k] or None,
+        )
+        for k in range(row.key_count)
+    )
+    options = tuple(sorted(tuple(o.split("=", 1)) for o in row.reloptions))
+    return Index(
+        name=row.name,
+        keys=keys,
+        unique=row.is_unique,
+        method=row.method,
+        where=row.predicate,
+        include=tuple(row.key_columns[row.key_count :]),
+        nulls_distinct=not row.nulls_not_distinct,
+        with_options=cast(tuple[tuple[str, str], ...], options),
+        comment=row.comment,
+        valid=row.valid,
+    )

@@ -1,0 +1,2 @@
+-- Installed extensions.
+SELECT extname AS name FROM pg_extension ORDER BY 1

@@ -1,0 +1,89 @@
+"""Which lock each statement form takes, and whether it may run inside a transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+
+
+class LockLevel(IntEnum):
+    """PostgreSQL's table-level lock modes, weakest first (docs: "Explicit Locking")."""
+
+    NONE = 0
+    ACCESS_SHARE = 1
+    ROW_SHARE = 2
+    ROW_EXCLUSIVE = 3
+    SHARE_UPDATE_EXCLUSIVE = 4
+    SHARE = 5
+    SHARE_ROW_EXCLUSIVE = 6
+    EXCLUSIVE = 7
+    ACCESS_EXCLUSIVE = 8
+
+    @property
+    def sql_name(self) -> str:
+        return self.name.replace("_", " ")
+
+
+class Form(Enum):
+    """A statement form mmschema writes."""
+
+    CREATE_EXTENSION = "CREATE EXTENSION"
+    CREATE_SCHEMA = "CREATE SCHEMA"
+    CREATE_TABLE = "CREATE TABLE"
+    DROP_TABLE = "DROP TABLE"
+    RENAME_TABLE = "ALTER TABLE RENAME"
+    ADD_COLUMN = "ALTER TABLE ADD COLUMN"
+    DROP_COLUMN = "ALTER TABLE DROP COLUMN"
+    RENAME_COLUMN = "ALTER TABLE RENAME COLUMN"
+    ALTER_TYPE = "ALTER TABLE ALTER COLUMN TYPE"
+    SET_DEFAULT = "ALTER TABLE ALTER COLUMN SET/DROP DEFAULT"
+    SET_NOT_NULL = "ALTER TABLE ALTER COLUMN SET NOT NULL"
+    DROP_NOT_NULL = "ALTER TABLE ALTER COLUMN DROP NOT NULL"
+    IDENTITY = "ALTER TABLE ALTER COLUMN ADD/SET/DROP IDENTITY"
+    ADD_PRIMARY_KEY = "ALTER TABLE ADD PRIMARY KEY"
+    ADD_PRIMARY_KEY_USING_INDEX = "ALTER TABLE ADD PRIMARY KEY USING INDEX"
+    DROP_CONSTRAINT = "ALTER TABLE DROP CONSTRAINT"
+    CREATE_INDEX = "CREATE INDEX"
+    CREATE_INDEX_CONCURRENTLY = "CREATE INDEX CONCURRENTLY"
+    DROP_INDEX_CONCURRENTLY = "DROP INDEX CONCURRENTLY"
+    RENAME_INDEX = "ALTER INDEX RENAME"
+    COMMENT = "COMMENT ON"
+    BACKFILL = "UPDATE (backfill)"
+
+
+@dataclass(frozen=True)
+class FormTraits:
+    lock: LockLevel
+    transactional: bool = True
+
+
+# From the PostgreSQL documentation (ALTER TABLE, CREATE INDEX, DROP INDEX, ALTER INDEX,
+# COMMENT), identical for versions 14 to 18 for every form listed here.
+FORM_TRAITS: dict[Form, FormTraits] = {
+    Form.CREATE_EXTENSION: FormTraits(LockLevel.NONE),
+    Form.CREATE_SCHEMA: FormTraits(LockLevel.NONE),
+    Form.CREATE_TABLE: FormTraits(LockLevel.NONE),
+    Form.DROP_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.RENAME_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ADD_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.DROP_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.RENAME_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ALTER_TYPE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.SET_DEFAULT: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.SET_NOT_NULL: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.DROP_NOT_NULL: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.IDENTITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ADD_PRIMARY_KEY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ADD_PRIMARY_KEY_USING_INDEX: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.DROP_CONSTRAINT: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.CREATE_INDEX: FormTraits(LockLevel.SHARE),
+    Form.CREATE_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
+    Form.DROP_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
+    Form.RENAME_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
+}
+
+
+def traits(form: Form) -> FormTraits:
+    return FORM_TRAITS[form]

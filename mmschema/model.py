@@ -1,0 +1,96 @@
+"""The schema model shared by both sides of the diff: Catalog, Table, Column, Index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, order=True)
+class QualifiedName:
+    """A schema-qualified relation name, exact (case-sensitive) as in the catalog."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # format_type() output, e.g. "character varying(32)"
+    nullable: bool = True
+    default: str | None = None  # pg_get_expr() output; None for identity/generated columns
+    identity: str | None = None  # "always" | "by_default"
+    generated: str | None = None  # expression of GENERATED ALWAYS AS (...) STORED
+    collation: str | None = None  # only when it differs from the type's default
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexKey:
+    """One key of an index: a column name or an expression, as PostgreSQL prints it."""
+
+    expr: str  # column name (unquoted) when is_column, else the printed expression
+    is_column: bool = True
+    opclass: str | None = None  # only when not the default for the type
+    descending: bool = False
+    nulls_first: bool = False  # PostgreSQL's default: NULLS FIRST only for DESC
+    collation: str | None = None  # only when not the column's own
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[IndexKey, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_distinct: bool = True
+    with_options: tuple[tuple[str, str], ...] = ()  # sorted storage parameters
+    comment: str | None = None
+    valid: bool = True  # indisvalid
+    constraint: str | None = None  # "p" / "u" / "x" when the index backs a constraint
+
+    def same_definition(self, other: Index) -> bool:
+        """Whether both build the same index (name, validity and comment aside)."""
+        return (
+            self.keys == other.keys
+            and self.unique == other.unique
+            and self.method == other.method
+            and self.where == other.where
+            and self.include == other.include
+            and self.nulls_distinct == other.nulls_distinct
+            and self.with_options == other.with_options
+        )
+
+
+@dataclass(frozen=True)
+class PrimaryKey:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: QualifiedName
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    indexes: tuple[Index, ...] = ()  # standalone indexes only; constraint indexes excluded
+    comment: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def index(self, name: str) -> Index | None:
+        return next((i for i in self.indexes if i.name == name), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    tables: dict[QualifiedName, Table] = field(default_factory=dict)
+    extensions: frozenset[str] = frozenset()
+    schemas: frozenset[str] = frozenset()
+    server_version: int = 0  # server_version_num of the server that printed it

@@ -1,0 +1,273 @@
+"""Puts declared (or foreign-version) tables through a scratch server to get PostgreSQL's spelling.
+
+The objects are created in a transaction on the scratch server, read back with the same
+catalog queries as the target, and rolled back: the server is the parser. Results are
+cached by the statements' text and the scratch server's identity, so a warm plan starts
+no scratch server at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from mmschema import ddl
+from mmschema.catalog_json import catalog_from_json, catalog_to_json
+from mmschema.desired.declared import (
+    DeclaredIndex,
+    DeclaredTable,
+    DesiredState,
+    InvalidFile,
+    Source,
+)
+from mmschema.introspect import read_catalog_in_transaction
+from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
+
+CACHE_FORMAT = "1"
+
+
+@dataclass
+class Scratch:
+    """A scratch server: an identity for cache keys, and a way to connect when needed."""
+
+    identity: str
+    connect: Callable[[], psycopg.Connection[Any]]
+
+
+@dataclass(frozen=True)
+class ScratchStep:
+    statement: str
+    source: str  # "path:line:column: what" prefix for errors
+    table: QualifiedName | None = None
+
+
+def raw_column(column: Any) -> Column:
+    return Column(
+        name=column.name,
+        type=column.type,
+        nullable=column.nullable,
+        default=column.default,
+        identity=column.identity,
+        generated=column.generated,
+        collation=column.collation,
+        comment=column.comment,
+    )
+
+
+def raw_index(index: DeclaredIndex) -> Index:
+    keys = tuple(
+        IndexKey(
+            expr=key.column if key.column is not None else key.expr or "",
+            is_column=key.column is not None,
+            opclass=key.opclass,
+            descending=key.order == "desc",
+            nulls_first=(key.nulls == "first") if key.nulls else key.order == "desc",
+            collation=key.collation,
+        )
+        for key in index.keys
+    )
+    return Index(
+        name=index.name,
+        keys=keys,
+        unique=index.unique,
+        method=index.using,
+        where=index.where,
+        include=index.include,
+        nulls_distinct=index.nulls_distinct,
+        with_options=index.with_options,
+        comment=index.comment,
+    )
+
+
+def raw_table(table: DeclaredTable) -> Table:
+    """The declared table as written, for DDL of new objects (serial stays serial)."""
+    key = None
+    if table.primary_key:
+        name = table.primary_key.name or f"{table.name.name}_pkey"
+        key = PrimaryKey(name, table.primary_key.columns)
+    return Table(
+        name=table.name,
+        columns=tuple(raw_column(c) for c in table.present_columns()),
+        primary_key=key,
+        indexes=tuple(raw_index(i) for i in table.present_indexes()),
+        comment=table.comment,
+    )
+
+
+def _where(source: Source, what: str) -> str:
+    return f"{source}: {what}"
+
+
+def desired_steps(desired: DesiredState) -> list[ScratchStep]:
+    """One scratch statement per declared object, so an error points at its declaration."""
+    steps = [
+        ScratchStep(ddl.statements_for_extension(name), f"extensions: extension {name!r}", None)
+        for name in desired.extensions
+    ]
+    for table in desired.present_tables():
+        steps.extend(_table_steps(table))
+    return steps
+
+
+def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
+    raw = raw_table(table)
+    name = table.name
+    label = f"table {name}"
+    steps = [
+        ScratchStep(ddl.render(ddl.create_schema(name.schema)), _where(table.source, label), name),
+        ScratchStep(ddl.render(ddl.create_empty_table(name)), _where(table.source, label), name),
+    ]
+    for declared, column in zip(table.present_columns(), raw.columns, strict=True):
+        add = ddl.alter_table(
+            name,
+            ddl.Form.ADD_COLUMN,
+            sql.SQL("ADD COLUMN {}").format(ddl.column_definition(column)),
+        )
+        steps.append(ScratchStep(add.sql, _where(declared.source, f"column {column.name!r}"), name))
+    if table.primary_key:
+        columns = sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns))
+        if table.primary_key.name:
+            action = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                sql.Identifier(table.primary_key.name), columns
+            )
+        else:
+            action = sql.SQL("ADD PRIMARY KEY ({})").format(columns)
+        pk = ddl.alter_table(name, ddl.Form.ADD_PRIMARY_KEY, action)
+        steps.append(ScratchStep(pk.sql, _where(table.source, "primary_key"), name))
+    for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
+        steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
+    for declared_index, index in zip(table.present_indexes(), raw.indexes, strict=True):
+        where = _where(declared_index.source, f"index {index.name!r}")
+        create = ddl.create_index(name, index, index.name, concurrently=False)
+        steps.append(ScratchStep(create.sql, where, name))
+        if index.comment is not None:
+            steps.append(
+                ScratchStep(ddl.comment("index", name, index.name, index.comment).sql, where, name)
+            )
+    return steps
+
+
+def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
+    """Statements that rebuild a live catalog's tables (for a scratch of another major)."""
+    steps = [
+        ScratchStep(ddl.statements_for_extension(e), f"extension {e}") for e in catalog.extensions
+    ]
+    for table in catalog.tables.values():
+        where = f"live table {table.name}"
+        steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
+        steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))
+        for index in table.indexes:
+            created = ddl.create_index(table.name, index, index.name, concurrently=False)
+            steps.append(ScratchStep(created.sql, where, table.name))
+            if index.comment is not None:
+                comment = ddl.comment("index", table.name, index.name, index.comment)
+                steps.append(ScratchStep(comment.sql, where, table.name))
+    return steps
+
+
+class NormalizeCache:
+    """Scratch results on disk, keyed by the statements and the scratch server's identity."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def key(self, identity: str, steps: list[ScratchStep], names: list[QualifiedName]) -> str:
+        text = json.dumps(
+            [CACHE_FORMAT, identity, [s.statement for s in steps], [str(n) for n in names]]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, key: str) -> Catalog | None:
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.json"
+        try:
+            return catalog_from_json(json.loads(path.read_text()))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, catalog: Catalog) -> None:
+        if self.directory is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temporary = self.directory / f".{key}.tmp"
+            temporary.write_text(json.dumps(catalog_to_json(catalog)))
+            temporary.replace(self.directory / f"{key}.json")
+        except OSError:
+            pass  # a cache that cannot be written only costs speed
+
+
+def run_on_scratch(
+    scratch: Scratch,
+    steps: list[ScratchStep],
+    names: list[QualifiedName],
+    cache: NormalizeCache,
+    tolerate_errors: bool = False,
+) -> Catalog:
+    """Create the objects on the scratch server, read them back, roll back."""
+    key = cache.key(scratch.identity, steps, names)
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    errors: list[str] = []
+    failed_tables: set[QualifiedName] = set()
+    with scratch.connect() as conn:
+        conn.autocommit = False
+        conn.execute("SET search_path = public")
+        for step in steps:
+            if step.table is not None and step.table in failed_tables:
+                continue
+            try:
+                with conn.transaction():
+                    conn.execute(step.statement.encode())
+            except psycopg.Error as error:
+                if step.table is not None:
+                    failed_tables.add(step.table)
+                errors.append(f"{step.source}: {_server_message(error)}")
+        if errors and not tolerate_errors:
+            conn.rollback()
+            raise InvalidFile(errors)
+        catalog = read_catalog_in_transaction(conn, names)
+        conn.rollback()
+    cache.put(key, catalog)
+    return catalog
+
+
+def _server_message(error: psycopg.Error) -> str:
+    primary = error.diag.message_primary or str(error).strip().splitlines()[0]
+    return primary
+
+
+def normalize_desired(desired: DesiredState, scratch: Scratch, cache: NormalizeCache) -> Catalog:
+    names = [t.name for t in desired.present_tables()]
+    catalog = run_on_scratch(scratch, desired_steps(desired), names, cache)
+    return replace(catalog, extensions=frozenset(desired.extensions))
+
+
+def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Catalog:
+    """The live tables as the scratch server prints them (when its major differs)."""
+    names = list(live.tables)
+    reprinted = run_on_scratch(scratch, catalog_steps(live), names, cache, tolerate_errors=True)
+    tables = {}
+    for name, table in live.tables.items():
+        again = reprinted.tables.get(name)
+        # Keep what the scratch server could not rebuild, and the live facts it cannot know.
+        if (
+            again is None
+            or len(again.columns) != len(table.columns)
+            or {i.name for i in again.indexes} != {i.name for i in table.indexes}
+        ):
+            tables[name] = table
+            continue
+        valid = {i.name: i.valid for i in table.indexes}
+        indexes = tuple(replace(i, valid=valid.get(i.name, True)) for i in again.indexes)
+        tables[name] = replace(again, indexes=indexes, primary_key=table.primary_key)
+    return replace(live, tables=tables)

@@ -1,0 +1,101 @@
+"""A plan: the ordered changes with their statements, locks and hazards, and its JSON form."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmschema import changes as ch
+from mmschema.catalog_json import catalog_to_json
+from mmschema.ddl import Statement, statements
+from mmschema.diff import DiffResult
+from mmschema.hazards import Hazard, hazards
+from mmschema.locks import LockLevel
+from mmschema.model import Catalog
+
+PLAN_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    change: ch.Change
+    statements: tuple[Statement, ...]
+    hazards: tuple[Hazard, ...]
+
+    @property
+    def kind(self) -> str:
+        return ch.kind_of(self.change)
+
+    @property
+    def object(self) -> str:
+        return ch.object_of(self.change)
+
+    @property
+    def transactional(self) -> bool:
+        return all(s.transactional for s in self.statements)
+
+    @property
+    def lock(self) -> LockLevel:
+        return max((s.lock for s in self.statements), default=LockLevel.NONE)
+
+
+@dataclass
+class Plan:
+    target: str
+    fingerprint: str
+    changes: list[PlannedChange] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def hazard_kinds(self) -> set[str]:
+        return {h.kind for c in self.changes for h in c.hazards}
+
+
+def fingerprint(live: Catalog) -> str:
+    """A digest of the managed objects' live state, for refusing stale saved plans."""
+    data = catalog_to_json(live)
+    data.pop("server_version")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def make_plan(result: DiffResult, live: Catalog, target: str) -> Plan:
+    planned = [
+        PlannedChange(change, tuple(statements(change)), tuple(hazards(change)))
+        for change in result.changes
+    ]
+    return Plan(target, fingerprint(live), planned, list(result.unmanaged))
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    changes = [
+        {
+            "kind": c.kind,
+            "object": c.object,
+            "sql": [s.sql for s in c.statements],
+            "transactional": c.transactional,
+            "lock": c.lock.sql_name,
+            "hazards": [{"kind": h.kind, "detail": h.detail} for h in c.hazards],
+        }
+        for c in plan.changes
+    ]
+    hazard_counts: dict[str, int] = {}
+    for c in plan.changes:
+        for h in c.hazards:
+            hazard_counts[h.kind] = hazard_counts.get(h.kind, 0) + 1
+    return {
+        "version": PLAN_FORMAT_VERSION,
+        "target": plan.target,
+        "fingerprint": plan.fingerprint,
+        "changes": changes,
+        "unmanaged": plan.unmanaged,
+        "summary": {
+            "changes": len(plan.changes),
+            "hazards": hazard_counts,
+            "unmanaged": len(plan.unmanaged),
+        },
+    }

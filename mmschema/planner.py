@@ -1,0 +1,45 @@
+"""The plan pipeline: read the target, normalize the file on the scratch server, diff, plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from mmschema.desired.declared import DesiredState
+from mmschema.diff import diff, managed_names
+from mmschema.introspect import read_catalog
+from mmschema.model import Catalog
+from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
+from mmschema.plan import Plan, make_plan
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    live: Catalog  # as read from the target
+    desired: Catalog  # as the scratch server prints it
+
+
+def major(server_version: int) -> int:
+    return server_version // 10000
+
+
+def compute_plan(
+    conn: psycopg.Connection[Any],
+    desired: DesiredState,
+    scratch: Scratch,
+    cache: NormalizeCache,
+    target_label: str,
+    prune: bool = False,
+) -> Planned:
+    live = read_catalog(conn, managed_names(desired))
+    wanted = normalize_desired(desired, scratch, cache)
+    comparable = live
+    if wanted.tables and major(live.server_version) != major(wanted.server_version):
+        # Put the live side through the same server, so no printing difference
+        # between major versions shows up as a change.
+        comparable = normalize_live(live, scratch, cache)
+    result = diff(comparable, wanted, desired, prune)
+    return Planned(make_plan(result, live, target_label), live, wanted)

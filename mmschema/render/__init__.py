@@ -1,0 +1,1 @@
+"""Renderers of plans and apply runs: text (rich), json."""

@@ -1,0 +1,77 @@
+"""Human-readable plans and apply lines, with rich (plain when not on a terminal)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from mmschema.apply import ApplyReport, ChangeOutcome
+from mmschema.plan import Plan
+
+HAZARD_STYLE = {
+    "destructive": "bold red",
+    "may_fail": "bold red",
+    "rewrite": "yellow",
+    "blocking": "yellow",
+    "long_running": "yellow",
+}
+STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan"}
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    console.print(f"Plan for {escape(plan.target)}", style="bold", highlight=False)
+    if plan.empty:
+        console.print("No changes: the database matches the file.", highlight=False)
+    current_table = None
+    for planned in plan.changes:
+        table = (
+            planned.object.rsplit(".", 1)[0] if planned.object.count(".") >= 2 else planned.object
+        )
+        if table != current_table:
+            console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
+            current_table = table
+        console.print(
+            f"  [cyan]{planned.kind}[/cyan] {escape(planned.object)}"
+            f"  [dim]lock: {planned.lock.sql_name}"
+            f"{'' if planned.transactional else ', outside a transaction'}[/dim]",
+            highlight=False,
+        )
+        for hazard in planned.hazards:
+            style = HAZARD_STYLE.get(hazard.kind, "yellow")
+            console.print(
+                f"    [{style}]hazard {hazard.kind}[/{style}]: {escape(hazard.detail)}",
+                highlight=False,
+            )
+        for statement in planned.statements:
+            console.print(f"    {escape(statement.sql)};", style="dim", highlight=False)
+    for name in plan.unmanaged:
+        console.print(
+            f"  [magenta]unmanaged[/magenta] {escape(name)} (kept; --prune drops it)",
+            highlight=False,
+        )
+    console.print(f"\n{summary_line(plan)}", highlight=False)
+
+
+def summary_line(plan: Plan) -> str:
+    kinds = sorted(plan.hazard_kinds())
+    hazards = f", hazards: {', '.join(kinds)}" if kinds else ""
+    return f"Plan: {len(plan.changes)} changes{hazards}, {len(plan.unmanaged)} unmanaged."
+
+
+def render_outcome(outcome: ChangeOutcome, console: Console) -> None:
+    style = STATUS_STYLE.get(outcome.status, "")
+    line = (
+        f"[{style}]{outcome.status}[/{style}]: [{escape(outcome.change.kind)}] "
+        f"{escape(outcome.change.object)} ({outcome.seconds:.2f}s)"
+    )
+    console.print(line, highlight=False)
+    if outcome.error:
+        console.print(f"  {escape(outcome.error)}", style="red", highlight=False)
+
+
+def render_recap(report: ApplyReport, ok: int, console: Console) -> None:
+    console.print(
+        f"\nRECAP ok={ok} changed={report.count('changed')} failed={report.count('failed')} "
+        f"skipped={report.count('skipped')}",
+        highlight=False,
+    )
