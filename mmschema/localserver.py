@@ -13,6 +13,7 @@ import shutil
 import socket
 import stat
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +244,7 @@ class LocalServer:
         if self.initialized:
             self._check_data_version()
             return
+        self._check_binaries()
         user = service_user()
         self._prepare_data_dir(user)
         command = [
@@ -270,10 +272,10 @@ class LocalServer:
 
     def start(self) -> None:
         """Start the server (initializing it first if needed), or reuse a running one."""
-        if self.is_running():
+        if self._settled_running():
             return
+        self._check_binaries()
         self.init()
-        self._check_data_version()
         user = service_user()
         self._clear_stale_pid_file()
         for attempt in range(3):
@@ -303,6 +305,16 @@ class LocalServer:
             raise LocalServerError(
                 f"pg_ctl stop failed for {self.data_dir}: {_last_line(result.stderr)}"
             )
+
+    def _settled_running(self) -> bool:
+        """is_running(), after waiting out a server that is still starting or stopping."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.is_running():
+            info = read_pid_file(self.data_dir)
+            if info is None or not process_is_postgres(info.pid) or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
 
     def log_tail(self, lines: int = 20) -> str:
         """The last `lines` lines of the server log ('' if there is none)."""
@@ -374,6 +386,13 @@ class LocalServer:
         lines = "".join(f"{name} = {value}\n" for name, value in values.items())
         return f"\n# added by mmschema\n{lines}"
 
+    def _check_binaries(self) -> None:
+        """Fail early, with the path, when the binaries are missing or do not run."""
+        for name in ("initdb", "pg_ctl"):
+            if not (self.bin_dir / name).is_file():
+                raise LocalServerError(f"no PostgreSQL {name} binary in {self.bin_dir}")
+        _ = self.version
+
     def _check_data_version(self) -> None:
         try:
             found = (self.data_dir / "PG_VERSION").read_text().strip()
@@ -416,8 +435,11 @@ def _last_line(text: str) -> str:
 
 
 def _summary(log: str) -> str:
-    """The FATAL/ERROR/PANIC lines of a server log tail, on one line."""
-    keep = [
-        line.strip() for line in log.splitlines() if re.search(r"\b(FATAL|PANIC|ERROR)\b", line)
-    ]
-    return " / ".join(keep[-3:])
+    """The telling lines of a failed start's log, without timestamps, on one line."""
+    lines = [_LOG_PREFIX.sub("", line).strip() for line in log.splitlines()]
+    telling = [line for line in lines if line and not _LOG_NOISE.search(line)]
+    return " / ".join(telling[-4:])
+
+
+_LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \S+ \[\d+\] ")
+_LOG_NOISE = re.compile(r"starting PostgreSQL|database system is shut down|listening on")

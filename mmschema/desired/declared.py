@@ -67,6 +67,37 @@ class DeclaredIndex:
 class DeclaredPrimaryKey:
     columns: tuple[str, ...]
     name: str | None = None  # None: PostgreSQL's default "<table>_pkey"
+    source: Source | None = None
+
+
+@dataclass(frozen=True)
+class DeclaredUnique:
+    name: str
+    columns: tuple[str, ...]
+    source: Source
+    deferrable: bool = False
+    initially_deferred: bool = False
+    nulls_distinct: bool = True
+
+
+@dataclass(frozen=True)
+class DeclaredForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    references: QualifiedName
+    source: Source
+    referenced_columns: tuple[str, ...] = ()  # empty: the referenced table's primary key
+    on_delete: str = "no_action"  # no_action | restrict | cascade | set_null | set_default
+    on_update: str = "no_action"
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True)
+class DeclaredCheck:
+    name: str
+    expr: str  # SQL boolean expression as written
+    source: Source
 
 
 @dataclass(frozen=True)
@@ -79,6 +110,9 @@ class DeclaredTable:
     comment: str | None = None
     renamed_from: QualifiedName | None = None
     state: str = "present"
+    unique: tuple[DeclaredUnique, ...] = ()
+    foreign_keys: tuple[DeclaredForeignKey, ...] = ()
+    checks: tuple[DeclaredCheck, ...] = ()
 
     def present_columns(self) -> tuple[DeclaredColumn, ...]:
         return tuple(c for c in self.columns if c.state == "present")

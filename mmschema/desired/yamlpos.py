@@ -139,9 +139,7 @@ class _Builder:
             result[key] = self.build(value_node, (*path, key))
         return result
 
-    def _pairs(
-        self, node: MappingNode, outer: frozenset[int]
-    ) -> Iterator[tuple[Node, Node, bool]]:
+    def _pairs(self, node: MappingNode, outer: frozenset[int]) -> Iterator[tuple[Node, Node, bool]]:
         """The mapping's own entries, then those merged in with '<<' (which never override)."""
         outer = outer | {id(node)}
         merged: list[MappingNode] = []

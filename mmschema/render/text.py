@@ -61,7 +61,7 @@ def summary_line(plan: Plan) -> str:
 def render_outcome(outcome: ChangeOutcome, console: Console) -> None:
     style = STATUS_STYLE.get(outcome.status, "")
     line = (
-        f"[{style}]{outcome.status}[/{style}]: [{escape(outcome.change.kind)}] "
+        f"[{style}]{outcome.status}[/{style}]: {escape(f'[{outcome.change.kind}]')} "
         f"{escape(outcome.change.object)} ({outcome.seconds:.2f}s)"
     )
     console.print(line, highlight=False)

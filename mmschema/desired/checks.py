@@ -1,0 +1,208 @@
+"""Checks across the declared tables (duplicates, shared namespaces, references) and names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from mmschema.desired.declared import DeclaredTable, Source
+from mmschema.model import QualifiedName
+
+MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
+
+
+class BadName(ValueError):
+    """Why a table key cannot be read as `name` or `schema.name`."""
+
+
+class Report:
+    """Collects every error, then lists them sorted by file (in reading order), line, column."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, int] = {}
+        self._items: list[tuple[tuple[int, int, int], str]] = []
+
+    def file(self, path: str) -> None:
+        """Register a file so that its errors sort after those of the files read before it."""
+        self._files.setdefault(path, len(self._files))
+
+    def add(self, source: Source, message: str) -> None:
+        self.file(source.path)
+        key = (self._files[source.path], source.line, source.column)
+        self._items.append((key, f"{source}: {message}"))
+
+    def add_file(self, path: str, message: str) -> None:
+        """An error about a whole file, which has no position."""
+        self.file(path)
+        self._items.append(((self._files[path], 0, 0), f"{path}: {message}"))
+
+    def errors(self) -> list[str]:
+        return [message for _, message in sorted(self._items, key=lambda item: item[0])]
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+
+def parse_table_name(text: str, default_schema: str = "public") -> QualifiedName:
+    """Read `name`, `schema.name` or their double-quoted forms (`ledger."Order.Items"`)."""
+    parts = split_name(text)
+    if len(parts) > 2:
+        raise BadName(
+            f"has {len(parts)} dot-separated parts, not schema.name; "
+            'a name that holds a dot must be in double quotes, as in ledger."Order.Items"'
+        )
+    if len(parts) == 1:
+        return QualifiedName(default_schema, parts[0])
+    return QualifiedName(parts[0], parts[1])
+
+
+def split_name(text: str) -> list[str]:
+    """Split a dotted name into exact parts; a quoted part may hold dots and `""` quotes."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        if text.startswith('"', position):
+            part, position = _quoted_part(text, position)
+        else:
+            end = text.find(".", position)
+            end = len(text) if end < 0 else end
+            part, position = _unquoted_part(text[position:end]), end
+        parts.append(part)
+        if position == len(text):
+            return parts
+        if text[position] != ".":
+            raise BadName("a quoted name must be followed by '.' or end the key")
+        position += 1
+
+
+def _quoted_part(text: str, start: int) -> tuple[str, int]:
+    pieces: list[str] = []
+    position = start + 1
+    while True:
+        end = text.find('"', position)
+        if end < 0:
+            raise BadName("has an unterminated double quote")
+        pieces.append(text[position:end])
+        if not text.startswith('""', end):
+            break
+        pieces.append('"')
+        position = end + 2
+    part = "".join(pieces)
+    if not part:
+        raise BadName('has an empty quoted name ("")')
+    return part, end + 1
+
+
+def _unquoted_part(part: str) -> str:
+    if not part:
+        raise BadName("has an empty name part")
+    if '"' in part:
+        raise BadName("has a double quote inside an unquoted name; quote the whole part")
+    if part != part.strip() or any(c.isspace() for c in part):
+        raise BadName("has white space in an unquoted name; write that part in double quotes")
+    return part
+
+
+def name_problem(name: str) -> str | None:
+    """Why PostgreSQL would not keep this name as written, if it would not."""
+    if not name:
+        return "is empty"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes, and PostgreSQL would truncate it"
+    return None
+
+
+def check_tables(tables: list[DeclaredTable], report: Report) -> None:
+    """The checks that need every file: duplicates, namespaces, references, renames."""
+    unique_tables = _check_duplicate_tables(tables, report)
+    _check_relation_names(unique_tables, report)
+    _check_references(unique_tables, report)
+    _check_table_renames(unique_tables, report)
+
+
+def _check_duplicate_tables(
+    tables: list[DeclaredTable], report: Report
+) -> dict[QualifiedName, DeclaredTable]:
+    first: dict[QualifiedName, DeclaredTable] = {}
+    for table in tables:
+        if table.name in first:
+            report.add(
+                table.source,
+                f"table {table.name} is declared twice (first at {first[table.name].source})",
+            )
+        else:
+            first[table.name] = table
+    return first
+
+
+def _relations(table: DeclaredTable) -> Iterator[tuple[str, str, Source]]:
+    """The relations a present table puts in its schema: itself, indexes, constraint indexes."""
+    if table.state != "present":
+        return
+    yield table.name.name, f"table {table.name}", table.source
+    for index in table.present_indexes():
+        yield index.name, f"index '{index.name}' of table {table.name}", index.source
+    key = table.primary_key
+    if key is not None and key.name is not None:
+        yield (
+            key.name,
+            f"primary key '{key.name}' of table {table.name}",
+            key.source or table.source,
+        )
+    for unique in table.unique:
+        yield unique.name, f"unique constraint '{unique.name}' of table {table.name}", unique.source
+
+
+def _check_relation_names(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    """Tables, indexes and the indexes of unique and primary keys share a schema's namespace."""
+    taken: dict[tuple[str, str], tuple[str, Source]] = {}
+    entries = ((t.name.schema, *rel) for t in tables.values() for rel in _relations(t))
+    for schema, name, what, source in entries:
+        earlier = taken.get((schema, name))
+        if earlier is None:
+            taken[(schema, name)] = (what, source)
+        else:
+            report.add(
+                source,
+                f"{what}: the name '{name}' is already taken in schema {schema} "
+                f"by {earlier[0]} at {earlier[1]}",
+            )
+
+
+def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    """A foreign key to a table of the file must name its present columns, or its primary key."""
+    for table in tables.values():
+        for key in table.foreign_keys if table.state == "present" else ():
+            target = tables.get(key.references)
+            if target is None:
+                continue
+            what = f"foreign key '{key.name}' references table {target.name}"
+            if target.state != "present":
+                report.add(key.source, f"{what}, which is declared state: absent")
+                continue
+            present = {c.name for c in target.present_columns()}
+            for column in key.referenced_columns:
+                if column not in present:
+                    report.add(key.source, f"{what}, which does not declare column '{column}'")
+            if not key.referenced_columns and target.primary_key is None:
+                report.add(key.source, f"{what} without columns, but it has no primary_key")
+
+
+def _check_table_renames(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    for table in tables.values():
+        old = table.renamed_from
+        if old is not None and old in tables and old != table.name:
+            report.add(
+                table.source,
+                f"table {table.name} is renamed_from {old}, which the file also declares "
+                f"(at {tables[old].source})",
+            )
+
+
+def first_duplicates(names: Iterable[tuple[str, Source]]) -> Iterator[tuple[str, Source, Source]]:
+    """Each name seen before, with where it was seen first and where again."""
+    seen: dict[str, Source] = {}
+    for name, source in names:
+        if name in seen:
+            yield name, seen[name], source
+        else:
+            seen[name] = source

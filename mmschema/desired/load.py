@@ -1,0 +1,235 @@
+"""Read schema.yaml (one file, or a directory of *.yaml merged) into a checked DesiredState."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mmschema.desired.build import Context, list_of, mapping_of
+from mmschema.desired.checks import Report, check_tables
+from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile, Settings, Source
+from mmschema.desired.schemaerrors import describe, format_schema, kind_of, schema_findings
+from mmschema.desired.sqltext import SqlProblem, check_query
+from mmschema.desired.tables import build_table
+from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
+
+FILE_HEADER = "# file: "
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|h|d)?\s*")
+_UNIT_MS = {"": 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+@dataclass
+class FilePart:
+    """What one file declares, before the files are merged."""
+
+    tables: list[DeclaredTable] = field(default_factory=list)
+    settings: tuple[Settings, Source] | None = None
+    extensions: list[str] = field(default_factory=list)
+    assertions: list[tuple[str, str, Source]] = field(default_factory=list)
+
+
+def json_schema() -> dict[str, object]:
+    """The JSON Schema (draft 2020-12) of the file format, for `mmschema schema` and editors."""
+    return copy.deepcopy(format_schema())
+
+
+def load_desired(path: Path) -> DesiredState:
+    """Load and check a file, or every *.yaml of a directory in name order; else InvalidFile."""
+    files = read_files(path)
+    state = load_sources(files)
+    return replace(state, text=files[0][1] if not path.is_dir() else join_texts(files))
+
+
+def load_text(text: str, name: str = "schema.yaml") -> DesiredState:
+    """Load a DesiredState.text back (as recorded in history): one file or joined files."""
+    return replace(load_sources(split_texts(text, name)), text=text)
+
+
+def read_files(path: Path) -> list[tuple[str, str]]:
+    """(path as given, text) of the file, or of each *.yaml in the directory sorted by name."""
+    if path.is_dir():
+        paths = sorted((p for p in path.glob("*.yaml") if p.is_file()), key=lambda p: p.name)
+        if not paths:
+            raise InvalidFile([f"{path}: no *.yaml files in this directory"])
+    else:
+        paths = [path]
+    files: list[tuple[str, str]] = []
+    errors: list[str] = []
+    for file in paths:
+        try:
+            files.append((str(file), file.read_text(encoding="utf-8")))
+        except UnicodeDecodeError as error:
+            errors.append(f"{file}: not UTF-8 text (byte {error.start})")
+        except OSError as error:
+            errors.append(f"{file}: cannot read: {error.strerror or error}")
+    if errors:
+        raise InvalidFile(errors)
+    return files
+
+
+def join_texts(files: Sequence[tuple[str, str]]) -> str:
+    """The files of a directory as one text, each after a '# file: NAME' line."""
+    texts = [f"{FILE_HEADER}{Path(name).name}\n{text}" for name, text in files]
+    return "".join(t if t.endswith("\n") else t + "\n" for t in texts)
+
+
+def split_texts(text: str, name: str = "schema.yaml") -> list[tuple[str, str]]:
+    """Undo join_texts; a text without a header line is one file of the given name."""
+    if not text.startswith(FILE_HEADER):
+        return [(name, text)]
+    files: list[tuple[str, list[str]]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(FILE_HEADER):
+            files.append((line[len(FILE_HEADER) :].strip(), []))
+        else:
+            files[-1][1].append(line)
+    return [(file_name, "".join(lines)) for file_name, lines in files]
+
+
+def load_sources(files: Sequence[tuple[str, str]]) -> DesiredState:
+    """Check and merge (name, text) files; InvalidFile with every error, sorted, if any."""
+    report = Report()
+    parts = [part for name, text in files if (part := _load_file(name, text, report))]
+    state = _merge(parts, report)
+    if report:
+        raise InvalidFile(report.errors())
+    return state
+
+
+def _load_file(name: str, text: str, report: Report) -> FilePart | None:
+    report.file(name)
+    try:
+        document = load_yaml(text, name)
+    except YamlError as error:
+        report.add(Source(name, *error.position), error.message)
+        return None
+    if document is None:
+        report.add(Source(name, 1, 1), "the file is empty; it needs at least 'version: 1'")
+        return None
+    context = Context(name, document, report)
+    _report_yaml_problems(context, document)
+    data = document.value
+    if not isinstance(data, dict):
+        message = f"the file must be a mapping with 'version: 1' at the top, not {kind_of(data)}"
+        report.add(context.at(()), message)
+        return None
+    findings = schema_findings(data)
+    version = data.get("version", 1)
+    other_version = type(version) is not int or version != 1
+    for finding in findings:
+        if other_version and finding.path != ("version",):
+            continue  # a file of another format: its other keys mean nothing here
+        source = context.key(finding.path) if finding.at_key else context.at(finding.path)
+        report.add(source, finding.message)
+    return None if other_version else _build_file(context, data)
+
+
+def _report_yaml_problems(context: Context, document: YamlDocument) -> None:
+    for duplicate in document.duplicates:
+        context.report.add(
+            Source(context.path, *duplicate.again),
+            f"duplicate key '{duplicate.key}' in {describe(duplicate.mapping)} "
+            f"(first at line {duplicate.first[0]})",
+        )
+    for position, message in document.problems:
+        context.report.add(Source(context.path, *position), message)
+
+
+def _build_file(context: Context, data: dict[str, object]) -> FilePart:
+    part = FilePart()
+    for key, spec in mapping_of(data.get("tables")).items():
+        if isinstance(spec, dict):
+            part.tables.append(build_table(context, key, spec))
+    settings = data.get("settings")
+    if isinstance(settings, dict):
+        part.settings = (_settings(context, settings), context.key(("settings",)))
+    part.extensions = [e.strip() for e in list_of(data.get("extensions")) if isinstance(e, str)]
+    for name, query in mapping_of(data.get("assertions")).items():
+        if isinstance(query, str):
+            source = context.key(("assertions", name))
+            part.assertions.append((name, _assertion(context, name, query), source))
+    return part
+
+
+def _assertion(context: Context, name: str, query: str) -> str:
+    try:
+        return check_query(query)
+    except SqlProblem as problem:
+        context.error(("assertions", name), f"assertion '{name}' {problem}")
+        return query
+
+
+def duration_ms(value: object) -> int | None:
+    """A duration ('3s', '500ms', '30min', '1h', '1d', or an integer of ms) in milliseconds."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return round(float(match[1]) * _UNIT_MS[match[2] or ""])
+
+
+def _settings(context: Context, spec: dict[str, object]) -> Settings:
+    default = Settings()
+    lock = duration_ms(spec.get("lock_timeout"))
+    statement = duration_ms(spec.get("statement_timeout"))
+    lock = default.lock_timeout_ms if lock is None else lock
+    statement = default.statement_timeout_ms if statement is None else statement
+    if 0 < statement <= lock:
+        where = "lock_timeout" if "lock_timeout" in spec else "statement_timeout"
+        context.error(
+            ("settings", where),
+            f"lock_timeout ({lock}ms) must be shorter than statement_timeout ({statement}ms)",
+        )
+    retries = spec.get("retries")
+    allow = [a for a in list_of(spec.get("allow")) if isinstance(a, str)]
+    for i, kind in enumerate(list_of(spec.get("allow"))):
+        if kind == "destructive":
+            context.error(
+                ("settings", "allow", i),
+                "destructive changes cannot be allowed in the file; "
+                "give --allow destructive to apply",
+            )
+    return Settings(
+        lock_timeout_ms=lock,
+        statement_timeout_ms=statement,
+        retries=_count(retries, default.retries),
+        allow=frozenset(allow),
+    )
+
+
+def _count(value: object, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return default
+    return int(value) if float(value).is_integer() else default
+
+
+def _merge(parts: list[FilePart], report: Report) -> DesiredState:
+    """One state from the files: tables once each, settings from one file, extensions united."""
+    tables = [table for part in parts for table in part.tables]
+    check_tables(tables, report)
+    settings: tuple[Settings, Source] | None = None
+    assertions: dict[str, str] = {}
+    assertion_sources: dict[str, Source] = {}
+    for part in parts:
+        if part.settings is not None and settings is not None:
+            message = f"settings are already given at {settings[1]}; give them in one file only"
+            report.add(part.settings[1], message)
+        settings = settings or part.settings
+        for name, query, source in part.assertions:
+            if name in assertions:
+                message = f"assertion '{name}' is already declared at {assertion_sources[name]}"
+                report.add(source, message)
+                continue
+            assertions[name] = query
+            assertion_sources[name] = source
+    extensions = dict.fromkeys(e for part in parts for e in part.extensions)
+    return DesiredState(
+        tables=tuple(tables),
+        settings=settings[0] if settings else Settings(),
+        extensions=tuple(extensions),
+        assertions=assertions,
+    )

@@ -1,0 +1,175 @@
+"""Validation against format.json, with each error in words and at the key or value it concerns."""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from mmschema.desired.yamlpos import JsonPath
+
+FORMAT_FILE = Path(__file__).with_name("format.json")
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+_NAMED = {
+    "columns": "column",
+    "indexes": "index",
+    "unique": "unique constraint",
+    "foreign_keys": "foreign key",
+    "checks": "check",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One error: where (at the key naming the value, or at the value) and what."""
+
+    path: JsonPath
+    message: str
+    at_key: bool = False
+    suggests: str | None = None  # an unknown key's likely meaning
+    missing: str | None = None  # the required key a 'missing' error is about
+
+
+@cache
+def format_schema() -> dict[str, Any]:
+    """The JSON Schema of the file format, read once."""
+    schema: dict[str, Any] = json.loads(FORMAT_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(format_schema())
+
+
+def schema_findings(value: object) -> list[Finding]:
+    """Every way the value breaks the format, typos first suggested, then missing keys."""
+    findings: list[Finding] = []
+    for error in _validator().iter_errors(value):
+        findings.extend(_findings(error))
+    suggested = {(f.path[:-1], f.suggests) for f in findings if f.suggests}
+    return [f for f in findings if not f.missing or (f.path, f.missing) not in suggested]
+
+
+def describe(path: JsonPath) -> str:
+    """The object at a path in words: "column 'id'", "'lock_timeout' of 'settings'"."""
+    if not path:
+        return "the file"
+    if len(path) == 2 and path[0] in ("tables", "assertions"):
+        return f"{'table' if path[0] == 'tables' else 'assertion'} '{path[1]}'"
+    if len(path) == 4 and path[0] == "tables" and str(path[2]) in _NAMED:
+        return f"{_NAMED[str(path[2])]} '{path[3]}'"
+    parent, last = path[:-1], path[-1]
+    if isinstance(last, int):
+        return f"item {last + 1} of {describe(parent)}"
+    return f"'{last}' of {describe(parent)}" if parent else f"'{last}'"
+
+
+def kind_of(value: object) -> str:
+    """A value in words, for 'must be X, not Y'."""
+    if value is None:
+        return "empty (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}" if len(value) <= 40 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, datetime.date):
+        return "a date (quote it to make it a string)"
+    return type(value).__name__
+
+
+def either(items: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _findings(error: ValidationError) -> list[Finding]:
+    path: JsonPath = tuple(error.absolute_path)
+    what = describe(path)
+    check = str(error.validator)
+    if check == "additionalProperties":
+        return _unknown_keys(path, error)
+    if check == "required":
+        return _missing(path, error)
+    return [Finding(path, _message(what, check, error))]
+
+
+def _message(what: str, check: str, error: ValidationError) -> str:
+    value: object = error.instance
+    expected: Any = error.validator_value
+    if check == "type":
+        names = [expected] if isinstance(expected, str) else list(expected)
+        return (
+            f"{what} must be {either([_TYPE_NAMES.get(n, n) for n in names])}, not {kind_of(value)}"
+        )
+    if check == "enum":
+        return f"{what} must be {either([_plain(v) for v in expected])}, not {kind_of(value)}"
+    if check == "const" and what == "'version'":
+        return f"unsupported file format version {_plain(value)}: this mmschema reads version: 1"
+    if check == "const":
+        return f"{what} must be {_plain(expected)}, not {kind_of(value)}"
+    if check in ("minItems", "minLength"):
+        return f"{what} must not be empty"
+    if check == "minimum":
+        return f"{what} must be at least {expected}, not {_plain(value)}"
+    if check == "pattern":
+        return f"{what} must be a duration such as 500ms, 3s, 30min or 1h, not {kind_of(value)}"
+    if check == "uniqueItems":
+        return f"{what} lists the same item twice"
+    return f"{what}: {error.message}"
+
+
+def _plain(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _unknown_keys(path: JsonPath, error: ValidationError) -> list[Finding]:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    known = list(error.schema.get("properties", {})) if isinstance(error.schema, dict) else []
+    where = f"in {describe(path)}" if path else "at the top of the file"
+    findings: list[Finding] = []
+    for key in instance:
+        if key in known:
+            continue
+        message = f"unknown key '{key}' {where} (expected one of: {', '.join(known)})"
+        close = difflib.get_close_matches(str(key), known, n=1)
+        if close:
+            message += f"; did you mean '{close[0]}'?"
+        suggests = close[0] if close else None
+        findings.append(Finding((*path, key), message, at_key=True, suggests=suggests))
+    return findings
+
+
+def _missing(path: JsonPath, error: ValidationError) -> list[Finding]:
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    required = error.validator_value if isinstance(error.validator_value, list) else []
+    findings: list[Finding] = []
+    for key in required:
+        if key in instance:
+            continue
+        if not path and key == "version":
+            message = "the file has no 'version' (write version: 1 at the top)"
+        else:
+            message = f"{describe(path)} is missing required key '{key}'"
+        findings.append(Finding(path, message, at_key=True, missing=str(key)))
+    return findings

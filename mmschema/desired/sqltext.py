@@ -1,0 +1,156 @@
+"""Offline checks of the file's SQL text with libpg_query (pglast): expressions, types, queries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pglast.parser import ParseError, parse_sql_json
+
+_BARE_SELECT_KEYS = frozenset({"targetList", "limitOption", "op"})
+_WRITING_NODES = frozenset({"InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"})
+_INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
+_TRAILING_COMMENT = (
+    "ends in a -- comment, which would swallow the SQL written after it; remove it or use /* ... */"
+)
+
+
+class SqlProblem(ValueError):
+    """Why a piece of SQL text is rejected, as a phrase: 'is not one SQL expression'."""
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """A parsed type: its (possibly qualified) name and whether it has modifiers or is an array."""
+
+    names: tuple[str, ...]
+    modifiers: bool
+    array: bool
+
+    def is_integer(self) -> bool:
+        """smallint, integer or bigint (what an identity column needs)."""
+        builtin = len(self.names) == 1 or self.names[0] == "pg_catalog"
+        plain = not self.modifiers and not self.array
+        return builtin and plain and self.names[-1] in _INTEGER_TYPES
+
+
+def check_expression(text: str) -> None:
+    """Raise SqlProblem unless the text is exactly one SQL expression.
+
+    After a plain parse (whose syntax errors name the user's own text), the text must be the
+    only target of a SELECT inside parentheses (so it cannot close the statement, add clauses
+    or targets) and one of two targets without them, both on the same line and on its own
+    lines (so it cannot unbalance parentheses nor end in a line comment).
+    """
+    if not text.strip():
+        raise SqlProblem("is empty")
+    _parse(f"SELECT {text}")
+    if not _bare_select(_parse(f"SELECT ({text}\n)"), 1):
+        raise SqlProblem("is not one SQL expression")
+    _check_followed(f"SELECT {text}", "SQL expression")
+
+
+def check_type(text: str) -> TypeName:
+    """Parse a type as written in SQL (`varchar(32)`, `text[]`); SqlProblem unless one type."""
+    if not text.strip():
+        raise SqlProblem("is empty")
+    tree = _parse(f"SELECT NULL::{text}")
+    cast = _targets(tree)[0].get("val", {}).get("TypeCast") if _bare_select(tree, 1) else None
+    if not _is_null_cast(cast) or not _bare_select(_parse(f"SELECT NULL::{text}\n"), 1):
+        raise SqlProblem("is not one type name")
+    _check_followed(f"SELECT NULL::{text}", "type name")
+    assert isinstance(cast, dict)
+    type_name = cast["typeName"]
+    names = tuple(str(n.get("String", {}).get("sval", "")) for n in type_name.get("names", []))
+    return TypeName(names, bool(type_name.get("typmods")), bool(type_name.get("arrayBounds")))
+
+
+def check_query(text: str) -> str:
+    """The text of one read-only SELECT query, without a trailing semicolon; else SqlProblem."""
+    if not text.strip():
+        raise SqlProblem("is empty")
+    tree = _parse(text)
+    statements = tree.get("stmts", [])
+    if len(statements) != 1:
+        raise SqlProblem(f"must be one query, not {len(statements)} statements")
+    statement = statements[0].get("stmt", {})
+    if "SelectStmt" not in statement:
+        raise SqlProblem(f"must be a SELECT query, not {_statement_kind(statement)}")
+    if _contains(statement, _WRITING_NODES):
+        raise SqlProblem("must only read (it holds INSERT, UPDATE, DELETE or MERGE)")
+    if _contains(statement, frozenset({"intoClause"})):
+        raise SqlProblem("must only read (SELECT INTO creates a table)")
+    if _contains(statement, frozenset({"lockingClause"})):
+        raise SqlProblem("must not lock rows (FOR UPDATE/SHARE)")
+    length = int(statements[0].get("stmt_len", 0))
+    if length:
+        cut = int(statements[0].get("stmt_location", 0)) + length
+        text = text.encode()[:cut].decode()
+    return text.strip()
+
+
+def _parse(sql: str) -> dict[str, Any]:
+    try:
+        tree: dict[str, Any] = json.loads(parse_sql_json(sql))
+    except ParseError as error:
+        raise SqlProblem(f"is not valid SQL: {error.args[0]}") from None
+    return tree
+
+
+def _try_parse(sql: str) -> dict[str, Any] | None:
+    try:
+        return _parse(sql)
+    except SqlProblem:
+        return None
+
+
+def _check_followed(select: str, what: str) -> None:
+    """The select's one target must stay one when another follows, on its line or the next."""
+    inline = _try_parse(f"{select}, 0")
+    below = _try_parse(f"{select}\n, 0")
+    below_ok = below is not None and _bare_select(below, 2)
+    if inline is not None and _bare_select(inline, 2) and below_ok:
+        return
+    raise SqlProblem(_TRAILING_COMMENT if below_ok else f"is not one {what}")
+
+
+def _targets(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    select = tree["stmts"][0]["stmt"]["SelectStmt"]
+    return [t.get("ResTarget", {}) for t in select.get("targetList", [])]
+
+
+def _bare_select(tree: dict[str, Any], targets: int) -> bool:
+    """One `SELECT a, b, ...` statement with exactly that many unnamed targets, no clauses."""
+    statements = tree.get("stmts", [])
+    if len(statements) != 1:
+        return False
+    select = statements[0].get("stmt", {}).get("SelectStmt")
+    if not isinstance(select, dict) or not set(select) <= _BARE_SELECT_KEYS:
+        return False
+    if select.get("op") != "SETOP_NONE":
+        return False
+    found = _targets(tree)
+    return len(found) == targets and all("name" not in t and "val" in t for t in found)
+
+
+def _is_null_cast(cast: object) -> bool:
+    if not isinstance(cast, dict):
+        return False
+    argument = cast.get("arg", {}).get("A_Const", {})
+    type_name = cast.get("typeName", {})
+    special = type_name.get("pct_type") or type_name.get("setof")
+    return argument.get("isnull") is True and not special
+
+
+def _contains(node: object, keys: frozenset[str]) -> bool:
+    if isinstance(node, dict):
+        return any(k in keys or _contains(v, keys) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_contains(item, keys) for item in node)
+    return False
+
+
+def _statement_kind(statement: dict[str, Any]) -> str:
+    kind = next(iter(statement), "an empty statement")
+    return kind.removesuffix("Stmt") or kind

@@ -1,0 +1,6 @@
+CREATE TABLE counters (
+    id serial PRIMARY KEY,
+    big bigserial,
+    name text
+);
+INSERT INTO counters (name) VALUES ('a'), ('b');

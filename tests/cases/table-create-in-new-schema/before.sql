@@ -1,0 +1,2 @@
+CREATE TABLE sessions (id text PRIMARY KEY);
+INSERT INTO sessions VALUES ('s1');

@@ -1,0 +1,1 @@
+-- Empty database: every table in schema.yaml is created from nothing.

@@ -1,0 +1,37 @@
+"""Runs the whole CLI in-process with an injected environment, as a user would run it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmschema.cli import main
+from mmschema.environment import Environment
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(
+    args: list[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    stdin: str = "",
+    terminal: bool = False,
+) -> Result:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    environment = Environment(
+        stdout=stdout,
+        stderr=stderr,
+        stdin=io.StringIO(stdin),
+        env=env or {},
+        cwd=cwd,
+        interactive=terminal,
+    )
+    code = main(args, environment)
+    return Result(code, stdout.getvalue(), stderr.getvalue())
