@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from pglast.parser import ParseError, parse_sql_json
 from psycopg import sql
 
 from mmschema import ddl
@@ -125,6 +127,10 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
         ScratchStep(ddl.render(ddl.create_empty_table(name)), _where(table.source, label), name),
     ]
     for declared, column in zip(table.present_columns(), raw.columns, strict=True):
+        for sequence in referenced_sequences(column.default or ""):
+            create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.SQL(sequence))
+            where = _where(declared.source, f"column {column.name!r}")
+            steps.append(ScratchStep(ddl.render(create), where, name))
         add = ddl.alter_table(
             name,
             ddl.Form.ADD_COLUMN,
@@ -152,6 +158,39 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
                 ScratchStep(ddl.comment("index", name, index.name, index.comment).sql, where, name)
             )
     return steps
+
+
+SEQUENCE_NAME = re.compile(r'^((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)$')
+
+
+def referenced_sequences(expression: str) -> list[str]:
+    """Sequences named in nextval('...') calls, so the scratch server can have them too."""
+    if "nextval" not in expression:
+        return []
+    try:
+        tree = json.loads(parse_sql_json(f"SELECT {expression}"))
+    except ParseError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            call = node.get("FuncCall")
+            if call and call.get("args"):
+                names = [part.get("String", {}).get("sval") for part in call.get("funcname", [])]
+                argument = call["args"][0]
+                argument = argument.get("TypeCast", {}).get("arg", argument)
+                text = argument.get("A_Const", {}).get("sval", {}).get("sval")
+                if names[-1:] == ["nextval"] and text and SEQUENCE_NAME.match(text):
+                    found.append(text)
+            for value in node.values():
+                walk(value)
+
+    walk(tree)
+    return found
 
 
 def catalog_steps(catalog: Catalog) -> list[ScratchStep]:

@@ -82,7 +82,7 @@ def test_case_converges(
         assert first["changes"] == []
     if (case / "expect-unmanaged").exists():
         expected = (case / "expect-unmanaged").read_text().split()
-        assert sorted(u.split(" ", 1)[1] for u in first["unmanaged"]) == sorted(expected)
+        assert sorted(u.rsplit(".", 1)[1] for u in first["unmanaged"]) == sorted(expected)
 
     applied = run_cli(
         [

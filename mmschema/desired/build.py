@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from mmschema.desired.checks import BadName, Report, first_duplicates, name_problem
+from mmschema.desired.checks import BadName, Report, first_duplicates, name_problem, shown
 from mmschema.desired.checks import parse_table_name as _parse_table_name
 from mmschema.desired.declared import DeclaredColumn, Source
 from mmschema.desired.sqltext import SqlProblem, check_expression
@@ -139,7 +139,8 @@ class Scope:
             return
         declared = self.columns.get(column)
         if declared is None:
-            message = f"{what} uses column '{column}', which table {self.name} does not declare"
+            table = shown(self.name)
+            message = f"{what} uses column '{column}', which table {table} does not declare"
             self.context.error(path, message)
         elif declared.state != "present":
             self.context.error(
@@ -161,7 +162,7 @@ class Scope:
             if old is not None and old != name and old in declared:
                 self.context.error(
                     (*path, "renamed_from"),
-                    f"{kind} '{name}' is renamed_from '{old}', which table {self.name} "
+                    f"{kind} '{name}' is renamed_from '{old}', which table {shown(self.name)} "
                     "also declares",
                 )
 

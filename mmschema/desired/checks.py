@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from mmschema.desired.declared import DeclaredTable, Source
 from mmschema.model import QualifiedName
@@ -102,6 +103,17 @@ def _unquoted_part(part: str) -> str:
     return part
 
 
+def shown(name: QualifiedName) -> str:
+    """A table name as a table key would spell it: parts quoted only when they must be."""
+    return f"{shown_part(name.schema)}.{shown_part(name.name)}"
+
+
+def shown_part(part: str) -> str:
+    if part and not any(c in part for c in '."') and not any(c.isspace() for c in part):
+        return part
+    return '"' + part.replace('"', '""') + '"'
+
+
 def name_problem(name: str) -> str | None:
     """Why PostgreSQL would not keep this name as written, if it would not."""
     if not name:
@@ -127,44 +139,56 @@ def _check_duplicate_tables(
         if table.name in first:
             report.add(
                 table.source,
-                f"table {table.name} is declared twice (first at {first[table.name].source})",
+                f"table {shown(table.name)} is declared twice "
+                f"(first at {first[table.name].source})",
             )
         else:
             first[table.name] = table
     return first
 
 
-def _relations(table: DeclaredTable) -> Iterator[tuple[str, str, Source]]:
-    """The relations a present table puts in its schema: itself, indexes, constraint indexes."""
+@dataclass(frozen=True)
+class _Relation:
+    """A name a present table puts in its schema's namespace of relations."""
+
+    name: str
+    what: str
+    source: Source
+    table: QualifiedName
+    constraint: bool = False  # the index of a primary key or unique constraint
+
+
+def _relations(table: DeclaredTable) -> Iterator[_Relation]:
     if table.state != "present":
         return
-    yield table.name.name, f"table {table.name}", table.source
+    of = f"of table {shown(table.name)}"
+    yield _Relation(table.name.name, f"table {shown(table.name)}", table.source, table.name)
     for index in table.present_indexes():
-        yield index.name, f"index '{index.name}' of table {table.name}", index.source
+        yield _Relation(index.name, f"index '{index.name}' {of}", index.source, table.name)
     key = table.primary_key
     if key is not None and key.name is not None:
-        yield (
-            key.name,
-            f"primary key '{key.name}' of table {table.name}",
-            key.source or table.source,
-        )
+        what = f"primary key '{key.name}' {of}"
+        yield _Relation(key.name, what, key.source or table.source, table.name, True)
     for unique in table.unique:
-        yield unique.name, f"unique constraint '{unique.name}' of table {table.name}", unique.source
+        what = f"unique constraint '{unique.name}' {of}"
+        yield _Relation(unique.name, what, unique.source, table.name, True)
 
 
 def _check_relation_names(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
-    """Tables, indexes and the indexes of unique and primary keys share a schema's namespace."""
-    taken: dict[tuple[str, str], tuple[str, Source]] = {}
-    entries = ((t.name.schema, *rel) for t in tables.values() for rel in _relations(t))
-    for schema, name, what, source in entries:
-        earlier = taken.get((schema, name))
-        if earlier is None:
-            taken[(schema, name)] = (what, source)
-        else:
+    """Tables, indexes and the indexes of unique and primary keys share a schema's namespace.
+
+    Two constraints of one table with one name are left to the table's own check.
+    """
+    taken: dict[tuple[str, str], _Relation] = {}
+    for relation in (r for t in tables.values() for r in _relations(t)):
+        key = (relation.table.schema, relation.name)
+        earlier = taken.setdefault(key, relation)
+        same_table = earlier.table == relation.table and earlier.constraint and relation.constraint
+        if earlier is not relation and not same_table:
             report.add(
-                source,
-                f"{what}: the name '{name}' is already taken in schema {schema} "
-                f"by {earlier[0]} at {earlier[1]}",
+                relation.source,
+                f"{relation.what}: the name '{relation.name}' is already taken in schema "
+                f"{shown_part(relation.table.schema)} by {earlier.what} at {earlier.source}",
             )
 
 
@@ -175,7 +199,7 @@ def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report
             target = tables.get(key.references)
             if target is None:
                 continue
-            what = f"foreign key '{key.name}' references table {target.name}"
+            what = f"foreign key '{key.name}' references table {shown(target.name)}"
             if target.state != "present":
                 report.add(key.source, f"{what}, which is declared state: absent")
                 continue
@@ -193,7 +217,8 @@ def _check_table_renames(tables: dict[QualifiedName, DeclaredTable], report: Rep
         if old is not None and old in tables and old != table.name:
             report.add(
                 table.source,
-                f"table {table.name} is renamed_from {old}, which the file also declares "
+                f"table {shown(table.name)} is renamed_from {shown(old)}, which the file "
+                "also declares "
                 f"(at {tables[old].source})",
             )
 

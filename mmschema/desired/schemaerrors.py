@@ -19,7 +19,7 @@ _TYPE_NAMES = {
     "string": "a string",
     "integer": "an integer",
     "number": "a number",
-    "boolean": "true or false",
+    "boolean": "a boolean",
     "array": "a list",
     "object": "a mapping",
     "null": "null",
@@ -119,12 +119,14 @@ def _message(what: str, check: str, error: ValidationError) -> str:
     expected: Any = error.validator_value
     if check == "type":
         names = [expected] if isinstance(expected, str) else list(expected)
+        if names == ["boolean"]:
+            return f"{what} must be true or false, not {kind_of(value)}"
         return (
             f"{what} must be {either([_TYPE_NAMES.get(n, n) for n in names])}, not {kind_of(value)}"
         )
     if check == "enum":
         return f"{what} must be {either([_plain(v) for v in expected])}, not {kind_of(value)}"
-    if check == "const" and what == "'version'":
+    if check == "const" and what == "'version'" and type(value) is int:
         return f"unsupported file format version {_plain(value)}: this mmschema reads version: 1"
     if check == "const":
         return f"{what} must be {_plain(expected)}, not {kind_of(value)}"

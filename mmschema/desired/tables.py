@@ -249,14 +249,14 @@ def _with_options(context: Context, path: JsonPath, value: object) -> tuple[tupl
 def _primary_key(scope: Scope, value: object) -> DeclaredPrimaryKey | None:
     path = _at(scope.path, "primary_key")
     if isinstance(value, list):
-        names = scope.column_list(path, value, "primary_key")
+        names = scope.column_list(path, value, "primary key")
         return DeclaredPrimaryKey(names, None, scope.context.key(path))
     if not isinstance(value, dict):
         return None
     name = text_of(value.get("name"))
     if name is not None:
         scope.context.check_name(_at(path, "name"), "primary key name", name)
-    names = scope.column_list(_at(path, "columns"), value.get("columns"), "primary_key")
+    names = scope.column_list(_at(path, "columns"), value.get("columns"), "primary key")
     return DeclaredPrimaryKey(names, name, scope.context.key(path))
 
 
@@ -307,7 +307,7 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
     if referenced and columns and len(referenced) != len(columns):
         context.error(
             _at(path, "references", "columns"),
-            f"{what} has {len(columns)} columns but references {len(referenced)}",
+            f"{what} has {_count(len(columns), 'column')} but references {len(referenced)}",
         )
     deferrable, deferred = deferrable_of(spec.get("deferrable"))
     return DeclaredForeignKey(
@@ -321,6 +321,10 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
         deferrable=deferrable,
         initially_deferred=deferred,
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _checks(scope: Scope, value: object) -> tuple[DeclaredCheck, ...]:
