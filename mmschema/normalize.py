@@ -30,6 +30,7 @@ from mmschema.desired.declared import (
     Source,
 )
 from mmschema.introspect import read_catalog_in_transaction
+from mmschema.locks import Form
 from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
 
 CACHE_FORMAT = "1"
@@ -128,12 +129,12 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
     ]
     for declared, column in zip(table.present_columns(), raw.columns, strict=True):
         for sequence in referenced_sequences(column.default or ""):
-            create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.SQL(sequence))
+            sequence_sql = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.SQL(sequence))
             where = _where(declared.source, f"column {column.name!r}")
-            steps.append(ScratchStep(ddl.render(create), where, name))
+            steps.append(ScratchStep(ddl.render(sequence_sql), where, name))
         add = ddl.alter_table(
             name,
-            ddl.Form.ADD_COLUMN,
+            Form.ADD_COLUMN,
             sql.SQL("ADD COLUMN {}").format(ddl.column_definition(column)),
         )
         steps.append(ScratchStep(add.sql, _where(declared.source, f"column {column.name!r}"), name))
@@ -145,7 +146,7 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
             )
         else:
             action = sql.SQL("ADD PRIMARY KEY ({})").format(columns)
-        pk = ddl.alter_table(name, ddl.Form.ADD_PRIMARY_KEY, action)
+        pk = ddl.alter_table(name, Form.ADD_PRIMARY_KEY, action)
         steps.append(ScratchStep(pk.sql, _where(table.source, "primary_key"), name))
     for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
         steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
@@ -160,7 +161,8 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
     return steps
 
 
-SEQUENCE_NAME = re.compile(r'^((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)\.)?(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)$')
+IDENTIFIER = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
+SEQUENCE_NAME = re.compile(rf"^({IDENTIFIER}\.)?{IDENTIFIER}$")
 
 
 def referenced_sequences(expression: str) -> list[str]:

@@ -22,8 +22,10 @@ INDOPTION_NULLS_FIRST = 2
 @cache
 def catalog_sql(name: str) -> LiteralString:
     """The text of introspect/sql/<name>.sql (shipped with the package, never user input)."""
-    text = resources.files("mmschema.introspect").joinpath("sql", f"{name}.sql").read_text()
-    return cast(LiteralString, text)
+    text: LiteralString = (
+        resources.files("mmschema.introspect").joinpath("sql", f"{name}.sql").read_text()
+    )
+    return text
 
 
 @dataclass
