@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
+from mmschema.model import (
+    Catalog,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
 
 
 def table_to_json(table: Table) -> dict[str, Any]:
@@ -20,6 +31,24 @@ def table_from_json(data: dict[str, Any]) -> Table:
         primary_key=PrimaryKey(key["name"], tuple(key["columns"])) if key else None,
         indexes=tuple(index_from_json(i) for i in data["indexes"]),
         comment=data["comment"],
+        unique=tuple(unique_from_json(u) for u in data.get("unique", [])),
+        foreign_keys=tuple(foreign_key_from_json(f) for f in data.get("foreign_keys", [])),
+        checks=tuple(Check(**c) for c in data.get("checks", [])),
+    )
+
+
+def unique_from_json(data: dict[str, Any]) -> UniqueConstraint:
+    return UniqueConstraint(**{**data, "columns": tuple(data["columns"])})
+
+
+def foreign_key_from_json(data: dict[str, Any]) -> ForeignKey:
+    return ForeignKey(
+        **{
+            **data,
+            "columns": tuple(data["columns"]),
+            "references": QualifiedName(**data["references"]),
+            "referenced_columns": tuple(data["referenced_columns"]),
+        }
     )
 
 

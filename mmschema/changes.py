@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from mmschema.model import Column, Index, PrimaryKey, QualifiedName, Table
+from mmschema.model import (
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
 
 
 class Phase(IntEnum):
@@ -16,15 +25,18 @@ class Phase(IntEnum):
     RENAME_TABLES = 2
     CREATE_TABLES = 3
     RENAME_COLUMNS = 4
-    DROP_INDEXES = 5
-    DROP_CONSTRAINTS = 6
-    ADD_COLUMNS = 7
-    ALTER_COLUMNS = 8
-    BUILD_INDEXES = 9
-    ADD_CONSTRAINTS = 10
-    COMMENTS = 11
-    DROP_COLUMNS = 12
-    DROP_TABLES = 13
+    DROP_FOREIGN_KEYS = 5
+    DROP_INDEXES = 6
+    DROP_CONSTRAINTS = 7
+    ADD_COLUMNS = 8
+    ALTER_COLUMNS = 9
+    BUILD_INDEXES = 10
+    ADD_CONSTRAINTS = 11
+    ADD_FOREIGN_KEYS = 12
+    VALIDATE_CONSTRAINTS = 13
+    COMMENTS = 14
+    DROP_COLUMNS = 15
+    DROP_TABLES = 16
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,51 @@ class DropPrimaryKey:
 
 
 @dataclass(frozen=True)
+class AddUnique:
+    """A UNIQUE constraint: on an existing table, attached to a concurrently built index."""
+
+    table: QualifiedName
+    constraint: UniqueConstraint
+    using_index: bool = True
+    phase = Phase.ADD_CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class AddForeignKey:
+    table: QualifiedName
+    key: ForeignKey
+    not_valid: bool = True  # validated by a ValidateConstraint in its own transaction
+    phase = Phase.ADD_FOREIGN_KEYS
+
+
+@dataclass(frozen=True)
+class AddCheck:
+    table: QualifiedName
+    check: Check
+    not_valid: bool = True
+    phase = Phase.ADD_CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class ValidateConstraint:
+    table: QualifiedName
+    name: str
+    phase = Phase.VALIDATE_CONSTRAINTS
+
+
+@dataclass(frozen=True)
+class DropConstraint:
+    table: QualifiedName
+    name: str
+    kind: str  # "unique" | "foreign_key" | "check"
+
+    @property
+    def phase(self) -> Phase:
+        """Foreign keys go first: a unique constraint they rely on cannot be dropped before."""
+        return Phase.DROP_FOREIGN_KEYS if self.kind == "foreign_key" else Phase.DROP_CONSTRAINTS
+
+
+@dataclass(frozen=True)
 class CreateIndex:
     table: QualifiedName
     index: Index
@@ -209,6 +266,11 @@ Change = (
     | ReplaceGeneratedColumn
     | AddPrimaryKey
     | DropPrimaryKey
+    | AddUnique
+    | AddForeignKey
+    | AddCheck
+    | ValidateConstraint
+    | DropConstraint
     | CreateIndex
     | DropIndex
     | RenameIndex
@@ -233,6 +295,11 @@ KIND_NAMES: dict[type, str] = {
     ReplaceGeneratedColumn: "replace_generated_column",
     AddPrimaryKey: "add_primary_key",
     DropPrimaryKey: "drop_primary_key",
+    AddUnique: "add_unique",
+    AddForeignKey: "add_foreign_key",
+    AddCheck: "add_check",
+    ValidateConstraint: "validate_constraint",
+    DropConstraint: "drop_constraint",
     CreateIndex: "create_index",
     DropIndex: "drop_index",
     RenameIndex: "rename_index",
@@ -272,8 +339,18 @@ def object_of(change: Change) -> str:
             | AlterColumnIdentity(table=table, column=name)
         ):
             return f"{table}.{name}"
-        case AddPrimaryKey(table=table, key=key) | DropPrimaryKey(table=table, key=key):
+        case (
+            AddPrimaryKey(table=table, key=key)
+            | DropPrimaryKey(table=table, key=key)
+            | AddForeignKey(table=table, key=key)
+        ):
             return f"{table}.{key.name}"
+        case (
+            AddUnique(table=table, constraint=constraint) | AddCheck(table=table, check=constraint)
+        ):
+            return f"{table}.{constraint.name}"
+        case ValidateConstraint(table=table, name=name) | DropConstraint(table=table, name=name):
+            return f"{table}.{name}"
         case (
             CreateIndex(table=table, index=index)
             | DropIndex(table=table, index=index)

@@ -67,9 +67,11 @@ def _create_table(table: DeclaredTable, want: Table, result: DiffResult) -> None
         replace(raw_column(d), nullable=c.nullable)
         for d, c in zip(table.present_columns(), want.columns, strict=True)
     )
-    result.changes.append(ch.CreateTable(replace(want, columns=columns, indexes=())))
+    bare = replace(want, columns=columns, indexes=(), unique=(), foreign_keys=(), checks=())
+    result.changes.append(ch.CreateTable(bare))
     for index in want.indexes:
         result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
+    _diff_constraints(Table(want.name), want, False, result, new_table=True)
 
 
 def _diff_table(
@@ -84,6 +86,7 @@ def _diff_table(
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
     _diff_primary_key(have, want, table, result)
+    _diff_constraints(have, want, prune, result)
     _diff_indexes(have, want, table, prune, result)
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
@@ -163,6 +166,63 @@ def _diff_primary_key(have: Table, want: Table, table: DeclaredTable, result: Di
         result.changes.append(ch.DropPrimaryKey(want.name, old))
     if new:
         result.changes.append(ch.AddPrimaryKey(want.name, new))
+
+
+def _diff_constraints(
+    have: Table, want: Table, prune: bool, result: DiffResult, new_table: bool = False
+) -> None:
+    """UNIQUE, CHECK and FOREIGN KEY constraints, by name; a changed one is dropped and added.
+
+    On an existing table, checks and foreign keys are added NOT VALID and validated in a
+    separate step, and a unique constraint is attached to a concurrently built index.
+    """
+    name = want.name
+    out = result.changes
+    for unique in want.unique:
+        current = next((u for u in have.unique if u.name == unique.name), None)
+        if current != unique:
+            if current is not None:
+                out.append(ch.DropConstraint(name, unique.name, "unique"))
+            out.append(ch.AddUnique(name, unique, using_index=not new_table))
+    for check in want.checks:
+        current_check = next((c for c in have.checks if c.name == check.name), None)
+        if current_check is not None and current_check.expression == check.expression:
+            if not current_check.valid:
+                out.append(ch.ValidateConstraint(name, check.name))
+            continue
+        if current_check is not None:
+            out.append(ch.DropConstraint(name, check.name, "check"))
+        out.append(ch.AddCheck(name, check, not_valid=not new_table))
+        if not new_table:
+            out.append(ch.ValidateConstraint(name, check.name))
+    for key in want.foreign_keys:
+        current_key = next((k for k in have.foreign_keys if k.name == key.name), None)
+        if current_key is not None and current_key.same_definition(key):
+            if not current_key.valid:
+                out.append(ch.ValidateConstraint(name, key.name))
+            continue
+        if current_key is not None:
+            out.append(ch.DropConstraint(name, key.name, "foreign_key"))
+        out.append(ch.AddForeignKey(name, key, not_valid=not new_table))
+        if not new_table:
+            out.append(ch.ValidateConstraint(name, key.name))
+    declared = {
+        *(u.name for u in want.unique),
+        *(c.name for c in want.checks),
+        *(k.name for k in want.foreign_keys),
+    }
+    existing = [
+        *(("unique", u.name) for u in have.unique),
+        *(("check", c.name) for c in have.checks),
+        *(("foreign_key", k.name) for k in have.foreign_keys),
+    ]
+    for kind, constraint in existing:
+        if constraint in declared:
+            continue
+        if prune:
+            out.append(ch.DropConstraint(name, constraint, kind))
+        else:
+            result.unmanaged.append(f"{kind.replace('_', ' ')} {name}.{constraint}")
 
 
 def _diff_indexes(

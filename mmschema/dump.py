@@ -9,7 +9,16 @@ import psycopg
 import yaml
 
 from mmschema.introspect import catalog_sql, read_catalog
-from mmschema.model import Catalog, Column, Index, IndexKey, QualifiedName, Table
+from mmschema.model import (
+    Catalog,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
 
 SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
 NEXTVAL = re.compile(r"^nextval\('(?P<name>[^']+)'::regclass\)$")
@@ -64,8 +73,41 @@ def table_document(table: Table) -> dict[str, Any]:
             document["primary_key"] = {"name": key.name, "columns": list(key.columns)}
     if table.indexes:
         document["indexes"] = {i.name: index_document(i) for i in table.indexes}
+    if table.unique:
+        document["unique"] = {u.name: unique_document(u) for u in table.unique}
+    if table.foreign_keys:
+        document["foreign_keys"] = {k.name: foreign_key_document(k) for k in table.foreign_keys}
+    if table.checks:
+        document["checks"] = {c.name: c.expression for c in table.checks}
     if table.comment is not None:
         document["comment"] = table.comment
+    return document
+
+
+def deferrable_value(deferrable: bool, initially_deferred: bool) -> bool | str:
+    return "initially_deferred" if initially_deferred else deferrable
+
+
+def unique_document(constraint: UniqueConstraint) -> dict[str, Any]:
+    document: dict[str, Any] = {"columns": list(constraint.columns)}
+    if constraint.deferrable:
+        document["deferrable"] = deferrable_value(True, constraint.initially_deferred)
+    if not constraint.nulls_distinct:
+        document["nulls_distinct"] = False
+    return document
+
+
+def foreign_key_document(key: ForeignKey) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "columns": list(key.columns),
+        "references": {"table": table_key(key.references), "columns": list(key.referenced_columns)},
+    }
+    if key.on_delete != "no_action":
+        document["on_delete"] = key.on_delete
+    if key.on_update != "no_action":
+        document["on_update"] = key.on_update
+    if key.deferrable:
+        document["deferrable"] = deferrable_value(True, key.initially_deferred)
     return document
 
 

@@ -74,12 +74,63 @@ class PrimaryKey:
 
 
 @dataclass(frozen=True)
+class UniqueConstraint:
+    name: str
+    columns: tuple[str, ...]
+    deferrable: bool = False
+    initially_deferred: bool = False
+    nulls_distinct: bool = True
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    references: QualifiedName
+    referenced_columns: tuple[str, ...]
+    on_delete: str = "no_action"  # no_action | restrict | cascade | set_null | set_default
+    on_update: str = "no_action"
+    deferrable: bool = False
+    initially_deferred: bool = False
+    valid: bool = True  # convalidated
+
+    def same_definition(self, other: ForeignKey) -> bool:
+        return (
+            self.columns,
+            self.references,
+            self.referenced_columns,
+            self.on_delete,
+            self.on_update,
+            self.deferrable,
+            self.initially_deferred,
+        ) == (
+            other.columns,
+            other.references,
+            other.referenced_columns,
+            other.on_delete,
+            other.on_update,
+            other.deferrable,
+            other.initially_deferred,
+        )
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expression: str  # pg_get_expr(conbin) output
+    valid: bool = True
+
+
+@dataclass(frozen=True)
 class Table:
     name: QualifiedName
     columns: tuple[Column, ...] = ()
     primary_key: PrimaryKey | None = None
     indexes: tuple[Index, ...] = ()  # standalone indexes only; constraint indexes excluded
     comment: str | None = None
+    unique: tuple[UniqueConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    checks: tuple[Check, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -31,9 +31,20 @@ from mmschema.desired.declared import (
 )
 from mmschema.introspect import read_catalog_in_transaction
 from mmschema.locks import Form
-from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
+from mmschema.model import (
+    Catalog,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
 
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
 
 
 @dataclass
@@ -148,6 +159,25 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
             action = sql.SQL("ADD PRIMARY KEY ({})").format(columns)
         pk = ddl.alter_table(name, Form.ADD_PRIMARY_KEY, action)
         steps.append(ScratchStep(pk.sql, _where(table.source, "primary_key"), name))
+    for unique in table.unique:
+        constraint = UniqueConstraint(
+            unique.name,
+            unique.columns,
+            unique.deferrable,
+            unique.initially_deferred,
+            unique.nulls_distinct,
+        )
+        action = sql.SQL("ADD {}").format(ddl.unique_definition(constraint))
+        statement = ddl.alter_table(name, Form.ADD_UNIQUE, action)
+        steps.append(
+            ScratchStep(statement.sql, _where(unique.source, f"unique {unique.name!r}"), name)
+        )
+    for check in table.checks:
+        action = sql.SQL("ADD {}").format(ddl.check_definition(Check(check.name, check.expr)))
+        statement = ddl.alter_table(name, Form.ADD_CHECK, action)
+        steps.append(
+            ScratchStep(statement.sql, _where(check.source, f"check {check.name!r}"), name)
+        )
     for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
         steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
     for declared_index, index in zip(table.present_indexes(), raw.indexes, strict=True):
@@ -204,6 +234,14 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
         where = f"live table {table.name}"
         steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
         steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))
+        for unique in table.unique:
+            action = sql.SQL("ADD {}").format(ddl.unique_definition(unique))
+            add = ddl.alter_table(table.name, Form.ADD_UNIQUE, action)
+            steps.append(ScratchStep(add.sql, where, table.name))
+        for check in table.checks:
+            action = sql.SQL("ADD {}").format(ddl.check_definition(check))
+            add = ddl.alter_table(table.name, Form.ADD_CHECK, action)
+            steps.append(ScratchStep(add.sql, where, table.name))
         for index in table.indexes:
             created = ddl.create_index(table.name, index, index.name, concurrently=False)
             steps.append(ScratchStep(created.sql, where, table.name))
@@ -287,10 +325,43 @@ def _server_message(error: psycopg.Error) -> str:
     return primary
 
 
-def normalize_desired(desired: DesiredState, scratch: Scratch, cache: NormalizeCache) -> Catalog:
+def normalize_desired(
+    desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
+) -> Catalog:
     names = [t.name for t in desired.present_tables()]
     catalog = run_on_scratch(scratch, desired_steps(desired), names, cache)
-    return replace(catalog, extensions=frozenset(desired.extensions))
+    tables = {
+        name: replace(table, foreign_keys=declared_foreign_keys(desired, name, catalog, live))
+        for name, table in catalog.tables.items()
+    }
+    return replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+
+
+def declared_foreign_keys(
+    desired: DesiredState, name: QualifiedName, wanted: Catalog, live: Catalog
+) -> tuple[ForeignKey, ...]:
+    """Foreign keys need no parsing: names are exact. Omitted referenced columns mean the
+    referenced table's primary key, as declared in the file or found on the target."""
+    table = next(t for t in desired.present_tables() if t.name == name)
+    keys = []
+    for fk in table.foreign_keys:
+        referenced = fk.referenced_columns
+        if not referenced:
+            other = wanted.tables.get(fk.references) or live.tables.get(fk.references)
+            referenced = other.primary_key.columns if other and other.primary_key else ()
+        keys.append(
+            ForeignKey(
+                name=fk.name,
+                columns=fk.columns,
+                references=fk.references,
+                referenced_columns=referenced,
+                on_delete=fk.on_delete,
+                on_update=fk.on_update,
+                deferrable=fk.deferrable,
+                initially_deferred=fk.initially_deferred,
+            )
+        )
+    return tuple(keys)
 
 
 def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Catalog:
@@ -305,10 +376,20 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
             again is None
             or len(again.columns) != len(table.columns)
             or {i.name for i in again.indexes} != {i.name for i in table.indexes}
+            or len(again.unique) != len(table.unique)
+            or len(again.checks) != len(table.checks)
         ):
             tables[name] = table
             continue
         valid = {i.name: i.valid for i in table.indexes}
         indexes = tuple(replace(i, valid=valid.get(i.name, True)) for i in again.indexes)
-        tables[name] = replace(again, indexes=indexes, primary_key=table.primary_key)
+        valid_checks = {c.name: c.valid for c in table.checks}
+        checks = tuple(replace(c, valid=valid_checks.get(c.name, True)) for c in again.checks)
+        tables[name] = replace(
+            again,
+            indexes=indexes,
+            checks=checks,
+            primary_key=table.primary_key,
+            foreign_keys=table.foreign_keys,
+        )
     return replace(live, tables=tables)

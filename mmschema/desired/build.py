@@ -54,8 +54,8 @@ class Context:
 
     def expression(self, path: JsonPath, value: object, what: str) -> str | None:
         """SQL expression text (stripped) after checking it is exactly one expression."""
-        if not isinstance(value, str):
-            return None
+        if not isinstance(value, str) or not value:
+            return None  # the JSON Schema check reports these
         text = value.strip()
         try:
             check_expression(text)
@@ -170,5 +170,6 @@ class Scope:
         for name, first, again in first_duplicates(names):
             self.context.report.add(
                 again,
-                f"constraint name '{name}' is used twice in table {self.name} (first at {first})",
+                f"constraint name '{name}' is used twice in table {shown(self.name)} "
+                f"(first at {first})",
             )

@@ -31,11 +31,6 @@ class Report:
         key = (self._files[source.path], source.line, source.column)
         self._items.append((key, f"{source}: {message}"))
 
-    def add_file(self, path: str, message: str) -> None:
-        """An error about a whole file, which has no position."""
-        self.file(path)
-        self._items.append(((self._files[path], 0, 0), f"{path}: {message}"))
-
     def errors(self) -> list[str]:
         return [message for _, message in sorted(self._items, key=lambda item: item[0])]
 
@@ -71,7 +66,7 @@ def split_name(text: str) -> list[str]:
         if position == len(text):
             return parts
         if text[position] != ".":
-            raise BadName("a quoted name must be followed by '.' or end the key")
+            raise BadName("has text right after a quoted name (expected '.' or the end)")
         position += 1
 
 

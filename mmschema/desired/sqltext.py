@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pglast.parser import ParseError, parse_sql_json
@@ -36,31 +37,50 @@ class TypeName:
 
 
 def check_expression(text: str) -> None:
-    """Raise SqlProblem unless the text is exactly one SQL expression.
-
-    After a plain parse (whose syntax errors name the user's own text), the text must be the
-    only target of a SELECT inside parentheses (so it cannot close the statement, add clauses
-    or targets) and one of two targets without them, both on the same line and on its own
-    lines (so it cannot unbalance parentheses nor end in a line comment).
-    """
-    if not text.strip():
-        raise SqlProblem("is empty")
-    _parse(f"SELECT {text}")
-    if not _bare_select(_parse(f"SELECT ({text}\n)"), 1):
-        raise SqlProblem("is not one SQL expression")
-    _check_followed(f"SELECT {text}", "SQL expression")
+    """Raise SqlProblem unless the text is exactly one SQL expression."""
+    problem = _expression_problem(text)
+    if problem is not None:
+        raise SqlProblem(problem)
 
 
 def check_type(text: str) -> TypeName:
     """Parse a type as written in SQL (`varchar(32)`, `text[]`); SqlProblem unless one type."""
+    found = _parse_type(text)
+    if isinstance(found, str):
+        raise SqlProblem(found)
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _expression_problem(text: str) -> str | None:
+    """Why the text is not exactly one SQL expression, if it is not.
+
+    The text must be the only target of a SELECT inside parentheses (so it cannot close the
+    statement, add clauses or targets) and one of two targets without them, both on the same
+    line and on its own lines (so it cannot unbalance parentheses nor end in a line comment).
+    """
     if not text.strip():
-        raise SqlProblem("is empty")
-    tree = _parse(f"SELECT NULL::{text}")
+        return "is empty"
+    wrapped = _try_parse(f"SELECT ({text}\n)")
+    if wrapped is None or not _bare_select(wrapped, 1):
+        return _syntax_problem(f"SELECT {text}") or "is not one SQL expression"
+    return _followed_problem(f"SELECT {text}", "SQL expression")
+
+
+@lru_cache(maxsize=4096)
+def _parse_type(text: str) -> TypeName | str:
+    """The parsed type, or why the text is not exactly one type name."""
+    if not text.strip():
+        return "is empty"
+    tree = _try_parse(f"SELECT NULL::{text}\n")
+    if tree is None:
+        return _syntax_problem(f"SELECT NULL::{text}\n") or "is not one type name"
     cast = _targets(tree)[0].get("val", {}).get("TypeCast") if _bare_select(tree, 1) else None
-    if not _is_null_cast(cast) or not _bare_select(_parse(f"SELECT NULL::{text}\n"), 1):
-        raise SqlProblem("is not one type name")
-    _check_followed(f"SELECT NULL::{text}", "type name")
-    assert isinstance(cast, dict)
+    if not isinstance(cast, dict) or not _is_null_cast(cast):
+        return "is not one type name"
+    problem = _followed_problem(f"SELECT NULL::{text}", "type name")
+    if problem is not None:
+        return problem
     type_name = cast["typeName"]
     names = tuple(str(n.get("String", {}).get("sval", "")) for n in type_name.get("names", []))
     return TypeName(names, bool(type_name.get("typmods")), bool(type_name.get("arrayBounds")))
@@ -105,14 +125,22 @@ def _try_parse(sql: str) -> dict[str, Any] | None:
         return None
 
 
-def _check_followed(select: str, what: str) -> None:
+def _syntax_problem(sql: str) -> str | None:
+    try:
+        _parse(sql)
+    except SqlProblem as problem:
+        return str(problem)
+    return None
+
+
+def _followed_problem(select: str, what: str) -> str | None:
     """The select's one target must stay one when another follows, on its line or the next."""
-    inline = _try_parse(f"{select}, 0")
     below = _try_parse(f"{select}\n, 0")
     below_ok = below is not None and _bare_select(below, 2)
-    if inline is not None and _bare_select(inline, 2) and below_ok:
-        return
-    raise SqlProblem(_TRAILING_COMMENT if below_ok else f"is not one {what}")
+    inline = _try_parse(f"{select}, 0") if below_ok else None
+    if inline is not None and _bare_select(inline, 2):
+        return None
+    return _TRAILING_COMMENT if below_ok else f"is not one {what}"
 
 
 def _targets(tree: dict[str, Any]) -> list[dict[str, Any]]:

@@ -41,6 +41,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
     columns = _columns(scope, spec)
     primary_key = _primary_key(scope, spec.get("primary_key"))
     if primary_key is not None:  # PostgreSQL makes primary key columns NOT NULL
+        _check_key_nullable(scope, spec, primary_key)
         columns = [
             replace(c, nullable=False) if c.name in primary_key.columns else c for c in columns
         ]
@@ -85,22 +86,20 @@ def _columns(scope: Scope, spec: dict[str, object]) -> list[DeclaredColumn]:
     columns = mapping_of(spec.get("columns"))
     built = [_column(scope, n, s) for n, s in columns.items() if isinstance(s, dict)]
     scope.columns = {c.name: c for c in built}
-    for name in _primary_key_names(spec):
-        if mapping_of(columns.get(name)).get("nullable") is True:
-            scope.context.error(
-                _at(scope.path, "columns", name, "nullable"),
-                f"column '{name}' is in the primary key; it cannot be nullable",
-            )
     scope.check_renames(
         [(c.name, c.renamed_from, _at(scope.path, "columns", c.name)) for c in built], "column"
     )
     return built
 
 
-def _primary_key_names(spec: dict[str, object]) -> set[str]:
-    value = spec.get("primary_key")
-    names = value if isinstance(value, list) else list_of(mapping_of(value).get("columns"))
-    return {n for n in names if isinstance(n, str)}
+def _check_key_nullable(scope: Scope, spec: dict[str, object], key: DeclaredPrimaryKey) -> None:
+    columns = mapping_of(spec.get("columns"))
+    for name in key.columns:
+        if mapping_of(columns.get(name)).get("nullable") is True:
+            scope.context.error(
+                _at(scope.path, "columns", name, "nullable"),
+                f"column '{name}' is in the primary key; it cannot be nullable",
+            )
 
 
 def _column(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredColumn:

@@ -15,7 +15,7 @@ Position = tuple[int, int]  # 1-based line and column
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
-MAX_VALUES = 2_000_000  # guards against alias bombs ("billion laughs")
+MAX_VALUES = 500_000  # guards against alias bombs ("billion laughs"); ~60k-line files
 
 
 class YamlError(Exception):
@@ -51,18 +51,29 @@ class YamlDocument:
 
 def load_yaml(text: str, name: str) -> YamlDocument | None:
     """Parse one YAML document; None when it is empty. Raises YamlError on bad syntax."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as error:
-        raise _syntax_error(error, name) from None
-    except yaml.YAMLError as error:
-        raise YamlError(name, (1, 1), str(error)) from None
+    root = _compose(text, name)
     if root is None:
         return None
     builder = _Builder(name)
     value = builder.build(root, ())
     builder.document.value = value
     return builder.document
+
+
+def _compose(text: str, name: str) -> Node | None:
+    """The node tree, by libyaml when present; errors always in pure PyYAML's words."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass  # parse again below, for the same message with or without libyaml
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(error, name) from None
+    except yaml.YAMLError as error:
+        raise YamlError(name, (1, 1), str(error)) from None
 
 
 def position_of(node: Node) -> Position:

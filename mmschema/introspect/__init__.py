@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any, LiteralString, TypeVar, cast
@@ -11,7 +11,18 @@ from typing import Any, LiteralString, TypeVar, cast
 import psycopg
 from psycopg.rows import class_row
 
-from mmschema.model import Catalog, Column, Index, IndexKey, PrimaryKey, QualifiedName, Table
+from mmschema.model import (
+    Catalog,
+    Check,
+    Column,
+    ForeignKey,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+)
 
 R = TypeVar("R")
 
@@ -73,6 +84,34 @@ class IndexRow:
 
 
 @dataclass
+class ConstraintRow:
+    schema: str
+    table_name: str
+    name: str
+    kind: str
+    deferrable: bool
+    initially_deferred: bool
+    valid: bool
+    columns: list[str]
+    ref_schema: str | None
+    ref_table: str | None
+    ref_columns: list[str]
+    on_delete: str
+    on_update: str
+    expression: str | None
+    nulls_not_distinct: bool
+
+
+FK_ACTIONS = {
+    "a": "no_action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set_null",
+    "d": "set_default",
+}
+
+
+@dataclass
 class ExtensionRow:
     name: str
 
@@ -102,9 +141,11 @@ def read_catalog_in_transaction(
     tables = _fetch(conn, "tables", TableRow, params)
     columns = _fetch(conn, "columns", ColumnRow, params)
     indexes = _fetch(conn, "indexes", IndexRow, params)
+    constraints = _fetch(conn, "constraints", ConstraintRow, params)
     extensions = _fetch(conn, "extensions", ExtensionRow, {})
     schemas = _fetch(conn, "schemas", SchemaRow, {})
-    return build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
+    catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
+    return with_constraints(catalog, constraints)
 
 
 def _fetch(
@@ -151,6 +192,50 @@ def build_catalog(
         extensions=frozenset(e.name for e in extensions),
         schemas=frozenset(s.name for s in schemas),
         server_version=server_version,
+    )
+
+
+def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
+    """The catalog with each table's UNIQUE, FOREIGN KEY and CHECK constraints added."""
+    grouped: dict[QualifiedName, list[ConstraintRow]] = defaultdict(list)
+    for row in rows:
+        grouped[QualifiedName(row.schema, row.table_name)].append(row)
+    tables = dict(catalog.tables)
+    for name, table_rows in grouped.items():
+        if name not in tables:
+            continue
+        tables[name] = replace(
+            tables[name],
+            unique=tuple(_unique(r) for r in table_rows if r.kind == "u"),
+            foreign_keys=tuple(_foreign_key(r) for r in table_rows if r.kind == "f"),
+            checks=tuple(
+                Check(r.name, r.expression or "", r.valid) for r in table_rows if r.kind == "c"
+            ),
+        )
+    return replace(catalog, tables=tables)
+
+
+def _unique(row: ConstraintRow) -> UniqueConstraint:
+    return UniqueConstraint(
+        row.name,
+        tuple(row.columns),
+        row.deferrable,
+        row.initially_deferred,
+        not row.nulls_not_distinct,
+    )
+
+
+def _foreign_key(row: ConstraintRow) -> ForeignKey:
+    return ForeignKey(
+        name=row.name,
+        columns=tuple(row.columns),
+        references=QualifiedName(row.ref_schema or "", row.ref_table or ""),
+        referenced_columns=tuple(row.ref_columns),
+        on_delete=FK_ACTIONS.get(row.on_delete, "no_action"),
+        on_update=FK_ACTIONS.get(row.on_update, "no_action"),
+        deferrable=row.deferrable,
+        initially_deferred=row.initially_deferred,
+        valid=row.valid,
     )
 
 

@@ -1,0 +1,28 @@
+-- UNIQUE, FOREIGN KEY and CHECK constraints of the managed tables (primary keys come with indexes).
+SELECT n.nspname AS schema,
+       c.relname AS table_name,
+       con.conname AS name,
+       con.contype::text AS kind,
+       con.condeferrable AS deferrable,
+       con.condeferred AS initially_deferred,
+       con.convalidated AS valid,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
+             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
+             ORDER BY k.pos) AS columns,
+       fn.nspname AS ref_schema,
+       fc.relname AS ref_table,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, pos)
+             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum
+             ORDER BY k.pos) AS ref_columns,
+       con.confdeltype::text AS on_delete,
+       con.confupdtype::text AS on_update,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
+       coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean
+                 FROM pg_index i WHERE i.indexrelid = con.conindid), false) AS nulls_not_distinct
+FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
+JOIN pg_namespace n ON n.nspname = m.schema
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind IN ('r', 'p')
+JOIN pg_constraint con ON con.conrelid = c.oid AND con.contype IN ('u', 'f', 'c')
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+ORDER BY 1, 2, 3
