@@ -16,6 +16,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    UserType,
 )
 
 
@@ -66,6 +67,7 @@ def catalog_to_json(catalog: Catalog) -> dict[str, Any]:
         "extensions": sorted(catalog.extensions),
         "schemas": sorted(catalog.schemas),
         "server_version": catalog.server_version,
+        "types": [asdict(t) for t in catalog.types],
     }
 
 
@@ -76,4 +78,16 @@ def catalog_from_json(data: dict[str, Any]) -> Catalog:
         extensions=frozenset(data["extensions"]),
         schemas=frozenset(data["schemas"]),
         server_version=int(data["server_version"]),
+        types=tuple(user_type_from_json(t) for t in data.get("types", [])),
+    )
+
+
+def user_type_from_json(data: dict[str, Any]) -> UserType:
+    return UserType(
+        **{
+            **data,
+            "name": QualifiedName(**data["name"]),
+            "labels": tuple(data["labels"]),
+            "checks": tuple(data["checks"]),
+        }
     )

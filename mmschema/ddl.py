@@ -19,6 +19,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    UserType,
 )
 
 
@@ -495,3 +496,20 @@ def _(change: ch.ValidateConstraint) -> list[Statement]:
 def _(change: ch.DropConstraint) -> list[Statement]:
     action = sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(change.name))
     return [alter_table(change.table, Form.DROP_CONSTRAINT, action)]
+
+
+def create_user_type(user_type: UserType) -> list[str]:
+    """A copy of a target's enum or domain (for the scratch server only)."""
+    name = qualified(user_type.name)
+    if user_type.kind == "enum":
+        labels = sql.SQL(", ").join(map(sql.Literal, user_type.labels))
+        return [render(sql.SQL("CREATE TYPE {} AS ENUM ({})").format(name, labels))]
+    parts: list[sql.Composable] = [
+        sql.SQL("CREATE DOMAIN {} AS {}").format(name, sql.SQL(user_type.base_type or "text"))
+    ]
+    if user_type.default is not None:
+        parts.append(sql.SQL("DEFAULT ({})").format(sql.SQL(user_type.default)))
+    if user_type.not_null:
+        parts.append(sql.SQL("NOT NULL"))
+    parts.extend(sql.SQL(check) for check in user_type.checks)
+    return [render(sql.SQL(" ").join(parts))]

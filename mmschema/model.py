@@ -140,8 +140,22 @@ class Table:
 
 
 @dataclass(frozen=True)
+class UserType:
+    """An enum or domain of the target that declared columns may use (not managed)."""
+
+    name: QualifiedName
+    kind: str  # "enum" | "domain"
+    labels: tuple[str, ...] = ()
+    base_type: str | None = None
+    not_null: bool = False
+    default: str | None = None
+    checks: tuple[str, ...] = ()  # pg_get_constraintdef() of each CHECK
+
+
+@dataclass(frozen=True)
 class Catalog:
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()
     schemas: frozenset[str] = frozenset()
+    types: tuple[UserType, ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it

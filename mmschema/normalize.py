@@ -42,9 +42,10 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    UserType,
 )
 
-CACHE_FORMAT = "2"
+CACHE_FORMAT = "3"
 
 
 @dataclass
@@ -60,6 +61,7 @@ class ScratchStep:
     statement: str
     source: str  # "path:line:column: what" prefix for errors
     table: QualifiedName | None = None
+    optional: bool = False  # a failure is skipped: what depends on it reports the error
 
 
 def raw_column(column: Any) -> Column:
@@ -119,12 +121,24 @@ def _where(source: Source, what: str) -> str:
     return f"{source}: {what}"
 
 
-def desired_steps(desired: DesiredState) -> list[ScratchStep]:
+def type_steps(types: tuple[UserType, ...]) -> list[ScratchStep]:
+    """The target's enums and domains, which declared columns may use."""
+    steps = []
+    for user_type in types:
+        where = f"{user_type.kind} {user_type.name} of the target"
+        schema = ddl.render(ddl.create_schema(user_type.name.schema))
+        steps.append(ScratchStep(schema, where, optional=True))
+        steps.extend(ScratchStep(s, where, optional=True) for s in ddl.create_user_type(user_type))
+    return steps
+
+
+def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> list[ScratchStep]:
     """One scratch statement per declared object, so an error points at its declaration."""
     steps = [
         ScratchStep(ddl.statements_for_extension(name), f"extensions: extension {name!r}", None)
         for name in desired.extensions
     ]
+    steps.extend(type_steps(types))
     for table in desired.present_tables():
         steps.extend(_table_steps(table))
     return steps
@@ -230,6 +244,7 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
     steps = [
         ScratchStep(ddl.statements_for_extension(e), f"extension {e}") for e in catalog.extensions
     ]
+    steps.extend(type_steps(catalog.types))
     for table in catalog.tables.values():
         where = f"live table {table.name}"
         steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
@@ -308,6 +323,8 @@ def run_on_scratch(
                 with conn.transaction():
                     conn.execute(step.statement.encode())
             except psycopg.Error as error:
+                if step.optional:
+                    continue
                 if step.table is not None:
                     failed_tables.add(step.table)
                 errors.append(f"{step.source}: {_server_message(error)}")
@@ -329,7 +346,7 @@ def normalize_desired(
     desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
 ) -> Catalog:
     names = [t.name for t in desired.present_tables()]
-    catalog = run_on_scratch(scratch, desired_steps(desired), names, cache)
+    catalog = run_on_scratch(scratch, desired_steps(desired, live.types), names, cache)
     tables = {
         name: replace(table, foreign_keys=declared_foreign_keys(desired, name, catalog, live))
         for name, table in catalog.tables.items()

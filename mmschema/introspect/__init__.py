@@ -22,6 +22,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    UserType,
 )
 
 R = TypeVar("R")
@@ -112,6 +113,18 @@ FK_ACTIONS = {
 
 
 @dataclass
+class TypeRow:
+    schema: str
+    name: str
+    kind: str
+    labels: list[str]
+    base_type: str | None
+    not_null: bool
+    default: str | None
+    checks: list[str]
+
+
+@dataclass
 class ExtensionRow:
     name: str
 
@@ -144,8 +157,21 @@ def read_catalog_in_transaction(
     constraints = _fetch(conn, "constraints", ConstraintRow, params)
     extensions = _fetch(conn, "extensions", ExtensionRow, {})
     schemas = _fetch(conn, "schemas", SchemaRow, {})
+    types = _fetch(conn, "types", TypeRow, {})
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
-    return with_constraints(catalog, constraints)
+    return replace(with_constraints(catalog, constraints), types=tuple(map(_user_type, types)))
+
+
+def _user_type(row: TypeRow) -> UserType:
+    return UserType(
+        name=QualifiedName(row.schema, row.name),
+        kind="enum" if row.kind == "e" else "domain",
+        labels=tuple(row.labels),
+        base_type=row.base_type,
+        not_null=row.not_null,
+        default=row.default,
+        checks=tuple(row.checks),
+    )
 
 
 def _fetch(
