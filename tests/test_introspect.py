@@ -1,0 +1,69 @@
+"""Catalog reads are bulk queries: their number does not grow with the number of tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from mmschema.introspect import read_catalog
+from mmschema.model import QualifiedName
+from tests.conftest import run_sql
+
+
+class CountingCursor(psycopg.Cursor[Any]):
+    executed = 0
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        CountingCursor.executed += 1
+        return super().execute(*args, **kwargs)
+
+
+def statements_for(dsn: str, names: list[QualifiedName]) -> int:
+    CountingCursor.executed = 0
+    with psycopg.connect(dsn, autocommit=True, cursor_factory=CountingCursor) as conn:
+        catalog = read_catalog(conn, names)
+    assert len(catalog.tables) == len(names)
+    return CountingCursor.executed
+
+
+def test_statement_count_is_the_same_for_1_and_60_tables(db: str) -> None:
+    run_sql(
+        db,
+        "\n".join(
+            f"CREATE TABLE t{i} (id int PRIMARY KEY, v text UNIQUE, n int CHECK (n > 0));"
+            f"CREATE INDEX t{i}_v ON t{i} (lower(v)) WHERE n > 1;"
+            for i in range(60)
+        ),
+    )
+    names = [QualifiedName("public", f"t{i}") for i in range(60)]
+    assert statements_for(db, names[:1]) == statements_for(db, names)
+
+
+def test_read_catalog_sees_indexes_constraints_and_validity(db: str) -> None:
+    run_sql(
+        db,
+        """CREATE TABLE "Mixed" (id int PRIMARY KEY, "Name" text COLLATE "C",
+               qty int);
+           ALTER TABLE "Mixed" ADD CONSTRAINT qty_positive CHECK (qty > 0) NOT VALID;
+           CREATE UNIQUE INDEX mixed_name ON "Mixed" ("Name" DESC NULLS LAST) INCLUDE (qty)
+               WITH (fillfactor = 80) WHERE qty > 1;
+           COMMENT ON INDEX mixed_name IS 'by name';""",
+    )
+    with psycopg.connect(db, autocommit=True) as conn:
+        catalog = read_catalog(conn, [QualifiedName("public", "Mixed")])
+    table = catalog.tables[QualifiedName("public", "Mixed")]
+    assert [c.name for c in table.columns] == ["id", "Name", "qty"]
+    assert table.column("Name") is not None and table.column("Name").collation == "C"  # type: ignore[union-attr]
+    index = table.index("mixed_name")
+    assert index is not None
+    assert index.unique and index.valid and index.comment == "by name"
+    assert index.keys[0].expr == "Name" and index.keys[0].descending
+    assert not index.keys[0].nulls_first
+    assert index.include == ("qty",)
+    assert index.with_options == (("fillfactor", "80"),)
+    assert index.where == "(qty > 1)"
+    assert table.primary_key is not None and table.primary_key.columns == ("id",)
+    assert [(c.name, c.expression, c.valid) for c in table.checks] == [
+        ("qty_positive", "(qty > 0)", False)
+    ]
