@@ -1,11 +1,12 @@
 # Development tasks. `make install` once, then `make test`.
 # MMSCHEMA_TEST_PG picks the PostgreSQL majors the tests run on: 17 (default), 16, 14,18 or all.
 # PYTEST_ARGS is passed to pytest, e.g. make test PYTEST_ARGS="-k embedded -x".
+# BENCH_ARGS is passed to both benchmarks, e.g. make bench BENCH_ARGS="--major 16".
 
 VENV := .venv/bin
 export MMSCHEMA_TEST_PG
 
-.PHONY: install test lint typecheck pytest
+.PHONY: install test lint typecheck pytest bench
 
 install:
 	bash scripts/install.sh
@@ -21,6 +22,11 @@ typecheck: $(VENV)/mypy
 pytest: $(VENV)/pytest
 	$(VENV)/pytest $(PYTEST_ARGS)
 
-$(VENV)/ruff $(VENV)/mypy $(VENV)/pytest:
+# Both run even if the first misses its target; the exit status reports either miss.
+bench: $(VENV)/python
+	$(VENV)/python -m bench.plan_speed --tables 200 $(BENCH_ARGS); status=$$?; \
+	$(VENV)/python -m bench.online_apply $(BENCH_ARGS) && exit $$status
+
+$(VENV)/ruff $(VENV)/mypy $(VENV)/pytest $(VENV)/python:
 	@echo "$@ is missing: run 'make install' first" >&2
 	@exit 1

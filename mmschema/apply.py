@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from psycopg import errors, sql
 
 from mmschema import changes as ch
+from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, run_backfill
 from mmschema.ddl import Statement, drop_index_concurrently, temporary_index_name
 from mmschema.desired.declared import Settings
 from mmschema.locks import Form
@@ -43,6 +47,44 @@ class ApplyReport:
 
 Reporter = Callable[[ChangeOutcome], None]
 Notice = Callable[[str], None]
+ProgressFactory = Callable[[BackfillJob], TerminalProgress | None]
+
+
+class Recorder(Protocol):
+    """Where each statement's start and end are written (mmschema.history)."""
+
+    def begin(
+        self, planned: PlannedChange, statement: Statement, backfill: BackfillJob | None = None
+    ) -> int: ...
+
+    def end(self, handle: int, outcome: str, seconds: float, error: str | None = None) -> None: ...
+
+
+class NoRecorder:
+    def begin(
+        self, planned: PlannedChange, statement: Statement, backfill: BackfillJob | None = None
+    ) -> int:
+        return 0
+
+    def end(self, handle: int, outcome: str, seconds: float, error: str | None = None) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C while applying, so the run is rolled back and recorded."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def acquire_apply_lock(conn: psycopg.Connection[Any], wait_seconds: float, notice: Notice) -> None:
@@ -100,23 +142,56 @@ def run_with_retries(
     cleanup: Callable[[], None],
     notice: Notice,
     what: str,
+    table: QualifiedName | None = None,
 ) -> None:
-    """Run attempt(); on a lock timeout, clean up, back off with jitter, and try again."""
+    """Run attempt(); on a lock timeout, clean up, say who blocks, back off, and try again."""
     for tries in range(settings.retries + 1):
         try:
             attempt()
             return
         except errors.LockNotAvailable:
             cleanup()
+            blockers = describe_blockers(conn, table) if table else []
+            blocked_by = f"; blocked by {'; '.join(blockers)}" if blockers else ""
             if tries == settings.retries:
                 raise ApplyFailed(
                     f"{what}: lock not obtained within {settings.lock_timeout_ms} ms after "
-                    f"{settings.retries + 1} tries; every earlier change is committed, "
-                    "run apply again when the blocking sessions are done"
+                    f"{settings.retries + 1} tries{blocked_by}; every earlier change is "
+                    "committed, run apply again when the blocking sessions are done"
                 ) from None
             delay = min(30.0, 0.2 * 2**tries) * (0.5 + random.random())
-            notice(f"{what}: lock timeout, retry {tries + 1}/{settings.retries} in {delay:.1f}s")
+            notice(
+                f"{what}: lock timeout, retry {tries + 1}/{settings.retries} in {delay:.1f}s"
+                f"{blocked_by}"
+            )
             time.sleep(delay)
+
+
+def describe_blockers(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str]:
+    """Other sessions holding or awaiting locks on the table, one line each.
+
+    Our own wait is over by the time we ask (pg_blocking_pids is empty), so look at who
+    holds locks on the target table instead.
+    """
+    try:
+        rows = conn.execute(
+            """SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, '?'),
+                      coalesce(extract(epoch FROM clock_timestamp() - a.xact_start), 0),
+                      left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 80),
+                      string_agg(DISTINCT l.mode, ',')
+               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+               WHERE l.locktype = 'relation' AND l.granted
+                 AND l.relation = to_regclass(%s) AND l.pid <> pg_backend_pid()
+               GROUP BY 1, 2, 3, 4, 5 ORDER BY 4 DESC LIMIT 5""",
+            (sql.Identifier(table.schema, table.name).as_string(conn),),
+        ).fetchall()
+    except psycopg.Error:
+        return []
+    return [
+        f"pid {pid} ({app or 'no application_name'}, {state}, transaction open {age:.1f}s, "
+        f"holds {modes}: {query!r})"
+        for pid, app, state, age, query, modes in rows
+    ]
 
 
 def apply_plan(
@@ -125,6 +200,8 @@ def apply_plan(
     settings: Settings,
     report: Reporter,
     notice: Notice,
+    recorder: Recorder | None = None,
+    progress: ProgressFactory | None = None,
 ) -> ApplyReport:
     result = ApplyReport()
     failed = False
@@ -132,30 +209,68 @@ def apply_plan(
         if failed:
             outcome = ChangeOutcome(planned, "skipped")
         else:
-            outcome = _apply_change(conn, planned, settings, notice)
+            outcome = _apply_change(
+                conn, planned, settings, notice, recorder or NoRecorder(), progress
+            )
             failed = outcome.status == "failed"
         result.outcomes.append(outcome)
         report(outcome)
     return result
 
 
+def backfill_job(planned: PlannedChange) -> BackfillJob | None:
+    """The batched backfill of an added column, run after its transaction commits."""
+    change = planned.change
+    if isinstance(change, ch.AddColumn) and change.backfill:
+        return BackfillJob(change.table, change.column.name, change.backfill, change.backfill_where)
+    return None
+
+
+def _table_of(planned: PlannedChange) -> QualifiedName | None:
+    table = getattr(planned.change, "table", None)
+    if isinstance(table, QualifiedName):
+        return table
+    old = getattr(planned.change, "old", None)
+    return old if isinstance(old, QualifiedName) else None
+
+
 def _apply_change(
-    conn: psycopg.Connection[Any], planned: PlannedChange, settings: Settings, notice: Notice
+    conn: psycopg.Connection[Any],
+    planned: PlannedChange,
+    settings: Settings,
+    notice: Notice,
+    recorder: Recorder,
+    progress: ProgressFactory | None = None,
 ) -> ChangeOutcome:
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
+    table = _table_of(planned)
+    job = backfill_job(planned)
+    statements = planned.statements
+    backfill_statement = None
+    if job and statements and statements[-1].form == Form.BACKFILL:
+        statements, backfill_statement = statements[:-1], statements[-1]
+    handles: list[int] = []
     try:
-        if planned.transactional:
+        if all(s.transactional for s in statements):
+            handles = [recorder.begin(planned, s) for s in statements]
+            timings: list[float] = []
             run_with_retries(
                 conn,
                 settings,
-                lambda: _run_transaction(conn, planned.statements, settings),
+                lambda: _run_transaction(conn, statements, settings, timings),
                 lambda: None,
                 notice,
                 what,
+                table,
             )
+            for handle, seconds in zip(handles, timings, strict=False):
+                recorder.end(handle, "succeeded", seconds)
+            handles = []
         else:
-            for statement in planned.statements:
+            for statement in statements:
+                handles = [recorder.begin(planned, statement)]
+                step = time.monotonic()
                 run_with_retries(
                     conn,
                     settings,
@@ -163,23 +278,73 @@ def _apply_change(
                     lambda: _cleanup_failed_build(conn, planned),
                     notice,
                     what,
+                    table,
                 )
-    except ApplyFailed as error:
+                recorder.end(handles[0], "succeeded", time.monotonic() - step)
+                handles = []
+        if job and backfill_statement:
+            handles = [recorder.begin(planned, backfill_statement, job)]
+            step = time.monotonic()
+            run_job(conn, job, settings, notice, progress)
+            recorder.end(handles[0], "succeeded", time.monotonic() - step)
+            handles = []
+    except (ApplyFailed, BackfillFailed) as error:
+        _end_all(recorder, handles, str(error))
         return ChangeOutcome(planned, "failed", time.monotonic() - started, str(error))
     except psycopg.Error as error:
-        _cleanup_failed_build(conn, planned)
         message = error.diag.message_primary or str(error).strip()
+        _end_all(recorder, handles, message)
+        if not conn.broken:
+            _cleanup_failed_build(conn, planned)
         return ChangeOutcome(planned, "failed", time.monotonic() - started, f"{what}: {message}")
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
 
 
-def _run_transaction(
-    conn: psycopg.Connection[Any], statements: tuple[Statement, ...], settings: Settings
+def _end_all(recorder: Recorder, handles: list[int], error: str) -> None:
+    for handle in handles:
+        recorder.end(handle, "failed", 0.0, error)
+
+
+def run_job(
+    conn: psycopg.Connection[Any],
+    job: BackfillJob,
+    settings: Settings,
+    notice: Notice,
+    progress: ProgressFactory | None = None,
 ) -> None:
+    bar = progress(job) if progress else None
+    try:
+        result = run_backfill(
+            conn,
+            job,
+            settings.lock_timeout_ms,
+            settings.retries,
+            bar,
+            notice,
+            blockers=lambda: "; ".join(describe_blockers(conn, job.table)),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    notice(
+        f"backfill {job.label}: {result.rows} rows in {result.batches} batches, "
+        f"{result.seconds:.1f}s"
+    )
+
+
+def _run_transaction(
+    conn: psycopg.Connection[Any],
+    statements: tuple[Statement, ...],
+    settings: Settings,
+    timings: list[float],
+) -> None:
+    timings.clear()
     with conn.transaction():
         for statement in statements:
+            step = time.monotonic()
             set_timeouts(conn, settings, statement)
             conn.execute(statement.sql.encode())
+            timings.append(time.monotonic() - step)
 
 
 def _run_alone(conn: psycopg.Connection[Any], statement: Statement, settings: Settings) -> None:

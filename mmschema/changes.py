@@ -102,6 +102,7 @@ class AlterColumnType:
     new_type: str
     collation: str | None = None
     using: str | None = None
+    cast: str | None = None  # typecast.Cast value once classified against the target
     phase = Phase.ALTER_COLUMNS
 
 

@@ -18,6 +18,7 @@ from mmschema.connect import ConnectionFailed, Target, resolve_target, scrub
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.environment import Environment
 from mmschema.hazards import HAZARD_KINDS
+from mmschema.sources import SourceError
 
 
 class ExitStatus(IntEnum):
@@ -25,6 +26,9 @@ class ExitStatus(IntEnum):
     ERROR = 1
     CHANGES = 2  # plan --detailed-exitcode with changes; drift found
     REFUSED = 3  # hazard not allowed / --fail-on hit / stale plan / declined
+
+
+PLAN_FORMATS = ["text", "json", "sql", "markdown"]
 
 
 class UsageError(Exception):
@@ -49,11 +53,25 @@ def build_parser() -> argparse.ArgumentParser:
     command("validate", "check the file; touches no database", database=False)
     commands.add_parser("schema", help="print the file format's JSON Schema")
     plan = command("plan", "print the changes and their DDL; changes nothing")
-    plan.add_argument("--format", choices=["text", "json"], default=None)
+    plan.add_argument("--format", choices=PLAN_FORMATS, default=None)
+    plan.add_argument("--out", help="also save the plan as JSON here, for apply PLANFILE")
     plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes pend")
     plan.add_argument("--fail-on", default="", help="hazard kinds that make plan exit 3")
     plan.add_argument("--prune", action="store_true", help="drop unmanaged objects")
+    plan.add_argument(
+        "--rehearse", action="store_true", help="run the plan first on a scratch copy"
+    )
+    plan.add_argument(
+        "--from",
+        dest="from_source",
+        metavar="SOURCE",
+        help="plan against a state built on the scratch server from SOURCE (a schema.yaml or "
+        "folder of them, a SQL file, a folder of .sql migrations, or git:REV:PATH)",
+    )
     apply = command("apply", "run the plan")
+    apply.add_argument(
+        "planfile", nargs="?", help="a plan saved by plan --out: run exactly its statements"
+    )
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--allow", default="", help="hazard kinds to allow, comma-separated")
     apply.add_argument("--prune", action="store_true", help="drop unmanaged objects")
@@ -62,12 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument("--lock-timeout", help="per-statement lock_timeout, e.g. 3s")
     apply.add_argument("--retries", type=int, help="lock-timeout retries per statement")
+    apply.add_argument(
+        "--rehearse", action="store_true", help="run the plan first on a scratch copy"
+    )
+    apply.add_argument(
+        "--revision", type=int, metavar="N", help="apply the file recorded by history run N"
+    )
     drift = command("drift", "compare the live database with the file")
-    drift.add_argument("--format", choices=["text", "json"], default=None)
+    drift.add_argument("--format", choices=PLAN_FORMATS, default=None)
+    history = command("history", "list earlier apply runs (mmschema.history)")
+    history.add_argument("--show", type=int, metavar="N", help="print run N's statements and file")
     dump = command("dump", "write a schema.yaml for tables of the live database")
     dump.add_argument("--schema", action="append", default=None, help="schemas to dump")
     dump.add_argument("-o", "--output", help="write to this file instead of stdout")
     dump.add_argument("tables", nargs="*", help="tables to dump (default: all)")
+    import_ = commands.add_parser(
+        "import",
+        help="run SQL files or migration folders on the scratch server; write their schema.yaml",
+        description="Run SQL files or migration folders (every *.sql in name order) in a fresh "
+        "temporary database on the scratch server, then write the schema.yaml of the tables "
+        "they leave.",
+    )
+    import_.add_argument("sources", nargs="+", metavar="SOURCE", help="SQL file or folder")
+    import_.add_argument("-o", "--output", help="write to this file instead of stdout")
+    import_.add_argument("--schema", action="append", default=None, help="schemas to write")
+    import_.add_argument("--dev-database", help="scratch server DSN (default: embedded)")
     return parser
 
 
@@ -98,6 +135,8 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         "apply": commands.apply,
         "drift": commands.drift,
         "dump": commands.dump,
+        "history": commands.history,
+        "import": commands.import_schema,
     }
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
@@ -107,7 +146,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         for line in invalid.errors:
             err.print(line, markup=False)
         return int(ExitStatus.ERROR)
-    except (UsageError, ConnectionFailed) as error:
+    except (UsageError, ConnectionFailed, SourceError) as error:
         err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
         return int(ExitStatus.ERROR)
     except psycopg.Error as error:

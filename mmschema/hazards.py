@@ -33,11 +33,26 @@ def _(change: ch.DropColumn) -> list[Hazard]:
 
 @hazards.register
 def _(change: ch.AlterColumnType) -> list[Hazard]:
-    detail = (
-        f"changing {change.column} from {change.old_type} to {change.new_type} may rewrite "
-        "the table and its indexes under an ACCESS EXCLUSIVE lock"
+    what = f"{change.column} from {change.old_type} to {change.new_type}"
+    if change.old_type == change.new_type and change.using is None:
+        detail = (
+            f"changing the collation of {change.column} rebuilds its indexes "
+            "under an ACCESS EXCLUSIVE lock"
+        )
+        return [Hazard("blocking", detail)]
+    if change.cast == "binary-coercible" and change.using is None:
+        return []
+    rewrite = Hazard(
+        "rewrite",
+        f"changing {what} rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",
     )
-    return [Hazard("rewrite", detail)]
+    if change.cast == "lossy":
+        loss = f"changing {what} can round, truncate or reject existing values"
+        return [rewrite, Hazard("destructive", loss)]
+    if change.cast == "no implicit cast":
+        detail = f"{rewrite.detail}; no implicit cast, converted USING {change.using}"
+        return [Hazard("rewrite", detail)]
+    return [rewrite]
 
 
 @hazards.register

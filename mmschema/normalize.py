@@ -121,6 +121,17 @@ def _where(source: Source, what: str) -> str:
     return f"{source}: {what}"
 
 
+def extension_steps(extensions: frozenset[str] | set[str]) -> list[ScratchStep]:
+    """The target's extensions, where the scratch server has them (their types, opclasses)."""
+    return [
+        ScratchStep(
+            ddl.statements_for_extension(name), f"extension {name} of the target", optional=True
+        )
+        for name in sorted(extensions)
+        if name != "plpgsql"
+    ]
+
+
 def type_steps(types: tuple[UserType, ...]) -> list[ScratchStep]:
     """The target's enums and domains, which declared columns may use."""
     steps = []
@@ -241,9 +252,7 @@ def referenced_sequences(expression: str) -> list[str]:
 
 def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
     """Statements that rebuild a live catalog's tables (for a scratch of another major)."""
-    steps = [
-        ScratchStep(ddl.statements_for_extension(e), f"extension {e}") for e in catalog.extensions
-    ]
+    steps = extension_steps(catalog.extensions)
     steps.extend(type_steps(catalog.types))
     for table in catalog.tables.values():
         where = f"live table {table.name}"
@@ -346,7 +355,11 @@ def normalize_desired(
     desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
 ) -> Catalog:
     names = [t.name for t in desired.present_tables()]
-    catalog = run_on_scratch(scratch, desired_steps(desired, live.types), names, cache)
+    steps = [
+        *extension_steps(live.extensions - set(desired.extensions)),
+        *desired_steps(desired, live.types),
+    ]
+    catalog = run_on_scratch(scratch, steps, names, cache)
     tables = {
         name: replace(table, foreign_keys=declared_foreign_keys(desired, name, catalog, live))
         for name, table in catalog.tables.items()

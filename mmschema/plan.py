@@ -77,6 +77,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "kind": c.kind,
             "object": c.object,
             "sql": [s.sql for s in c.statements],
+            "statements": [{"form": s.form.name, "sql": s.sql} for s in c.statements],
             "transactional": c.transactional,
             "lock": c.lock.sql_name,
             "hazards": [{"kind": h.kind, "detail": h.detail} for h in c.hazards],
@@ -99,3 +100,28 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "unmanaged": len(plan.unmanaged),
         },
     }
+
+
+def saved_statements(data: dict[str, Any]) -> list[list[tuple[str, str]]]:
+    return [
+        [(str(s["form"]), str(s["sql"])) for s in change.get("statements", [])]
+        for change in data.get("changes", [])
+    ]
+
+
+def stale_reason(saved: dict[str, Any], plan: Plan) -> str | None:
+    """Why a saved plan may not run against the database as it is now, or None if it may.
+
+    The fingerprint covers the live managed objects; the statements must then be exactly
+    the ones a fresh plan makes, so apply runs what was reviewed and nothing else.
+    """
+    if saved.get("version") != PLAN_FORMAT_VERSION:
+        return (
+            f"the saved plan has format version {saved.get('version')!r}, not {PLAN_FORMAT_VERSION}"
+        )
+    if saved.get("fingerprint") != plan.fingerprint:
+        return "the database changed since the plan was made"
+    fresh = [[(s.form.name, s.sql) for s in c.statements] for c in plan.changes]
+    if saved_statements(saved) != fresh:
+        return "the schema file changed since the plan was made"
+    return None

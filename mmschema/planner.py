@@ -13,6 +13,8 @@ from mmschema.introspect import read_catalog
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
 from mmschema.plan import Plan, make_plan
+from mmschema.preflight import preflight
+from mmschema.typecast import classify_type_changes
 
 
 @dataclass
@@ -35,11 +37,13 @@ def compute_plan(
     prune: bool = False,
 ) -> Planned:
     live = read_catalog(conn, managed_names(desired))
-    wanted = normalize_desired(desired, scratch, cache)
+    wanted = normalize_desired(desired, scratch, cache, live)
     comparable = live
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference
         # between major versions shows up as a change.
         comparable = normalize_live(live, scratch, cache)
     result = diff(comparable, wanted, desired, prune)
-    return Planned(make_plan(result, live, target_label), live, wanted)
+    result.changes = classify_type_changes(conn, result.changes)
+    plan = preflight(conn, make_plan(result, live, target_label), live)
+    return Planned(plan, live, wanted)

@@ -1,0 +1,335 @@
+"""Data pre-flight: count, read-only on the target, the rows a new constraint would reject."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from mmschema import changes as ch
+from mmschema.hazards import Hazard
+from mmschema.model import Catalog, ForeignKey, Index, IndexKey, QualifiedName
+from mmschema.plan import Plan, PlannedChange
+
+PREFLIGHT_TIMEOUT_MS = 60_000
+PREFLIGHT_LOCK_MS = 5_000  # a table locked by another session: do not wait for long
+
+Check = Callable[[psycopg.Connection[Any]], Hazard | None]
+
+
+def key_expression(key: IndexKey) -> sql.Composable:
+    """The value an index key compares: the column, or the printed expression in parentheses."""
+    expr = sql.Identifier(key.expr) if key.is_column else sql.SQL("({})").format(sql.SQL(key.expr))
+    if key.collation:
+        expr = sql.SQL("{} COLLATE {}").format(expr, sql.Identifier(*key.collation.split(".")))
+    return expr
+
+
+def duplicate_groups_query(
+    table: QualifiedName,
+    keys: list[sql.Composable],
+    where: str | None,
+    nulls_distinct: bool,
+) -> sql.Composed:
+    """The key groups holding more than one row, as the unique index would see them.
+
+    Only rows the index covers (its predicate) count, and while NULLs are distinct (the
+    default) a row with any NULL key never collides, so those rows are left out.
+    """
+    conditions: list[sql.Composable] = []
+    if where:
+        conditions.append(sql.SQL("({})").format(sql.SQL(where)))
+    if nulls_distinct:
+        conditions.extend(sql.SQL("{} IS NOT NULL").format(k) for k in keys)
+    keylist = sql.SQL(", ").join(keys)
+    filter_ = (
+        sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions))
+        if conditions
+        else sql.SQL("")
+    )
+    return sql.SQL("SELECT {}, count(*) FROM {}{} GROUP BY {} HAVING count(*) > 1").format(
+        keylist, sql.Identifier(table.schema, table.name), filter_, keylist
+    )
+
+
+def count_of(query: sql.Composed) -> sql.Composed:
+    return sql.SQL("SELECT count(*) FROM ({}) AS groups").format(query)
+
+
+def duplicates_check(table: QualifiedName, index: Index) -> Check:
+    query = duplicate_groups_query(
+        table, [key_expression(k) for k in index.keys], index.where, index.nulls_distinct
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        found = scalar(conn, count_of(query))
+        if not found:
+            return None
+        detail = (
+            f"{found} duplicate groups under unique index {index.name}; "
+            f"list them with: {query.as_string(conn)}"
+        )
+        return Hazard("may_fail", detail)
+
+    return check
+
+
+def nulls_check(table: QualifiedName, column: str, what: str) -> Check:
+    query = sql.SQL("SELECT count(*) FROM {} WHERE {} IS NULL").format(
+        sql.Identifier(table.schema, table.name), sql.Identifier(column)
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        found = scalar(conn, query)
+        if not found:
+            return None
+        return Hazard("may_fail", f"{found} rows have {column} NULL; {what}")
+
+    return check
+
+
+def rows_check(table: QualifiedName, column: str) -> Check:
+    query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.schema, table.name))
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        found = scalar(conn, query)
+        if not found:
+            return None
+        return Hazard(
+            "may_fail",
+            f"{table} has {found} rows and the new NOT NULL column {column} has no default: "
+            "ADD COLUMN fails",
+        )
+
+    return check
+
+
+def violations_check(table: QualifiedName, name: str, expression: str) -> Check:
+    """Rows a new CHECK rejects: the expression is false (NULL passes, as in PostgreSQL)."""
+    listing = sql.SQL("SELECT * FROM {} WHERE NOT ({})").format(
+        sql.Identifier(table.schema, table.name), sql.SQL(expression)
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
+        if not found:
+            return None
+        detail = f"{found} rows break check {name}; list them with: {listing.as_string(conn)}"
+        return Hazard("may_fail", detail)
+
+    return check
+
+
+def orphans_check(table: QualifiedName, key: ForeignKey) -> Check:
+    """Rows whose (non-NULL) key has no match in the referenced table (MATCH SIMPLE)."""
+    pairs = zip(key.columns, key.referenced_columns, strict=True)
+    match = sql.SQL(" AND ").join(
+        sql.SQL("r.{} = t.{}").format(sql.Identifier(theirs), sql.Identifier(ours))
+        for ours, theirs in pairs
+    )
+    present = sql.SQL(" AND ").join(
+        sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in key.columns
+    )
+    listing = sql.SQL(
+        "SELECT t.* FROM {} AS t WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS r WHERE {})"
+    ).format(
+        sql.Identifier(table.schema, table.name),
+        present,
+        sql.Identifier(key.references.schema, key.references.name),
+        match,
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
+        if not found:
+            return None
+        detail = (
+            f"{found} rows have no match for foreign key {key.name}; "
+            f"list them with: {listing.as_string(conn)}"
+        )
+        return Hazard("may_fail", detail)
+
+    return check
+
+
+def scalar(conn: psycopg.Connection[Any], query: sql.Composed) -> int:
+    row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
+def live_table(change: ch.Change, live: Catalog) -> QualifiedName | None:
+    """The existing table a change alters, or None (a new table has no rows to check)."""
+    table = getattr(change, "table", None)
+    return table if isinstance(table, QualifiedName) and table in live.tables else None
+
+
+def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
+    """The pre-flight queries a change needs; none for tables that do not exist yet."""
+    table = live_table(change, live)
+    if table is None:
+        return []
+    match change:
+        case (
+            ch.CreateIndex(index=index)
+            | ch.RebuildInvalidIndex(index=index)
+            | ch.ReplaceIndex(new=index)
+        ) if index.unique:
+            return [duplicates_check(table, index)]
+        case ch.AlterColumnNullability(column=column, nullable=False):
+            return [nulls_check(table, column, "SET NOT NULL fails")]
+        case ch.AddColumn(column=column) if (
+            not column.nullable
+            and column.default is None
+            and column.identity is None
+            and column.generated is None
+        ):
+            return [rows_check(table, column.name)]
+        case ch.AddUnique(constraint=unique):
+            keys = tuple(IndexKey(c) for c in unique.columns)
+            index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)
+            return [duplicates_check(table, index)]
+        case ch.AddCheck(check=constraint):
+            return [violations_check(table, constraint.name, constraint.expression)]
+        case ch.AddForeignKey(key=key):
+            return [orphans_check(table, key)]
+        case ch.AddPrimaryKey(key=key):
+            index = Index(key.name, tuple(IndexKey(c) for c in key.columns), unique=True)
+            pk_checks = [duplicates_check(table, index)]
+            pk_checks += [nulls_check(table, c, "the primary key fails") for c in key.columns]
+            return pk_checks
+    return []
+
+
+def run_checks(conn: psycopg.Connection[Any], checks: list[Check]) -> list[Hazard]:
+    """Each check under a savepoint: one that cannot run (a column the plan adds) is skipped."""
+    found: list[Hazard] = []
+    for check in checks:
+        try:
+            with conn.transaction():
+                hazard = check(conn)
+        except errors.QueryCanceled:
+            hazard = Hazard(
+                "long_running",
+                f"the data pre-flight check did not finish in {PREFLIGHT_TIMEOUT_MS // 1000}s; "
+                "rows that violate the change were not counted",
+            )
+        except errors.LockNotAvailable:
+            hazard = Hazard(
+                "may_fail",
+                "the data pre-flight check could not read the table: another session holds "
+                "a lock on it; plan again when it is released",
+            )
+        except psycopg.Error:
+            hazard = None  # e.g. a column the plan itself adds or renames
+        if hazard is not None:
+            found.append(hazard)
+    return found
+
+
+LONG_RUNNING_BYTES = 1 << 30
+LONG_RUNNING_ROWS = 10_000_000
+
+
+@dataclass(frozen=True)
+class TableSize:
+    rows: int  # reltuples, the planner's estimate (-1 before the first ANALYZE on PG 14+)
+    bytes: int  # pg_total_relation_size: heap, indexes and TOAST
+    has_rows: bool
+
+    @property
+    def large(self) -> bool:
+        return self.bytes > LONG_RUNNING_BYTES or self.rows > LONG_RUNNING_ROWS
+
+    def describe(self) -> str:
+        return f"~{max(self.rows, 0):,} rows, {self.bytes / (1 << 20):,.0f} MB"
+
+
+def table_size(conn: psycopg.Connection[Any], table: QualifiedName) -> TableSize:
+    name = sql.Identifier(table.schema, table.name)
+    row = conn.execute(
+        sql.SQL(
+            "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid), "
+            "EXISTS (SELECT 1 FROM {}) FROM pg_class c WHERE c.oid = {}::regclass"
+        ).format(name, sql.Literal(name.as_string(conn)))
+    ).fetchone()
+    if row is None:
+        return TableSize(0, 0, False)
+    return TableSize(int(row[0]), int(row[1]), bool(row[2]))
+
+
+def safe_table_size(conn: psycopg.Connection[Any], table: QualifiedName) -> TableSize:
+    """The table's size, or nothing known when it cannot be read (locked by another session)."""
+    try:
+        with conn.transaction():
+            return table_size(conn, table)
+    except psycopg.Error:
+        return TableSize(0, 0, False)
+
+
+def slow_scan(change: ch.Change) -> str | None:
+    """What a change does to every row of an existing table, or None."""
+    match change:
+        case ch.AlterColumnType() | ch.ReplaceGeneratedColumn():
+            return "rewrites the table and its indexes"
+        case ch.CreateIndex(concurrently=False):
+            return "builds the index while writes wait"
+        case ch.AlterColumnNullability(nullable=False):
+            return "SET NOT NULL scans every row"
+        case ch.AddPrimaryKey():
+            return "the primary key scans every row and builds its index"
+        case ch.AddColumn(backfill=str()):
+            return "updates every row to backfill"
+    return None
+
+
+def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
+    """long_running on large tables; blocking for full scans under ACCESS EXCLUSIVE."""
+    found: list[Hazard] = []
+    table = getattr(change, "table", None)
+    what = slow_scan(change)
+    if what and size.large:
+        found.append(Hazard("long_running", f"{what} on {table} ({size.describe()})"))
+    blocks = isinstance(change, ch.AddPrimaryKey) or (
+        isinstance(change, ch.AlterColumnNullability) and not change.nullable
+    )
+    if blocks and size.has_rows:
+        found.append(
+            Hazard(
+                "blocking",
+                f"{what} of {table} under an ACCESS EXCLUSIVE lock; reads and writes wait",
+            )
+        )
+    return found
+
+
+def preflight(
+    conn: psycopg.Connection[Any], plan: Plan, live: Catalog, timeout_ms: int = PREFLIGHT_TIMEOUT_MS
+) -> Plan:
+    """The plan with the hazards the live data adds: may_fail, long_running, blocking."""
+    todo = [
+        (i, table)
+        for i, c in enumerate(plan.changes)
+        if (table := live_table(c.change, live)) is not None
+        and (slow_scan(c.change) or checks_for(c.change, live))
+    ]
+    if not todo:
+        return plan
+    changes: list[PlannedChange] = list(plan.changes)
+    sizes: dict[QualifiedName, TableSize] = {}
+    with conn.transaction():
+        conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(f"{timeout_ms}ms"))
+        conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(f"{PREFLIGHT_LOCK_MS}ms"))
+        for i, table in todo:
+            change = changes[i].change
+            if slow_scan(change) and table not in sizes:
+                sizes[table] = safe_table_size(conn, table)
+            extra = run_checks(conn, checks_for(change, live))
+            if table in sizes:
+                extra = size_hazards(change, sizes[table]) + extra
+            if extra:
+                changes[i] = replace(changes[i], hazards=changes[i].hazards + tuple(extra))
+    return replace(plan, changes=changes)

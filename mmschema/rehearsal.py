@@ -1,0 +1,196 @@
+"""`--rehearse`: run a plan first on a copy of the managed tables' definitions.
+
+The copy lives in a temporary database on the scratch server, built from `dump` of the
+target's managed tables. Each statement of the plan runs there; for statements that run
+in a transaction, the table locks the session holds after it are read from `pg_locks`
+(locks last until the transaction ends, so nothing is missed however short the statement),
+and for every statement a table whose `relfilenode` changed was rewritten. The rehearsal
+must converge (planning again finds nothing), or it fails before the target is touched.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from mmschema.connect import connect
+from mmschema.desired.declared import DesiredState
+from mmschema.diff import managed_names
+from mmschema.dump import dump_yaml
+from mmschema.locks import LockLevel
+from mmschema.normalize import NormalizeCache, Scratch
+from mmschema.plan import Plan, PlannedChange
+from mmschema.planner import compute_plan
+from mmschema.sources import SourceError, run_apply, server_dsn, temporary_database
+
+USER_RELATIONS = """
+    c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+    AND c.relkind IN ('r', 'p')
+"""
+QUALIFIED = "c.relnamespace::regnamespace::text || '.' || quote_ident(c.relname)"
+OWN_LOCKS_SQL = f"""
+SELECT {QUALIFIED}, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND {USER_RELATIONS}
+"""
+FILENODES_SQL = (
+    f"SELECT c.oid, c.oid::regclass::text, c.relfilenode FROM pg_class c WHERE {USER_RELATIONS}"
+)
+
+
+class RehearsalFailed(SourceError):
+    """The rehearsal could not copy, run or converge: one line, exit 1."""
+
+
+@dataclass
+class Measured:
+    """What one statement did on the copy."""
+
+    change: str  # "kind object"
+    sql: str
+    predicted: LockLevel
+    locks: dict[str, LockLevel] | None  # table -> strongest lock; None: not measurable
+    rewritten: list[str] = field(default_factory=list)
+
+    @property
+    def strongest(self) -> LockLevel:
+        return max(self.locks.values(), default=LockLevel.NONE) if self.locks else LockLevel.NONE
+
+
+def lock_level(mode: str) -> LockLevel:
+    """pg_locks' `AccessExclusiveLock` as LockLevel.ACCESS_EXCLUSIVE."""
+    words = re.findall(r"[A-Z][a-z]*", mode.removesuffix("Lock"))
+    return LockLevel["_".join(w.upper() for w in words)]
+
+
+def own_locks(conn: psycopg.Connection[Any]) -> dict[str, LockLevel]:
+    held: dict[str, LockLevel] = {}
+    for relation, mode in conn.execute(OWN_LOCKS_SQL).fetchall():
+        level = lock_level(str(mode))
+        held[str(relation)] = max(level, held.get(str(relation), LockLevel.NONE))
+    return held
+
+
+def filenodes(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, int]]:
+    return {int(o): (str(n), int(f)) for o, n, f in conn.execute(FILENODES_SQL).fetchall()}
+
+
+def rewritten(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]) -> list[str]:
+    return sorted(
+        name for oid, (name, node) in after.items() if oid in before and before[oid][1] != node
+    )
+
+
+def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
+    results: list[Measured] = []
+    for planned in plan.changes:
+        try:
+            if planned.transactional:
+                with conn.transaction():
+                    results.extend(_in_transaction(conn, planned))
+            else:
+                for statement in planned.statements:
+                    before = filenodes(conn)
+                    conn.execute(statement.sql.encode())
+                    results.append(
+                        Measured(
+                            f"{planned.kind} {planned.object}",
+                            statement.sql,
+                            statement.lock,
+                            None,
+                            rewritten(before, filenodes(conn)),
+                        )
+                    )
+        except psycopg.Error as error:
+            message = error.diag.message_primary or str(error).strip().splitlines()[0]
+            raise RehearsalFailed(
+                f"rehearsal failed at {planned.kind} {planned.object}: {message}"
+            ) from None
+    return results
+
+
+def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> list[Measured]:
+    results: list[Measured] = []
+    for statement in planned.statements:
+        before, held = filenodes(conn), own_locks(conn)
+        conn.execute(statement.sql.encode())
+        now = own_locks(conn)
+        new = {r: lvl for r, lvl in now.items() if lvl > held.get(r, LockLevel.NONE)}
+        results.append(
+            Measured(
+                f"{planned.kind} {planned.object}",
+                statement.sql,
+                statement.lock,
+                new,
+                rewritten(before, filenodes(conn)),
+            )
+        )
+    return results
+
+
+def rehearse(
+    target: psycopg.Connection[Any],
+    desired: DesiredState,
+    plan: Plan,
+    dev_database: str | None,
+    workdir: Path,
+    scratch: Scratch,
+    cache: NormalizeCache,
+    announce: Callable[[str], None],
+    prune: bool = False,
+) -> list[Measured]:
+    """Run `plan` on a copy of the managed tables' definitions; what each statement did."""
+    managed = managed_names(desired)
+    if not managed or plan.empty:
+        return []
+    schemas = sorted({n.schema for n in managed})
+    copy_text = dump_yaml(target, schemas, [str(n) for n in managed])
+    server = server_dsn(dev_database, workdir, announce)
+    with temporary_database(server) as dsn:
+        with tempfile.TemporaryDirectory(prefix="mmschema-rehearsal-") as directory:
+            file = Path(directory) / "copy.yaml"
+            file.write_text(copy_text)
+            code, output = run_apply(str(file), dsn, dev_database, workdir)
+        if code != 0:
+            lines = output.strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {code}"
+            raise RehearsalFailed(f"rehearsal: cannot copy the managed tables: {reason}")
+        with connect(dsn, "mmschema-rehearsal") as conn:
+            results = run_measured(conn, plan)
+            again = compute_plan(conn, desired, scratch, cache, "rehearsal", prune=prune).plan
+    if not again.empty:
+        pending = ", ".join(f"{c.kind} {c.object}" for c in again.changes)
+        raise RehearsalFailed(
+            f"the rehearsal did not converge (still pending: {pending}); the target was not touched"
+        )
+    return results
+
+
+def show_rehearsal(results: list[Measured], console: Console) -> None:
+    def say(text: str) -> None:
+        console.print(text, highlight=False, markup=False)
+
+    say("Rehearsal on a copy of the managed tables (scratch server): converged")
+    for measured in results:
+        say(f"  {measured.change}: {measured.sql}")
+        predicted = f"predicted {measured.predicted.sql_name}"
+        if measured.locks is None:
+            took = "measured: not in a transaction, locks not measured"
+        elif measured.locks:
+            held = ", ".join(
+                f"{lvl.sql_name} on {rel}" for rel, lvl in sorted(measured.locks.items())
+            )
+            took = f"measured {held}"
+            if measured.strongest > measured.predicted:
+                took += " (STRONGER than predicted)"
+        else:
+            took = "measured no table lock"
+        rewrite = f"rewrote {', '.join(measured.rewritten)}" if measured.rewritten else "no rewrite"
+        say(f"      {predicted}; {took}; {rewrite}")

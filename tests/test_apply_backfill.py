@@ -1,0 +1,202 @@
+"""Batched backfills: key-ordered short transactions that converge and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import mmschema.apply
+import mmschema.backfill
+from mmschema.backfill import BackfillJob, run_backfill
+from mmschema.model import QualifiedName
+from tests.clirunner import Result, run_cli
+from tests.conftest import query, run_sql
+
+ROWS = 20_000
+SCHEMA = """\
+version: 1
+tables:
+  t:
+    columns:
+      id: {type: integer, nullable: false}
+      a:  {type: integer}
+      b:  {type: integer, backfill: "a * 2 + 1", backfill_where: a IS NOT NULL}
+    primary_key: [id]
+"""
+
+
+def apply(tmp_path: Path, db: str, scratch: str, terminal: bool = False) -> Result:
+    path = tmp_path / "schema.yaml"
+    path.write_text(SCHEMA)
+    return run_cli(
+        ["apply", "-f", str(path), "-d", db, "--dev-database", scratch, "--yes"],
+        tmp_path,
+        terminal=terminal,
+    )
+
+
+def setup_table(db: str) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE t (id integer PRIMARY KEY, a integer);"
+        f"INSERT INTO t SELECT g, CASE WHEN g % 100 = 0 THEN NULL ELSE g END"
+        f" FROM generate_series(1, {ROWS}) g;"
+        "ANALYZE t",
+    )
+
+
+def wrong_rows(db: str) -> int:
+    rows = query(
+        db,
+        "SELECT count(*) FROM t WHERE b IS DISTINCT FROM"
+        " (CASE WHEN a IS NULL THEN NULL ELSE a * 2 + 1 END)",
+    )
+    return int(rows[0][0])
+
+
+def test_backfill_runs_in_batches_and_converges(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    setup_table(db)
+    result = apply(tmp_path, db, scratch_dsn)
+    assert result.code == 0, result.stdout + result.stderr
+    assert wrong_rows(db) == 0
+    assert query(db, "SELECT count(*) FROM t WHERE b IS NULL")[0][0] == ROWS // 100
+    # not on a terminal: one summary line, no progress bar
+    summary = [line for line in result.stderr.splitlines() if line.startswith("backfill ")]
+    assert len(summary) == 1 and f"{ROWS - ROWS // 100} rows" in summary[0]
+    assert "batches" in summary[0]
+    recorded = query(
+        db,
+        "SELECT outcome, backfill->>'column' FROM mmschema.history_statements"
+        " WHERE backfill IS NOT NULL",
+    )
+    assert recorded == [("succeeded", "b")]
+
+
+def test_backfill_on_terminal_shows_progress(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    setup_table(db)
+    result = apply(tmp_path, db, scratch_dsn, terminal=True)
+    assert result.code == 0, result.stdout + result.stderr
+    assert wrong_rows(db) == 0
+
+
+def test_interrupted_backfill_resumes_on_next_apply(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_table(db)
+    real = mmschema.backfill.run_backfill
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **{**kwargs, "max_batches": 2})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", interrupted)
+    first = apply(tmp_path, db, scratch_dsn)
+    assert first.code == 130
+    done = ROWS - ROWS // 100 - wrong_rows(db)
+    assert 0 < done < ROWS - ROWS // 100  # the column exists, partly filled
+    assert query(db, "SELECT outcome FROM mmschema.history") == [("interrupted",)]
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", real)
+    second = apply(tmp_path, db, scratch_dsn)
+    assert second.code == 0, second.stdout + second.stderr
+    assert "resume" in second.stdout
+    assert wrong_rows(db) == 0
+    outcomes = query(db, "SELECT outcome FROM mmschema.history ORDER BY id")
+    assert outcomes == [("interrupted",), ("succeeded",)]
+
+    third = apply(tmp_path, db, scratch_dsn)
+    assert third.code == 0 and "already matches" in third.stdout
+
+
+def test_backfill_killed_backend_then_apply_converges(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_table(db)
+    real = mmschema.backfill.run_backfill
+
+    def killed(conn: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        real(conn, *args, **{**kwargs, "max_batches": 1})
+        query(db, "SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", killed)
+    first = apply(tmp_path, db, scratch_dsn)
+    assert first.code != 0
+    assert wrong_rows(db) > 0
+    monkeypatch.setattr(mmschema.apply, "run_backfill", real)
+    second = apply(tmp_path, db, scratch_dsn)
+    assert second.code == 0, second.stdout + second.stderr
+    assert wrong_rows(db) == 0
+
+
+def test_backfill_without_primary_key_uses_ctid(db: str) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE n (a integer, b integer);"
+        "INSERT INTO n SELECT g, NULL FROM generate_series(1, 5000) g;",
+    )
+    job = BackfillJob(QualifiedName("public", "n"), "b", "a + 1")
+    with psycopg.connect(db, autocommit=True) as conn:
+        partial = run_backfill(conn, job, 1000, 2, max_batches=1)
+        assert 0 < partial.rows < 5000 and not partial.complete
+        seen: list[int] = []
+        rest = run_backfill(conn, job, 1000, 2, progress=lambda done, total: seen.append(done))
+    assert rest.complete and partial.rows + rest.rows == 5000
+    assert seen and seen[-1] == rest.rows
+    assert query(db, "SELECT count(*) FROM n WHERE b IS DISTINCT FROM a + 1") == [(0,)]
+
+
+def test_backfill_composite_text_key_and_locked_rows(db: str) -> None:
+    run_sql(
+        db,
+        'CREATE TABLE c (k1 text COLLATE "C", k2 text, a integer, b integer,'
+        " PRIMARY KEY (k1, k2));"
+        "INSERT INTO c SELECT chr(65 + g % 26) || g, 'x' || (g % 7), g, NULL"
+        " FROM generate_series(1, 3000) g;",
+    )
+    job = BackfillJob(QualifiedName("public", "c"), "b", "a * 3", "a % 2 = 0")
+    with psycopg.connect(db) as holder, psycopg.connect(db, autocommit=True) as conn:
+        holder.execute("SELECT * FROM c WHERE a = 10 FOR UPDATE")  # a row lock held a while
+
+        def release() -> None:
+            time.sleep(0.6)
+            holder.commit()
+
+        thread = threading.Thread(target=release)
+        thread.start()
+        result = run_backfill(conn, job, 1000, 5)
+        thread.join(timeout=10)
+    assert result.complete and result.rows == 1500
+    wrong = "SELECT count(*) FROM c WHERE b IS DISTINCT FROM (CASE WHEN a % 2 = 0 THEN a * 3 END)"
+    assert query(db, wrong) == [(0,)]
+
+
+def test_sigterm_during_backfill_is_recorded_and_resumed(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_table(db)
+    real = mmschema.backfill.run_backfill
+
+    def terminated(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **{**kwargs, "max_batches": 1})
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises KeyboardInterrupt here
+        raise AssertionError("SIGTERM was not turned into an interrupt")
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    first = apply(tmp_path, db, scratch_dsn)
+    assert first.code == 130, first.stdout + first.stderr
+    assert query(db, "SELECT outcome FROM mmschema.history") == [("interrupted",)]
+    assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is restored
+    monkeypatch.setattr(mmschema.apply, "run_backfill", real)
+    second = apply(tmp_path, db, scratch_dsn)
+    assert second.code == 0, second.stdout + second.stderr
+    assert wrong_rows(db) == 0

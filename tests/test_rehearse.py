@@ -1,0 +1,67 @@
+"""`--rehearse`: the plan runs first on a scratch copy; locks and rewrites are measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.clirunner import Result, run_cli
+from tests.conftest import query, run_sql
+
+WANTED = """\
+version: 1
+tables:
+  t:
+    columns:
+      id:    {type: bigint, nullable: false}
+      note:  {type: text}
+      score: {type: integer}
+    primary_key: [id]
+    indexes:
+      t_note: {columns: [note]}
+"""
+
+
+def cli(args: list[str], db: str, scratch: str, cwd: Path) -> Result:
+    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd)
+
+
+def prepared(db: str, tmp_path: Path) -> Path:
+    run_sql(db, "CREATE TABLE t (id integer PRIMARY KEY, note text); INSERT INTO t VALUES (1, 'a')")
+    path = tmp_path / "schema.yaml"
+    path.write_text(WANTED)
+    return path
+
+
+def test_plan_rehearse_reports_measured_locks_and_rewrites(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    path = prepared(db, tmp_path)
+    result = cli(
+        ["plan", "-f", str(path), "--rehearse", "--format", "text"], db, scratch_dsn, tmp_path
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Rehearsal on a copy of the managed tables" in out
+    assert "measured ACCESS EXCLUSIVE on public.t; no rewrite" in out  # add column
+    assert "measured ACCESS EXCLUSIVE on public.t; rewrote public.t" in out  # integer -> bigint
+    assert "locks not measured" in out  # CREATE INDEX CONCURRENTLY runs outside a transaction
+    # The target was not touched, and no temporary database was left behind.
+    assert query(
+        db, "SELECT data_type FROM information_schema.columns WHERE column_name = 'id'"
+    ) == [("integer",)]
+    left = query(scratch_dsn, "SELECT 1 FROM pg_database WHERE datname LIKE 'mmschema_import_%'")
+    assert left == []
+
+
+def test_apply_rehearse_then_applies(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    path = prepared(db, tmp_path)
+    result = cli(
+        ["apply", "-f", str(path), "--rehearse", "--yes", "--allow", "rewrite,blocking"],
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert "Rehearsal on a copy" in result.stdout
+    again = cli(["plan", "-f", str(path), "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert again.code == 0, again.stdout + again.stderr
