@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import psycopg
@@ -16,7 +17,12 @@ from psycopg import errors, sql
 
 from mmschema import changes as ch
 from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, run_backfill
-from mmschema.ddl import Statement, drop_index_concurrently, temporary_index_name
+from mmschema.ddl import (
+    Statement,
+    drop_index_concurrently,
+    temporary_index_name,
+    transaction_groups,
+)
 from mmschema.desired.declared import Settings
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
@@ -252,14 +258,18 @@ def _apply_change(
         statements, backfill_statement = statements[:-1], statements[-1]
     handles: list[int] = []
     try:
-        if all(s.transactional for s in statements):
-            handles = [recorder.begin(planned, s) for s in statements]
+        for group in transaction_groups(statements):
+            handles = [recorder.begin(planned, s) for s in group]
             timings: list[float] = []
+            if group[0].transactional:
+                attempt = partial(_run_transaction, conn, group, settings, timings)
+            else:
+                attempt = partial(_run_alone, conn, group[0], settings, timings)
             run_with_retries(
                 conn,
                 settings,
-                lambda: _run_transaction(conn, statements, settings, timings),
-                lambda: None,
+                attempt,
+                partial(_cleanup_failed_build, conn, planned),
                 notice,
                 what,
                 table,
@@ -267,21 +277,6 @@ def _apply_change(
             for handle, seconds in zip(handles, timings, strict=False):
                 recorder.end(handle, "succeeded", seconds)
             handles = []
-        else:
-            for statement in statements:
-                handles = [recorder.begin(planned, statement)]
-                step = time.monotonic()
-                run_with_retries(
-                    conn,
-                    settings,
-                    lambda s=statement: _run_alone(conn, s, settings),  # type: ignore[misc]
-                    lambda: _cleanup_failed_build(conn, planned),
-                    notice,
-                    what,
-                    table,
-                )
-                recorder.end(handles[0], "succeeded", time.monotonic() - step)
-                handles = []
         if job and backfill_statement:
             handles = [recorder.begin(planned, backfill_statement, job)]
             step = time.monotonic()
@@ -347,9 +342,14 @@ def _run_transaction(
             timings.append(time.monotonic() - step)
 
 
-def _run_alone(conn: psycopg.Connection[Any], statement: Statement, settings: Settings) -> None:
+def _run_alone(
+    conn: psycopg.Connection[Any], statement: Statement, settings: Settings, timings: list[float]
+) -> None:
+    timings.clear()
+    step = time.monotonic()
     set_timeouts(conn, settings, statement)
     conn.execute(statement.sql.encode())
+    timings.append(time.monotonic() - step)
 
 
 def _cleanup_failed_build(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:

@@ -120,6 +120,7 @@ class AlterColumnNullability:
     table: QualifiedName
     column: str
     nullable: bool
+    online: bool = True  # SET NOT NULL through a validated CHECK (existing tables)
     phase = Phase.ALTER_COLUMNS
 
 

@@ -36,6 +36,32 @@ class Statement:
     def transactional(self) -> bool:
         return traits(self.form).transactional
 
+    @property
+    def alone(self) -> bool:
+        return traits(self.form).alone
+
+
+def transaction_groups(statements: tuple[Statement, ...]) -> list[tuple[Statement, ...]]:
+    """The statements of one change, grouped as they commit.
+
+    Transactional statements share a transaction, except one that must commit alone
+    (VALIDATE, whose scan should not hold the locks taken before it); a statement that
+    cannot run in a transaction (CONCURRENTLY) runs by itself in autocommit.
+    """
+    groups: list[tuple[Statement, ...]] = []
+    current: list[Statement] = []
+    for statement in statements:
+        if statement.transactional and not statement.alone:
+            current.append(statement)
+            continue
+        if current:
+            groups.append(tuple(current))
+            current = []
+        groups.append((statement,))
+    if current:
+        groups.append(tuple(current))
+    return groups
+
 
 def render(composed: sql.Composable) -> str:
     return composed.as_string(None)
@@ -305,11 +331,32 @@ def _(change: ch.AlterColumnNullability) -> list[Statement]:
                 sql.SQL("ALTER COLUMN {} DROP NOT NULL").format(column),
             )
         ]
+    set_not_null = alter_table(
+        change.table, Form.SET_NOT_NULL, sql.SQL("ALTER COLUMN {} SET NOT NULL").format(column)
+    )
+    if not change.online:
+        return [set_not_null]
+    # A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan under
+    # ACCESS EXCLUSIVE; the scan happens in VALIDATE, which lets writes through.
+    check = sql.Identifier(not_null_check_name(change.column))
+    drop = sql.SQL("DROP CONSTRAINT IF EXISTS {}").format(check)
+    add = sql.SQL("ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID").format(check, column)
     return [
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
+        alter_table(change.table, Form.ADD_CHECK, add),
         alter_table(
-            change.table, Form.SET_NOT_NULL, sql.SQL("ALTER COLUMN {} SET NOT NULL").format(column)
-        )
+            change.table, Form.VALIDATE_CONSTRAINT, sql.SQL("VALIDATE CONSTRAINT {}").format(check)
+        ),
+        set_not_null,
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
     ]
+
+
+def not_null_check_name(column: str) -> str:
+    """The temporary CHECK behind an online SET NOT NULL (within NAMEDATALEN)."""
+    suffix = "_mms_not_null"
+    encoded = column.encode()[: 63 - len(suffix)].decode(errors="ignore")
+    return f"{encoded}{suffix}"
 
 
 @statements.register

@@ -60,6 +60,7 @@ class Form(Enum):
 class FormTraits:
     lock: LockLevel
     transactional: bool = True
+    alone: bool = False  # commits in a transaction of its own (its lock is held long)
 
 
 # From the PostgreSQL documentation (ALTER TABLE, CREATE INDEX, DROP INDEX, ALTER INDEX,
@@ -86,7 +87,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # Both tables of a foreign key take SHARE ROW EXCLUSIVE (docs: ALTER TABLE).
     Form.ADD_FOREIGN_KEY: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
     Form.ADD_CHECK: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
-    Form.VALIDATE_CONSTRAINT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    Form.VALIDATE_CONSTRAINT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, alone=True),
     Form.CREATE_INDEX: FormTraits(LockLevel.SHARE),
     Form.CREATE_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
     Form.DROP_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),

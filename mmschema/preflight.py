@@ -277,7 +277,7 @@ def slow_scan(change: ch.Change) -> str | None:
         case ch.CreateIndex(concurrently=False):
             return "builds the index while writes wait"
         case ch.AlterColumnNullability(nullable=False):
-            return "SET NOT NULL scans every row"
+            return "the NOT NULL check scans every row (writes go on)"
         case ch.AddPrimaryKey():
             return "the primary key scans every row and builds its index"
         case ch.AddColumn(backfill=str()):
@@ -293,7 +293,7 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
     if what and size.large:
         found.append(Hazard("long_running", f"{what} on {table} ({size.describe()})"))
     blocks = isinstance(change, ch.AddPrimaryKey) or (
-        isinstance(change, ch.AlterColumnNullability) and not change.nullable
+        isinstance(change, ch.AlterColumnNullability) and not change.nullable and not change.online
     )
     if blocks and size.has_rows:
         found.append(

@@ -40,9 +40,7 @@ SELECT {QUALIFIED}, l.mode
 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND {USER_RELATIONS}
 """
-FILENODES_SQL = (
-    f"SELECT c.oid, c.oid::regclass::text, c.relfilenode FROM pg_class c WHERE {USER_RELATIONS}"
-)
+FILENODES_SQL = f"SELECT c.oid, {QUALIFIED}, c.relfilenode FROM pg_class c WHERE {USER_RELATIONS}"
 
 
 class RehearsalFailed(SourceError):

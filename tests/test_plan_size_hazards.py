@@ -31,16 +31,18 @@ def test_large_tables_make_rewrites_and_scans_long_running() -> None:
     assert kinds(ch.CreateIndex(T, index, concurrently=False), BIG) == ["long_running"]
     assert kinds(ch.CreateIndex(T, index, concurrently=True), BIG) == []
     set_not_null = ch.AlterColumnNullability(T, "n", nullable=False)
-    assert kinds(set_not_null, BIG) == ["long_running", "blocking"]
+    assert kinds(set_not_null, BIG) == ["long_running"]
     assert kinds(ch.AlterColumnNullability(T, "n", nullable=True), BIG) == []
     many_rows_small_bytes = TableSize(rows=11_000_000, bytes=1, has_rows=True)
     assert "long_running" in kinds(set_not_null, many_rows_small_bytes)
 
 
 def test_set_not_null_and_primary_key_block_only_with_rows() -> None:
-    set_not_null = ch.AlterColumnNullability(T, "n", nullable=False)
-    assert kinds(set_not_null, SMALL) == ["blocking"]
-    assert kinds(set_not_null, EMPTY) == []
+    offline = ch.AlterColumnNullability(T, "n", nullable=False, online=False)
+    assert kinds(offline, SMALL) == ["blocking"]
+    assert kinds(offline, EMPTY) == []
+    # Online, through a validated CHECK, SET NOT NULL itself does not scan.
+    assert kinds(ch.AlterColumnNullability(T, "n", nullable=False), SMALL) == []
     pk = ch.AddPrimaryKey(T, PrimaryKey("t_pkey", ("id",)))
     assert kinds(pk, SMALL) == ["blocking"]
     assert kinds(pk, EMPTY) == []
@@ -69,10 +71,10 @@ def test_thresholds_apply_to_a_live_table(
 
     assert hazards() == {
         "alter_column_type": ["rewrite"],
-        "alter_column_nullability": ["blocking"],
+        "alter_column_nullability": [],
     }
     monkeypatch.setattr(preflight, "LONG_RUNNING_ROWS", 50)
     assert hazards() == {
         "alter_column_type": ["rewrite", "long_running"],
-        "alter_column_nullability": ["long_running", "blocking"],
+        "alter_column_nullability": ["long_running"],
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmschema.ddl import Statement
+from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
 from mmschema.locks import Form
 from mmschema.plan import Plan, PlannedChange
@@ -48,14 +48,16 @@ def render_sql(plan: Plan, settings: Settings | None = None) -> str:
     current = ""
     for planned in plan.changes:
         lines += ["", *change_header(planned)]
-        if planned.transactional:
-            lines.append("BEGIN;")
-        for statement in planned.statements:
-            wanted = statement_timeout(settings, statement)
-            if wanted != current:
-                lines.append(f"SET statement_timeout = '{wanted}';")
-                current = wanted
-            lines.append(f"{statement.sql};")
-        if planned.transactional:
-            lines.append("COMMIT;")
+        for group in transaction_groups(planned.statements):
+            in_transaction = group[0].transactional
+            if in_transaction:
+                lines.append("BEGIN;")
+            for statement in group:
+                wanted = statement_timeout(settings, statement)
+                if wanted != current:
+                    lines.append(f"SET statement_timeout = '{wanted}';")
+                    current = wanted
+                lines.append(f"{statement.sql};")
+            if in_transaction:
+                lines.append("COMMIT;")
     return "\n".join(lines) + "\n"
