@@ -1,0 +1,138 @@
+"""DDL for indexes: concurrent builds, swaps under a temporary name, renames."""
+
+from __future__ import annotations
+
+import re
+
+from psycopg import sql
+
+from mmschema import changes as ch
+from mmschema.ddl.base import (
+    Statement,
+    comment,
+    dotted,
+    make_statement,
+    qualified,
+    statements,
+)
+from mmschema.locks import Form
+from mmschema.model import (
+    Index,
+    IndexKey,
+    QualifiedName,
+)
+
+
+def index_key(key: IndexKey) -> sql.Composable:
+    parts: list[sql.Composable] = [
+        sql.Identifier(key.expr) if key.is_column else sql.SQL("({})").format(sql.SQL(key.expr))
+    ]
+    if key.collation:
+        parts.append(sql.SQL("COLLATE {}").format(dotted(key.collation)))
+    if key.opclass:
+        parts.append(dotted(key.opclass))
+    if key.descending:
+        parts.append(sql.SQL("DESC"))
+        if not key.nulls_first:
+            parts.append(sql.SQL("NULLS LAST"))
+    elif key.nulls_first:
+        parts.append(sql.SQL("NULLS FIRST"))
+    return sql.SQL(" ").join(parts)
+
+
+def access_method(name: str) -> sql.Composable:
+    """Access methods print bare when they are plain lower-case names, as pg_get_indexdef does."""
+    return sql.SQL(name) if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else sql.Identifier(name)
+
+
+def create_index(table: QualifiedName, index: Index, name: str, concurrently: bool) -> Statement:
+    parts: list[sql.Composable] = [
+        sql.SQL("CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"),
+    ]
+    if concurrently:
+        parts.append(sql.SQL("CONCURRENTLY"))
+    parts.append(
+        sql.SQL("{} ON {} USING {} ({})").format(
+            sql.Identifier(name),
+            qualified(table),
+            access_method(index.method),
+            sql.SQL(", ").join(index_key(k) for k in index.keys),
+        )
+    )
+    if index.include:
+        parts.append(
+            sql.SQL("INCLUDE ({})").format(sql.SQL(", ").join(map(sql.Identifier, index.include)))
+        )
+    if not index.nulls_distinct:
+        parts.append(sql.SQL("NULLS NOT DISTINCT"))
+    if index.with_options:
+        options = sql.SQL(", ").join(
+            sql.SQL("{} = {}").format(sql.Identifier(k), sql.Literal(v))
+            for k, v in index.with_options
+        )
+        parts.append(sql.SQL("WITH ({})").format(options))
+    if index.where:
+        parts.append(sql.SQL("WHERE {}").format(sql.SQL(index.where)))
+    form = Form.CREATE_INDEX_CONCURRENTLY if concurrently else Form.CREATE_INDEX
+    return make_statement(form, sql.SQL(" ").join(parts))
+
+
+def drop_index_concurrently(schema: str, name: str) -> Statement:
+    return make_statement(
+        Form.DROP_INDEX_CONCURRENTLY,
+        sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(schema, name)),
+    )
+
+
+def rename_index(schema: str, old: str, new: str) -> Statement:
+    return make_statement(
+        Form.RENAME_INDEX,
+        sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+            sql.Identifier(schema, old), sql.Identifier(new)
+        ),
+    )
+
+
+def temporary_index_name(name: str) -> str:
+    """The name a replacement index is built under (kept within NAMEDATALEN)."""
+    return f"{name[:54]}_mmsnew"
+
+
+@statements.register
+def _(change: ch.CreateIndex) -> list[Statement]:
+    result = [create_index(change.table, change.index, change.index.name, change.concurrently)]
+    if change.index.comment is not None:
+        result.append(comment("index", change.table, change.index.name, change.index.comment))
+    return result
+
+
+@statements.register
+def _(change: ch.DropIndex) -> list[Statement]:
+    return [drop_index_concurrently(change.table.schema, change.index.name)]
+
+
+@statements.register
+def _(change: ch.RenameIndex) -> list[Statement]:
+    return [rename_index(change.table.schema, change.old, change.new)]
+
+
+@statements.register
+def _(change: ch.ReplaceIndex) -> list[Statement]:
+    temporary = temporary_index_name(change.new.name)
+    result = [
+        drop_index_concurrently(change.table.schema, temporary),
+        create_index(change.table, change.new, temporary, concurrently=True),
+        drop_index_concurrently(change.table.schema, change.old.name),
+        rename_index(change.table.schema, temporary, change.new.name),
+    ]
+    if change.new.comment is not None:
+        result.append(comment("index", change.table, change.new.name, change.new.comment))
+    return result
+
+
+@statements.register
+def _(change: ch.RebuildInvalidIndex) -> list[Statement]:
+    return [
+        drop_index_concurrently(change.table.schema, change.index.name),
+        create_index(change.table, change.index, change.index.name, concurrently=True),
+    ]

@@ -1,0 +1,209 @@
+"""DDL for schemas, tables and columns."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from mmschema import changes as ch
+from mmschema.ddl.base import (
+    Statement,
+    alter_table,
+    comment,
+    dotted,
+    make_statement,
+    qualified,
+    statements,
+)
+from mmschema.locks import Form
+from mmschema.model import (
+    Column,
+    QualifiedName,
+    Table,
+)
+
+
+def column_definition(column: Column) -> sql.Composable:
+    parts: list[sql.Composable] = [sql.Identifier(column.name), sql.SQL(column.type)]
+    if column.collation:
+        parts.append(sql.SQL("COLLATE {}").format(dotted(column.collation)))
+    if column.generated:
+        parts.append(sql.SQL("GENERATED ALWAYS AS ({}) STORED").format(sql.SQL(column.generated)))
+    if column.identity:
+        kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
+        parts.append(sql.SQL(f"GENERATED {kind} AS IDENTITY"))
+    if column.default is not None and not column.generated and not column.identity:
+        parts.append(sql.SQL("DEFAULT ({})").format(sql.SQL(column.default)))
+    if not column.nullable:
+        parts.append(sql.SQL("NOT NULL"))
+    return sql.SQL(" ").join(parts)
+
+
+def create_table(table: Table) -> list[Statement]:
+    elements = [column_definition(c) for c in table.columns]
+    if table.primary_key:
+        elements.append(
+            sql.SQL("CONSTRAINT {} PRIMARY KEY ({})").format(
+                sql.Identifier(table.primary_key.name),
+                sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns)),
+            )
+        )
+    result = [
+        make_statement(
+            Form.CREATE_TABLE,
+            sql.SQL("CREATE TABLE {} ({})").format(
+                qualified(table.name), sql.SQL(", ").join(elements)
+            ),
+        )
+    ]
+    if table.comment is not None:
+        result.append(comment("table", table.name, table.name.name, table.comment))
+    result.extend(
+        comment("column", table.name, c.name, c.comment)
+        for c in table.columns
+        if c.comment is not None
+    )
+    return result
+
+
+@statements.register
+def _(change: ch.CreateTable) -> list[Statement]:
+    return create_table(change.table)
+
+
+@statements.register
+def _(change: ch.DropTable) -> list[Statement]:
+    return [
+        make_statement(Form.DROP_TABLE, sql.SQL("DROP TABLE {}").format(qualified(change.table)))
+    ]
+
+
+@statements.register
+def _(change: ch.RenameTable) -> list[Statement]:
+    action = sql.SQL("RENAME TO {}").format(sql.Identifier(change.new.name))
+    return [alter_table(change.old, Form.RENAME_TABLE, action)]
+
+
+@statements.register
+def _(change: ch.RenameColumn) -> list[Statement]:
+    action = sql.SQL("RENAME COLUMN {} TO {}").format(
+        sql.Identifier(change.old), sql.Identifier(change.new)
+    )
+    return [alter_table(change.table, Form.RENAME_COLUMN, action)]
+
+
+@statements.register
+def _(change: ch.AddColumn) -> list[Statement]:
+    action = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
+    result = [alter_table(change.table, Form.ADD_COLUMN, action)]
+    if change.column.comment is not None:
+        result.append(comment("column", change.table, change.column.name, change.column.comment))
+    if change.backfill:
+        result.append(
+            backfill(change.table, change.column.name, change.backfill, change.backfill_where)
+        )
+    return result
+
+
+def backfill(table: QualifiedName, column: str, value: str, where: str | None) -> Statement:
+    """The whole backfill as one UPDATE; it only touches rows that still need it."""
+    target = sql.Identifier(column)
+    expr = sql.SQL(value)
+    condition = sql.SQL("{} IS DISTINCT FROM ({})").format(target, expr)
+    if where:
+        condition = sql.SQL("({}) AND {}").format(sql.SQL(where), condition)
+    return make_statement(
+        Form.BACKFILL,
+        sql.SQL("UPDATE {} SET {} = ({}) WHERE {}").format(
+            qualified(table), target, expr, condition
+        ),
+    )
+
+
+@statements.register
+def _(change: ch.DropColumn) -> list[Statement]:
+    action = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column))
+    return [alter_table(change.table, Form.DROP_COLUMN, action)]
+
+
+@statements.register
+def _(change: ch.AlterColumnType) -> list[Statement]:
+    action = sql.SQL("ALTER COLUMN {} TYPE {}").format(
+        sql.Identifier(change.column), sql.SQL(change.new_type)
+    )
+    if change.collation:
+        action = sql.SQL("{} COLLATE {}").format(action, dotted(change.collation))
+    if change.using:
+        action = sql.SQL("{} USING {}").format(action, sql.SQL(change.using))
+    return [alter_table(change.table, Form.ALTER_TYPE, action)]
+
+
+@statements.register
+def _(change: ch.AlterColumnDefault) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    if change.new is None:
+        action = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
+    else:
+        action = sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(column, sql.SQL(change.new))
+    return [alter_table(change.table, Form.SET_DEFAULT, action)]
+
+
+@statements.register
+def _(change: ch.AlterColumnNullability) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    if change.nullable:
+        return [
+            alter_table(
+                change.table,
+                Form.DROP_NOT_NULL,
+                sql.SQL("ALTER COLUMN {} DROP NOT NULL").format(column),
+            )
+        ]
+    set_not_null = alter_table(
+        change.table, Form.SET_NOT_NULL, sql.SQL("ALTER COLUMN {} SET NOT NULL").format(column)
+    )
+    if not change.online:
+        return [set_not_null]
+    # A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan under
+    # ACCESS EXCLUSIVE; the scan happens in VALIDATE, which lets writes through.
+    check = sql.Identifier(not_null_check_name(change.column))
+    drop = sql.SQL("DROP CONSTRAINT IF EXISTS {}").format(check)
+    add = sql.SQL("ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID").format(check, column)
+    return [
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
+        alter_table(change.table, Form.ADD_CHECK, add),
+        alter_table(
+            change.table, Form.VALIDATE_CONSTRAINT, sql.SQL("VALIDATE CONSTRAINT {}").format(check)
+        ),
+        set_not_null,
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
+    ]
+
+
+def not_null_check_name(column: str) -> str:
+    """The temporary CHECK behind an online SET NOT NULL (within NAMEDATALEN)."""
+    suffix = "_mms_not_null"
+    encoded = column.encode()[: 63 - len(suffix)].decode(errors="ignore")
+    return f"{encoded}{suffix}"
+
+
+@statements.register
+def _(change: ch.AlterColumnIdentity) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    kind = sql.SQL("ALWAYS" if change.new == "always" else "BY DEFAULT")
+    if change.new is None:
+        action = sql.SQL("ALTER COLUMN {} DROP IDENTITY").format(column)
+    elif change.old is None:
+        action = sql.SQL("ALTER COLUMN {} ADD GENERATED {} AS IDENTITY").format(column, kind)
+    else:
+        action = sql.SQL("ALTER COLUMN {} SET GENERATED {}").format(column, kind)
+    return [alter_table(change.table, Form.IDENTITY, action)]
+
+
+@statements.register
+def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
+    drop = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column.name))
+    add = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
+    return [
+        alter_table(change.table, Form.DROP_COLUMN, drop),
+        alter_table(change.table, Form.ADD_COLUMN, add),
+    ]
