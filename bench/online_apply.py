@@ -1,6 +1,6 @@
 """What a running application feels while the market-maker migration is applied.
 
-    .venv/bin/python -m bench.online_apply [--rows 500000] [--major 17] [--writers 4]
+    .venv/bin/python -m bench.online_apply [--rows 2000000] [--major 17] [--writers 4]
 
 Loads examples/market-maker/before.sql into a throwaway server, grows `fills` to --rows
 (orders to rows/4, sessions to rows/20; no duplicate fills, so the unique dedup index
@@ -389,7 +389,7 @@ def build(server: LocalServer, rows: int) -> tuple[str, str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.online_apply", description=__doc__)
-    parser.add_argument("--rows", type=int, default=500_000, help="rows in fills")
+    parser.add_argument("--rows", type=int, default=2_000_000, help="rows in fills")
     parser.add_argument("--major", type=int, default=17, help="PostgreSQL major (14-18)")
     parser.add_argument("--writers", type=int, default=4, help="writer threads")
     parser.add_argument("--rate", type=float, default=50.0, help="ops/s per writer")

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from mmschema import preflight
+from mmschema.localserver import LocalServer
 from tests.clirunner import Result, run_cli
 from tests.conftest import query, run_sql
 
@@ -103,8 +104,10 @@ def test_duplicate_fills_make_apply_refuse_until_removed(
 
 
 def test_nulls_not_distinct_counts_null_duplicates(
-    db: str, scratch_dsn: str, tmp_path: Path
+    db: str, scratch_dsn: str, tmp_path: Path, pg_server: LocalServer
 ) -> None:
+    if pg_server.major < 15:
+        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
     run_sql(db, "CREATE TABLE t (a int, b int); INSERT INTO t VALUES (1, NULL), (1, NULL), (2, 2)")
     distinct = write_schema(
         tmp_path,
