@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import psycopg
 from psycopg import errors, sql
+from rich.console import Console
 
 from mmschema import changes as ch
 from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, run_backfill
@@ -27,6 +28,7 @@ from mmschema.desired.declared import Settings
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan, PlannedChange
+from mmschema.progress import index_build_progress
 
 ADVISORY_LOCK_KEY = 0x6D6D736368656D61 & 0x7FFFFFFFFFFFFFFF  # "mmschema"
 
@@ -265,6 +267,9 @@ def _apply_change(
                 attempt = partial(_run_transaction, conn, group, settings, timings)
             else:
                 attempt = partial(_run_alone, conn, group[0], settings, timings)
+                if group[0].form == Form.CREATE_INDEX_CONCURRENTLY:
+                    console = _terminal_console(progress)
+                    attempt = partial(_watched, attempt, conn, console, planned.object)
             run_with_retries(
                 conn,
                 settings,
@@ -292,7 +297,19 @@ def _apply_change(
         if not conn.broken:
             _cleanup_failed_build(conn, planned)
         return ChangeOutcome(planned, "failed", time.monotonic() - started, f"{what}: {message}")
+    except KeyboardInterrupt:
+        # psycopg has cancelled the running statement; drop the INVALID index it left
+        _cleanup_after_interrupt(conn, planned)
+        raise
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
+
+
+def _cleanup_after_interrupt(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
+    """Best effort: a second interrupt or a dead connection leaves it to the next apply."""
+    if conn.closed or conn.broken:
+        return
+    with contextlib.suppress(psycopg.Error):
+        _cleanup_failed_build(conn, planned)
 
 
 def _end_all(recorder: Recorder, handles: list[int], error: str) -> None:
@@ -325,6 +342,20 @@ def run_job(
         f"backfill {job.label}: {result.rows} rows in {result.batches} batches, "
         f"{result.seconds:.1f}s"
     )
+
+
+def _terminal_console(progress: ProgressFactory | None) -> Console | None:
+    """The console backfill bars are drawn on; None off a terminal (the factory gives None)."""
+    bar = progress(BackfillJob(QualifiedName("", ""), "", "")) if progress else None
+    return bar.bar.console if bar is not None else None
+
+
+def _watched(
+    attempt: Callable[[], None], conn: psycopg.Connection[Any], console: Console | None, what: str
+) -> None:
+    """Run attempt() showing pg_stat_progress_create_index on the console (if any)."""
+    with index_build_progress(conn, console, what):
+        attempt()
 
 
 def _run_transaction(

@@ -87,7 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--revision", type=int, metavar="N", help="apply the file recorded by history run N"
     )
     drift = command("drift", "compare the live database with the file")
-    drift.add_argument("--format", choices=PLAN_FORMATS, default=None)
+    drift.add_argument("--format", choices=[*PLAN_FORMATS, "prometheus"], default=None)
+    drift.add_argument(
+        "--all", action="store_true", help="also report tables the file does not name"
+    )
+    apply.add_argument("--format", choices=["text", "json"], default=None)
+    from mmschema.inventory import add_inventory_arguments
+
+    for many in (plan, apply, drift):
+        add_inventory_arguments(many)
     history = command("history", "list earlier apply runs (mmschema.history)")
     history.add_argument("--show", type=int, metavar="N", help="print run N's statements and file")
     dump = command("dump", "write a schema.yaml for tables of the live database")
@@ -126,6 +134,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    args.cache_dir = environment.cwd / ".mmschema" / "cache"
     from mmschema import commands
 
     handlers: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
@@ -141,6 +150,10 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
     try:
+        if getattr(args, "inventory", None):
+            from mmschema.inventory import run_inventory
+
+            return int(run_inventory(args, environment, handlers[args.command]))
         return int(handlers[args.command](args, environment))
     except InvalidFile as invalid:
         for line in invalid.errors:
@@ -172,7 +185,8 @@ def load_file(args: argparse.Namespace) -> DesiredState:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"{args.file}: no such file or directory")
-    return load_desired(path)
+    cache = getattr(args, "cache_dir", None)
+    return load_desired(path, cache / "files" if cache else None)
 
 
 def target_for(args: argparse.Namespace, environment: Environment, err: Console) -> Target:

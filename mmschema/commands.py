@@ -24,6 +24,7 @@ from mmschema.environment import Environment
 from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.plan import Plan, plan_to_json, stale_reason
 from mmschema.planner import Planned, compute_plan
+from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
 
 
@@ -156,14 +157,9 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
 
 def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    desired = load_file(args)
-    out, err = consoles(environment)
-    target = target_for(args, environment, err)
-    with connect(target.dsn) as conn:
-        planned = make_plan(args, environment, desired, conn, target, err)
-    show_plan(planned.plan, output_format(args, environment), out, environment, desired.settings)
-    drifted = not planned.plan.empty or bool(planned.plan.unmanaged)
-    return ExitStatus.CHANGES if drifted else ExitStatus.OK
+    from mmschema.drift import run_drift
+
+    return run_drift(args, environment)
 
 
 def parse_duration_ms(text: str) -> int:
@@ -213,6 +209,14 @@ def confirm(environment: Environment, err: Console) -> bool:
 
 
 def apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    if getattr(args, "format", None) == "json":
+        from mmschema.render.apply_json import apply_as_json
+
+        return ExitStatus(apply_as_json(args, environment, _apply))
+    return _apply(args, environment)
+
+
+def _apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if getattr(args, "revision", None) is not None:
         desired = revision_file(args, environment)
     else:
@@ -243,6 +247,7 @@ def _apply_locked(
     pending = runlog.pending_backfills(conn)
     planned = make_plan(args, environment, desired, conn, target, err)
     plan = planned.plan
+    apply_json.note_plan(plan)
     if getattr(args, "planfile", None):
         stale = stale_reason(read_saved_plan(environment.cwd / args.planfile), plan)
         if stale:
@@ -345,7 +350,7 @@ def _run_recorded(
         conn,
         plan,
         settings,
-        lambda outcome: render_outcome(outcome, out),
+        apply_json.recording(lambda outcome: render_outcome(outcome, out)),
         notice,
         recorder,
         progress,

@@ -20,7 +20,7 @@ import psycopg
 from pglast.parser import ParseError, parse_sql_json
 from psycopg import sql
 
-from mmschema import ddl
+from mmschema import __version__, ddl
 from mmschema.catalog_json import catalog_from_json, catalog_to_json
 from mmschema.desired.declared import (
     DeclaredIndex,
@@ -281,10 +281,9 @@ class NormalizeCache:
     def __init__(self, directory: Path | None) -> None:
         self.directory = directory
 
-    def key(self, identity: str, steps: list[ScratchStep], names: list[QualifiedName]) -> str:
-        text = json.dumps(
-            [CACHE_FORMAT, identity, [s.statement for s in steps], [str(n) for n in names]]
-        )
+    def key(self, identity: str, inputs: object, names: list[QualifiedName]) -> str:
+        """Everything the scratch result depends on; inputs must have an exact repr()."""
+        text = repr((CACHE_FORMAT, __version__, identity, inputs, [str(n) for n in names]))
         return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, key: str) -> Catalog | None:
@@ -310,16 +309,21 @@ class NormalizeCache:
 
 def run_on_scratch(
     scratch: Scratch,
-    steps: list[ScratchStep],
+    make_steps: Callable[[], list[ScratchStep]],
+    key: str,
     names: list[QualifiedName],
     cache: NormalizeCache,
     tolerate_errors: bool = False,
 ) -> Catalog:
-    """Create the objects on the scratch server, read them back, roll back."""
-    key = cache.key(scratch.identity, steps, names)
+    """Create the objects on the scratch server, read them back, roll back.
+
+    The steps are only rendered on a cache miss: on a warm cache, `key` (made from
+    what the steps are made from) is all it costs.
+    """
     cached = cache.get(key)
     if cached is not None:
         return cached
+    steps = make_steps()
     errors: list[str] = []
     failed_tables: set[QualifiedName] = set()
     with scratch.connect() as conn:
@@ -355,24 +359,31 @@ def normalize_desired(
     desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
 ) -> Catalog:
     names = [t.name for t in desired.present_tables()]
-    steps = [
-        *extension_steps(live.extensions - set(desired.extensions)),
-        *desired_steps(desired, live.types),
-    ]
-    catalog = run_on_scratch(scratch, steps, names, cache)
+    extra_extensions = live.extensions - set(desired.extensions)
+
+    def make_steps() -> list[ScratchStep]:
+        return [*extension_steps(extra_extensions), *desired_steps(desired, live.types)]
+
+    # The file's text decides its tables (the normalized result holds no positions).
+    declared = desired.text or repr(desired.tables)
+    inputs = ("desired", declared, desired.extensions, sorted(extra_extensions), live.types)
+    key = cache.key(scratch.identity, inputs, names)
+    catalog = run_on_scratch(scratch, make_steps, key, names, cache)
+    declared_tables = {t.name: t for t in desired.present_tables()}
     tables = {
-        name: replace(table, foreign_keys=declared_foreign_keys(desired, name, catalog, live))
+        name: replace(
+            table, foreign_keys=declared_foreign_keys(declared_tables[name], catalog, live)
+        )
         for name, table in catalog.tables.items()
     }
     return replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
 
 
 def declared_foreign_keys(
-    desired: DesiredState, name: QualifiedName, wanted: Catalog, live: Catalog
+    table: DeclaredTable, wanted: Catalog, live: Catalog
 ) -> tuple[ForeignKey, ...]:
     """Foreign keys need no parsing: names are exact. Omitted referenced columns mean the
     referenced table's primary key, as declared in the file or found on the target."""
-    table = next(t for t in desired.present_tables() if t.name == name)
     keys = []
     for fk in table.foreign_keys:
         referenced = fk.referenced_columns
@@ -397,7 +408,10 @@ def declared_foreign_keys(
 def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Catalog:
     """The live tables as the scratch server prints them (when its major differs)."""
     names = list(live.tables)
-    reprinted = run_on_scratch(scratch, catalog_steps(live), names, cache, tolerate_errors=True)
+    key = cache.key(scratch.identity, ("live", live), names)
+    reprinted = run_on_scratch(
+        scratch, lambda: catalog_steps(live), key, names, cache, tolerate_errors=True
+    )
     tables = {}
     for name, table in live.tables.items():
         again = reprinted.tables.get(name)

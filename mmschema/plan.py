@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from mmschema import changes as ch
-from mmschema.catalog_json import catalog_to_json
 from mmschema.ddl import Statement, statements
 from mmschema.diff import DiffResult
 from mmschema.hazards import Hazard, hazards
@@ -58,9 +56,13 @@ class Plan:
 
 def fingerprint(live: Catalog) -> str:
     """A digest of the managed objects' live state, for refusing stale saved plans."""
-    data = catalog_to_json(live)
-    data.pop("server_version")
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    # repr() of the frozen model is exact and much cheaper than a JSON round.
+    state = (
+        sorted(live.tables.items(), key=lambda item: item[0]),
+        sorted(live.extensions),
+        live.types,
+    )
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
 
 def make_plan(result: DiffResult, live: Catalog, target: str) -> Plan:

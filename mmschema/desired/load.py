@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mmschema.desired.build import Context, list_of, mapping_of
+from mmschema.desired.cache import cached_state, keep_state
 from mmschema.desired.checks import Report, check_tables
 from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile, Settings, Source
 from mmschema.desired.schemaerrors import describe, format_schema, kind_of, schema_findings
@@ -36,11 +37,19 @@ def json_schema() -> dict[str, object]:
     return copy.deepcopy(format_schema())
 
 
-def load_desired(path: Path) -> DesiredState:
-    """Load and check a file, or every *.yaml of a directory in name order; else InvalidFile."""
+def load_desired(path: Path, cache_dir: Path | None = None) -> DesiredState:
+    """Load and check a file, or every *.yaml of a directory in name order; else InvalidFile.
+
+    With a cache_dir, files already checked are taken from there by their digest.
+    """
     files = read_files(path)
+    if cache_dir is not None and (known := cached_state(cache_dir, files)) is not None:
+        return known
     state = load_sources(files)
-    return replace(state, text=files[0][1] if not path.is_dir() else join_texts(files))
+    state = replace(state, text=files[0][1] if not path.is_dir() else join_texts(files))
+    if cache_dir is not None:
+        keep_state(cache_dir, files, state)
+    return state
 
 
 def load_text(text: str, name: str = "schema.yaml") -> DesiredState:

@@ -1,0 +1,147 @@
+"""`mmschema drift`: the live database against the file, and against the last apply.
+
+Everything here only reads the target. The history and the list of tables are read with
+plain SELECTs; a missing `mmschema` schema or a role that may not read it means "no
+history", never an error, so drift works with a read-only role and on a hot standby.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from mmschema import history as runlog
+from mmschema.cli import ExitStatus, load_file, print_json, target_for
+from mmschema.connect import connect
+from mmschema.desired.declared import DesiredState
+from mmschema.diff import managed_names
+from mmschema.environment import Environment
+from mmschema.plan import Plan, plan_to_json
+
+DRIFT_FORMATS = ["text", "json", "sql", "markdown", "prometheus"]
+
+
+@dataclass(frozen=True)
+class LastApply:
+    run: int
+    finished_at: datetime | None
+    checksum: str
+    checksum_matches: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "checksum": self.checksum,
+            "checksum_matches": self.checksum_matches,
+        }
+
+
+@dataclass
+class DriftReport:
+    plan: Plan
+    file_checksum: str
+    last_apply: LastApply | None
+    unmanaged_tables: list[str] = field(default_factory=list)
+    checked_all: bool = False
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.plan.changes or self.plan.unmanaged or self.unmanaged_tables)
+
+    def to_json(self) -> dict[str, Any]:
+        data = plan_to_json(self.plan)
+        data["drift"] = self.drifted
+        data["file_checksum"] = self.file_checksum
+        data["last_apply"] = self.last_apply.to_json() if self.last_apply else None
+        if self.checked_all:
+            data["unmanaged_tables"] = self.unmanaged_tables
+            data["summary"]["unmanaged_tables"] = len(self.unmanaged_tables)
+        return data
+
+
+def last_apply(conn: psycopg.Connection[Any], file_checksum: str) -> LastApply | None:
+    """The newest succeeded run of mmschema.history, or None (no table, no privilege)."""
+    try:
+        row = conn.execute(
+            """SELECT id, finished_at, file_checksum FROM mmschema.history
+               WHERE outcome = 'succeeded' ORDER BY id DESC LIMIT 1"""
+        ).fetchone()
+    except psycopg.Error:
+        # undefined schema/table or insufficient privilege: no history to compare with
+        if not conn.autocommit:
+            conn.rollback()
+        return None
+    if row is None:
+        return None
+    return LastApply(int(row[0]), row[1], str(row[2]), str(row[2]) == file_checksum)
+
+
+def unmanaged_tables(conn: psycopg.Connection[Any], desired: DesiredState) -> list[str]:
+    """Tables in the schemas the file uses (and public) that the file does not name."""
+    named = {(n.schema, n.name) for n in managed_names(desired)}
+    schemas = sorted({schema for schema, _ in named} | {"public"} - {runlog.SCHEMA})
+    rows = conn.execute(
+        """SELECT n.nspname, c.relname FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+             AND n.nspname = ANY(%s)
+           ORDER BY n.nspname, c.relname""",
+        (schemas,),
+    ).fetchall()
+    return [f"{schema}.{name}" for schema, name in rows if (schema, name) not in named]
+
+
+def run_drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    from mmschema.commands import consoles, make_plan, output_format, show_plan
+
+    desired = load_file(args)
+    out, err = consoles(environment)
+    target = target_for(args, environment, err)
+    file_checksum = runlog.checksum(desired.text)
+    with connect(target.dsn) as conn:
+        planned = make_plan(args, environment, desired, conn, target, err)
+        report = DriftReport(planned.plan, file_checksum, last_apply(conn, file_checksum))
+        if getattr(args, "all", False):
+            report.checked_all = True
+            report.unmanaged_tables = unmanaged_tables(conn, desired)
+    fmt = output_format(args, environment)
+    if fmt == "json":
+        print_json(report.to_json(), environment)
+    elif fmt == "prometheus":
+        from mmschema.render.prometheus import render_prometheus
+
+        environment.stdout.write(render_prometheus(report))
+    else:
+        show_plan(planned.plan, fmt, out, environment, desired.settings)
+        # sql and markdown keep stdout a clean document; the rest goes to stderr
+        show_extra(report, out if fmt == "text" else err)
+    return ExitStatus.CHANGES if report.drifted else ExitStatus.OK
+
+
+def show_extra(report: DriftReport, console: Console) -> None:
+    def line(text: str) -> None:
+        console.print(text, highlight=False, markup=False)
+
+    for name in report.unmanaged_tables:
+        line(f"  unmanaged table {name} (not in the file)")
+    if report.checked_all:
+        line(f"Unmanaged tables: {len(report.unmanaged_tables)}.")
+    applied = report.last_apply
+    if applied is None:
+        line("Last apply: none recorded (no readable mmschema.history).")
+    else:
+        when = f"{applied.finished_at:%Y-%m-%d %H:%M:%S %Z}".strip() if applied.finished_at else "?"
+        same = (
+            "the file is the one it applied"
+            if applied.checksum_matches
+            else "the file changed since then"
+        )
+        line(f"Last apply: run {applied.run}, finished {when}; {same}.")
+    verdict = "DRIFT" if report.drifted else "in sync"
+    line(f"Drift: {verdict}.")

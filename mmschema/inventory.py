@@ -1,0 +1,387 @@
+"""`-i/--inventory targets.yaml`: run plan, apply or drift on many databases.
+
+Each target runs with its own connection and its own output buffers, in a thread pool of
+`--parallel N`; its output is printed in one piece, in inventory order, and a summary table
+ends the run. One failing target never stops the others; the exit status is the worst one
+(1 error, then 3 refused, then 2 changes or drift, then 0). DSNs are only ever shown as
+host:port/dbname and every buffer is scrubbed of the target's password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from mmschema.cli import ExitStatus, UsageError, load_file
+from mmschema.connect import ConnectionFailed, describe, scrub
+from mmschema.desired.declared import InvalidFile
+from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
+from mmschema.environment import Environment
+from mmschema.sources import SourceError
+
+Handler = Callable[[argparse.Namespace, Environment], ExitStatus]
+NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+TARGET_KEYS = {"dsn", "dsn_env"}
+# worst first: an error beats a refusal beats pending changes beats success
+SEVERITY = {1: 4, 130: 5, 3: 3, 2: 2, 0: 1}
+
+
+def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", metavar="FILE", help="run on every target of this inventory file"
+    )
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=None,
+        metavar="NAME_OR_GROUP",
+        help="only these targets or groups (repeatable, or a comma list)",
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=1, metavar="N", help="targets to run at once"
+    )
+
+
+@dataclass(frozen=True)
+class InventoryTarget:
+    name: str
+    dsn: str | None = None
+    dsn_env: str | None = None
+
+
+@dataclass
+class Inventory:
+    targets: dict[str, InventoryTarget] = field(default_factory=dict)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+    def select(self, limits: list[str] | None) -> list[InventoryTarget]:
+        if not limits:
+            return list(self.targets.values())
+        wanted: set[str] = set()
+        for item in limits:
+            for name in filter(None, (part.strip() for part in item.split(","))):
+                if name in self.targets:
+                    wanted.add(name)
+                elif name in self.groups:
+                    wanted.update(self.groups[name])
+                else:
+                    known = ", ".join([*self.targets, *self.groups])
+                    raise UsageError(f"--limit {name}: no such target or group (known: {known})")
+        return [t for name, t in self.targets.items() if name in wanted]
+
+
+def load_inventory(path: Path, name: str) -> Inventory:
+    """Read and check an inventory file; InvalidFile lists every problem as name:line:col."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise UsageError(f"{name}: cannot read the inventory ({error.strerror})") from None
+    try:
+        document = load_yaml(text, name)
+    except YamlError as error:
+        raise InvalidFile([str(error)]) from None
+    if document is None:
+        raise InvalidFile([f"{name}:1:1: the inventory is empty; it needs `targets:`"])
+    return _Checker(name, document).check()
+
+
+class _Checker:
+    def __init__(self, name: str, document: YamlDocument) -> None:
+        self.name = name
+        self.document = document
+        self.errors: list[str] = []
+
+    def error(self, path: tuple[str | int, ...], message: str, key: bool = False) -> None:
+        positions = self.document.key_positions if key else self.document.positions
+        line, column = positions.get(path) or self.document.positions.get(path) or (1, 1)
+        self.errors.append(f"{self.name}:{line}:{column}: {message}")
+
+    def check(self) -> Inventory:
+        for duplicate in self.document.duplicates:
+            line, column = duplicate.again
+            self.errors.append(
+                f"{self.name}:{line}:{column}: {duplicate.key!r} is written twice "
+                f"(first at line {duplicate.first[0]})"
+            )
+        root = self.document.value
+        inventory = Inventory()
+        if not isinstance(root, dict):
+            self.error((), "the inventory must be a mapping with `targets:` (and `groups:`)")
+            raise InvalidFile(self.errors)
+        for key in root:
+            if key not in ("targets", "groups"):
+                self.error((key,), f"unknown key {key!r} (expected: targets, groups)", key=True)
+        targets = root.get("targets")
+        if not isinstance(targets, dict) or not targets:
+            self.error(
+                ("targets",) if "targets" in root else (),
+                "`targets` must map names to {dsn_env: VARIABLE} or {dsn: ...}",
+            )
+        else:
+            for target_name, spec in targets.items():
+                checked = self.target(str(target_name), spec)
+                if checked is not None:
+                    inventory.targets[checked.name] = checked
+        groups = root.get("groups", {})
+        if not isinstance(groups, dict):
+            self.error(("groups",), "`groups` must map names to lists of targets")
+            groups = {}
+        for group_name, members in groups.items():
+            path: tuple[str | int, ...] = ("groups", group_name)
+            if str(group_name) in inventory.targets:
+                self.error(path, f"group {group_name!r} has the name of a target", key=True)
+            if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+                self.error(path, f"group {group_name!r} must be a list of target names")
+                continue
+            for i, member in enumerate(members):
+                if isinstance(targets, dict) and member not in targets:
+                    self.error((*path, i), f"group {group_name!r}: no target named {member!r}")
+            inventory.groups[str(group_name)] = list(members)
+        if self.errors:
+            raise InvalidFile(self.errors)
+        return inventory
+
+    def target(self, name: str, spec: object) -> InventoryTarget | None:
+        path: tuple[str | int, ...] = ("targets", name)
+        if not NAME.match(name):
+            self.error(path, f"target name {name!r}: use letters, digits, _ . -", key=True)
+        if not isinstance(spec, dict):
+            self.error(path, f"target {name!r} must be {{dsn_env: VARIABLE}} or {{dsn: ...}}")
+            return None
+        for key in spec:
+            if key not in TARGET_KEYS:
+                self.error(
+                    (*path, key),
+                    f"target {name!r}: unknown key {key!r} (expected: dsn_env or dsn)",
+                    key=True,
+                )
+        given = [k for k in TARGET_KEYS if k in spec]
+        if len(given) != 1:
+            self.error(path, f"target {name!r} needs exactly one of dsn_env and dsn")
+            return None
+        value = spec[given[0]]
+        if not isinstance(value, str) or not value.strip():
+            self.error((*path, given[0]), f"target {name!r}: {given[0]} must be a string")
+            return None
+        if given[0] == "dsn":
+            return InventoryTarget(name, dsn=value)
+        return InventoryTarget(name, dsn_env=value)
+
+
+@dataclass
+class TargetResult:
+    target: InventoryTarget
+    label: str
+    code: int
+    stdout: str
+    stderr: str
+    message: str = ""
+
+
+def outcome_word(command: str, code: int) -> str:
+    if code == 0:
+        return {"apply": "converged", "drift": "in sync"}.get(command, "no changes")
+    if code == 2:
+        return "drift" if command == "drift" else "changes pending"
+    if code == 3:
+        return "refused"
+    if code == 130:
+        return "interrupted"
+    return "error"
+
+
+def worst(codes: list[int]) -> int:
+    return max(codes, key=lambda c: SEVERITY.get(c, 4), default=0)
+
+
+def per_target_path(path: str, name: str) -> str:
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.{name}{p.suffix}"))
+
+
+def run_target(
+    target: InventoryTarget, args: argparse.Namespace, environment: Environment, handler: Handler
+) -> TargetResult:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    dsn = target.dsn
+    if dsn is None:
+        dsn = environment.variables().get(target.dsn_env or "")
+        if not dsn:
+            message = f"environment variable {target.dsn_env} is not set"
+            return TargetResult(target, "-", 1, "", f"mmschema: {message}\n", message)
+    label = describe(dsn)
+    target_args = copy.copy(args)
+    target_args.inventory = None
+    target_args.database = dsn
+    if getattr(args, "out", None):
+        target_args.out = per_target_path(args.out, target.name)
+    if getattr(args, "planfile", None):
+        target_args.planfile = per_target_path(args.planfile, target.name)
+    target_env = Environment(
+        stdout=stdout,
+        stderr=stderr,
+        stdin=io.StringIO(""),
+        env=dict(environment.env),
+        cwd=environment.cwd,
+        interactive=False,
+    )
+    message = ""
+    try:
+        code = int(handler(target_args, target_env))
+    except InvalidFile as invalid:
+        code, message = 1, "; ".join(invalid.errors)
+    except (UsageError, ConnectionFailed, SourceError) as error:
+        code, message = 1, str(error)
+    except psycopg.Error as error:
+        text = error.diag.message_primary or (str(error).strip().splitlines() or [""])[0]
+        code, message = 1, f"database error: {text}"
+    except Exception as error:  # one target's failure must not stop the others
+        code, message = 1, f"{type(error).__name__}: {error}".strip()
+    message = scrub(message, dsn)
+    err_text = scrub(stderr.getvalue(), dsn)
+    if message:
+        err_text += f"mmschema: {message}\n"
+    return TargetResult(target, label, code, scrub(stdout.getvalue(), dsn), err_text, message)
+
+
+def run_inventory(args: argparse.Namespace, environment: Environment, handler: Handler) -> int:
+    if getattr(args, "database", None):
+        raise UsageError("-d/--database and -i/--inventory cannot go together")
+    if args.parallel < 1:
+        raise UsageError("--parallel must be at least 1")
+    if getattr(args, "from_source", None):
+        raise UsageError("--from plans without a live target; it cannot go with --inventory")
+    inventory = load_inventory(environment.cwd / args.inventory, args.inventory)
+    selected = inventory.select(args.limit)
+    if not selected:
+        raise UsageError(f"{args.inventory}: no target selected")
+    if args.command == "apply" and not args.yes:
+        Console(file=environment.stderr).print(
+            "mmschema: apply with --inventory needs --yes (review with: mmschema plan -i ...)",
+            markup=False,
+        )
+        return int(ExitStatus.REFUSED)
+    if getattr(args, "revision", None) is None:
+        load_file(args)  # an invalid file fails once, before any database is touched
+    fmt = getattr(args, "format", None) or "text"
+    with ThreadPoolExecutor(max_workers=min(args.parallel, len(selected))) as pool:
+        futures = [pool.submit(run_target, t, args, environment, handler) for t in selected]
+        results = []
+        for future in futures:
+            result = future.result()
+            results.append(result)
+            if fmt == "text":
+                show_text(result, environment)
+    if fmt == "json":
+        show_json(results, args.command, environment)
+    elif fmt != "text":
+        show_concatenated(results, fmt, environment)
+    summary_to = environment.stdout if fmt == "text" else environment.stderr
+    show_summary(results, args.command, summary_to, environment.is_terminal)
+    return worst([r.code for r in results])
+
+
+def show_text(result: TargetResult, environment: Environment) -> None:
+    out = environment.stdout
+    out.write(f"=== {result.target.name} ({result.label}) ===\n")
+    out.write(result.stdout)
+    out.write(result.stderr)
+    out.write("\n")
+
+
+def show_json(results: list[TargetResult], command: str, environment: Environment) -> None:
+    targets = []
+    for result in results:
+        try:
+            output: Any = json.loads(result.stdout) if result.stdout.strip() else None
+        except ValueError:
+            output = result.stdout
+        targets.append(
+            {
+                "name": result.target.name,
+                "target": result.label,
+                "exit_code": result.code,
+                "outcome": outcome_word(command, result.code),
+                "error": result.message or None,
+                "result": output,
+            }
+        )
+        for line in result.stderr.splitlines():
+            environment.stderr.write(f"[{result.target.name}] {line}\n")
+    document = {
+        "command": command,
+        "exit_code": worst([r.code for r in results]),
+        "targets": targets,
+    }
+    environment.stdout.write(json.dumps(document, indent=2) + "\n")
+
+
+def show_concatenated(results: list[TargetResult], fmt: str, environment: Environment) -> None:
+    if fmt == "prometheus":
+        environment.stdout.write(merge_prometheus([r.stdout for r in results]))
+    else:
+        for result in results:
+            comment = "--" if fmt == "sql" else "<!--"
+            end = "" if fmt == "sql" else " -->"
+            environment.stdout.write(f"{comment} target {result.target.name}{end}\n")
+            environment.stdout.write(result.stdout)
+    for result in results:
+        for line in result.stderr.splitlines():
+            environment.stderr.write(f"[{result.target.name}] {line}\n")
+
+
+def merge_prometheus(texts: list[str]) -> str:
+    """One exposition: each metric's HELP and TYPE once, then its samples from every target."""
+    headers: dict[str, list[str]] = {}
+    samples: dict[str, list[str]] = {}
+    for text in texts:
+        for line in text.splitlines():
+            if line.startswith("# "):
+                parts = line.split(" ", 3)
+                if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                    lines = headers.setdefault(parts[2], [])
+                    if not any(h.split(" ", 3)[1] == parts[1] for h in lines):
+                        lines.append(line)
+                continue
+            if line.strip():
+                metric = re.split(r"[{\s]", line, maxsplit=1)[0]
+                samples.setdefault(metric, []).append(line)
+    out: list[str] = []
+    for metric in dict.fromkeys([*headers, *samples]):
+        out.extend(headers.get(metric, []))
+        out.extend(samples.get(metric, []))
+    return "\n".join(out) + ("\n" if out else "")
+
+
+def show_summary(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
+    console = Console(
+        file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
+    )
+    table = Table(title=f"{command}: {len(results)} targets", title_justify="left")
+    table.add_column("TARGET")
+    table.add_column("DATABASE")
+    table.add_column("OUTCOME")
+    table.add_column("EXIT", justify="right")
+    table.add_column("DETAIL")
+    for result in results:
+        table.add_row(
+            Text(result.target.name),
+            Text(result.label),
+            Text(outcome_word(command, result.code)),
+            Text(str(result.code)),
+            Text(result.message[:100]),
+        )
+    console.print(table)
