@@ -9,7 +9,7 @@ import psycopg
 
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import diff, managed_names
-from mmschema.introspect import read_catalog
+from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
 from mmschema.plan import Plan, make_plan
@@ -37,7 +37,9 @@ def compute_plan(
     prune: bool = False,
 ) -> Planned:
     live = read_catalog(conn, managed_names(desired))
-    wanted = normalize_desired(desired, scratch, cache, live)
+    wanted = normalize_desired(
+        desired, scratch, cache, live, lambda: read_function_definitions(conn)
+    )
     comparable = live
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference

@@ -174,6 +174,14 @@ def _user_type(row: TypeRow) -> UserType:
     )
 
 
+def read_function_definitions(conn: psycopg.Connection[Any]) -> list[str]:
+    """CREATE OR REPLACE FUNCTION text of the target's own functions (read only)."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute("SET LOCAL search_path = pg_catalog")
+        return [str(row[0]) for row in conn.execute(catalog_sql("functions")).fetchall()]
+
+
 def _fetch(
     conn: psycopg.Connection[Any], name: str, row: type[R], params: dict[str, Any]
 ) -> list[R]:
