@@ -78,6 +78,10 @@ class NoRecorder:
         pass
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C (so every handler of KeyboardInterrupt runs); exit 143."""
+
+
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C while applying, so the run is rolled back and recorded."""
@@ -86,7 +90,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, interrupt)
     try:

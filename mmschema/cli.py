@@ -134,6 +134,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    args.workdir = environment.cwd
     args.cache_dir = environment.cwd / ".mmschema" / "cache"
     from mmschema import commands
 
@@ -166,7 +167,12 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         message = error.diag.message_primary or str(error).strip().splitlines()[0]
         err.print(f"mmschema: database error: {scrub(message, dsn)}", markup=False)
         return int(ExitStatus.ERROR)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        from mmschema.apply import Terminated
+
+        if isinstance(interrupt, Terminated):
+            err.print("mmschema: terminated", markup=False)
+            return 143
         err.print("mmschema: interrupted", markup=False)
         return 130
 
@@ -183,6 +189,9 @@ def load_file(args: argparse.Namespace) -> DesiredState:
     from mmschema.desired.load import load_desired
 
     path = Path(args.file)
+    workdir = getattr(args, "workdir", None)
+    if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
+        path = workdir / path  # relative to the Environment's directory (tests inject one)
     if not path.exists():
         raise UsageError(f"{args.file}: no such file or directory")
     cache = getattr(args, "cache_dir", None)

@@ -172,7 +172,7 @@ def advisory_lock_free(db: str) -> bool:
 
 @pytest.mark.parametrize(
     ("signum", "codes"),
-    [(signal.SIGINT, (130,)), (signal.SIGTERM, (130, 143, 1))],
+    [(signal.SIGINT, (130,)), (signal.SIGTERM, (143,))],
     ids=["sigint", "sigterm"],
 )
 def test_signal_during_concurrent_build(
@@ -185,7 +185,7 @@ def test_signal_during_concurrent_build(
     process.send_signal(signum)
     result = finish(process)
     assert_clean_failure(result, codes)
-    assert "interrupted" in result.stderr
+    assert "interrupted" in result.stderr or "terminated" in result.stderr
     # the build was cancelled on the server, not left running
     assert query(
         db, "SELECT count(*) FROM pg_stat_activity WHERE pid = %s AND state = 'active'", [backend]

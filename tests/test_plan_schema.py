@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 from mmschema.hazards import HAZARD_KINDS
 from mmschema.locks import LockLevel
@@ -96,3 +98,48 @@ def test_schema_rejects_a_wrong_plan() -> None:
     bad = {"version": 1, "target": "x", "fingerprint": "ab", "changes": [{"kind": "add_column"}]}
     with pytest.raises(jsonschema.ValidationError):
         validate(bad)
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_ci_examples_parse_and_their_commands_work(
+    scratch_dsn: str, pg_tmp_dir: Path, tmp_path: Path
+) -> None:
+    ci = ROOT / "examples" / "ci"
+    workflow = yaml.safe_load((ci / "plan.yml").read_text())
+    steps = workflow["jobs"]["plan"]["steps"]
+    assert any("mmschema validate" in step.get("run", "") for step in steps)
+    assert any("actions/github-script" in step.get("uses", "") for step in steps)
+    hooks = yaml.safe_load((ci / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["id"] == "mmschema-validate"
+    config = yaml.safe_load((ci / "pre-commit-config.yaml").read_text())
+    assert config["repos"][0]["hooks"][0]["entry"].startswith("mmschema validate")
+
+    # the workflow's commands, in a clone whose origin/main holds the base schema
+    origin, clone = tmp_path / "origin", tmp_path / "clone"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    (origin / "schema.yaml").write_text(HAZARDOUS.replace("bigint", "integer"))
+    git(origin, "add", "schema.yaml")
+    git(origin, "commit", "-q", "-m", "base")
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    (clone / "schema.yaml").write_text(HAZARDOUS)
+    # (in-process, -f is read relative to the test's cwd: give it whole)
+    schema_file = str(clone / "schema.yaml")
+    assert run_cli(["validate", "-f", schema_file], clone).code == 0
+    args = ["plan", "-f", schema_file, "--from", "git:origin/main:schema.yaml"]
+    result = run_cli(
+        [*args, "--format", "markdown", "--detailed-exitcode", "--dev-database", scratch_dsn],
+        clone,
+    )
+    assert result.code == 2, result.stdout + result.stderr
+    assert "alter_column_type" in result.stdout
+    as_json = run_cli([*args, "--format", "json", "--dev-database", scratch_dsn], clone)
+    validate(json.loads(as_json.stdout))
