@@ -193,7 +193,7 @@ def test_sigterm_during_backfill_is_recorded_and_resumed(
     monkeypatch.setattr(mmschema.apply, "run_backfill", terminated)
     before = signal.getsignal(signal.SIGTERM)
     first = apply(tmp_path, db, scratch_dsn)
-    assert first.code == 130, first.stdout + first.stderr
+    assert first.code == 143, first.stdout + first.stderr
     assert query(db, "SELECT outcome FROM mmschema.history") == [("interrupted",)]
     assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is restored
     monkeypatch.setattr(mmschema.apply, "run_backfill", real)
