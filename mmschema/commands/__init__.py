@@ -1,0 +1,21 @@
+"""One function per subcommand: library calls in order, then rendering and an exit status."""
+
+from mmschema.commands.applying import apply
+from mmschema.commands.common import consoles, make_plan, output_format, show_plan
+from mmschema.commands.planning import drift, dump, import_schema, plan, schema, validate
+from mmschema.commands.runs import history
+
+__all__ = [
+    "apply",
+    "consoles",
+    "drift",
+    "dump",
+    "history",
+    "import_schema",
+    "make_plan",
+    "output_format",
+    "plan",
+    "schema",
+    "show_plan",
+    "validate",
+]

@@ -1,0 +1,284 @@
+"""The apply command: gates, confirmation, the recorded run, and the final re-plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from mmschema import apply as applying
+from mmschema import history as runlog
+from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, column_exists
+from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
+from mmschema.commands.common import (
+    cache_for,
+    consoles,
+    effective_settings,
+    make_plan,
+    scratch_for,
+)
+from mmschema.connect import Target, connect
+from mmschema.ddl import backfill as backfill_statement
+from mmschema.desired.declared import DesiredState, Settings
+from mmschema.environment import Environment
+from mmschema.plan import Plan, stale_reason
+from mmschema.render import apply_json
+from mmschema.render.text import render_outcome, render_plan, render_recap
+
+
+def read_saved_plan(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a saved plan ({error})") from None
+    if not isinstance(data, dict) or "fingerprint" not in data:
+        raise UsageError(f"{path}: not a saved plan (no fingerprint)")
+    return data
+
+
+NEVER_ALLOWED = frozenset({"may_fail"})  # the data must be fixed first; no flag lets it by
+
+
+def refused_hazards(plan: Plan, allowed: set[str]) -> list[str]:
+    return sorted(
+        f"{c.kind} {c.object}: {h.kind} ({h.detail})"
+        for c in plan.changes
+        for h in c.hazards
+        if h.kind not in allowed or h.kind in NEVER_ALLOWED
+    )
+
+
+def confirm(environment: Environment, err: Console) -> bool:
+    err.print("Apply these changes? Type 'yes' to go on: ", end="", markup=False)
+    answer = environment.stdin.readline().strip().lower()
+    return answer in ("yes", "y")
+
+
+def apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    if getattr(args, "format", None) == "json":
+        from mmschema.render.apply_json import apply_as_json
+
+        return ExitStatus(apply_as_json(args, environment, _apply))
+    return _apply(args, environment)
+
+
+def _apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    if getattr(args, "revision", None) is not None:
+        desired = revision_file(args, environment)
+    else:
+        desired = load_file(args)
+    allowed = parse_kinds(args.allow) | (set(desired.settings.allow) - {"destructive"})
+    settings = effective_settings(args, desired)
+    _, err = consoles(environment)
+    target = target_for(args, environment, err)
+    with applying.sigterm_as_interrupt(), connect(target.dsn, "mmschema-apply") as conn:
+        applying.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
+        try:
+            return _apply_locked(args, environment, desired, conn, target, allowed, settings)
+        finally:
+            if not conn.closed and not conn.broken:
+                applying.release_apply_lock(conn)
+
+
+def _apply_locked(
+    args: argparse.Namespace,
+    environment: Environment,
+    desired: DesiredState,
+    conn: psycopg.Connection[Any],
+    target: Target,
+    allowed: set[str],
+    settings: Settings,
+) -> ExitStatus:
+    out, err = consoles(environment)
+    pending = runlog.pending_backfills(conn)
+    planned = make_plan(args, environment, desired, conn, target, err)
+    plan = planned.plan
+    apply_json.note_plan(plan)
+    if getattr(args, "planfile", None):
+        stale = stale_reason(read_saved_plan(environment.cwd / args.planfile), plan)
+        if stale:
+            err.print(f"mmschema: refused: {stale}; make a new plan", markup=False)
+            return ExitStatus.REFUSED
+    if plan.empty and not pending:
+        out.print(f"ok: {target.label} already matches the file", highlight=False)
+        return _finish(conn, desired, plan, out, err, args, environment, target)
+    if not plan.empty:
+        render_plan(plan, out)
+    for unfinished in pending:
+        out.print(
+            f"resume: backfill {unfinished.job.label} left unfinished by run {unfinished.run_id}",
+            highlight=False,
+        )
+    refused = refused_hazards(plan, allowed)
+    if refused:
+        for line in refused:
+            err.print(f"refused: {line}", markup=False)
+        if any(h.kind in NEVER_ALLOWED for c in plan.changes for h in c.hazards):
+            err.print(
+                "mmschema: apply refused; the data would make a change fail: fix the rows "
+                "listed above, then plan again",
+                markup=False,
+            )
+        else:
+            err.print(
+                "mmschema: apply refused; allow these hazards with --allow KIND", markup=False
+            )
+        return ExitStatus.REFUSED
+    rehearsed = rehearse_if_asked(args, environment, desired, conn, plan, err)
+    if rehearsed is not None:
+        from mmschema.rehearsal import show_rehearsal
+
+        show_rehearsal(rehearsed, out)
+    if not args.yes:
+        if not environment.is_terminal:
+            err.print("mmschema: not on a terminal; pass --yes to apply", markup=False)
+            return ExitStatus.REFUSED
+        if not confirm(environment, err):
+            err.print("mmschema: declined", markup=False)
+            return ExitStatus.REFUSED
+    with connect(target.dsn, "mmschema-history") as history_conn:
+        recorder = runlog.Recorder(history_conn, desired.text)
+        try:
+            status = _run_recorded(
+                args, environment, desired, conn, target, settings, plan, pending, recorder
+            )
+        except KeyboardInterrupt:
+            recorder.finish("interrupted", "interrupted (Ctrl-C or SIGTERM)")
+            raise
+        except BaseException as error:
+            recorder.finish("failed", str(error).strip() or type(error).__name__)
+            raise
+        recorder.finish(
+            "succeeded" if status == ExitStatus.OK else "failed",
+            None if status == ExitStatus.OK else f"exit status {int(status)}",
+        )
+        return status
+
+
+def _run_recorded(
+    args: argparse.Namespace,
+    environment: Environment,
+    desired: DesiredState,
+    conn: psycopg.Connection[Any],
+    target: Target,
+    settings: Settings,
+    plan: Plan,
+    pending: list[runlog.PendingBackfill],
+    recorder: runlog.Recorder,
+) -> ExitStatus:
+    """Resume unfinished backfills, run the plan, ANALYZE, then plan again (all recorded)."""
+    out, err = consoles(environment)
+
+    def notice(message: str) -> None:
+        err.print(message, markup=False)
+
+    def progress(job: BackfillJob) -> TerminalProgress | None:
+        return TerminalProgress(err, job.label) if environment.is_terminal else None
+
+    for unfinished in pending:
+        job = unfinished.job
+        if not column_exists(conn, job):
+            recorder.mark_resumed(unfinished.statement_id)
+            continue
+        text = backfill_statement(job.table, job.column, job.value, job.where).sql
+        handle = recorder.begin_raw("backfill", job.label, text, job)
+        recorder.mark_resumed(unfinished.statement_id)
+        started = time.monotonic()
+        try:
+            applying.run_job(conn, job, settings, notice, progress)
+        except (BackfillFailed, psycopg.Error) as error:
+            recorder.end(handle, "failed", time.monotonic() - started, str(error))
+            err.print(f"mmschema: {error}", markup=False)
+            return ExitStatus.ERROR
+        recorder.end(handle, "succeeded", time.monotonic() - started)
+        out.print(f"changed: [backfill] {job.label} (resumed)", highlight=False)
+    report = applying.apply_plan(
+        conn,
+        plan,
+        settings,
+        apply_json.recording(lambda outcome: render_outcome(outcome, out)),
+        notice,
+        recorder,
+        progress,
+    )
+    render_recap(report, 0, out)
+    if report.count("failed"):
+        return ExitStatus.ERROR
+    tables = applying.touched_tables(plan) + [p.job.table for p in pending]
+    applying.analyze(conn, list(dict.fromkeys(tables)))
+    return _finish(conn, desired, plan, out, err, args, environment, target)
+
+
+def _finish(
+    conn: psycopg.Connection[Any],
+    desired: DesiredState,
+    plan: Plan,
+    out: Console,
+    err: Console,
+    args: argparse.Namespace,
+    environment: Environment,
+    target: Target,
+) -> ExitStatus:
+    again = make_plan(args, environment, desired, conn, target, err).plan
+    if not again.empty:
+        err.print("mmschema: the database did not converge; still pending:", markup=False)
+        for change in again.changes:
+            err.print(f"  {change.kind} {change.object}", markup=False)
+        return ExitStatus.ERROR
+    failures = applying.failing_assertions(conn, desired.assertions)
+    if failures:
+        for failure in failures:
+            err.print(f"assertion failed: {failure}", markup=False)
+        return ExitStatus.ERROR
+    return ExitStatus.OK
+
+
+def revision_file(args: argparse.Namespace, environment: Environment) -> DesiredState:
+    """The file that history run N applied, loaded as the desired state (for a rollback)."""
+    from mmschema.desired.load import load_text
+
+    _, err = consoles(environment)
+    target = target_for(args, environment, err)
+    with connect(target.dsn) as conn:
+        file_text = runlog.run_file(conn, args.revision) if runlog.exists(conn) else None
+    if file_text is None:
+        raise UsageError(f"no run {args.revision} in the history of {target.label}")
+    # A rollback restores the file's state exactly: what later files added to its tables
+    # goes too (as with --prune); destructive steps still need --allow destructive.
+    args.prune = True
+    err.print(
+        f"rollback: applying the file recorded by run {args.revision} (with --prune)",
+        markup=False,
+    )
+    return load_text(file_text, f"run-{args.revision}.yaml")
+
+
+def rehearse_if_asked(
+    args: argparse.Namespace,
+    environment: Environment,
+    desired: DesiredState,
+    conn: psycopg.Connection[Any],
+    plan: Plan,
+    err: Console,
+) -> list[Any] | None:
+    """With --rehearse: run the plan on a copy of the managed tables first (RehearsalFailed)."""
+    if not getattr(args, "rehearse", False):
+        return None
+    from mmschema.rehearsal import rehearse
+
+    return rehearse(
+        conn,
+        desired,
+        plan,
+        args.dev_database,
+        environment.cwd,
+        scratch_for(args, environment, err),
+        cache_for(environment),
+        lambda line: err.print(line, markup=False),
+        prune=getattr(args, "prune", False),
+    )

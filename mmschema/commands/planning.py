@@ -1,0 +1,142 @@
+"""Commands that read: validate, schema, plan, drift, dump, import."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, print_json, target_for
+from mmschema.commands.applying import rehearse_if_asked
+from mmschema.commands.common import (
+    cache_for,
+    consoles,
+    make_plan,
+    output_format,
+    scratch_for,
+    show_plan,
+)
+from mmschema.connect import connect
+from mmschema.desired.declared import DesiredState
+from mmschema.environment import Environment
+from mmschema.plan import plan_to_json
+from mmschema.planner import Planned, compute_plan
+
+
+def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    desired = load_file(args)
+    _, err = consoles(environment)
+    tables = len(desired.tables)
+    err.print(f"{args.file}: valid ({tables} tables)", markup=False)
+    return ExitStatus.OK
+
+
+def schema(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    from mmschema.desired.load import json_schema
+
+    print_json(json_schema(), environment)
+    return ExitStatus.OK
+
+
+def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    fail_on = parse_kinds(args.fail_on)
+    desired = load_file(args)
+    out, err = consoles(environment)
+    fmt = output_format(args, environment)
+    rehearsed = None
+    if getattr(args, "from_source", None):
+        if getattr(args, "rehearse", False):
+            raise UsageError("--rehearse needs a live target; it cannot go with --from")
+        planned = plan_from_source(args, environment, desired, err)
+        if fmt == "text":
+            out.print(
+                f"planned against {args.from_source}, not a live database",
+                highlight=False,
+                markup=False,
+            )
+    else:
+        target = target_for(args, environment, err)
+        with connect(target.dsn) as conn:
+            planned = make_plan(args, environment, desired, conn, target, err)
+            rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
+    show_plan(planned.plan, fmt, out, environment, desired.settings)
+    if rehearsed is not None:
+        from mmschema.rehearsal import show_rehearsal
+
+        show_rehearsal(rehearsed, out if fmt == "text" else err)
+    if args.out:
+        saved = json.dumps(plan_to_json(planned.plan), indent=2) + "\n"
+        (environment.cwd / args.out).write_text(saved)
+        err.print(f"plan saved to {args.out}; run it with: mmschema apply {args.out}", markup=False)
+    hit = planned.plan.hazard_kinds() & fail_on
+    if hit:
+        err.print(f"mmschema: the plan holds hazards named in --fail-on: {', '.join(sorted(hit))}")
+        return ExitStatus.REFUSED
+    if args.detailed_exitcode and not planned.plan.empty:
+        return ExitStatus.CHANGES
+    return ExitStatus.OK
+
+
+def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    from mmschema.drift import run_drift
+
+    return run_drift(args, environment)
+
+
+def plan_from_source(
+    args: argparse.Namespace, environment: Environment, desired: DesiredState, err: Console
+) -> Planned:
+    """Plan the file against the state SOURCE describes, built in a temporary database."""
+    from mmschema.sources import build_state, read_source, server_dsn, temporary_database
+
+    source = read_source(args.from_source, environment.cwd)
+    server = server_dsn(
+        args.dev_database, environment.cwd, lambda line: err.print(line, markup=False)
+    )
+    with temporary_database(server) as dsn:
+        build_state(source, dsn, args.dev_database, environment.cwd)
+        with connect(dsn) as conn:
+            return compute_plan(
+                conn,
+                desired,
+                scratch_for(args, environment, err),
+                cache_for(environment),
+                f"from:{args.from_source}",
+                prune=getattr(args, "prune", False),
+            )
+
+
+def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    from mmschema.dump import dump_yaml
+
+    _, err = consoles(environment)
+    target = target_for(args, environment, err)
+    with connect(target.dsn) as conn:
+        text = dump_yaml(conn, args.schema or ["public"], args.tables)
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        environment.stdout.write(text)
+    return ExitStatus.OK
+
+
+def import_schema(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    """Run SQL files or migration folders on the scratch server; write the schema.yaml."""
+    from mmschema.importer import import_sources
+
+    _, err = consoles(environment)
+    text = import_sources(
+        args.sources,
+        args.schema,
+        args.dev_database,
+        environment.cwd,
+        lambda line: err.print(line, markup=False),
+    )
+    if args.output:
+        (environment.cwd / args.output).write_text(text)
+        err.print(f"wrote {args.output}", markup=False)
+    else:
+        environment.stdout.write(text)
+    return ExitStatus.OK
