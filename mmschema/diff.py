@@ -96,19 +96,21 @@ def _diff_columns(have: Table, want: Table, table: DeclaredTable, result: DiffRe
     """Column changes; returns the live column names the file accounts for."""
     name = want.name
     claimed: set[str] = set()
+    live = {c.name: c for c in have.columns}
+    wanted = {c.name: c for c in want.columns}
     for declared in table.columns:
         if declared.state == "absent":
             claimed.add(declared.name)
-            if have.column(declared.name) is not None:
+            if declared.name in live:
                 result.changes.append(ch.DropColumn(name, declared.name))
             continue
-        target = want.column(declared.name)
-        assert target is not None, f"normalized table {name} lacks column {declared.name}"
-        current = have.column(declared.name)
-        if current is None and declared.renamed_from and have.column(declared.renamed_from):
+        target = wanted[declared.name]
+        current = live.get(declared.name)
+        old = live.get(declared.renamed_from or "")
+        if current is None and declared.renamed_from and old is not None:
             claimed.add(declared.renamed_from)
             result.changes.append(ch.RenameColumn(name, declared.renamed_from, declared.name))
-            current = replace(have.column(declared.renamed_from) or target, name=declared.name)
+            current = replace(old, name=declared.name)
         claimed.add(declared.name)
         if current is None:
             column = replace(raw_column(declared), nullable=target.nullable)

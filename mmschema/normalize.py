@@ -20,8 +20,7 @@ import psycopg
 from pglast.parser import ParseError, parse_sql_json
 from psycopg import sql
 
-from mmschema import __version__, ddl
-from mmschema.catalog_json import catalog_from_json, catalog_to_json
+from mmschema import __version__, cachefile, ddl
 from mmschema.desired.declared import (
     DeclaredIndex,
     DeclaredTable,
@@ -289,22 +288,12 @@ class NormalizeCache:
     def get(self, key: str) -> Catalog | None:
         if self.directory is None:
             return None
-        path = self.directory / f"{key}.json"
-        try:
-            return catalog_from_json(json.loads(path.read_text()))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
+        catalog = cachefile.read(self.directory / f"{key}.pickle")
+        return catalog if isinstance(catalog, Catalog) else None
 
     def put(self, key: str, catalog: Catalog) -> None:
-        if self.directory is None:
-            return
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            temporary = self.directory / f".{key}.tmp"
-            temporary.write_text(json.dumps(catalog_to_json(catalog)))
-            temporary.replace(self.directory / f"{key}.json")
-        except OSError:
-            pass  # a cache that cannot be written only costs speed
+        if self.directory is not None:
+            cachefile.write(self.directory / f"{key}.pickle", catalog)
 
 
 def run_on_scratch(

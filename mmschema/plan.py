@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mmschema import changes as ch
@@ -42,9 +43,13 @@ class PlannedChange:
 @dataclass
 class Plan:
     target: str
-    fingerprint: str
+    live: Catalog = field(repr=False)  # the managed objects as read when planning
     changes: list[PlannedChange] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        return fingerprint(self.live)
 
     @property
     def empty(self) -> bool:
@@ -70,7 +75,7 @@ def make_plan(result: DiffResult, live: Catalog, target: str) -> Plan:
         PlannedChange(change, tuple(statements(change)), tuple(hazards(change)))
         for change in result.changes
     ]
-    return Plan(target, fingerprint(live), planned, list(result.unmanaged))
+    return Plan(target, live, planned, list(result.unmanaged))
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+CREATE TABLE foobar (id integer PRIMARY KEY, foo text NOT NULL);

@@ -1,0 +1,39 @@
+"""Cache files are read back only when this user's key signed them."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from mmschema import cachefile
+
+
+@pytest.fixture(autouse=True)
+def own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
+    cachefile.signing_key.cache_clear()
+
+
+def test_a_written_value_reads_back_and_the_key_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "c" / "value.pickle"
+    cachefile.write(path, {"tables": (1, 2)})
+    assert cachefile.read(path) == {"tables": (1, 2)}
+    assert cachefile.key_path().stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_not_signed_by_us_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "planted.pickle"
+    payload = pickle.dumps(["would run code on load"])
+    path.write_bytes(b"\0" * cachefile.DIGEST_SIZE + payload)
+    assert cachefile.read(path) is None
+    cachefile.write(path, "ours")
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))
+    assert cachefile.read(path) is None
+
+
+def test_missing_file_is_none(tmp_path: Path) -> None:
+    assert cachefile.read(tmp_path / "nothing.pickle") is None
