@@ -20,8 +20,8 @@ from mmschema import changes as ch
 from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, run_backfill
 from mmschema.ddl import (
     Statement,
+    concurrently_built_index,
     drop_index_concurrently,
-    temporary_index_name,
     transaction_groups,
 )
 from mmschema.desired.declared import Settings
@@ -389,15 +389,8 @@ def _run_alone(
 
 def _cleanup_failed_build(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index: drop it at once."""
-    change = planned.change
-    names: list[tuple[QualifiedName, str]] = []
-    if isinstance(change, ch.CreateIndex | ch.RebuildInvalidIndex) and (
-        not isinstance(change, ch.CreateIndex) or change.concurrently
-    ):
-        names.append((change.table, change.index.name))
-    elif isinstance(change, ch.ReplaceIndex):
-        names.append((change.table, temporary_index_name(change.new.name)))
-    for table, name in names:
+    built = concurrently_built_index(planned.change)
+    for table, name in [built] if built else []:
         row = conn.execute(
             """SELECT NOT i.indisvalid FROM pg_index i
                JOIN pg_class c ON c.oid = i.indexrelid

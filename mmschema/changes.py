@@ -213,6 +213,7 @@ class CreateIndex:
 class DropIndex:
     table: QualifiedName
     index: Index
+    concurrently: bool = True
     phase = Phase.DROP_INDEXES
 
 
@@ -231,6 +232,7 @@ class ReplaceIndex:
     table: QualifiedName
     old: Index
     new: Index
+    concurrently: bool = True  # False on partitioned tables: one transaction instead
     phase = Phase.BUILD_INDEXES
 
 
@@ -240,6 +242,7 @@ class RebuildInvalidIndex:
 
     table: QualifiedName
     index: Index
+    concurrently: bool = True
     phase = Phase.BUILD_INDEXES
 
 

@@ -185,7 +185,8 @@ def _diff_constraints(
         if current != unique:
             if current is not None:
                 out.append(ch.DropConstraint(name, unique.name, "unique"))
-            out.append(ch.AddUnique(name, unique, using_index=not new_table))
+            online = not new_table and not have.partitioned
+            out.append(ch.AddUnique(name, unique, using_index=online))
     for check in want.checks:
         current_check = next((c for c in have.checks if c.name == check.name), None)
         if current_check is not None and current_check.expression == check.expression:
@@ -231,13 +232,14 @@ def _diff_indexes(
     have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
 ) -> None:
     name = want.name
+    online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
     claimed: set[str] = set()
     for declared in table.indexes:
         claimed.add(declared.name)
         current = have.index(declared.name)
         if declared.state == "absent":
             if current is not None:
-                result.changes.append(ch.DropIndex(name, current))
+                result.changes.append(ch.DropIndex(name, current, online))
             continue
         target = want.index(declared.name)
         assert target is not None, f"normalized table {name} lacks index {declared.name}"
@@ -246,17 +248,17 @@ def _diff_indexes(
             result.changes.append(ch.RenameIndex(name, declared.renamed_from, declared.name))
             current = replace(have.index(declared.renamed_from) or target, name=declared.name)
         if current is None:
-            result.changes.append(ch.CreateIndex(name, target))
+            result.changes.append(ch.CreateIndex(name, target, online))
         elif not current.valid:
-            result.changes.append(ch.RebuildInvalidIndex(name, target))
+            result.changes.append(ch.RebuildInvalidIndex(name, target, online))
         elif not current.same_definition(target):
-            result.changes.append(ch.ReplaceIndex(name, current, target))
+            result.changes.append(ch.ReplaceIndex(name, current, target, online))
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:
         if index.name in claimed:
             continue
         if prune:
-            result.changes.append(ch.DropIndex(name, index))
+            result.changes.append(ch.DropIndex(name, index, online))
         else:
             result.unmanaged.append(f"index {name}.{index.name}")

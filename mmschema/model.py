@@ -131,6 +131,7 @@ class Table:
     unique: tuple[UniqueConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
+    partitioned: bool = False  # its indexes cannot be built or dropped CONCURRENTLY
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -302,6 +302,18 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
                 f"{what} of {table} under an ACCESS EXCLUSIVE lock; reads and writes wait",
             )
         )
+    plain_build = (
+        isinstance(change, ch.CreateIndex | ch.ReplaceIndex | ch.RebuildInvalidIndex)
+        and not change.concurrently
+    )
+    if plain_build and size.has_rows:
+        found.append(
+            Hazard(
+                "blocking",
+                f"the index on {table} is built without CONCURRENTLY (a partitioned table); "
+                "writes wait for the whole build",
+            )
+        )
     return found
 
 

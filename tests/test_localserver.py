@@ -148,7 +148,6 @@ def test_embedded_server_comes_back_after_a_stop(workdir: Path) -> None:
     stop_embedded(workdir)
     lines: list[str] = []
     second = embedded_dsn(workdir, lines.append)
-    assert second == first  # the same port again when it is free
     assert lines[0].endswith(", just started)")
     assert query(second, "SELECT count(*) FROM kept") == [(0,)]
 

@@ -28,7 +28,7 @@ def test_large_tables_make_rewrites_and_scans_long_running() -> None:
     assert kinds(ch.AlterColumnType(T, "n", "integer", "bigint"), BIG) == ["long_running"]
     assert kinds(ch.AlterColumnType(T, "n", "integer", "bigint"), SMALL) == []
     index = Index("t_n", (IndexKey("n"),))
-    assert kinds(ch.CreateIndex(T, index, concurrently=False), BIG) == ["long_running"]
+    assert kinds(ch.CreateIndex(T, index, concurrently=False), BIG) == ["long_running", "blocking"]
     assert kinds(ch.CreateIndex(T, index, concurrently=True), BIG) == []
     set_not_null = ch.AlterColumnNullability(T, "n", nullable=False)
     assert kinds(set_not_null, BIG) == ["long_running"]

@@ -29,7 +29,9 @@ from mmschema.ddl.constraints import (
 )
 from mmschema.ddl.indexes import (
     access_method,
+    concurrently_built_index,
     create_index,
+    drop_index,
     drop_index_concurrently,
     index_key,
     rename_index,
@@ -47,6 +49,7 @@ __all__ = [
     "check_definition",
     "column_definition",
     "comment",
+    "concurrently_built_index",
     "constraints",
     "create_empty_table",
     "create_index",
@@ -55,6 +58,7 @@ __all__ = [
     "create_user_type",
     "deferrable_clause",
     "dotted",
+    "drop_index",
     "drop_index_concurrently",
     "foreign_key_definition",
     "index_key",

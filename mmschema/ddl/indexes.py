@@ -93,6 +93,18 @@ def rename_index(schema: str, old: str, new: str) -> Statement:
     )
 
 
+def concurrently_built_index(change: ch.Change) -> tuple[QualifiedName, str] | None:
+    """The index a change builds CONCURRENTLY (left INVALID if the build fails), if any."""
+    match change:
+        case ch.CreateIndex(concurrently=True) | ch.RebuildInvalidIndex(concurrently=True):
+            return change.table, change.index.name
+        case ch.ReplaceIndex(concurrently=True):
+            return change.table, temporary_index_name(change.new.name)
+        case ch.AddUnique(using_index=True):
+            return change.table, change.constraint.name
+    return None
+
+
 def temporary_index_name(name: str) -> str:
     """The name a replacement index is built under (kept within NAMEDATALEN)."""
     return f"{name[:54]}_mmsnew"
@@ -106,9 +118,16 @@ def _(change: ch.CreateIndex) -> list[Statement]:
     return result
 
 
+def drop_index(schema: str, name: str, concurrently: bool) -> Statement:
+    if concurrently:
+        return drop_index_concurrently(schema, name)
+    drop = sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(schema, name))
+    return make_statement(Form.DROP_INDEX, drop)
+
+
 @statements.register
 def _(change: ch.DropIndex) -> list[Statement]:
-    return [drop_index_concurrently(change.table.schema, change.index.name)]
+    return [drop_index(change.table.schema, change.index.name, change.concurrently)]
 
 
 @statements.register
@@ -119,11 +138,12 @@ def _(change: ch.RenameIndex) -> list[Statement]:
 @statements.register
 def _(change: ch.ReplaceIndex) -> list[Statement]:
     temporary = temporary_index_name(change.new.name)
+    schema, online = change.table.schema, change.concurrently
     result = [
-        drop_index_concurrently(change.table.schema, temporary),
-        create_index(change.table, change.new, temporary, concurrently=True),
-        drop_index_concurrently(change.table.schema, change.old.name),
-        rename_index(change.table.schema, temporary, change.new.name),
+        drop_index(schema, temporary, online),
+        create_index(change.table, change.new, temporary, concurrently=online),
+        drop_index(schema, change.old.name, online),
+        rename_index(schema, temporary, change.new.name),
     ]
     if change.new.comment is not None:
         result.append(comment("index", change.table, change.new.name, change.new.comment))
@@ -132,7 +152,8 @@ def _(change: ch.ReplaceIndex) -> list[Statement]:
 
 @statements.register
 def _(change: ch.RebuildInvalidIndex) -> list[Statement]:
+    online = change.concurrently
     return [
-        drop_index_concurrently(change.table.schema, change.index.name),
-        create_index(change.table, change.index, change.index.name, concurrently=True),
+        drop_index(change.table.schema, change.index.name, online),
+        create_index(change.table, change.index, change.index.name, concurrently=online),
     ]

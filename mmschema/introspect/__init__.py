@@ -220,6 +220,7 @@ def build_catalog(
             primary_key=keys_by_table.get(name),
             indexes=tuple(indexes_by_table[name]),
             comment=t.comment,
+            partitioned=t.kind == "p",
         )
     return Catalog(
         tables=result,
