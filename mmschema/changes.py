@@ -103,6 +103,10 @@ class AlterColumnType:
     collation: str | None = None
     using: str | None = None
     cast: str | None = None  # typecast.Cast value once classified against the target
+    # A live default is dropped first and the wanted one set after, in one transaction:
+    # the old default may not cast to the new type.
+    old_default: str | None = None
+    new_default: str | None = None
     phase = Phase.ALTER_COLUMNS
 
 
@@ -112,6 +116,17 @@ class AlterColumnDefault:
     column: str
     old: str | None
     new: str | None
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class CreateOwnedSequence:
+    """The sequence a serial column's default needs, when an existing column becomes serial."""
+
+    table: QualifiedName
+    column: str
+    sequence: str  # as nextval() names it, e.g. public.t_id_seq
+    type: str
     phase = Phase.ALTER_COLUMNS
 
 
@@ -146,6 +161,9 @@ class ReplaceGeneratedColumn:
 class AddPrimaryKey:
     table: QualifiedName
     key: PrimaryKey
+    # On an existing table: attach to an index built CONCURRENTLY first ("build"), or to
+    # an existing unique index of that name ("attach"); "plain" builds it under the lock.
+    index: str = "plain"
     phase = Phase.ADD_CONSTRAINTS
 
 
@@ -268,6 +286,7 @@ Change = (
     | AlterColumnDefault
     | AlterColumnNullability
     | AlterColumnIdentity
+    | CreateOwnedSequence
     | ReplaceGeneratedColumn
     | AddPrimaryKey
     | DropPrimaryKey
@@ -297,6 +316,7 @@ KIND_NAMES: dict[type, str] = {
     AlterColumnDefault: "alter_column_default",
     AlterColumnNullability: "alter_column_nullability",
     AlterColumnIdentity: "alter_column_identity",
+    CreateOwnedSequence: "create_owned_sequence",
     ReplaceGeneratedColumn: "replace_generated_column",
     AddPrimaryKey: "add_primary_key",
     DropPrimaryKey: "drop_primary_key",
@@ -342,6 +362,7 @@ def object_of(change: Change) -> str:
             | AlterColumnDefault(table=table, column=name)
             | AlterColumnNullability(table=table, column=name)
             | AlterColumnIdentity(table=table, column=name)
+            | CreateOwnedSequence(table=table, column=name)
         ):
             return f"{table}.{name}"
         case (

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field, replace
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
-from mmschema.model import Catalog, Column, QualifiedName, Table
-from mmschema.normalize import raw_column
+from mmschema.model import SERIAL_TYPES, Catalog, Column, IndexKey, QualifiedName, Table
+from mmschema.normalize import raw_column, referenced_sequences
 
 
 @dataclass
@@ -78,21 +78,29 @@ def _diff_table(
     have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
 ) -> None:
     name = want.name
-    claimed = _diff_columns(have, want, table, result)
+    kept_key = have.primary_key if want.primary_key is None and not prune else None
+    pinned = frozenset(kept_key.columns) if kept_key else frozenset()
+    claimed = _diff_columns(have, want, table, result, pinned)
     for column in have.columns:
         if column.name not in claimed:
             if prune:
                 result.changes.append(ch.DropColumn(name, column.name))
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
-    _diff_primary_key(have, want, table, result)
+    attached = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result)
-    _diff_indexes(have, want, table, prune, result)
+    _diff_indexes(have, want, table, prune, result, attached)
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
 
 
-def _diff_columns(have: Table, want: Table, table: DeclaredTable, result: DiffResult) -> set[str]:
+def _diff_columns(
+    have: Table,
+    want: Table,
+    table: DeclaredTable,
+    result: DiffResult,
+    pinned: frozenset[str] = frozenset(),
+) -> set[str]:
     """Column changes; returns the live column names the file accounts for."""
     name = want.name
     claimed: set[str] = set()
@@ -118,8 +126,21 @@ def _diff_columns(have: Table, want: Table, table: DeclaredTable, result: DiffRe
                 ch.AddColumn(name, column, declared.backfill, declared.backfill_where)
             )
             continue
-        _diff_column(name, current, target, declared, result)
+        _diff_column(name, current, target, declared, result, pinned)
     return claimed
+
+
+def owned_sequences(
+    table: QualifiedName, want: Column, declared: DeclaredColumn
+) -> list[ch.Change]:
+    """An existing column that becomes serial needs its sequence before the default."""
+    base = SERIAL_TYPES.get(declared.type.strip().lower())
+    if base is None or want.default is None:
+        return []
+    return [
+        ch.CreateOwnedSequence(table, want.name, sequence, base)
+        for sequence in referenced_sequences(want.default)
+    ]
 
 
 def _diff_column(
@@ -128,46 +149,81 @@ def _diff_column(
     want: Column,
     declared: DeclaredColumn,
     result: DiffResult,
+    pinned: frozenset[str] = frozenset(),
 ) -> None:
+    """One column's changes; pinned columns stay NOT NULL (an unmanaged primary key's)."""
     out = result.changes
     if have.generated != want.generated:
         out.append(ch.ReplaceGeneratedColumn(table, replace(raw_column(declared), name=want.name)))
         return
+    default = have.default  # the default once the changes below have run
     if have.type != want.type or have.collation != want.collation:
+        carried = have.default is not None and have.identity is None
         out.append(
             ch.AlterColumnType(
-                table, want.name, have.type, want.type, want.collation, declared.using
+                table,
+                want.name,
+                have.type,
+                want.type,
+                want.collation,
+                declared.using,
+                old_default=have.default if carried else None,
+                new_default=want.default if carried and want.identity is None else None,
             )
         )
+        if carried:
+            default = want.default if want.identity is None else None
     nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
     if have.nullable and not want.nullable:
         out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL
     if have.identity != want.identity:
-        if have.identity is None and have.default is not None:
-            out.append(ch.AlterColumnDefault(table, want.name, have.default, None))
+        if have.identity is None and default is not None:
+            out.append(ch.AlterColumnDefault(table, want.name, default, None))
         out.append(ch.AlterColumnIdentity(table, want.name, have.identity, want.identity))
-    elif have.default != want.default and want.identity is None:
-        out.append(ch.AlterColumnDefault(table, want.name, have.default, want.default))
-    if want.nullable and not have.nullable:
+        default = None
+    if want.identity is None and default != want.default:
+        out.extend(owned_sequences(table, want, declared))
+        out.append(ch.AlterColumnDefault(table, want.name, default, want.default))
+    if want.nullable and not have.nullable and want.name not in pinned:
         out.append(nullability)
     if have.comment != want.comment:
         out.append(ch.SetComment("column", table, want.name, want.comment))
 
 
-def _diff_primary_key(have: Table, want: Table, table: DeclaredTable, result: DiffResult) -> None:
+def _diff_primary_key(
+    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+) -> set[str]:
+    """Primary key changes; returns the name of a live index the new key takes over."""
     old, new = have.primary_key, want.primary_key
     if old == new:
-        return
+        return set()
     named = table.primary_key is not None and table.primary_key.name is not None
     if old and new and old.columns == new.columns and not named:
-        return  # the default name follows the table's; only the columns are declared
+        return set()  # the default name follows the table's; only the columns are declared
     if old and new is None:
-        result.unmanaged.append(f"primary key {want.name}.{old.name}")
-        return
+        if prune:
+            result.changes.append(ch.DropPrimaryKey(want.name, old))
+        else:
+            result.unmanaged.append(f"primary key {want.name}.{old.name}")
+        return set()
     if old:
         result.changes.append(ch.DropPrimaryKey(want.name, old))
-    if new:
-        result.changes.append(ch.AddPrimaryKey(want.name, new))
+    if new is None:
+        return set()
+    existing = have.index(new.name)
+    keys = tuple(IndexKey(c) for c in new.columns)
+    if (
+        existing
+        and existing.unique
+        and existing.valid
+        and existing.keys == keys
+        and (existing.where is None and not existing.include)
+    ):
+        result.changes.append(ch.AddPrimaryKey(want.name, new, index="attach"))
+        return {existing.name}
+    mode = "plain" if have.partitioned else "build"
+    result.changes.append(ch.AddPrimaryKey(want.name, new, index=mode))
+    return set()
 
 
 def _diff_constraints(
@@ -229,7 +285,12 @@ def _diff_constraints(
 
 
 def _diff_indexes(
-    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+    have: Table,
+    want: Table,
+    table: DeclaredTable,
+    prune: bool,
+    result: DiffResult,
+    attached: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     name = want.name
     online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
@@ -256,7 +317,7 @@ def _diff_indexes(
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:
-        if index.name in claimed:
+        if index.name in claimed or index.name in attached:
             continue
         if prune:
             result.changes.append(ch.DropIndex(name, index, online))

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# The serial pseudo-types and the integer type each one stands for.
+SERIAL_TYPES = {
+    "smallserial": "smallint",
+    "serial2": "smallint",
+    "serial": "integer",
+    "serial4": "integer",
+    "bigserial": "bigint",
+    "serial8": "bigint",
+}
+
 
 @dataclass(frozen=True, order=True)
 class QualifiedName:

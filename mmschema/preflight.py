@@ -292,7 +292,7 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
     what = slow_scan(change)
     if what and size.large:
         found.append(Hazard("long_running", f"{what} on {table} ({size.describe()})"))
-    blocks = isinstance(change, ch.AddPrimaryKey) or (
+    blocks = (isinstance(change, ch.AddPrimaryKey) and change.index == "plain") or (
         isinstance(change, ch.AlterColumnNullability) and not change.nullable and not change.online
     )
     if blocks and size.has_rows:

@@ -67,10 +67,20 @@ def check_golden(case: Path, major: int, view: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("name", CASES)
 def test_case_converges(
-    name: str, db: str, scratch_dsn: str, pg_server: LocalServer, tmp_path: Path
+    name: str,
+    db: str,
+    scratch_dsn: str,
+    pg_server: LocalServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     pg_major = pg_server.major
     case = CASES_DIR / name
+    known = case / "known-failure"
+    if known.exists():
+        # A documented gap; strict, so the day it converges the marker must go.
+        reason = known.read_text().strip()
+        request.node.add_marker(pytest.mark.xfail(reason=reason, strict=True))
     min_version = case / "min-version"
     if min_version.exists() and pg_major < int(min_version.read_text().strip()):
         pytest.skip(f"needs PostgreSQL {min_version.read_text().strip()}")

@@ -338,7 +338,7 @@ def test_bad_table_keys() -> None:
         "schema.yaml:4:3: table key 'ledger.\"Order' has an unterminated double quote",
         "schema.yaml:5:3: table key '\"a\"b' has text right after a quoted name "
         "(expected '.' or the end)",
-        "schema.yaml:6:3: table key 'x. y' has white space in an unquoted name; "
+        "schema.yaml:6:3: table key 'x. y' has white space around an unquoted name; "
         "write that part in double quotes",
     ]
 

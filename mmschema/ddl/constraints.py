@@ -25,11 +25,21 @@ from mmschema.model import (
 
 @statements.register
 def _(change: ch.AddPrimaryKey) -> list[Statement]:
-    action = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY ({})").format(
-        sql.Identifier(change.key.name),
-        sql.SQL(", ").join(map(sql.Identifier, change.key.columns)),
-    )
-    return [alter_table(change.table, Form.ADD_PRIMARY_KEY, action)]
+    name = sql.Identifier(change.key.name)
+    if change.index == "plain":
+        action = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+            name, sql.SQL(", ").join(map(sql.Identifier, change.key.columns))
+        )
+        return [alter_table(change.table, Form.ADD_PRIMARY_KEY, action)]
+    attach = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(name, name)
+    result = [alter_table(change.table, Form.ADD_PRIMARY_KEY_USING_INDEX, attach)]
+    if change.index == "build":
+        index = Index(change.key.name, tuple(IndexKey(c) for c in change.key.columns), unique=True)
+        result[:0] = [
+            drop_index_concurrently(change.table.schema, change.key.name),
+            create_index(change.table, index, change.key.name, concurrently=True),
+        ]
+    return result
 
 
 @statements.register

@@ -102,6 +102,8 @@ def concurrently_built_index(change: ch.Change) -> tuple[QualifiedName, str] | N
             return change.table, temporary_index_name(change.new.name)
         case ch.AddUnique(using_index=True):
             return change.table, change.constraint.name
+        case ch.AddPrimaryKey(index="build"):
+            return change.table, change.key.name
     return None
 
 

@@ -134,7 +134,31 @@ def _(change: ch.AlterColumnType) -> list[Statement]:
         action = sql.SQL("{} COLLATE {}").format(action, dotted(change.collation))
     if change.using:
         action = sql.SQL("{} USING {}").format(action, sql.SQL(change.using))
-    return [alter_table(change.table, Form.ALTER_TYPE, action)]
+    alter = alter_table(change.table, Form.ALTER_TYPE, action)
+    if change.old_default is None:
+        return [alter]
+    column = sql.Identifier(change.column)
+    drop = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
+    result = [alter_table(change.table, Form.SET_DEFAULT, drop), alter]
+    if change.new_default is not None:
+        set_new = sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(
+            column, sql.SQL(change.new_default)
+        )
+        result.append(alter_table(change.table, Form.SET_DEFAULT, set_new))
+    return result
+
+
+@statements.register
+def _(change: ch.CreateOwnedSequence) -> list[Statement]:
+    create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {} OWNED BY {}").format(
+        sql.SQL(change.sequence),
+        sql.SQL(change.type),
+        sql.Identifier(change.table.schema, change.table.name, change.column),
+    )
+    start = sql.SQL("SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
+        sql.Literal(change.sequence), sql.Identifier(change.column), qualified(change.table)
+    )
+    return [make_statement(Form.CREATE_SEQUENCE, create), make_statement(Form.SET_SEQUENCE, start)]
 
 
 @statements.register

@@ -93,8 +93,8 @@ def _unquoted_part(part: str) -> str:
         raise BadName("has an empty name part")
     if '"' in part:
         raise BadName("has a double quote inside an unquoted name; quote the whole part")
-    if part != part.strip() or any(c.isspace() for c in part):
-        raise BadName("has white space in an unquoted name; write that part in double quotes")
+    if part != part.strip():
+        raise BadName("has white space around an unquoted name; write that part in double quotes")
     return part
 
 

@@ -1,0 +1,2 @@
+CREATE TABLE parent (id text PRIMARY KEY);
+CREATE TABLE child (parent_id text REFERENCES parent (id));

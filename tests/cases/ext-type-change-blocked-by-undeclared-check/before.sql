@@ -1,0 +1,1 @@
+CREATE TABLE foobar ("ID" integer PRIMARY KEY, "Bar" bigint CHECK ("Bar" > 0));

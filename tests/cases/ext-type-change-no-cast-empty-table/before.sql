@@ -1,0 +1,1 @@
+CREATE TABLE "Foobar" (id integer PRIMARY KEY, some_time_col bigint);
