@@ -49,8 +49,57 @@ def diff(
             _create_table(table, want, result)
         else:
             _diff_table(have, want, table, prune, result)
+    _rebuild_dependent_foreign_keys(live, desired, result)
     result.changes.sort(key=lambda c: c.phase)
     return result
+
+
+def _replaced_keys(
+    live: Catalog, changes: list[ch.Change]
+) -> set[tuple[QualifiedName, frozenset[str]]]:
+    """(table, columns) of the unique keys the changes drop or rebuild."""
+    keys: set[tuple[QualifiedName, frozenset[str]]] = set()
+    for change in changes:
+        match change:
+            case ch.DropPrimaryKey(table=table, key=key):
+                keys.add((table, frozenset(key.columns)))
+            case ch.DropConstraint(table=table, name=name, kind="unique"):
+                live_table = live.tables.get(table)
+                for unique in live_table.unique if live_table else ():
+                    if unique.name == name:
+                        keys.add((table, frozenset(unique.columns)))
+            case ch.DropIndex(table=table, index=index) | ch.ReplaceIndex(table=table, old=index):
+                if index.unique and all(k.is_column for k in index.keys):
+                    keys.add((table, frozenset(k.expr for k in index.keys)))
+    return keys
+
+
+def _rebuild_dependent_foreign_keys(live: Catalog, desired: Catalog, result: DiffResult) -> None:
+    """Foreign keys that stand in the way: the key they reference is dropped or rebuilt, or
+    a column on either side changes type. Each is dropped first and added again after the
+    change (NOT VALID, then VALIDATE), as the file declares it or, unmanaged, as it was."""
+    retyped = {(c.table, c.column) for c in result.changes if isinstance(c, ch.AlterColumnType)}
+    replaced = _replaced_keys(live, result.changes)
+    if not retyped and not replaced:
+        return
+    handled = {(c.table, c.name) for c in result.changes if isinstance(c, ch.DropConstraint)}
+    handled |= {(c.table, c.key.name) for c in result.changes if isinstance(c, ch.AddForeignKey)}
+    outbound = [(t.name, key) for t in live.tables.values() for key in t.foreign_keys]
+    for table, key in [*outbound, *live.inbound_foreign_keys]:
+        if (table, key.name) in handled:
+            continue
+        depends = (key.references, frozenset(key.referenced_columns)) in replaced
+        depends |= any((table, c) in retyped for c in key.columns)
+        depends |= any((key.references, c) in retyped for c in key.referenced_columns)
+        if not depends:
+            continue
+        wanted_table = desired.tables.get(table)
+        declared = wanted_table and next(
+            (k for k in wanted_table.foreign_keys if k.name == key.name), None
+        )
+        result.changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
+        result.changes.append(ch.AddForeignKey(table, declared or key, not_valid=True))
+        result.changes.append(ch.ValidateConstraint(table, key.name))
 
 
 def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:

@@ -169,4 +169,6 @@ class Catalog:
     extensions: frozenset[str] = frozenset()
     schemas: frozenset[str] = frozenset()
     types: tuple[UserType, ...] = ()
+    # Foreign keys of tables outside the file that reference a managed table.
+    inbound_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it

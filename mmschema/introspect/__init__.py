@@ -236,8 +236,10 @@ def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
     for row in rows:
         grouped[QualifiedName(row.schema, row.table_name)].append(row)
     tables = dict(catalog.tables)
+    inbound: list[tuple[QualifiedName, ForeignKey]] = []
     for name, table_rows in grouped.items():
         if name not in tables:
+            inbound.extend((name, _foreign_key(r)) for r in table_rows if r.kind == "f")
             continue
         tables[name] = replace(
             tables[name],
@@ -247,7 +249,7 @@ def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
                 Check(r.name, r.expression or "", r.valid) for r in table_rows if r.kind == "c"
             ),
         )
-    return replace(catalog, tables=tables)
+    return replace(catalog, tables=tables, inbound_foreign_keys=tuple(inbound))
 
 
 def _unique(row: ConstraintRow) -> UniqueConstraint:

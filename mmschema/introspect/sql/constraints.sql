@@ -1,5 +1,7 @@
--- UNIQUE, FOREIGN KEY and CHECK constraints of the managed tables (primary keys come with indexes).
-SELECT n.nspname AS schema,
+-- UNIQUE, FOREIGN KEY and CHECK constraints of the managed tables (primary keys come with
+-- indexes), and the foreign keys of other tables that reference a managed table.
+-- DISTINCT: a key between two managed tables is found from both of them.
+SELECT DISTINCT n.nspname AS schema,
        c.relname AS table_name,
        con.conname AS name,
        con.contype::text AS kind,
@@ -20,9 +22,13 @@ SELECT n.nspname AS schema,
        coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean
                  FROM pg_index i WHERE i.indexrelid = con.conindid), false) AS nulls_not_distinct
 FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
-JOIN pg_namespace n ON n.nspname = m.schema
-JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind IN ('r', 'p')
-JOIN pg_constraint con ON con.conrelid = c.oid AND con.contype IN ('u', 'f', 'c')
+JOIN pg_namespace mn ON mn.nspname = m.schema
+JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = m.name AND mc.relkind IN ('r', 'p')
+JOIN pg_constraint con
+  ON (con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c'))
+  OR (con.confrelid = mc.oid AND con.contype = 'f')
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 ORDER BY 1, 2, 3
