@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
-from mmschema.model import SERIAL_TYPES, Catalog, Column, IndexKey, QualifiedName, Table
+from mmschema.model import SERIAL_TYPES, Catalog, Column, Index, IndexKey, QualifiedName, Table
 from mmschema.normalize import raw_column, referenced_sequences
 
 
@@ -50,8 +50,37 @@ def diff(
         else:
             _diff_table(have, want, table, prune, result)
     _rebuild_dependent_foreign_keys(live, desired, result)
+    result.changes = _split_replacements_over_retyped_columns(result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
+
+
+def _split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch.Change]:
+    """An index being replaced that reads a column whose type changes may not survive the
+    ALTER TYPE (its predicate or expression stops type-checking): drop it before and build
+    the new one after, instead of swapping it in under a temporary name."""
+    retyped: dict[QualifiedName, set[str]] = {}
+    for change in changes:
+        if isinstance(change, ch.AlterColumnType):
+            retyped.setdefault(change.table, set()).add(change.column)
+    if not retyped:
+        return changes
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.ReplaceIndex) and _reads_any(
+            change.old, retyped.get(change.table, set())
+        ):
+            result.append(ch.DropIndex(change.table, change.old, change.concurrently))
+            result.append(ch.CreateIndex(change.table, change.new, change.concurrently))
+        else:
+            result.append(change)
+    return result
+
+
+def _reads_any(index: Index, columns: set[str]) -> bool:
+    """Whether the index may read one of the columns (by name; a false yes costs little)."""
+    texts = [k.expr for k in index.keys] + list(index.include) + [index.where or ""]
+    return any(column in text for column in columns for text in texts)
 
 
 def _replaced_keys(
