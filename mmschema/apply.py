@@ -217,17 +217,82 @@ def apply_plan(
 ) -> ApplyReport:
     result = ApplyReport()
     failed = False
-    for planned in plan.changes:
+    for batch in batches(plan.changes):
         if failed:
-            outcome = ChangeOutcome(planned, "skipped")
+            outcomes = [ChangeOutcome(planned, "skipped") for planned in batch]
+        elif len(batch) == 1:
+            outcomes = [
+                _apply_change(conn, batch[0], settings, notice, recorder or NoRecorder(), progress)
+            ]
         else:
-            outcome = _apply_change(
-                conn, planned, settings, notice, recorder or NoRecorder(), progress
-            )
-            failed = outcome.status == "failed"
-        result.outcomes.append(outcome)
-        report(outcome)
+            outcomes = _apply_batch(conn, batch, settings, notice, recorder or NoRecorder())
+        failed = failed or any(o.status == "failed" for o in outcomes)
+        for outcome in outcomes:
+            result.outcomes.append(outcome)
+            report(outcome)
     return result
+
+
+def batches(changes: list[PlannedChange]) -> list[list[PlannedChange]]:
+    """Consecutive plain transactional changes of one table, which commit together."""
+    result: list[list[PlannedChange]] = []
+    for planned in changes:
+        previous = result[-1][-1] if result else None
+        if previous is not None and _joinable(previous, planned):
+            result[-1].append(planned)
+        else:
+            result.append([planned])
+    return result
+
+
+def _joinable(first: PlannedChange, second: PlannedChange) -> bool:
+    table = _table_of(first)
+    return table is not None and table == _table_of(second) and _plain(first) and _plain(second)
+
+
+def _plain(planned: PlannedChange) -> bool:
+    """Runs as one transaction of its own: nothing concurrent, alone, or batched after it."""
+    return backfill_job(planned) is None and all(
+        s.transactional and not s.alone for s in planned.statements
+    )
+
+
+def _apply_batch(
+    conn: psycopg.Connection[Any],
+    batch: list[PlannedChange],
+    settings: Settings,
+    notice: Notice,
+    recorder: Recorder,
+) -> list[ChangeOutcome]:
+    """Several changes of one table in one transaction: all done, or none."""
+    started = time.monotonic()
+    what = f"{len(batch)} changes of {_table_of(batch[0])}"
+    owners = [(planned, s) for planned in batch for s in planned.statements]
+    handles = [recorder.begin(planned, s) for planned, s in owners]
+    timings: list[float] = []
+    statements = tuple(s for _, s in owners)
+    try:
+        run_with_retries(
+            conn,
+            settings,
+            partial(_run_transaction, conn, statements, settings, timings),
+            lambda: None,
+            notice,
+            what,
+            _table_of(batch[0]),
+        )
+    except ApplyFailed as error:
+        _end_all(recorder, handles, str(error))
+        return [ChangeOutcome(p, "failed", time.monotonic() - started, str(error)) for p in batch]
+    except psycopg.Error as error:
+        message = f"{what}: {error.diag.message_primary or str(error).strip()}"
+        _end_all(recorder, handles, message)
+        return [ChangeOutcome(p, "failed", time.monotonic() - started, message) for p in batch]
+    spent: dict[int, float] = {}
+    for handle, (planned, _), seconds in zip(handles, owners, timings, strict=False):
+        recorder.end(handle, "succeeded", seconds)
+        spent[id(planned)] = spent.get(id(planned), 0.0) + seconds
+    return [ChangeOutcome(p, "changed", spent.get(id(p), 0.0)) for p in batch]
 
 
 def backfill_job(planned: PlannedChange) -> BackfillJob | None:
