@@ -3,8 +3,9 @@
 The copy lives in a temporary database on the scratch server, built from `dump` of the
 target's managed tables. Each statement of the plan runs there; for statements that run
 in a transaction, the table locks the session holds after it are read from `pg_locks`
-(locks last until the transaction ends, so nothing is missed however short the statement),
-and for every statement a table whose `relfilenode` changed was rewritten. The rehearsal
+(locks last until the transaction ends, so nothing is missed however short the statement);
+a CONCURRENTLY statement is made to wait for an open snapshot while a second session reads
+its locks. For every statement, a table whose `relfilenode` changed was rewritten. The rehearsal
 must converge (planning again finds nothing), or it fails before the target is touched.
 """
 
@@ -12,19 +13,25 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from rich.console import Console
 
+from mmschema import ddl
 from mmschema.connect import connect
+from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.dump import dump_yaml
 from mmschema.locks import LockLevel
+from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
@@ -96,13 +103,18 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
             else:
                 for statement in planned.statements:
                     before = filenodes(conn)
-                    conn.execute(statement.sql.encode())
+                    held: dict[str, LockLevel] | None
+                    if statement.transactional:
+                        with conn.transaction():
+                            held = own_locks_after(conn, statement)
+                    else:
+                        held = concurrent_locks(conn, statement, _table_of(planned))
                     results.append(
                         Measured(
                             f"{planned.kind} {planned.object}",
                             statement.sql,
                             statement.lock,
-                            None,
+                            held,
                             rewritten(before, filenodes(conn)),
                         )
                     )
@@ -112,6 +124,67 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
                 f"rehearsal failed at {planned.kind} {planned.object}: {message}"
             ) from None
     return results
+
+
+def own_locks_after(conn: psycopg.Connection[Any], statement: Statement) -> dict[str, LockLevel]:
+    held = own_locks(conn)
+    conn.execute(statement.sql.encode())
+    return {r: lvl for r, lvl in own_locks(conn).items() if lvl > held.get(r, LockLevel.NONE)}
+
+
+LOCKS_OF_SQL = f"""
+SELECT {QUALIFIED}, l.mode
+FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+WHERE l.pid = %s AND l.locktype = 'relation' AND l.granted AND {USER_RELATIONS}
+"""
+
+
+def concurrent_locks(
+    conn: psycopg.Connection[Any], statement: Statement, table: QualifiedName | None
+) -> dict[str, LockLevel] | None:
+    """The locks a CONCURRENTLY statement holds, seen from a second session.
+
+    A third session keeps a snapshot open and touches the table, so the statement waits
+    for it (as concurrent builds and drops do) while holding its lock; meanwhile the
+    locks of the statement's backend are read from pg_locks, then the snapshot is let go.
+    """
+    if table is None:
+        conn.execute(statement.sql.encode())
+        return None
+    dsn = conn.info.dsn
+    pid = conn.info.backend_pid
+    seen: dict[str, LockLevel] = {}
+    failure: list[BaseException] = []
+    with psycopg.connect(dsn) as holder, psycopg.connect(dsn, autocommit=True) as watcher:
+        holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        holder.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(ddl.qualified(table)))
+
+        def run() -> None:
+            try:
+                conn.execute(statement.sql.encode())
+            except BaseException as error:  # re-raised in the caller's thread
+                failure.append(error)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 5
+        while worker.is_alive() and time.monotonic() < deadline:
+            for relation, mode in watcher.execute(LOCKS_OF_SQL, (pid,)).fetchall():
+                level = lock_level(str(mode))
+                seen[str(relation)] = max(level, seen.get(str(relation), LockLevel.NONE))
+            if seen:
+                break
+            time.sleep(0.01)
+        holder.rollback()
+        worker.join()
+    if failure:
+        raise failure[0]
+    return seen
+
+
+def _table_of(planned: PlannedChange) -> QualifiedName | None:
+    table = getattr(planned.change, "table", None)
+    return table if isinstance(table, QualifiedName) else None
 
 
 def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> list[Measured]:

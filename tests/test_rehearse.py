@@ -44,7 +44,8 @@ def test_plan_rehearse_reports_measured_locks_and_rewrites(
     assert "Rehearsal on a copy of the managed tables" in out
     assert "measured ACCESS EXCLUSIVE on public.t; no rewrite" in out  # add column
     assert "measured ACCESS EXCLUSIVE on public.t; rewrote public.t" in out  # integer -> bigint
-    assert "locks not measured" in out  # CREATE INDEX CONCURRENTLY runs outside a transaction
+    # CREATE INDEX CONCURRENTLY, seen from a second session while it waits for a snapshot
+    assert "predicted SHARE UPDATE EXCLUSIVE; measured SHARE UPDATE EXCLUSIVE on public.t" in out
     # The target was not touched, and no temporary database was left behind.
     assert query(
         db, "SELECT data_type FROM information_schema.columns WHERE column_name = 'id'"
@@ -65,3 +66,27 @@ def test_apply_rehearse_then_applies(db: str, scratch_dsn: str, tmp_path: Path) 
     assert "Rehearsal on a copy" in result.stdout
     again = cli(["plan", "-f", str(path), "--detailed-exitcode"], db, scratch_dsn, tmp_path)
     assert again.code == 0, again.stdout + again.stderr
+
+
+def test_market_maker_rehearsal_measures_the_predicted_locks(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "market-maker"
+    run_sql(db, (example / "before.sql").read_text())
+    result = cli(
+        ["plan", "-f", str(example / "schema.yaml"), "--rehearse"], db, scratch_dsn, tmp_path
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    report = result.stdout.split("Rehearsal on a copy of the managed tables", 1)[1]
+    lines = report.splitlines()
+    measured = [lines[i + 1] for i, line in enumerate(lines) if line.startswith("  create_index")]
+    measured_columns = [
+        lines[i + 1]
+        for i, line in enumerate(lines)
+        if line.startswith("  add_column") and "ADD COLUMN" in line
+    ]
+    assert len(measured) == 9
+    assert all("measured SHARE UPDATE EXCLUSIVE on public." in m for m in measured)
+    assert measured_columns
+    assert all("measured ACCESS EXCLUSIVE on public." in m for m in measured_columns)
+    assert "rewrote" not in result.stdout
