@@ -77,6 +77,28 @@ def _split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[c
     return result
 
 
+def _kept_unique_constraint(have: Table, index: Index) -> bool:
+    """Whether a live UNIQUE constraint's index has this name and this definition."""
+    plain = (
+        not index.where
+        and not index.include
+        and all(
+            k.is_column and not (k.descending or k.nulls_first or k.opclass or k.collation)
+            for k in index.keys
+        )
+    )
+    return (
+        plain
+        and index.unique
+        and any(
+            u.name == index.name
+            and u.columns == tuple(k.expr for k in index.keys)
+            and u.nulls_distinct == index.nulls_distinct
+            for u in have.unique
+        )
+    )
+
+
 def _reads_any(index: Index, columns: set[str]) -> bool:
     """Whether the index may read one of the columns (by name; a false yes costs little)."""
     texts = [k.expr for k in index.keys] + list(index.include) + [index.where or ""]
@@ -126,9 +148,12 @@ def _rebuild_dependent_foreign_keys(live: Catalog, desired: Catalog, result: Dif
         declared = wanted_table and next(
             (k for k in wanted_table.foreign_keys if k.name == key.name), None
         )
+        owner = live.tables.get(table)
+        later = not (owner and owner.partitioned)
         result.changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
-        result.changes.append(ch.AddForeignKey(table, declared or key, not_valid=True))
-        result.changes.append(ch.ValidateConstraint(table, key.name))
+        result.changes.append(ch.AddForeignKey(table, declared or key, not_valid=later))
+        if later:
+            result.changes.append(ch.ValidateConstraint(table, key.name))
 
 
 def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:
@@ -340,8 +365,10 @@ def _diff_constraints(
             continue
         if current_key is not None:
             out.append(ch.DropConstraint(name, key.name, "foreign_key"))
-        out.append(ch.AddForeignKey(name, key, not_valid=not new_table))
-        if not new_table:
+        # NOT VALID is not allowed on a partitioned table: there it is added validated.
+        later = not new_table and not have.partitioned
+        out.append(ch.AddForeignKey(name, key, not_valid=later))
+        if later:
             out.append(ch.ValidateConstraint(name, key.name))
     declared = {
         *(u.name for u in want.unique),
@@ -353,8 +380,9 @@ def _diff_constraints(
         *(("check", c.name) for c in have.checks),
         *(("foreign_key", k.name) for k in have.foreign_keys),
     ]
+    declared_indexes = {i.name for i in want.indexes}  # a unique index may be this constraint
     for kind, constraint in existing:
-        if constraint in declared:
+        if constraint in declared or (kind == "unique" and constraint in declared_indexes):
             continue
         if prune:
             out.append(ch.DropConstraint(name, constraint, kind))
@@ -386,6 +414,8 @@ def _diff_indexes(
             claimed.add(declared.renamed_from)
             result.changes.append(ch.RenameIndex(name, declared.renamed_from, declared.name))
             current = replace(have.index(declared.renamed_from) or target, name=declared.name)
+        if current is None and _kept_unique_constraint(have, target):
+            continue  # an undeclared UNIQUE constraint of that name already is this index
         if current is None:
             result.changes.append(ch.CreateIndex(name, target, online))
         elif not current.valid:

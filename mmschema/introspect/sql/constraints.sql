@@ -25,8 +25,9 @@ FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
 JOIN pg_namespace mn ON mn.nspname = m.schema
 JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = m.name AND mc.relkind IN ('r', 'p')
 JOIN pg_constraint con
-  ON (con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c'))
-  OR (con.confrelid = mc.oid AND con.contype = 'f')
+  ON ((con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c'))
+      OR (con.confrelid = mc.oid AND con.contype = 'f'))
+  AND con.conparentid = 0  -- not a partition's clone of its parent's key
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
