@@ -71,7 +71,7 @@ class FormTraits:
 FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_EXTENSION: FormTraits(LockLevel.NONE),
     Form.CREATE_SCHEMA: FormTraits(LockLevel.NONE),
-    Form.CREATE_TABLE: FormTraits(LockLevel.NONE),
+    Form.CREATE_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the new table only
     Form.DROP_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.ADD_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
@@ -93,7 +93,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.VALIDATE_CONSTRAINT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, alone=True),
     Form.CREATE_INDEX: FormTraits(LockLevel.SHARE),
     Form.CREATE_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
-    Form.CREATE_SEQUENCE: FormTraits(LockLevel.NONE),
+    Form.CREATE_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),  # OWNED BY reads the table
     Form.SET_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),
     Form.DROP_INDEX: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.DROP_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),

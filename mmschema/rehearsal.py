@@ -11,6 +11,7 @@ must converge (planning again finds nothing), or it fails before the target is t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
 import threading
@@ -30,6 +31,7 @@ from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.dump import dump_yaml
+from mmschema.introspect import read_function_definitions
 from mmschema.locks import LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
@@ -206,6 +208,20 @@ def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> li
     return results
 
 
+def copy_supporting_objects(target: psycopg.Connection[Any], plan: Plan, dsn: str) -> None:
+    """The target's extensions, enums, domains and functions, which the tables may use."""
+    statements = [ddl.statements_for_extension(e) for e in sorted(plan.live.extensions)]
+    for user_type in plan.live.types:
+        statements.append(ddl.render(ddl.create_schema(user_type.name.schema)))
+        statements.extend(ddl.create_user_type(user_type))
+    statements.extend(read_function_definitions(target))
+    with connect(dsn, "mmschema-rehearsal") as conn:
+        conn.execute("SET check_function_bodies = off")
+        for statement in statements:
+            with contextlib.suppress(psycopg.Error):  # what fails shows up in the copy
+                conn.execute(statement.encode())
+
+
 def rehearse(
     target: psycopg.Connection[Any],
     desired: DesiredState,
@@ -225,6 +241,7 @@ def rehearse(
     copy_text = dump_yaml(target, schemas, [str(n) for n in managed])
     server = server_dsn(dev_database, workdir, announce)
     with temporary_database(server) as dsn:
+        copy_supporting_objects(target, plan, dsn)
         with tempfile.TemporaryDirectory(prefix="mmschema-rehearsal-") as directory:
             file = Path(directory) / "copy.yaml"
             file.write_text(copy_text)
@@ -240,6 +257,14 @@ def rehearse(
         pending = ", ".join(f"{c.kind} {c.object}" for c in again.changes)
         raise RehearsalFailed(
             f"the rehearsal did not converge (still pending: {pending}); the target was not touched"
+        )
+    stronger = [m for m in results if m.strongest > m.predicted]
+    if stronger:
+        worst = stronger[0]
+        raise RehearsalFailed(
+            f"the rehearsal measured {worst.strongest.sql_name} for {worst.change} where "
+            f"{worst.predicted.sql_name} was predicted ({len(stronger)} statements); "
+            "the target was not touched"
         )
     return results
 
