@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -93,3 +95,48 @@ def test_invalid_index_left_by_earlier_build_is_rebuilt(
     assert indexes(db) == [("idx_t_v", True)]
     plan = cli("plan", tmp_path, UNIQUE_SCHEMA, db, scratch_dsn)
     assert plan.code == 0, plan.stdout + plan.stderr
+
+
+def test_an_index_being_built_elsewhere_is_not_rebuilt(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """INVALID while another session's CREATE INDEX CONCURRENTLY runs is not a failed build."""
+    run_sql(db, "CREATE TABLE w (id int PRIMARY KEY); INSERT INTO w SELECT generate_series(1, 100)")
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        "version: 1\ntables:\n  w:\n    columns:\n      id: {type: int}\n"
+        "    primary_key: [id]\n    indexes:\n"
+        "      w_id_desc: {columns: [{column: id, order: desc}]}\n"
+    )
+    with psycopg.connect(db) as holder:
+        holder.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        holder.execute("SELECT 1 FROM w LIMIT 1")  # an open snapshot the build must wait for
+        builder = threading.Thread(
+            target=run_sql, args=(db, "CREATE INDEX CONCURRENTLY w_id_desc ON w (id DESC)")
+        )
+        builder.start()
+        for _ in range(200):
+            if query(db, "SELECT 1 FROM pg_class WHERE relname = 'w_id_desc'"):
+                break
+            time.sleep(0.05)
+        assert query(
+            db, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'w_id_desc'::regclass"
+        ) == [(False,)]
+        plan = run_cli(
+            [
+                "plan",
+                "-f",
+                str(schema),
+                "-d",
+                db,
+                "--dev-database",
+                scratch_dsn,
+                "--format",
+                "json",
+            ],
+            tmp_path,
+        )
+        holder.rollback()
+    builder.join(timeout=30)
+    assert plan.code == 0, plan.stderr
+    assert '"changes": []' in plan.stdout

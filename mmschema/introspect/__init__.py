@@ -69,6 +69,7 @@ class IndexRow:
     name: str
     is_unique: bool
     valid: bool
+    building: bool
     method: str
     key_count: int
     predicate: str | None
@@ -312,5 +313,5 @@ def _index(row: IndexRow) -> Index:
         nulls_distinct=not row.nulls_not_distinct,
         with_options=cast(tuple[tuple[str, str], ...], options),
         comment=row.comment,
-        valid=row.valid,
+        valid=row.valid or row.building,  # in progress elsewhere: neither ours nor broken
     )
