@@ -13,6 +13,7 @@ from mmschema import changes as ch
 from mmschema.hazards import Hazard
 from mmschema.model import Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
+from mmschema.typecast import explicit_cast
 
 PREFLIGHT_TIMEOUT_MS = 60_000
 PREFLIGHT_LOCK_MS = 5_000  # a table locked by another session: do not wait for long
@@ -107,6 +108,43 @@ def rows_check(table: QualifiedName, column: str) -> Check:
     return check
 
 
+STRING_TYPES = ("text", "character varying", "character")
+
+
+def reads_as_input(change: ch.AlterColumnType) -> bool:
+    """Whether the conversion behaves as the new type's input function on the old text:
+    a narrower modifier of one type, or a string column cast to something else."""
+    if change.cast not in ("lossy", "no implicit cast"):
+        return False
+    if change.using is not None and change.using != explicit_cast(change.column, change.new_type):
+        return False  # a USING expression of the user's: nothing to predict
+    old_base = change.old_type.split("(")[0].removesuffix("[]").strip()
+    new_base = change.new_type.split("(")[0].removesuffix("[]").strip()
+    return old_base == new_base or old_base in STRING_TYPES
+
+
+def unconvertible_check(table: QualifiedName, change: ch.AlterColumnType) -> Check:
+    """Rows whose value the new type rejects (pg_input_is_valid, PostgreSQL 16 and later)."""
+    column = sql.Identifier(change.column)
+    listing = sql.SQL(
+        "SELECT * FROM {} WHERE {} IS NOT NULL AND NOT pg_input_is_valid({}::text, {})"
+    ).format(sql.Identifier(table.schema, table.name), column, column, sql.Literal(change.new_type))
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        if conn.info.server_version < 160000:
+            return None
+        found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
+        if not found:
+            return None
+        detail = (
+            f"{found} rows of {change.column} do not fit {change.new_type}; "
+            f"list them with: {listing.as_string(conn)}"
+        )
+        return Hazard("may_fail", detail)
+
+    return check
+
+
 def violations_check(table: QualifiedName, name: str, expression: str) -> Check:
     """Rows a new CHECK rejects: the expression is false (NULL passes, as in PostgreSQL)."""
     listing = sql.SQL("SELECT * FROM {} WHERE NOT ({})").format(
@@ -187,6 +225,8 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             and column.generated is None
         ):
             return [rows_check(table, column.name)]
+        case ch.AlterColumnType() if reads_as_input(change):
+            return [unconvertible_check(table, change)]
         case ch.AddUnique(constraint=unique):
             keys = tuple(IndexKey(c) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+from mmschema.localserver import LocalServer
 from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
 
@@ -69,3 +72,38 @@ def test_constraint_preflight_counts_offenders_and_apply_refuses(
     assert applied.code == 0, applied.stdout + applied.stderr
     again = run_cli(["plan", *common, "--detailed-exitcode"], tmp_path)
     assert again.code == 0
+
+
+def test_values_the_new_type_cannot_hold_are_counted(
+    db: str, scratch_dsn: str, tmp_path: Path, pg_server: LocalServer
+) -> None:
+    if pg_server.major < 16:
+        pytest.skip("pg_input_is_valid needs PostgreSQL 16")
+    run_sql(
+        db,
+        "CREATE TABLE q (id int PRIMARY KEY, qty text, code varchar(20));"
+        "INSERT INTO q VALUES (1, '10', 'ab'), (2, 'ten', 'abcdefghijkl'), (3, NULL, NULL)",
+    )
+    schema = tmp_path / "schema.yaml"
+    schema.write_text(
+        "version: 1\ntables:\n  q:\n    columns:\n      id: {type: int}\n"
+        "      qty: {type: integer}\n      code: {type: varchar(5)}\n    primary_key: [id]\n"
+    )
+    common = ["-f", str(schema), "-d", db, "--dev-database", scratch_dsn]
+    plan = json.loads(run_cli(["plan", *common, "--format", "json"], tmp_path).stdout)
+    details = [
+        h["detail"] for c in plan["changes"] for h in c["hazards"] if h["kind"] == "may_fail"
+    ]
+    assert len(details) == 2
+    assert details[0].startswith("1 rows of qty do not fit integer")
+    assert details[1].startswith("1 rows of code do not fit character varying(5)")
+    refused = run_cli(["apply", *common, "--yes", "--allow", "rewrite,destructive"], tmp_path)
+    assert refused.code == 3
+    run_sql(db, "UPDATE q SET qty = '10', code = 'abc' WHERE id = 2")
+    applied = run_cli(["apply", *common, "--yes", "--allow", "rewrite,destructive"], tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT qty, code FROM q ORDER BY id") == [
+        (10, "ab"),
+        (10, "abc"),
+        (None, None),
+    ]
