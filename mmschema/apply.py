@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import random
 import signal
 import threading
 import time
@@ -13,7 +12,7 @@ from functools import partial
 from typing import Any, Protocol
 
 import psycopg
-from psycopg import errors, sql
+from psycopg import sql
 from rich.console import Console
 
 from mmschema import changes as ch
@@ -29,12 +28,13 @@ from mmschema.locks import Form
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan, PlannedChange
 from mmschema.progress import index_build_progress
-
-ADVISORY_LOCK_KEY = 0x6D6D736368656D61 & 0x7FFFFFFFFFFFFFFF  # "mmschema"
-
-
-class ApplyFailed(Exception):
-    """Apply stopped; the message says what failed and how to go on."""
+from mmschema.waiting import (
+    ApplyFailed,
+    Notice,
+    describe_blockers,
+    run_with_retries,
+    set_timeouts,
+)
 
 
 @dataclass
@@ -54,7 +54,6 @@ class ApplyReport:
 
 
 Reporter = Callable[[ChangeOutcome], None]
-Notice = Callable[[str], None]
 ProgressFactory = Callable[[BackfillJob], TerminalProgress | None]
 
 
@@ -97,113 +96,6 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def acquire_apply_lock(conn: psycopg.Connection[Any], wait_seconds: float, notice: Notice) -> None:
-    """Poll pg_try_advisory_lock: a blocked pg_advisory_lock would deadlock with CONCURRENTLY."""
-    deadline = time.monotonic() + wait_seconds
-    announced = False
-    while True:
-        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
-        if row and row[0]:
-            return
-        holder = describe_lock_holder(conn)
-        if time.monotonic() >= deadline:
-            raise ApplyFailed(f"another apply is running on this database ({holder})")
-        if not announced:
-            notice(f"waiting for another apply to finish ({holder})")
-            announced = True
-        time.sleep(0.5)
-
-
-def describe_lock_holder(conn: psycopg.Connection[Any]) -> str:
-    row = conn.execute(
-        """SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local'),
-                  coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?')
-           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE l.locktype = 'advisory' AND l.granted
-             AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
-           LIMIT 1""",
-        (ADVISORY_LOCK_KEY,),
-    ).fetchone()
-    if row is None:
-        return "holder unknown"
-    pid, app, host, since = row
-    return f"held by pid {pid}, application {app!r}, host {host}, since {since}"
-
-
-def release_apply_lock(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
-
-
-def set_timeouts(conn: psycopg.Connection[Any], settings: Settings, statement: Statement) -> None:
-    """Per statement, on the connection that runs it: lock_timeout below statement_timeout."""
-    lock_ms = settings.lock_timeout_ms
-    if statement.form in (Form.CREATE_INDEX_CONCURRENTLY, Form.BACKFILL):
-        statement_ms = 0
-    else:
-        statement_ms = max(settings.statement_timeout_ms, lock_ms + 1000)
-    conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{lock_ms}ms")))
-    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{statement_ms}ms")))
-
-
-def run_with_retries(
-    conn: psycopg.Connection[Any],
-    settings: Settings,
-    attempt: Callable[[], None],
-    cleanup: Callable[[], None],
-    notice: Notice,
-    what: str,
-    table: QualifiedName | None = None,
-) -> None:
-    """Run attempt(); on a lock timeout, clean up, say who blocks, back off, and try again."""
-    for tries in range(settings.retries + 1):
-        try:
-            attempt()
-            return
-        except errors.LockNotAvailable:
-            cleanup()
-            blockers = describe_blockers(conn, table) if table else []
-            blocked_by = f"; blocked by {'; '.join(blockers)}" if blockers else ""
-            if tries == settings.retries:
-                raise ApplyFailed(
-                    f"{what}: lock not obtained within {settings.lock_timeout_ms} ms after "
-                    f"{settings.retries + 1} tries{blocked_by}; every earlier change is "
-                    "committed, run apply again when the blocking sessions are done"
-                ) from None
-            delay = min(30.0, 0.2 * 2**tries) * (0.5 + random.random())
-            notice(
-                f"{what}: lock timeout, retry {tries + 1}/{settings.retries} in {delay:.1f}s"
-                f"{blocked_by}"
-            )
-            time.sleep(delay)
-
-
-def describe_blockers(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str]:
-    """Other sessions holding or awaiting locks on the table, one line each.
-
-    Our own wait is over by the time we ask (pg_blocking_pids is empty), so look at who
-    holds locks on the target table instead.
-    """
-    try:
-        rows = conn.execute(
-            """SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, '?'),
-                      coalesce(extract(epoch FROM clock_timestamp() - a.xact_start), 0),
-                      left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 80),
-                      string_agg(DISTINCT l.mode, ',')
-               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-               WHERE l.locktype = 'relation' AND l.granted
-                 AND l.relation = to_regclass(%s) AND l.pid <> pg_backend_pid()
-               GROUP BY 1, 2, 3, 4, 5 ORDER BY 4 DESC LIMIT 5""",
-            (sql.Identifier(table.schema, table.name).as_string(conn),),
-        ).fetchall()
-    except psycopg.Error:
-        return []
-    return [
-        f"pid {pid} ({app or 'no application_name'}, {state}, transaction open {age:.1f}s, "
-        f"holds {modes}: {query!r})"
-        for pid, app, state, age, query, modes in rows
-    ]
 
 
 def apply_plan(

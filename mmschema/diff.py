@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
 from mmschema.model import SERIAL_TYPES, Catalog, Column, Index, IndexKey, QualifiedName, Table
-from mmschema.normalize import raw_column, referenced_sequences
+from mmschema.scratch_steps import raw_column, referenced_sequences
 
 
 @dataclass

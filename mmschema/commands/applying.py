@@ -13,6 +13,7 @@ from rich.console import Console
 
 from mmschema import apply as applying
 from mmschema import history as runlog
+from mmschema import waiting
 from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, column_exists
 from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
@@ -77,12 +78,12 @@ def _apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     _, err = consoles(environment)
     target = target_for(args, environment, err)
     with applying.sigterm_as_interrupt(), connect(target.dsn, "mmschema-apply") as conn:
-        applying.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
+        waiting.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
         try:
             return _apply_locked(args, environment, desired, conn, target, allowed, settings)
         finally:
             if not conn.closed and not conn.broken:
-                applying.release_apply_lock(conn)
+                waiting.release_apply_lock(conn)
 
 
 def _apply_locked(

@@ -1,0 +1,254 @@
+"""The statements that build declared (or live) tables on the scratch server, one per object.
+
+Each carries the place it was declared, so an error the server reports points at the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pglast.parser import ParseError, parse_sql_json
+from psycopg import sql
+
+from mmschema import ddl
+from mmschema.desired.declared import DeclaredIndex, DeclaredTable, DesiredState, Source
+from mmschema.locks import Form
+from mmschema.model import (
+    Catalog,
+    Check,
+    Column,
+    Index,
+    IndexKey,
+    PrimaryKey,
+    QualifiedName,
+    Table,
+    UniqueConstraint,
+    UserType,
+)
+
+
+@dataclass(frozen=True)
+class ScratchStep:
+    statement: str
+    source: str  # "path:line:column: what" prefix for errors
+    table: QualifiedName | None = None
+    optional: bool = False  # a failure is skipped: what depends on it reports the error
+
+
+def raw_column(column: Any) -> Column:
+    return Column(
+        name=column.name,
+        type=column.type,
+        nullable=column.nullable,
+        default=column.default,
+        identity=column.identity,
+        generated=column.generated,
+        collation=column.collation,
+        comment=column.comment,
+    )
+
+
+def raw_index(index: DeclaredIndex) -> Index:
+    keys = tuple(
+        IndexKey(
+            expr=key.column if key.column is not None else key.expr or "",
+            is_column=key.column is not None,
+            opclass=key.opclass,
+            descending=key.order == "desc",
+            nulls_first=(key.nulls == "first") if key.nulls else key.order == "desc",
+            collation=key.collation,
+        )
+        for key in index.keys
+    )
+    return Index(
+        name=index.name,
+        keys=keys,
+        unique=index.unique,
+        method=index.using,
+        where=index.where,
+        include=index.include,
+        nulls_distinct=index.nulls_distinct,
+        with_options=index.with_options,
+        comment=index.comment,
+    )
+
+
+def raw_table(table: DeclaredTable) -> Table:
+    """The declared table as written, for DDL of new objects (serial stays serial)."""
+    key = None
+    if table.primary_key:
+        name = table.primary_key.name or f"{table.name.name}_pkey"
+        key = PrimaryKey(name, table.primary_key.columns)
+    return Table(
+        name=table.name,
+        columns=tuple(raw_column(c) for c in table.present_columns()),
+        primary_key=key,
+        indexes=tuple(raw_index(i) for i in table.present_indexes()),
+        comment=table.comment,
+    )
+
+
+def _where(source: Source, what: str) -> str:
+    return f"{source}: {what}"
+
+
+def extension_steps(extensions: frozenset[str] | set[str]) -> list[ScratchStep]:
+    """The target's extensions, where the scratch server has them (their types, opclasses)."""
+    return [
+        ScratchStep(
+            ddl.statements_for_extension(name), f"extension {name} of the target", optional=True
+        )
+        for name in sorted(extensions)
+        if name != "plpgsql"
+    ]
+
+
+def type_steps(types: tuple[UserType, ...]) -> list[ScratchStep]:
+    """The target's enums and domains, which declared columns may use."""
+    steps = []
+    for user_type in types:
+        where = f"{user_type.kind} {user_type.name} of the target"
+        schema = ddl.render(ddl.create_schema(user_type.name.schema))
+        steps.append(ScratchStep(schema, where, optional=True))
+        steps.extend(ScratchStep(s, where, optional=True) for s in ddl.create_user_type(user_type))
+    return steps
+
+
+def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> list[ScratchStep]:
+    """One scratch statement per declared object, so an error points at its declaration."""
+    steps = [
+        ScratchStep(ddl.statements_for_extension(name), f"extensions: extension {name!r}", None)
+        for name in desired.extensions
+    ]
+    steps.extend(type_steps(types))
+    for table in desired.present_tables():
+        steps.extend(_table_steps(table))
+    return steps
+
+
+def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
+    raw = raw_table(table)
+    name = table.name
+    label = f"table {name}"
+    steps = [
+        ScratchStep(ddl.render(ddl.create_schema(name.schema)), _where(table.source, label), name),
+        ScratchStep(ddl.render(ddl.create_empty_table(name)), _where(table.source, label), name),
+    ]
+    for declared, column in zip(table.present_columns(), raw.columns, strict=True):
+        for sequence in referenced_sequences(column.default or ""):
+            sequence_sql = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.SQL(sequence))
+            where = _where(declared.source, f"column {column.name!r}")
+            steps.append(ScratchStep(ddl.render(sequence_sql), where, name))
+        add = ddl.alter_table(
+            name,
+            Form.ADD_COLUMN,
+            sql.SQL("ADD COLUMN {}").format(ddl.column_definition(column)),
+        )
+        steps.append(ScratchStep(add.sql, _where(declared.source, f"column {column.name!r}"), name))
+    if table.primary_key:
+        columns = sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns))
+        if table.primary_key.name:
+            action = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY ({})").format(
+                sql.Identifier(table.primary_key.name), columns
+            )
+        else:
+            action = sql.SQL("ADD PRIMARY KEY ({})").format(columns)
+        pk = ddl.alter_table(name, Form.ADD_PRIMARY_KEY, action)
+        steps.append(ScratchStep(pk.sql, _where(table.source, "primary_key"), name))
+    for unique in table.unique:
+        constraint = UniqueConstraint(
+            unique.name,
+            unique.columns,
+            unique.deferrable,
+            unique.initially_deferred,
+            unique.nulls_distinct,
+        )
+        action = sql.SQL("ADD {}").format(ddl.unique_definition(constraint))
+        statement = ddl.alter_table(name, Form.ADD_UNIQUE, action)
+        steps.append(
+            ScratchStep(statement.sql, _where(unique.source, f"unique {unique.name!r}"), name)
+        )
+    for check in table.checks:
+        action = sql.SQL("ADD {}").format(ddl.check_definition(Check(check.name, check.expr)))
+        statement = ddl.alter_table(name, Form.ADD_CHECK, action)
+        steps.append(
+            ScratchStep(statement.sql, _where(check.source, f"check {check.name!r}"), name)
+        )
+    for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
+        steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
+    for declared_index, index in zip(table.present_indexes(), raw.indexes, strict=True):
+        where = _where(declared_index.source, f"index {index.name!r}")
+        create = ddl.create_index(name, index, index.name, concurrently=False)
+        steps.append(ScratchStep(create.sql, where, name))
+        if index.comment is not None:
+            steps.append(
+                ScratchStep(ddl.comment("index", name, index.name, index.comment).sql, where, name)
+            )
+    return steps
+
+
+IDENTIFIER = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
+SEQUENCE_NAME = re.compile(rf"^({IDENTIFIER}\.)?{IDENTIFIER}$")
+
+
+def referenced_sequences(expression: str) -> list[str]:
+    """Sequences named in nextval('...') calls, so the scratch server can have them too."""
+    if "nextval" not in expression:
+        return []
+    try:
+        tree = json.loads(parse_sql_json(f"SELECT {expression}"))
+    except ParseError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            call = node.get("FuncCall")
+            if call and call.get("args"):
+                names = [part.get("String", {}).get("sval") for part in call.get("funcname", [])]
+                argument = call["args"][0]
+                argument = argument.get("TypeCast", {}).get("arg", argument)
+                text = argument.get("A_Const", {}).get("sval", {}).get("sval")
+                if names[-1:] == ["nextval"] and text and SEQUENCE_NAME.match(text):
+                    found.append(text)
+            for value in node.values():
+                walk(value)
+
+    walk(tree)
+    return found
+
+
+def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
+    """Statements that rebuild a live catalog's tables (for a scratch of another major)."""
+    steps = extension_steps(catalog.extensions)
+    steps.extend(type_steps(catalog.types))
+    for table in catalog.tables.values():
+        where = f"live table {table.name}"
+        steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
+        steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))
+        for unique in table.unique:
+            action = sql.SQL("ADD {}").format(ddl.unique_definition(unique))
+            add = ddl.alter_table(table.name, Form.ADD_UNIQUE, action)
+            steps.append(ScratchStep(add.sql, where, table.name))
+        for check in table.checks:
+            action = sql.SQL("ADD {}").format(ddl.check_definition(check))
+            add = ddl.alter_table(table.name, Form.ADD_CHECK, action)
+            steps.append(ScratchStep(add.sql, where, table.name))
+        for index in table.indexes:
+            created = ddl.create_index(table.name, index, index.name, concurrently=False)
+            steps.append(ScratchStep(created.sql, where, table.name))
+            if index.comment is not None:
+                comment = ddl.comment("index", table.name, index.name, index.comment)
+                steps.append(ScratchStep(comment.sql, where, table.name))
+    return steps
+
+
+def function_steps(definitions: list[str]) -> list[ScratchStep]:
+    """The target's own functions, which declared expressions may call (bodies unchecked)."""
+    return [ScratchStep(text, "a function of the target", optional=True) for text in definitions]
