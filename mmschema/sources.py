@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from pglast import split
 from pglast.parser import ParseError
-from psycopg import sql
+from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
 from mmschema.connect import connect
@@ -90,14 +90,38 @@ def statements_of(script: Script) -> list[tuple[int, str]]:
     return [(line_of(text, s.start or 0), text[s]) for s in slices]
 
 
+# A statement that names something a later statement creates (a schema file written in no
+# particular order) is tried again after the others, outside an explicit transaction only.
+FORWARD_REFERENCE = (errors.UndefinedTable, errors.UndefinedObject, errors.InvalidSchemaName)
+
+
 def run_script(conn: psycopg.Connection[Any], script: Script) -> None:
     """Run one script statement by statement in autocommit, like `psql -f` with ON_ERROR_STOP."""
+    deferred: list[tuple[int, str]] = []
     for line, statement in statements_of(script):
         try:
             conn.execute(statement.encode())
+        except FORWARD_REFERENCE as error:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise SourceError(f"{script.name}:{line}: {_first_line(error)}") from None
+            deferred.append((line, statement))
         except psycopg.Error as error:
-            message = error.diag.message_primary or str(error).strip().splitlines()[0]
-            raise SourceError(f"{script.name}:{line}: {message}") from None
+            raise SourceError(f"{script.name}:{line}: {_first_line(error)}") from None
+    while deferred:
+        failures: list[tuple[int, str, str]] = []
+        for line, statement in deferred:
+            try:
+                conn.execute(statement.encode())
+            except psycopg.Error as error:
+                failures.append((line, statement, _first_line(error)))
+        if len(failures) == len(deferred):
+            line, _, message = failures[0]
+            raise SourceError(f"{script.name}:{line}: {message}")
+        deferred = [(line, statement) for line, statement, _ in failures]
+
+
+def _first_line(error: psycopg.Error) -> str:
+    return error.diag.message_primary or str(error).strip().splitlines()[0]
 
 
 def run_scripts(dsn: str, scripts: Sequence[Script]) -> None:

@@ -126,3 +126,20 @@ def test_the_temporary_database_is_dropped(scratch_dsn: str, tmp_path: Path) -> 
         assert conn.execute(
             "SELECT count(*) FROM pg_database WHERE datname LIKE 'mmschema_import_%'"
         ).fetchone() == (0,)
+
+
+def test_statements_in_no_particular_order_import(scratch_dsn: str, tmp_path: Path) -> None:
+    """A schema file that references a table before creating it (as some tools write them)."""
+    script = tmp_path / "desired.sql"
+    script.write_text(
+        "CREATE TABLE foos (id int PRIMARY KEY, bar_id int REFERENCES bars (id));\n"
+        "CREATE INDEX foos_bar ON foos (bar_id);\n"
+        "CREATE TABLE bars (id int PRIMARY KEY);\n"
+    )
+    out = tmp_path / "schema.yaml"
+    result = run_cli(
+        ["import", str(script), "-o", str(out), "--dev-database", scratch_dsn], tmp_path
+    )
+    assert result.code == 0, result.stderr
+    text = out.read_text()
+    assert "foos_bar" in text and "bars" in text and "foos_bar_id_fkey" in text
