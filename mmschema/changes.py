@@ -158,6 +158,17 @@ class ReplaceGeneratedColumn:
 
 
 @dataclass(frozen=True)
+class RetypeUnderGenerated:
+    """Type changes of columns that stored generated columns read: in one transaction,
+    the generated columns are dropped, the types changed, and the columns added again."""
+
+    table: QualifiedName
+    generated: tuple[Column, ...]
+    retypes: tuple[AlterColumnType, ...]
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
 class AddPrimaryKey:
     table: QualifiedName
     key: PrimaryKey
@@ -288,6 +299,7 @@ Change = (
     | AlterColumnIdentity
     | CreateOwnedSequence
     | ReplaceGeneratedColumn
+    | RetypeUnderGenerated
     | AddPrimaryKey
     | DropPrimaryKey
     | AddUnique
@@ -318,6 +330,7 @@ KIND_NAMES: dict[type, str] = {
     AlterColumnIdentity: "alter_column_identity",
     CreateOwnedSequence: "create_owned_sequence",
     ReplaceGeneratedColumn: "replace_generated_column",
+    RetypeUnderGenerated: "retype_under_generated",
     AddPrimaryKey: "add_primary_key",
     DropPrimaryKey: "drop_primary_key",
     AddUnique: "add_unique",
@@ -347,7 +360,7 @@ def object_of(change: Change) -> str:
             return str(new)
         case CreateTable(table=table):
             return str(table.name)
-        case DropTable(table=table):
+        case DropTable(table=table) | RetypeUnderGenerated(table=table):
             return str(table)
         case RenameColumn(table=table, new=name) | RenameIndex(table=table, new=name):
             return f"{table}.{name}"

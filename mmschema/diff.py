@@ -51,6 +51,7 @@ def diff(
             _diff_table(have, want, table, prune, result)
     _rebuild_dependent_foreign_keys(live, desired, result)
     result.changes = _split_replacements_over_retyped_columns(result.changes)
+    result.changes = _regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
 
@@ -74,6 +75,48 @@ def _split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[c
             result.append(ch.CreateIndex(change.table, change.new, change.concurrently))
         else:
             result.append(change)
+    return result
+
+
+def _regenerate_over_retyped_columns(
+    live: Catalog, desired: Catalog, changes: list[ch.Change]
+) -> list[ch.Change]:
+    """A stored generated column blocks ALTER TYPE of the columns it reads (and its own):
+    those type changes and the generated columns go into one RetypeUnderGenerated."""
+    retypes: dict[QualifiedName, list[ch.AlterColumnType]] = {}
+    for change in changes:
+        if isinstance(change, ch.AlterColumnType):
+            retypes.setdefault(change.table, []).append(change)
+    merged: dict[QualifiedName, ch.RetypeUnderGenerated] = {}
+    for table, found in retypes.items():
+        have, want = live.tables.get(table), desired.tables.get(table)
+        if have is None or want is None:
+            continue
+        names = {r.column for r in found}
+        blocking = [
+            c.name
+            for c in have.columns
+            if c.generated and (c.name in names or any(n in c.generated for n in names))
+        ]
+        wanted = [c for c in want.columns if c.name in blocking and c.generated]
+        if wanted:
+            merged[table] = ch.RetypeUnderGenerated(
+                table, tuple(wanted), tuple(r for r in found if r.column not in blocking)
+            )
+    if not merged:
+        return changes
+    result: list[ch.Change] = []
+    for change in changes:
+        owner = getattr(change, "table", None)
+        if isinstance(owner, QualifiedName) and owner in merged:
+            gone = {c.name for c in merged[owner].generated}
+            if isinstance(change, ch.AlterColumnType):
+                if change is retypes[owner][0]:
+                    result.append(merged[owner])
+                continue
+            if isinstance(change, ch.ReplaceGeneratedColumn) and change.column.name in gone:
+                continue
+        result.append(change)
     return result
 
 

@@ -56,6 +56,13 @@ def _(change: ch.AlterColumnType) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.RetypeUnderGenerated) -> list[Hazard]:
+    names = ", ".join(c.name for c in change.generated)
+    found = [h for retype in change.retypes for h in hazards(retype)]
+    return [*found, Hazard("rewrite", f"generated columns {names} are dropped and added again")]
+
+
+@hazards.register
 def _(change: ch.ReplaceGeneratedColumn) -> list[Hazard]:
     detail = f"generated column {change.column.name} is dropped and added again (table rewrite)"
     return [Hazard("rewrite", detail)]

@@ -224,6 +224,24 @@ def _(change: ch.AlterColumnIdentity) -> list[Statement]:
 
 
 @statements.register
+def _(change: ch.RetypeUnderGenerated) -> list[Statement]:
+    drops = [
+        alter_table(
+            change.table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(sql.Identifier(c.name))
+        )
+        for c in change.generated
+    ]
+    adds = [
+        alter_table(
+            change.table, Form.ADD_COLUMN, sql.SQL("ADD COLUMN {}").format(column_definition(c))
+        )
+        for c in change.generated
+    ]
+    retypes = [s for retype in change.retypes for s in statements(retype)]
+    return [*drops, *retypes, *adds]
+
+
+@statements.register
 def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
     drop = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column.name))
     add = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
