@@ -16,11 +16,20 @@ from psycopg import sql
 from rich.console import Console
 
 from mmschema import changes as ch
-from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, run_backfill
+from mmschema.backfill import (
+    BackfillFailed,
+    BackfillJob,
+    TerminalProgress,
+    assignments,
+    differs,
+    run_backfill,
+)
 from mmschema.ddl import (
     Statement,
+    backfill,
     concurrently_built_index,
     drop_index_concurrently,
+    make_statement,
     transaction_groups,
 )
 from mmschema.desired.declared import Settings
@@ -109,20 +118,77 @@ def apply_plan(
 ) -> ApplyReport:
     result = ApplyReport()
     failed = False
-    for batch in batches(plan.changes):
-        if failed:
-            outcomes = [ChangeOutcome(planned, "skipped") for planned in batch]
-        elif len(batch) == 1:
-            outcomes = [
-                _apply_change(conn, batch[0], settings, notice, recorder or NoRecorder(), progress)
-            ]
-        else:
-            outcomes = _apply_batch(conn, batch, settings, notice, recorder or NoRecorder())
-        failed = failed or any(o.status == "failed" for o in outcomes)
-        for outcome in outcomes:
-            result.outcomes.append(outcome)
-            report(outcome)
+    recorder = recorder or NoRecorder()
+    backfills = DeferredBackfills(plan.changes)
+    try:
+        for batch in batches(plan.changes):
+            if failed:
+                outcomes = [ChangeOutcome(planned, "skipped") for planned in batch]
+            elif len(batch) == 1:
+                outcomes = [
+                    _apply_change(conn, batch[0], settings, notice, recorder, progress, backfills)
+                ]
+            else:
+                outcomes = _apply_batch(conn, batch, settings, notice, recorder)
+            failed = failed or any(o.status == "failed" for o in outcomes)
+            for outcome in outcomes:
+                result.outcomes.append(outcome)
+                report(outcome)
+    except KeyboardInterrupt:
+        backfills.record_unstarted(recorder, None)  # left running: the run ends interrupted
+        raise
+    backfills.record_unstarted(recorder, "not run: the apply stopped before it")
     return result
+
+
+class DeferredBackfills:
+    """The backfills of a plan's added columns, one job per table, run together.
+
+    Each table's backfilled columns are filled by one job, started right after the table's
+    last ADD COLUMN with a backfill (the plan orders changes by phase: all ADD COLUMNs come
+    before index builds). So every batch sets all of a row's new columns at once, and rows
+    written meanwhile by the application never end up with some columns backfilled and
+    others not. A job whose columns were added but that never started (the apply failed or
+    was interrupted in between) is recorded unfinished, so the next apply resumes it.
+    """
+
+    def __init__(self, changes: list[PlannedChange]) -> None:
+        self.last: dict[QualifiedName, int] = {}
+        for planned in changes:
+            job = backfill_job(planned)
+            if job is not None:
+                self.last[job.table] = id(planned)
+        self.waiting: dict[QualifiedName, tuple[PlannedChange, BackfillJob]] = {}
+
+    def added(self, planned: PlannedChange, job: BackfillJob) -> BackfillJob | None:
+        """Note the committed column; the table's whole job when it is the last one."""
+        earlier = self.waiting.get(job.table)
+        merged = earlier[1].merged(job) if earlier else job
+        if self.last.get(job.table) == id(planned):
+            self.waiting.pop(job.table, None)
+            return merged
+        self.waiting[job.table] = (planned, merged)
+        return None
+
+    def record_unstarted(self, recorder: Recorder, error: str | None) -> None:
+        for planned, job in self.waiting.values():
+            handle = recorder.begin(planned, job_statement(job), job)
+            if error is not None:
+                recorder.end(handle, "failed", 0.0, error)
+        self.waiting.clear()
+
+
+def job_statement(job: BackfillJob) -> Statement:
+    """The whole job as one UPDATE, for the record (it runs in batches)."""
+    if len(job.parts) == 1:
+        part = job.parts[0]
+        return backfill(job.table, part.column, part.value, part.where)
+    return make_statement(
+        Form.BACKFILL,
+        sql.SQL("UPDATE {} SET {} WHERE {}").format(
+            sql.Identifier(job.table.schema, job.table.name), assignments(job), differs(job)
+        ),
+    )
 
 
 def batches(changes: list[PlannedChange]) -> list[list[PlannedChange]]:
@@ -188,10 +254,15 @@ def _apply_batch(
 
 
 def backfill_job(planned: PlannedChange) -> BackfillJob | None:
-    """The batched backfill of an added column, run after its transaction commits."""
+    """The batched backfill of an added column, run after its transaction commits.
+
+    apply_plan runs it merged with the table's other backfills (see DeferredBackfills).
+    """
     change = planned.change
     if isinstance(change, ch.AddColumn) and change.backfill:
-        return BackfillJob(change.table, change.column.name, change.backfill, change.backfill_where)
+        return BackfillJob.single(
+            change.table, change.column.name, change.backfill, change.backfill_where
+        )
     return None
 
 
@@ -210,6 +281,7 @@ def _apply_change(
     notice: Notice,
     recorder: Recorder,
     progress: ProgressFactory | None = None,
+    backfills: DeferredBackfills | None = None,
 ) -> ChangeOutcome:
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
@@ -244,11 +316,13 @@ def _apply_change(
                 recorder.end(handle, "succeeded", seconds)
             handles = []
         if job and backfill_statement:
-            handles = [recorder.begin(planned, backfill_statement, job)]
-            step = time.monotonic()
-            run_job(conn, job, settings, notice, progress)
-            recorder.end(handles[0], "succeeded", time.monotonic() - step)
-            handles = []
+            whole = backfills.added(planned, job) if backfills else job
+            if whole is not None:
+                handles = [recorder.begin(planned, job_statement(whole), whole)]
+                step = time.monotonic()
+                run_job(conn, whole, settings, notice, progress)
+                recorder.end(handles[0], "succeeded", time.monotonic() - step)
+                handles = []
     except (ApplyFailed, BackfillFailed) as error:
         _end_all(recorder, handles, str(error))
         return ChangeOutcome(planned, "failed", time.monotonic() - started, str(error))
@@ -307,7 +381,7 @@ def run_job(
 
 def _terminal_console(progress: ProgressFactory | None) -> Console | None:
     """The console backfill bars are drawn on; None off a terminal (the factory gives None)."""
-    bar = progress(BackfillJob(QualifiedName("", ""), "", "")) if progress else None
+    bar = progress(BackfillJob(QualifiedName("", ""), ())) if progress else None
     return bar.bar.console if bar is not None else None
 
 

@@ -1,5 +1,9 @@
 """Backfills in short batches: key-ordered, each its own transaction under lock_timeout.
 
+A job backfills one table's columns together: each batch's UPDATE sets all of them, so a
+row never has one column backfilled and another not (rows written between two separate
+backfills would otherwise break invariants between the columns).
+
 A batch updates the next rows (by primary key, or by ctid without one) that still differ
 from the backfill expression, skipping rows locked by others. Batches walk the key in order;
 when they run dry, one more pass starts from the beginning to catch skipped rows, and the
@@ -37,32 +41,67 @@ MAX_BATCH = 100_000
 
 
 @dataclass(frozen=True)
-class BackfillJob:
-    table: QualifiedName
+class BackfillPart:
+    """One column of a backfill: set it to `value` where `where` holds (always without one)."""
+
     column: str
     value: str
     where: str | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {"column": self.column, "value": self.value, "where": self.where}
+
+
+@dataclass(frozen=True)
+class BackfillJob:
+    """The backfill of one table's columns; every batch updates a row's columns together."""
+
+    table: QualifiedName
+    parts: tuple[BackfillPart, ...]
+
+    @classmethod
+    def single(
+        cls, table: QualifiedName, column: str, value: str, where: str | None = None
+    ) -> BackfillJob:
+        return cls(table, (BackfillPart(column, value, where),))
+
+    @property
+    def columns(self) -> list[str]:
+        return [part.column for part in self.parts]
+
     @property
     def label(self) -> str:
-        return f"{self.table}.{self.column}"
+        if len(self.parts) == 1:
+            return f"{self.table}.{self.parts[0].column}"
+        return f"{self.table}.({', '.join(self.columns)})"
+
+    def merged(self, other: BackfillJob) -> BackfillJob:
+        """This job and other's parts (same table), a column named twice keeping other's."""
+        assert other.table == self.table
+        replaced = {part.column for part in other.parts}
+        kept = tuple(part for part in self.parts if part.column not in replaced)
+        return BackfillJob(self.table, kept + other.parts)
+
+    def only(self, columns: set[str]) -> BackfillJob:
+        """The parts whose column is in columns."""
+        return BackfillJob(self.table, tuple(p for p in self.parts if p.column in columns))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": self.table.schema,
             "table": self.table.name,
-            "column": self.column,
-            "value": self.value,
-            "where": self.where,
+            "parts": [part.to_json() for part in self.parts],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BackfillJob:
+        """Reads jobs of any version; before multi-column jobs, one column at the top level."""
+        table = QualifiedName(data["schema"], data["table"])
+        if "parts" not in data:
+            return cls.single(table, data["column"], data["value"], data.get("where"))
         return cls(
-            QualifiedName(data["schema"], data["table"]),
-            data["column"],
-            data["value"],
-            data.get("where"),
+            table,
+            tuple(BackfillPart(p["column"], p["value"], p.get("where")) for p in data["parts"]),
         )
 
 
@@ -108,16 +147,44 @@ class TerminalProgress:
             self.bar.stop()
 
 
-def column_exists(conn: psycopg.Connection[Any], job: BackfillJob) -> bool:
-    row = conn.execute(
-        """SELECT EXISTS (SELECT FROM pg_attribute a
-                          JOIN pg_class c ON c.oid = a.attrelid
-                          JOIN pg_namespace n ON n.oid = c.relnamespace
-                          WHERE n.nspname = %s AND c.relname = %s AND a.attname = %s
-                            AND a.attnum > 0 AND NOT a.attisdropped)""",
-        (job.table.schema, job.table.name, job.column),
-    ).fetchone()
-    return bool(row and row[0])
+def existing_columns(conn: psycopg.Connection[Any], job: BackfillJob) -> set[str]:
+    """Which of the job's columns the table has (none when the table is gone)."""
+    rows = conn.execute(
+        """SELECT a.attname FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relname = %s AND a.attname = ANY(%s)
+             AND a.attnum > 0 AND NOT a.attisdropped""",
+        (job.table.schema, job.table.name, job.columns),
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def differs(job: BackfillJob) -> sql.Composable:
+    """Rows where any column still differs from its backfill value (within its where)."""
+    conditions: list[sql.Composable] = []
+    for part in job.parts:
+        condition = sql.SQL("{} IS DISTINCT FROM ({})").format(
+            sql.Identifier(part.column), sql.SQL(part.value)
+        )
+        if part.where:
+            condition = sql.SQL("({}) AND {}").format(sql.SQL(part.where), condition)
+        conditions.append(sql.SQL("({})").format(condition))
+    return sql.SQL("({})").format(sql.SQL(" OR ").join(conditions))
+
+
+def assignments(job: BackfillJob) -> sql.Composable:
+    """SET for every column at once; a column outside its where keeps its value."""
+    sets: list[sql.Composable] = []
+    for part in job.parts:
+        target = sql.Identifier(part.column)
+        value = sql.SQL("({})").format(sql.SQL(part.value))
+        if part.where:
+            value = sql.SQL("CASE WHEN {} THEN {} ELSE {} END").format(
+                sql.SQL(part.where), value, target
+            )
+        sets.append(sql.SQL("{} = {}").format(target, value))
+    return sql.SQL(", ").join(sets)
 
 
 def key_columns(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str]:
@@ -160,11 +227,7 @@ def batch_query(
     names = keys or ["ctid"]
     key_list = sql.SQL(", ").join(sql.Identifier(k) for k in names)
     table = sql.Identifier(job.table.schema, job.table.name)
-    target = sql.Identifier(job.column)
-    expr = sql.SQL(job.value)
-    condition = sql.SQL("{} IS DISTINCT FROM ({})").format(target, expr)
-    if job.where:
-        condition = sql.SQL("({}) AND {}").format(sql.SQL(job.where), condition)
+    condition = differs(job)
     if after is not None:
         placeholders = sql.SQL(", ").join(
             sql.SQL("{}::tid").format(sql.Literal(v)) if use_ctid else sql.Literal(v) for v in after
@@ -183,15 +246,14 @@ def batch_query(
     return sql.SQL(
         "WITH b AS (SELECT {keys} FROM {table} WHERE {condition}"
         " ORDER BY {keys} LIMIT {size} FOR UPDATE SKIP LOCKED),"
-        " u AS (UPDATE {table} SET {target} = ({expr}) WHERE {match} RETURNING 1)"
+        " u AS (UPDATE {table} SET {sets} WHERE {match} RETURNING 1)"
         " SELECT (SELECT count(*) FROM u), l.* FROM (SELECT 1) AS one"
         " LEFT JOIN (SELECT {last} FROM b ORDER BY {keys} DESC LIMIT 1) AS l ON true"
     ).format(
         keys=key_list,
         table=table,
         condition=condition,
-        target=target,
-        expr=expr,
+        sets=assignments(job),
         match=match,
         last=last,
         size=sql.Literal(size),
@@ -200,12 +262,8 @@ def batch_query(
 
 def rows_remain(conn: psycopg.Connection[Any], job: BackfillJob) -> bool:
     """Whether any row still differs from the backfill value (waits for no row locks)."""
-    target = sql.Identifier(job.column)
-    condition = sql.SQL("{} IS DISTINCT FROM ({})").format(target, sql.SQL(job.value))
-    if job.where:
-        condition = sql.SQL("({}) AND {}").format(sql.SQL(job.where), condition)
     query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {})").format(
-        sql.Identifier(job.table.schema, job.table.name), condition
+        sql.Identifier(job.table.schema, job.table.name), differs(job)
     )
     row = conn.execute(query).fetchone()
     return bool(row and row[0])

@@ -73,7 +73,7 @@ def test_backfill_runs_in_batches_and_converges(db: str, scratch_dsn: str, tmp_p
     assert "batches" in summary[0]
     recorded = query(
         db,
-        "SELECT outcome, backfill->>'column' FROM mmschema.history_statements"
+        "SELECT outcome, backfill->'parts'->0->>'column' FROM mmschema.history_statements"
         " WHERE backfill IS NOT NULL",
     )
     assert recorded == [("succeeded", "b")]
@@ -142,7 +142,7 @@ def test_backfill_without_primary_key_uses_ctid(db: str) -> None:
         "CREATE TABLE n (a integer, b integer);"
         "INSERT INTO n SELECT g, NULL FROM generate_series(1, 5000) g;",
     )
-    job = BackfillJob(QualifiedName("public", "n"), "b", "a + 1")
+    job = BackfillJob.single(QualifiedName("public", "n"), "b", "a + 1")
     with psycopg.connect(db, autocommit=True) as conn:
         partial = run_backfill(conn, job, 1000, 2, max_batches=1)
         assert 0 < partial.rows < 5000 and not partial.complete
@@ -161,7 +161,7 @@ def test_backfill_composite_text_key_and_locked_rows(db: str) -> None:
         "INSERT INTO c SELECT chr(65 + g % 26) || g, 'x' || (g % 7), g, NULL"
         " FROM generate_series(1, 3000) g;",
     )
-    job = BackfillJob(QualifiedName("public", "c"), "b", "a * 3", "a % 2 = 0")
+    job = BackfillJob.single(QualifiedName("public", "c"), "b", "a * 3", "a % 2 = 0")
     with psycopg.connect(db) as holder, psycopg.connect(db, autocommit=True) as conn:
         holder.execute("SELECT * FROM c WHERE a = 10 FOR UPDATE")  # a row lock held a while
 
@@ -200,3 +200,95 @@ def test_sigterm_during_backfill_is_recorded_and_resumed(
     second = apply(tmp_path, db, scratch_dsn)
     assert second.code == 0, second.stdout + second.stderr
     assert wrong_rows(db) == 0
+
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "market-maker"
+
+
+def test_backfills_of_one_table_run_together_under_concurrent_inserts(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old application keeps inserting sessions with a symbol during the apply: rows
+    written between two separate backfills would get pair_count = 1 but pairs = '[]'."""
+    run_sql(db, (EXAMPLE / "before.sql").read_text())
+    inserted = 0
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        nonlocal inserted
+        deadline = time.monotonic() + 60
+        try:
+            with psycopg.connect(db, autocommit=True) as conn:
+                while not stop.is_set() and inserted < 20_000 and time.monotonic() < deadline:
+                    conn.execute(
+                        "INSERT INTO sessions (id, symbol, startedat) VALUES (%s, 'BTC-USD', 0)",
+                        (f"writer-{inserted}",),
+                    )
+                    inserted += 1
+                    time.sleep(0.005)
+        except BaseException as error:  # reported by the test
+            errors.append(error)
+
+    real = mmschema.backfill.run_backfill
+    jobs: list[list[str]] = []
+
+    def then_more_inserts(
+        conn: psycopg.Connection[Any], job: BackfillJob, *args: Any, **kwargs: Any
+    ) -> Any:
+        result = real(conn, job, *args, **kwargs)
+        jobs.append(job.columns)
+        seen = inserted
+        deadline = time.monotonic() + 10
+        while inserted < seen + 20 and time.monotonic() < deadline:
+            time.sleep(0.01)  # let the application write rows before apply goes on
+        return result
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", then_more_inserts)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        args = ["apply", "-f", str(EXAMPLE / "schema.yaml"), "--yes", "-d", db]
+        result = run_cli([*args, "--dev-database", scratch_dsn], tmp_path)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert result.code == 0, result.stdout + result.stderr
+    assert jobs == [["pairs", "pair_count"]]  # one job sets both columns
+    assert inserted > 20
+    wrong = (
+        "SELECT count(*) FROM sessions WHERE pair_count != COALESCE(jsonb_array_length(pairs), 0)"
+    )
+    assert query(db, wrong) == [(0,)]
+    recorded = query(
+        db,
+        "SELECT outcome, jsonb_array_length(backfill->'parts') FROM mmschema.history_statements"
+        " WHERE backfill IS NOT NULL",
+    )
+    assert recorded == [("succeeded", 2)]
+
+
+def test_multi_column_job_sets_columns_together_and_reads_old_json(db: str) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE m (a integer, b integer, c integer NOT NULL DEFAULT 0);"
+        "INSERT INTO m SELECT CASE WHEN g % 3 = 0 THEN NULL ELSE g END, NULL, 0"
+        " FROM generate_series(1, 3000) g;",
+    )
+    table = QualifiedName("public", "m")
+    job = BackfillJob.single(table, "b", "a * 2", "a IS NOT NULL").merged(
+        BackfillJob.single(table, "c", "CASE WHEN a IS NULL THEN 0 ELSE 1 END")
+    )
+    assert job.columns == ["b", "c"] and job.label == "public.m.(b, c)"
+    assert BackfillJob.from_json(job.to_json()) == job
+    old = {"schema": "public", "table": "m", "column": "b", "value": "a * 2", "where": None}
+    assert BackfillJob.from_json(old) == BackfillJob.single(table, "b", "a * 2")
+    with psycopg.connect(db, autocommit=True) as conn:
+        partial = run_backfill(conn, job, 1000, 2, max_batches=1)
+        # a batch updates a row's columns together: no row has one set but not the other
+        assert query(db, "SELECT count(*) FROM m WHERE (b IS NULL) <> (c = 0)") == [(0,)]
+        rest = run_backfill(conn, job, 1000, 2)
+    assert rest.complete and partial.rows + rest.rows == 2000
+    assert query(db, "SELECT count(*) FROM m WHERE b IS DISTINCT FROM a * 2") == [(0,)]
+    assert query(db, "SELECT count(*) FROM m WHERE c <> (a IS NOT NULL)::int") == [(0,)]

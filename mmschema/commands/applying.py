@@ -14,7 +14,7 @@ from rich.console import Console
 from mmschema import apply as applying
 from mmschema import history as runlog
 from mmschema import waiting
-from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, column_exists
+from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, existing_columns
 from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
     cache_for,
@@ -24,9 +24,9 @@ from mmschema.commands.common import (
     scratch_for,
 )
 from mmschema.connect import Target, connect
-from mmschema.ddl import backfill as backfill_statement
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.environment import Environment
+from mmschema.model import QualifiedName
 from mmschema.plan import Plan, stale_reason
 from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
@@ -161,6 +161,20 @@ def _apply_locked(
         return status
 
 
+def _resumable(pending: list[runlog.PendingBackfill]) -> list[tuple[BackfillJob, list[int]]]:
+    """Unfinished backfills merged per table (so their columns fill together), with the
+    history statements each merged job takes over; a later job's column wins."""
+    merged: dict[QualifiedName, tuple[BackfillJob, list[int]]] = {}
+    for unfinished in pending:
+        job = unfinished.job
+        if job.table in merged:
+            earlier, ids = merged[job.table]
+            merged[job.table] = (earlier.merged(job), [*ids, unfinished.statement_id])
+        else:
+            merged[job.table] = (job, [unfinished.statement_id])
+    return list(merged.values())
+
+
 def _run_recorded(
     args: argparse.Namespace,
     environment: Environment,
@@ -181,14 +195,17 @@ def _run_recorded(
     def progress(job: BackfillJob) -> TerminalProgress | None:
         return TerminalProgress(err, job.label) if environment.is_terminal else None
 
-    for unfinished in pending:
-        job = unfinished.job
-        if not column_exists(conn, job):
-            recorder.mark_resumed(unfinished.statement_id)
+    for job, statement_ids in _resumable(pending):
+        columns = existing_columns(conn, job)
+        if not columns:
+            for statement_id in statement_ids:
+                recorder.mark_resumed(statement_id)
             continue
-        text = backfill_statement(job.table, job.column, job.value, job.where).sql
+        job = job.only(columns)
+        text = applying.job_statement(job).sql
         handle = recorder.begin_raw("backfill", job.label, text, job)
-        recorder.mark_resumed(unfinished.statement_id)
+        for statement_id in statement_ids:
+            recorder.mark_resumed(statement_id)
         started = time.monotonic()
         try:
             applying.run_job(conn, job, settings, notice, progress)
