@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 # The serial pseudo-types and the integer type each one stands for.
 SERIAL_TYPES = {
@@ -36,6 +37,11 @@ class Column:
     generated: str | None = None  # expression of GENERATED ALWAYS AS (...) STORED
     collation: str | None = None  # only when it differs from the type's default
     comment: str | None = None
+
+
+def column_from(source: Any) -> Column:
+    """A Column from anything with its attribute names (a catalog row, a declared column)."""
+    return Column(**{f.name: getattr(source, f.name) for f in fields(Column)})
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from mmschema.model import (
     Table,
     UniqueConstraint,
     UserType,
+    column_from,
 )
 
 
@@ -39,16 +40,8 @@ class ScratchStep:
 
 
 def raw_column(column: Any) -> Column:
-    return Column(
-        name=column.name,
-        type=column.type,
-        nullable=column.nullable,
-        default=column.default,
-        identity=column.identity,
-        generated=column.generated,
-        collation=column.collation,
-        comment=column.comment,
-    )
+    """The declared column as written (serial stays serial), for DDL of new objects."""
+    return column_from(column)
 
 
 def raw_index(index: DeclaredIndex) -> Index:

@@ -23,6 +23,7 @@ from mmschema.model import (
     Table,
     UniqueConstraint,
     UserType,
+    column_from,
 )
 
 R = TypeVar("R")
@@ -201,7 +202,7 @@ def build_catalog(
 ) -> Catalog:
     columns_by_table: dict[QualifiedName, list[Column]] = defaultdict(list)
     for c in columns:
-        columns_by_table[QualifiedName(c.schema, c.table_name)].append(_column(c))
+        columns_by_table[QualifiedName(c.schema, c.table_name)].append(column_from(c))
     indexes_by_table: dict[QualifiedName, list[Index]] = defaultdict(list)
     keys_by_table: dict[QualifiedName, PrimaryKey] = {}
     for i in indexes:
@@ -274,19 +275,6 @@ def _foreign_key(row: ConstraintRow) -> ForeignKey:
         deferrable=row.deferrable,
         initially_deferred=row.initially_deferred,
         valid=row.valid,
-    )
-
-
-def _column(row: ColumnRow) -> Column:
-    return Column(
-        name=row.name,
-        type=row.type,
-        nullable=row.nullable,
-        default=row.default,
-        identity=row.identity,
-        generated=row.generated,
-        collation=row.collation,
-        comment=row.comment,
     )
 
 
