@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from mmschema import changes as ch
+from mmschema.dependencies import (
+    rebuild_dependent_foreign_keys,
+    regenerate_over_retyped_columns,
+    split_replacements_over_retyped_columns,
+)
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
 from mmschema.model import SERIAL_TYPES, Catalog, Column, Index, IndexKey, QualifiedName, Table
 from mmschema.scratch_steps import raw_column, referenced_sequences
@@ -49,74 +54,10 @@ def diff(
             _create_table(table, want, result)
         else:
             _diff_table(have, want, table, prune, result)
-    _rebuild_dependent_foreign_keys(live, desired, result)
-    result.changes = _split_replacements_over_retyped_columns(result.changes)
-    result.changes = _regenerate_over_retyped_columns(live, desired, result.changes)
+    result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
+    result.changes = split_replacements_over_retyped_columns(result.changes)
+    result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes.sort(key=lambda c: c.phase)
-    return result
-
-
-def _split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch.Change]:
-    """An index being replaced that reads a column whose type changes may not survive the
-    ALTER TYPE (its predicate or expression stops type-checking): drop it before and build
-    the new one after, instead of swapping it in under a temporary name."""
-    retyped: dict[QualifiedName, set[str]] = {}
-    for change in changes:
-        if isinstance(change, ch.AlterColumnType):
-            retyped.setdefault(change.table, set()).add(change.column)
-    if not retyped:
-        return changes
-    result: list[ch.Change] = []
-    for change in changes:
-        if isinstance(change, ch.ReplaceIndex) and _reads_any(
-            change.old, retyped.get(change.table, set())
-        ):
-            result.append(ch.DropIndex(change.table, change.old, change.concurrently))
-            result.append(ch.CreateIndex(change.table, change.new, change.concurrently))
-        else:
-            result.append(change)
-    return result
-
-
-def _regenerate_over_retyped_columns(
-    live: Catalog, desired: Catalog, changes: list[ch.Change]
-) -> list[ch.Change]:
-    """A stored generated column blocks ALTER TYPE of the columns it reads (and its own):
-    those type changes and the generated columns go into one RetypeUnderGenerated."""
-    retypes: dict[QualifiedName, list[ch.AlterColumnType]] = {}
-    for change in changes:
-        if isinstance(change, ch.AlterColumnType):
-            retypes.setdefault(change.table, []).append(change)
-    merged: dict[QualifiedName, ch.RetypeUnderGenerated] = {}
-    for table, found in retypes.items():
-        have, want = live.tables.get(table), desired.tables.get(table)
-        if have is None or want is None:
-            continue
-        names = {r.column for r in found}
-        blocking = [
-            c.name
-            for c in have.columns
-            if c.generated and (c.name in names or any(n in c.generated for n in names))
-        ]
-        wanted = [c for c in want.columns if c.name in blocking and c.generated]
-        if wanted:
-            merged[table] = ch.RetypeUnderGenerated(
-                table, tuple(wanted), tuple(r for r in found if r.column not in blocking)
-            )
-    if not merged:
-        return changes
-    result: list[ch.Change] = []
-    for change in changes:
-        owner = getattr(change, "table", None)
-        if isinstance(owner, QualifiedName) and owner in merged:
-            gone = {c.name for c in merged[owner].generated}
-            if isinstance(change, ch.AlterColumnType):
-                if change is retypes[owner][0]:
-                    result.append(merged[owner])
-                continue
-            if isinstance(change, ch.ReplaceGeneratedColumn) and change.column.name in gone:
-                continue
-        result.append(change)
     return result
 
 
@@ -140,63 +81,6 @@ def _kept_unique_constraint(have: Table, index: Index) -> bool:
             for u in have.unique
         )
     )
-
-
-def _reads_any(index: Index, columns: set[str]) -> bool:
-    """Whether the index may read one of the columns (by name; a false yes costs little)."""
-    texts = [k.expr for k in index.keys] + list(index.include) + [index.where or ""]
-    return any(column in text for column in columns for text in texts)
-
-
-def _replaced_keys(
-    live: Catalog, changes: list[ch.Change]
-) -> set[tuple[QualifiedName, frozenset[str]]]:
-    """(table, columns) of the unique keys the changes drop or rebuild."""
-    keys: set[tuple[QualifiedName, frozenset[str]]] = set()
-    for change in changes:
-        match change:
-            case ch.DropPrimaryKey(table=table, key=key):
-                keys.add((table, frozenset(key.columns)))
-            case ch.DropConstraint(table=table, name=name, kind="unique"):
-                live_table = live.tables.get(table)
-                for unique in live_table.unique if live_table else ():
-                    if unique.name == name:
-                        keys.add((table, frozenset(unique.columns)))
-            case ch.DropIndex(table=table, index=index) | ch.ReplaceIndex(table=table, old=index):
-                if index.unique and all(k.is_column for k in index.keys):
-                    keys.add((table, frozenset(k.expr for k in index.keys)))
-    return keys
-
-
-def _rebuild_dependent_foreign_keys(live: Catalog, desired: Catalog, result: DiffResult) -> None:
-    """Foreign keys that stand in the way: the key they reference is dropped or rebuilt, or
-    a column on either side changes type. Each is dropped first and added again after the
-    change (NOT VALID, then VALIDATE), as the file declares it or, unmanaged, as it was."""
-    retyped = {(c.table, c.column) for c in result.changes if isinstance(c, ch.AlterColumnType)}
-    replaced = _replaced_keys(live, result.changes)
-    if not retyped and not replaced:
-        return
-    handled = {(c.table, c.name) for c in result.changes if isinstance(c, ch.DropConstraint)}
-    handled |= {(c.table, c.key.name) for c in result.changes if isinstance(c, ch.AddForeignKey)}
-    outbound = [(t.name, key) for t in live.tables.values() for key in t.foreign_keys]
-    for table, key in [*outbound, *live.inbound_foreign_keys]:
-        if (table, key.name) in handled:
-            continue
-        depends = (key.references, frozenset(key.referenced_columns)) in replaced
-        depends |= any((table, c) in retyped for c in key.columns)
-        depends |= any((key.references, c) in retyped for c in key.referenced_columns)
-        if not depends:
-            continue
-        wanted_table = desired.tables.get(table)
-        declared = wanted_table and next(
-            (k for k in wanted_table.foreign_keys if k.name == key.name), None
-        )
-        owner = live.tables.get(table)
-        later = not (owner and owner.partitioned)
-        result.changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
-        result.changes.append(ch.AddForeignKey(table, declared or key, not_valid=later))
-        if later:
-            result.changes.append(ch.ValidateConstraint(table, key.name))
 
 
 def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:
