@@ -432,36 +432,3 @@ def _cleanup_failed_build(conn: psycopg.Connection[Any], planned: PlannedChange)
         if row and row[0]:
             conn.execute("SET lock_timeout = 0")
             conn.execute(drop_index_concurrently(table.schema, name).sql.encode())
-
-
-def touched_tables(plan: Plan) -> list[QualifiedName]:
-    tables: list[QualifiedName] = []
-    for planned in plan.changes:
-        table = getattr(planned.change, "table", None)
-        if isinstance(table, QualifiedName):
-            tables.append(table)
-        elif isinstance(planned.change, ch.CreateTable):
-            tables.append(planned.change.table.name)
-        elif isinstance(planned.change, ch.RenameTable):
-            tables.append(planned.change.new)
-    return list(dict.fromkeys(tables))
-
-
-def analyze(conn: psycopg.Connection[Any], tables: list[QualifiedName]) -> None:
-    """ANALYZE the tables the plan touched (those that still exist)."""
-    conn.execute("SET statement_timeout = 0")
-    for table in tables:
-        name = sql.Identifier(table.schema, table.name).as_string(conn)
-        exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
-        if exists and exists[0]:
-            conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table.schema, table.name)))
-
-
-def failing_assertions(conn: psycopg.Connection[Any], assertions: dict[str, str]) -> list[str]:
-    """Names of the file's assertions whose query returns rows, with the row count."""
-    failures = []
-    for name, query in assertions.items():
-        rows = conn.execute(query.encode()).fetchall()
-        if rows:
-            failures.append(f"{name} ({len(rows)} rows)")
-    return failures

@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
+from mmschema import aftercare, waiting
 from mmschema import apply as applying
 from mmschema import history as runlog
-from mmschema import waiting
 from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, existing_columns
 from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
@@ -227,8 +227,8 @@ def _run_recorded(
     render_recap(report, 0, out)
     if report.count("failed"):
         return ExitStatus.ERROR
-    tables = applying.touched_tables(plan) + [p.job.table for p in pending]
-    applying.analyze(conn, list(dict.fromkeys(tables)))
+    tables = aftercare.touched_tables(plan) + [p.job.table for p in pending]
+    aftercare.analyze(conn, list(dict.fromkeys(tables)))
     return _finish(conn, desired, plan, out, err, args, environment, target)
 
 
@@ -248,7 +248,7 @@ def _finish(
         for change in again.changes:
             err.print(f"  {change.kind} {change.object}", markup=False)
         return ExitStatus.ERROR
-    failures = applying.failing_assertions(conn, desired.assertions)
+    failures = aftercare.failing_assertions(conn, desired.assertions)
     if failures:
         for failure in failures:
             err.print(f"assertion failed: {failure}", markup=False)
