@@ -5,8 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from mmschema import changes as ch
 from mmschema.apply import ApplyReport, ChangeOutcome
-from mmschema.plan import Plan
+from mmschema.model import QualifiedName
+from mmschema.plan import Plan, PlannedChange
 
 HAZARD_STYLE = {
     "destructive": "bold red",
@@ -18,38 +20,52 @@ HAZARD_STYLE = {
 STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan"}
 
 
+def group_of(planned: PlannedChange) -> str:
+    """The table a change belongs to, for grouping; database-wide changes group apart."""
+    change = planned.change
+    table = getattr(change, "table", None)
+    if isinstance(change, ch.CreateTable):
+        table = change.table.name
+    elif isinstance(change, ch.RenameTable):
+        table = change.new
+    return str(table) if isinstance(table, QualifiedName) else "(database)"
+
+
 def render_plan(plan: Plan, console: Console) -> None:
+    """The changes grouped by table; each numbered by the order in which apply runs it."""
     console.print(f"Plan for {escape(plan.target)}", style="bold", highlight=False)
     if plan.empty:
         console.print("No changes: the database matches the file.", highlight=False)
-    current_table = None
-    for planned in plan.changes:
-        table = (
-            planned.object.rsplit(".", 1)[0] if planned.object.count(".") >= 2 else planned.object
-        )
-        if table != current_table:
-            console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
-            current_table = table
-        console.print(
-            f"  [cyan]{planned.kind}[/cyan] {escape(planned.object)}"
-            f"  [dim]lock: {planned.lock.sql_name}"
-            f"{'' if planned.transactional else ', outside a transaction'}[/dim]",
-            highlight=False,
-        )
-        for hazard in planned.hazards:
-            style = HAZARD_STYLE.get(hazard.kind, "yellow")
-            console.print(
-                f"    [{style}]hazard {hazard.kind}[/{style}]: {escape(hazard.detail)}",
-                highlight=False,
-            )
-        for statement in planned.statements:
-            console.print(f"    {escape(statement.sql)};", style="dim", highlight=False)
+    groups: dict[str, list[tuple[int, PlannedChange]]] = {}
+    for step, planned in enumerate(plan.changes, start=1):
+        groups.setdefault(group_of(planned), []).append((step, planned))
+    for table, members in groups.items():
+        console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
+        for step, planned in members:
+            render_change(step, planned, console)
     for name in plan.unmanaged:
         console.print(
             f"  [magenta]unmanaged[/magenta] {escape(name)} (kept; --prune drops it)",
             highlight=False,
         )
     console.print(f"\n{summary_line(plan)}", highlight=False)
+
+
+def render_change(step: int, planned: PlannedChange, console: Console) -> None:
+    console.print(
+        f"  {step:>2}. [cyan]{planned.kind}[/cyan] {escape(planned.object)}"
+        f"  [dim]lock: {planned.lock.sql_name}"
+        f"{'' if planned.transactional else ', outside a transaction'}[/dim]",
+        highlight=False,
+    )
+    for hazard in planned.hazards:
+        style = HAZARD_STYLE.get(hazard.kind, "yellow")
+        console.print(
+            f"      [{style}]hazard {hazard.kind}[/{style}]: {escape(hazard.detail)}",
+            highlight=False,
+        )
+    for statement in planned.statements:
+        console.print(f"      {escape(statement.sql)};", style="dim", highlight=False)
 
 
 def summary_line(plan: Plan) -> str:
