@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import secrets
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -117,7 +118,28 @@ def embedded_home(workdir: Path) -> EmbeddedHome:
 
 
 def _server(home: EmbeddedHome) -> LocalServer:
-    return LocalServer(embedded_bin_dir(), home.data_dir, port=_saved_port(home))
+    return LocalServer(
+        embedded_bin_dir(), home.data_dir, port=_saved_port(home), password=_password(home)
+    )
+
+
+def _password(home: EmbeddedHome) -> str | None:
+    """The superuser's password, kept in a file only we can read (made with the cluster).
+
+    A cluster made before passwords were used has none: it keeps trust authentication.
+    """
+    path = home.root / "password"
+    with contextlib.suppress(OSError):
+        return path.read_text().strip()
+    if (home.data_dir / "PG_VERSION").exists():
+        return None
+    secret = secrets.token_urlsafe(24)
+    with contextlib.suppress(OSError):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(secret + "\n")
+        return secret
+    return path.read_text().strip()  # another process made it first
 
 
 def _label(workdir: Path) -> str:

@@ -14,7 +14,7 @@ import socket
 import stat
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -201,6 +201,7 @@ class LocalServer:
     bin_dir: Path
     data_dir: Path
     port: int = 0
+    password: str | None = None  # None: trust authentication (throwaway test clusters)
     fast: bool = False
     settings: Mapping[str, str] = field(default_factory=dict)
 
@@ -234,10 +235,11 @@ class LocalServer:
         return (self.data_dir / "PG_VERSION").is_file()
 
     def dsn(self, dbname: str = "postgres") -> str:
-        """A libpq URL for `dbname` as the superuser `postgres` (trust authentication)."""
+        """A libpq URL for `dbname` as the superuser `postgres` (with its password, if any)."""
         if not self.port:
             raise LocalServerError(f"the server in {self.data_dir} has not been started")
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{quote(dbname, safe='')}"
+        secret = f":{quote(self.password, safe='')}" if self.password else ""
+        return f"postgresql://postgres{secret}@127.0.0.1:{self.port}/{quote(dbname, safe='')}"
 
     def init(self) -> None:
         """Run initdb unless `data_dir` already holds a cluster."""
@@ -248,11 +250,16 @@ class LocalServer:
         user = service_user()
         self._prepare_data_dir(user)
         command = [
-            *("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", "postgres"),
+            *("initdb", "-D", str(self.data_dir), "-U", "postgres"),
             *("--encoding", "UTF8", "--locale", default_locale(), "--no-instructions"),
             *(["--no-sync"] if self.fast else []),
         ]
-        result = self._run(command, user)
+        with self._password_file(user) as pwfile:
+            if pwfile is None:
+                command += ["-A", "trust"]
+            else:
+                command += ["-A", "scram-sha-256", f"--pwfile={pwfile}"]
+            result = self._run(command, user)
         if result.returncode != 0:
             raise LocalServerError(
                 f"initdb failed in {self.data_dir}: {_last_line(result.stderr or result.stdout)}"
@@ -375,6 +382,23 @@ class LocalServer:
             )
         os.chown(self.data_dir, user.uid, user.gid)
         self.data_dir.chmod(0o700)
+
+    @contextlib.contextmanager
+    def _password_file(self, user: ServiceUser | None) -> Iterator[Path | None]:
+        """The superuser's password in a file only initdb's user can read, for --pwfile."""
+        if not self.password:
+            yield None
+            return
+        path = self.data_dir.parent / f".{self.data_dir.name}.pwfile"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(self.password + "\n")
+            if user is not None:
+                os.chown(path, user.uid, user.gid)
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
 
     def _conf_text(self) -> str:
         values = {

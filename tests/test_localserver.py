@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 import pytest
@@ -199,3 +200,15 @@ def test_embedded_server_falls_back_to_tmp_when_unreachable(
     finally:
         stop_embedded(project)
         shutil.rmtree(home.root, ignore_errors=True)
+
+
+def test_embedded_server_needs_its_password(workdir: Path) -> None:
+    """Other local users cannot connect: the superuser has a password kept in .mmschema/."""
+    dsn = embedded_dsn(workdir, lambda _line: None)
+    secret = (workdir / ".mmschema" / "password").read_text().strip()
+    assert secret and secret in unquote(dsn)
+    assert (workdir / ".mmschema" / "password").stat().st_mode & 0o777 == 0o600
+    port = dsn.rsplit(":", 1)[1].split("/", 1)[0]
+    with pytest.raises(psycopg.OperationalError, match="password"):
+        psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", connect_timeout=5)
+    assert query(dsn, "SELECT 1") == [(1,)]
