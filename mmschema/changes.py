@@ -22,21 +22,23 @@ class Phase(IntEnum):
 
     EXTENSIONS = 0
     SCHEMAS = 1
-    RENAME_TABLES = 2
-    CREATE_TABLES = 3
-    RENAME_COLUMNS = 4
-    DROP_FOREIGN_KEYS = 5
-    DROP_INDEXES = 6
-    DROP_CONSTRAINTS = 7
-    ADD_COLUMNS = 8
-    ALTER_COLUMNS = 9
-    BUILD_INDEXES = 10
-    ADD_CONSTRAINTS = 11
-    ADD_FOREIGN_KEYS = 12
-    VALIDATE_CONSTRAINTS = 13
-    COMMENTS = 14
-    DROP_COLUMNS = 15
-    DROP_TABLES = 16
+    ENUMS = 2  # created or extended before any table uses them
+    RENAME_TABLES = 3
+    CREATE_TABLES = 4
+    RENAME_COLUMNS = 5
+    DROP_FOREIGN_KEYS = 6
+    DROP_INDEXES = 7
+    DROP_CONSTRAINTS = 8
+    ADD_COLUMNS = 9
+    ALTER_COLUMNS = 10
+    BUILD_INDEXES = 11
+    ADD_CONSTRAINTS = 12
+    ADD_FOREIGN_KEYS = 13
+    VALIDATE_CONSTRAINTS = 14
+    COMMENTS = 15
+    DROP_COLUMNS = 16
+    DROP_TABLES = 17
+    DROP_TYPES = 18  # after the columns and tables that may have used them
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,30 @@ class CreateExtension:
 class CreateSchema:
     name: str
     phase = Phase.SCHEMAS
+
+
+@dataclass(frozen=True)
+class CreateEnum:
+    name: QualifiedName
+    labels: tuple[str, ...]
+    phase = Phase.ENUMS
+
+
+@dataclass(frozen=True)
+class AddEnumValue:
+    """ALTER TYPE ... ADD VALUE: commits alone, before anything uses the new label."""
+
+    name: QualifiedName
+    label: str
+    before: str | None = None  # BEFORE this label; AFTER `after`; else at the end
+    after: str | None = None
+    phase = Phase.ENUMS
+
+
+@dataclass(frozen=True)
+class DropEnum:
+    name: QualifiedName
+    phase = Phase.DROP_TYPES
 
 
 @dataclass(frozen=True)
@@ -287,6 +313,9 @@ class SetComment:
 Change = (
     CreateExtension
     | CreateSchema
+    | CreateEnum
+    | AddEnumValue
+    | DropEnum
     | RenameTable
     | CreateTable
     | DropTable
@@ -318,6 +347,9 @@ Change = (
 KIND_NAMES: dict[type, str] = {
     CreateExtension: "create_extension",
     CreateSchema: "create_schema",
+    CreateEnum: "create_enum",
+    AddEnumValue: "add_enum_value",
+    DropEnum: "drop_enum",
     RenameTable: "rename_table",
     CreateTable: "create_table",
     DropTable: "drop_table",
@@ -356,6 +388,8 @@ def object_of(change: Change) -> str:
     match change:
         case CreateExtension(name=name) | CreateSchema(name=name):
             return name
+        case CreateEnum(name=name) | AddEnumValue(name=name) | DropEnum(name=name):
+            return str(name)
         case RenameTable(new=new):
             return str(new)
         case CreateTable(table=table):

@@ -10,8 +10,17 @@ from mmschema.dependencies import (
     regenerate_over_retyped_columns,
     split_replacements_over_retyped_columns,
 )
-from mmschema.desired.declared import DeclaredColumn, DeclaredTable, DesiredState
-from mmschema.model import SERIAL_TYPES, Catalog, Column, Index, IndexKey, QualifiedName, Table
+from mmschema.desired.declared import DeclaredColumn, DeclaredEnum, DeclaredTable, DesiredState
+from mmschema.model import (
+    SERIAL_TYPES,
+    Catalog,
+    Column,
+    Index,
+    IndexKey,
+    QualifiedName,
+    Table,
+    UserType,
+)
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
 
@@ -39,6 +48,7 @@ def diff(
         if extension not in live.extensions:
             result.changes.append(ch.CreateExtension(extension))
     new_schemas: set[str] = set()
+    _diff_enums(live, declared.enums, new_schemas, result)
     for table in declared.tables:
         if table.state == "absent":
             if table.name in live.tables:
@@ -59,6 +69,61 @@ def diff(
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
+
+
+def _diff_enums(
+    live: Catalog, enums: tuple[DeclaredEnum, ...], new_schemas: set[str], result: DiffResult
+) -> None:
+    """Declared enums: created, extended label by label, or dropped; never shrunk."""
+    types = {t.name: t for t in live.types}
+    for enum in enums:
+        have = types.get(enum.name)
+        if enum.state == "absent":
+            if have is not None:
+                result.changes.append(ch.DropEnum(enum.name))
+            continue
+        if have is None:
+            schema = enum.name.schema
+            if schema not in live.schemas and schema not in new_schemas:
+                new_schemas.add(schema)
+                result.changes.append(ch.CreateSchema(schema))
+            result.changes.append(ch.CreateEnum(enum.name, enum.labels))
+            continue
+        if have.kind != "enum":
+            result.unmanaged.append(f"type {enum.name} (a {have.kind}, not an enum)")
+            continue
+        _diff_enum_labels(have, enum, result)
+
+
+def _diff_enum_labels(have: UserType, enum: DeclaredEnum, result: DiffResult) -> None:
+    """ADD VALUE for each missing label, placed before the next declared label the type
+    has (else after the last one); what ADD VALUE cannot do is reported as unmanaged."""
+    labels = list(have.labels)
+    for i, label in enumerate(enum.labels):
+        if label in labels:
+            continue
+        following = next((x for x in enum.labels[i + 1 :] if x in labels), None)
+        preceding = next((x for x in reversed(enum.labels[:i]) if x in labels), None)
+        if following is not None:
+            change = ch.AddEnumValue(enum.name, label, before=following)
+            labels.insert(labels.index(following), label)
+        elif preceding is not None and preceding != labels[-1]:
+            change = ch.AddEnumValue(enum.name, label, after=preceding)
+            labels.insert(labels.index(preceding) + 1, label)
+        else:
+            change = ch.AddEnumValue(enum.name, label)
+            labels.append(label)
+        result.changes.append(change)
+    declared = set(enum.labels)
+    for label in labels:
+        if label not in declared:
+            result.unmanaged.append(f"enum label {enum.name}.{label}")
+    order = [x for x in labels if x in declared]
+    if order != list(enum.labels):
+        result.unmanaged.append(
+            f"enum label order {enum.name} (live: {', '.join(order)}; "
+            "ADD VALUE cannot reorder labels)"
+        )
 
 
 def _kept_unique_constraint(have: Table, index: Index) -> bool:

@@ -18,6 +18,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    UserType,
 )
 
 SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
@@ -47,8 +48,34 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     extensions = sorted(catalog.extensions - {"plpgsql"})
     if extensions:
         document["extensions"] = extensions
+    enums = used_enums(catalog)
+    if enums:
+        document["enums"] = {table_key(e.name): {"labels": list(e.labels)} for e in enums}
     document["tables"] = {table_key(t.name): table_document(t) for t in catalog.tables.values()}
     return document
+
+
+def used_enums(catalog: Catalog) -> list[UserType]:
+    """The enum types the tables' columns use (arrays of them included)."""
+    used = {
+        column.type.removesuffix("[]").removesuffix("[]")
+        for table in catalog.tables.values()
+        for column in table.columns
+    }
+    return [
+        t
+        for t in catalog.types
+        if t.kind == "enum" and any(spelling in used for spelling in type_spellings(t.name))
+    ]
+
+
+def type_spellings(name: QualifiedName) -> set[str]:
+    """How format_type() may print a type: bare when its schema is on the search path."""
+
+    def quoted(part: str) -> str:
+        return part if SQL_PLAIN_IDENTIFIER.match(part) else '"' + part.replace('"', '""') + '"'
+
+    return {quoted(name.name), f"{quoted(name.schema)}.{quoted(name.name)}"}
 
 
 def quote_part(part: str) -> str:

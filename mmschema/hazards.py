@@ -27,6 +27,11 @@ def _(change: ch.DropTable) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.DropEnum) -> list[Hazard]:
+    return [Hazard("destructive", f"drops enum type {change.name}")]
+
+
+@hazards.register
 def _(change: ch.DropColumn) -> list[Hazard]:
     return [Hazard("destructive", f"drops column {change.column} and its data")]
 

@@ -29,6 +29,9 @@ class Form(Enum):
 
     CREATE_EXTENSION = "CREATE EXTENSION"
     CREATE_SCHEMA = "CREATE SCHEMA"
+    CREATE_ENUM = "CREATE TYPE AS ENUM"
+    ADD_ENUM_VALUE = "ALTER TYPE ADD VALUE"
+    DROP_TYPE = "DROP TYPE"
     CREATE_TABLE = "CREATE TABLE"
     DROP_TABLE = "DROP TABLE"
     RENAME_TABLE = "ALTER TABLE RENAME"
@@ -71,6 +74,12 @@ class FormTraits:
 FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_EXTENSION: FormTraits(LockLevel.NONE),
     Form.CREATE_SCHEMA: FormTraits(LockLevel.NONE),
+    # Types are not tables: CREATE/ALTER/DROP TYPE lock the type's catalog entry only.
+    # ADD VALUE runs in a transaction (PostgreSQL 12 and later), but the new label cannot
+    # be used before that transaction commits, so it commits alone.
+    Form.CREATE_ENUM: FormTraits(LockLevel.NONE),
+    Form.ADD_ENUM_VALUE: FormTraits(LockLevel.NONE, alone=True),
+    Form.DROP_TYPE: FormTraits(LockLevel.NONE),
     Form.CREATE_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the new table only
     Form.DROP_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),

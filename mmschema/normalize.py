@@ -137,7 +137,15 @@ def normalize_desired(
 
     # The file's text decides its tables (the normalized result holds no positions).
     declared = desired.text or repr(desired.tables)
-    inputs = ("desired", declared, desired.extensions, sorted(extra_extensions), live.types)
+    enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
+    inputs = (
+        "desired",
+        declared,
+        desired.extensions,
+        sorted(extra_extensions),
+        live.types,
+        enums,
+    )
     key = cache.key(scratch.identity, inputs, names)
     catalog = run_on_scratch(scratch, make_steps, key, names, cache)
     declared_tables = {t.name: t for t in desired.present_tables()}

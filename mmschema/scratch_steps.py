@@ -13,6 +13,7 @@ from typing import Any
 from pglast.parser import ParseError, parse_sql_json
 from psycopg import sql
 
+from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.desired.declared import DeclaredIndex, DeclaredTable, DesiredState, Source
 from mmschema.locks import Form
@@ -116,7 +117,13 @@ def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> li
         ScratchStep(ddl.statements_for_extension(name), f"extensions: extension {name!r}", None)
         for name in desired.extensions
     ]
-    steps.extend(type_steps(types))
+    declared = {e.name for e in desired.enums}
+    steps.extend(type_steps(tuple(t for t in types if t.name not in declared)))
+    for enum in desired.present_enums():
+        where = _where(enum.source, f"enum {enum.name}")
+        steps.append(ScratchStep(ddl.render(ddl.create_schema(enum.name.schema)), where))
+        created = ddl.types.create_enum(ch.CreateEnum(enum.name, enum.labels))
+        steps.append(ScratchStep(created.sql, where))
     for table in desired.present_tables():
         steps.extend(_table_steps(table))
     return steps

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mmschema.embedded import stop_embedded
 from tests.clirunner import Result, run_cli
@@ -230,4 +231,34 @@ def test_scratch_of_another_major_plans_nothing_after_apply(
     applied = run_cli(["apply", "-f", SCHEMA, "-d", market, "--yes"], embedded_workdir)
     assert applied.code == 0, applied.stdout + applied.stderr
     again = run_cli(["plan", "-f", SCHEMA, "-d", market, "--detailed-exitcode"], embedded_workdir)
+    assert again.code == 0, again.stdout + again.stderr
+
+
+def test_dump_of_a_table_with_enum_columns_declares_the_enums(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(
+        db,
+        "CREATE SCHEMA ledger;"
+        "CREATE TYPE ledger.side AS ENUM ('buy', 'sell');"
+        "CREATE TYPE order_status AS ENUM ('new', 'open', 'filled');"
+        "CREATE TYPE unused AS ENUM ('x');"
+        "CREATE TABLE orders (id bigint PRIMARY KEY,"
+        " status order_status NOT NULL DEFAULT 'new', side ledger.side, seen order_status[]);",
+    )
+    dumped = tmp_path / "dumped.yaml"
+    result = mm(["dump", "-o", str(dumped)], db, scratch_dsn, tmp_path)
+    assert result.code == 0, result.stderr
+    document = yaml.safe_load(dumped.read_text())
+    assert document["enums"] == {
+        "ledger.side": {"labels": ["buy", "sell"]},
+        "order_status": {"labels": ["new", "open", "filled"]},
+    }
+    again = mm(["plan", "-f", str(dumped), "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert again.code == 0, again.stdout + again.stderr
+    # Fed to an empty database, the dump creates the enums before the table.
+    run_sql(db, "DROP TABLE orders; DROP TYPE order_status; DROP SCHEMA ledger CASCADE")
+    applied = mm(["apply", "-f", str(dumped), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    again = mm(["plan", "-f", str(dumped), "--detailed-exitcode"], db, scratch_dsn, tmp_path)
     assert again.code == 0, again.stdout + again.stderr

@@ -446,7 +446,7 @@ def test_several_errors_are_reported_at_once_in_file_order() -> None:
         "schema.yaml:2:45: destructive changes cannot be allowed in the file; "
         "give --allow destructive to apply",
         "schema.yaml:3:1: unknown key 'tabels' at the top of the file (expected one of: version, "
-        "settings, extensions, tables, assertions, or x-...); did you mean 'tables'?",
+        "settings, extensions, enums, tables, assertions, or x-...); did you mean 'tables'?",
         "schema.yaml:7:34: 'nullable' of column 'id' must be true or false, not the number 1",
         "schema.yaml:9:21: index 'i' uses column 'nope', which table public.t does not declare",
         "schema.yaml:9:48: index 'i' uses gin, which cannot be unique",
@@ -516,7 +516,7 @@ def test_errors_of_several_files_sort_by_file_then_line() -> None:
     assert caught.value.errors == [
         "db/a.yaml:3:28: type of column 'id' is not valid SQL: syntax error at or near \"in\"",
         "db/b.yaml:2:1: unknown key 'bogus' at the top of the file (expected one of: version, "
-        "settings, extensions, tables, assertions, or x-...)",
+        "settings, extensions, enums, tables, assertions, or x-...)",
     ]
 
 
@@ -579,3 +579,65 @@ def test_settings_and_references_are_checked() -> None:
         "schema.yaml:8:7: foreign key 'to_c' references table public.c without columns, "
         "but it has no primary_key",
     ]
+
+
+# -- enums ---------------------------------------------------------------------------------
+
+ENUM_TABLE = "tables:\n  t:\n    columns:\n      id: {type: text}\n"
+
+
+def test_enums_load_with_names_labels_and_state() -> None:
+    state = load(
+        "version: 1\n"
+        "enums:\n"
+        "  order_status: {labels: [new, open, filled]}\n"
+        "  ledger.side: {labels: [buy, sell], state: present}\n"
+        "  old_kind: {state: absent}\n" + ENUM_TABLE
+    )
+    assert [(e.name, e.labels, e.state) for e in state.enums] == [
+        (QualifiedName("public", "order_status"), ("new", "open", "filled"), "present"),
+        (QualifiedName("ledger", "side"), ("buy", "sell"), "present"),
+        (QualifiedName("public", "old_kind"), (), "absent"),
+    ]
+    assert state.enums[0].source == Source("schema.yaml", 3, 3)
+
+
+def test_enum_unknown_key_is_rejected() -> None:
+    found = errors("version: 1\nenums:\n  side: {labels: [buy], values: [x]}\n" + ENUM_TABLE)
+    assert len(found) == 1
+    assert found[0].startswith("schema.yaml:3:")
+    assert "unknown key 'values'" in found[0]
+
+
+def test_enum_needs_labels_unless_absent() -> None:
+    found = errors("version: 1\nenums:\n  side: {state: present}\n" + ENUM_TABLE)
+    assert len(found) == 1 and "labels" in found[0], found
+
+
+def test_enum_bad_name_is_rejected() -> None:
+    found = errors("version: 1\nenums:\n  a.b.c: {labels: [x]}\n" + ENUM_TABLE)
+    assert found == [
+        "schema.yaml:3:3: enum 'a.b.c' has 3 dot-separated parts, not schema.name; "
+        'a name that holds a dot must be in double quotes, as in ledger."Order.Items"'
+    ]
+
+
+def test_enum_duplicate_label_is_rejected() -> None:
+    found = errors("version: 1\nenums:\n  side: {labels: [buy, sell, buy]}\n" + ENUM_TABLE)
+    assert len(found) == 1
+    assert found[0].startswith("schema.yaml:3:")
+    assert "lists label 'buy' twice" in found[0]
+
+
+def test_enum_declared_in_two_files_is_rejected() -> None:
+    write("many/a.yaml", "version: 1\nenums:\n  side: {labels: [buy]}\n" + ENUM_TABLE)
+    write("many/b.yaml", "version: 1\nenums:\n  public.side: {labels: [buy]}\n")
+    with pytest.raises(InvalidFile) as caught:
+        load_desired(Path("many"))
+    assert len(caught.value.errors) == 1
+    assert "enum public.side is declared twice" in caught.value.errors[0]
+
+
+def test_enum_labels_must_be_strings() -> None:
+    found = errors("version: 1\nenums:\n  n: {labels: [1, 2]}\n" + ENUM_TABLE)
+    assert len(found) == 2, found

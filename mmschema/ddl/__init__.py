@@ -4,7 +4,7 @@
 module per object kind, imported here so that every kind is known.
 """
 
-from mmschema.ddl import constraints, indexes, tables
+from mmschema.ddl import constraints, indexes, tables, types
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -73,6 +73,7 @@ __all__ = [
     "tables",
     "temporary_index_name",
     "transaction_groups",
+    "types",
     "unique_definition",
     "unique_index",
 ]

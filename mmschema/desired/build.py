@@ -75,7 +75,8 @@ class Context:
         self, path: JsonPath, text: str, default_schema: str, what: str
     ) -> QualifiedName:
         """Read a table name; on error report it and fall back to the text as the name."""
-        source = self.key(path) if path[:1] == ("tables",) and len(path) == 2 else self.at(path)
+        top_key = path[:1] in (("tables",), ("enums",)) and len(path) == 2
+        source = self.key(path) if top_key else self.at(path)
         try:
             name = _parse_table_name(text, default_schema)
         except BadName as problem:

@@ -122,6 +122,14 @@ class DeclaredTable:
 
 
 @dataclass(frozen=True)
+class DeclaredEnum:
+    name: QualifiedName
+    source: Source
+    labels: tuple[str, ...] = ()  # in the order the type sorts them
+    state: str = "present"
+
+
+@dataclass(frozen=True)
 class Settings:
     lock_timeout_ms: int = 3000
     statement_timeout_ms: int = 30 * 60 * 1000
@@ -136,6 +144,10 @@ class DesiredState:
     extensions: tuple[str, ...] = ()
     assertions: dict[str, str] = field(default_factory=dict)
     text: str = ""  # the whole file(s) as read, recorded in history
+    enums: tuple[DeclaredEnum, ...] = ()
+
+    def present_enums(self) -> tuple[DeclaredEnum, ...]:
+        return tuple(e for e in self.enums if e.state == "present")
 
     def present_tables(self) -> tuple[DeclaredTable, ...]:
         return tuple(t for t in self.tables if t.state == "present")

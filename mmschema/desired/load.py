@@ -10,12 +10,20 @@ from pathlib import Path
 
 from mmschema.desired.build import Context, list_of, mapping_of
 from mmschema.desired.cache import cached_state, keep_state
-from mmschema.desired.checks import Report, check_tables
-from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile, Settings, Source
+from mmschema.desired.checks import Report, check_tables, name_problem, shown
+from mmschema.desired.declared import (
+    DeclaredEnum,
+    DeclaredTable,
+    DesiredState,
+    InvalidFile,
+    Settings,
+    Source,
+)
 from mmschema.desired.schemaerrors import describe, format_schema, kind_of, schema_findings
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
+from mmschema.model import QualifiedName
 
 FILE_HEADER = "# file: "
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|h|d)?\s*")
@@ -30,6 +38,7 @@ class FilePart:
     settings: tuple[Settings, Source] | None = None
     extensions: list[str] = field(default_factory=list)
     assertions: list[tuple[str, str, Source]] = field(default_factory=list)
+    enums: list[DeclaredEnum] = field(default_factory=list)
 
 
 def json_schema() -> dict[str, object]:
@@ -152,6 +161,9 @@ def _build_file(context: Context, data: dict[str, object]) -> FilePart:
     for key, spec in mapping_of(data.get("tables")).items():
         if isinstance(spec, dict):
             part.tables.append(build_table(context, key, spec))
+    for key, spec in mapping_of(data.get("enums")).items():
+        if isinstance(spec, dict):
+            part.enums.append(_enum(context, key, spec))
     settings = data.get("settings")
     if isinstance(settings, dict):
         part.settings = (_settings(context, settings), context.key(("settings",)))
@@ -161,6 +173,31 @@ def _build_file(context: Context, data: dict[str, object]) -> FilePart:
             source = context.key(("assertions", name))
             part.assertions.append((name, _assertion(context, name, query), source))
     return part
+
+
+def _enum(context: Context, key: str, spec: dict[str, object]) -> DeclaredEnum:
+    path = ("enums", key)
+    name = context.table_name(path, key, "public", "enum")
+    labels: list[str] = []
+    for i, label in enumerate(list_of(spec.get("labels"))):
+        if not isinstance(label, str):
+            continue  # the JSON Schema check reports it
+        if label in labels:
+            first = context.at((*path, "labels", labels.index(label)))
+            message = f"enum {shown(name)} lists label '{label}' twice (first at {first})"
+            context.error((*path, "labels", i), message)
+            continue
+        problem = name_problem(label)
+        if problem is not None:
+            context.error((*path, "labels", i), f"enum label '{label}' {problem}")
+        labels.append(label)
+    state = spec.get("state")
+    return DeclaredEnum(
+        name=name,
+        source=context.key(path),
+        labels=tuple(labels),
+        state=state if isinstance(state, str) else "present",
+    )
 
 
 def _assertion(context: Context, name: str, query: str) -> str:
@@ -236,7 +273,17 @@ def _merge(parts: list[FilePart], report: Report) -> DesiredState:
             assertions[name] = query
             assertion_sources[name] = source
     extensions = dict.fromkeys(e for part in parts for e in part.extensions)
+    enums: dict[QualifiedName, DeclaredEnum] = {}
+    for enum in (e for part in parts for e in part.enums):
+        if enum.name in enums:
+            message = (
+                f"enum {shown(enum.name)} is declared twice (first at {enums[enum.name].source})"
+            )
+            report.add(enum.source, message)
+            continue
+        enums[enum.name] = enum
     return DesiredState(
+        enums=tuple(enums.values()),
         tables=tuple(tables),
         settings=settings[0] if settings else Settings(),
         extensions=tuple(extensions),

@@ -1,0 +1,2 @@
+CREATE TYPE side AS ENUM ('buy', 'sell', 'short');
+CREATE TABLE fills (id bigint PRIMARY KEY, side side);
