@@ -13,16 +13,8 @@ from mmschema.plan import Plan
 
 
 def touched_tables(plan: Plan) -> list[QualifiedName]:
-    tables: list[QualifiedName] = []
-    for planned in plan.changes:
-        table = getattr(planned.change, "table", None)
-        if isinstance(table, QualifiedName):
-            tables.append(table)
-        elif isinstance(planned.change, ch.CreateTable):
-            tables.append(planned.change.table.name)
-        elif isinstance(planned.change, ch.RenameTable):
-            tables.append(planned.change.new)
-    return list(dict.fromkeys(tables))
+    tables = [ch.table_after(planned.change) for planned in plan.changes]
+    return list(dict.fromkeys(t for t in tables if t is not None))
 
 
 def analyze(conn: psycopg.Connection[Any], tables: list[QualifiedName]) -> None:

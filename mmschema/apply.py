@@ -204,8 +204,13 @@ def batches(changes: list[PlannedChange]) -> list[list[PlannedChange]]:
 
 
 def _joinable(first: PlannedChange, second: PlannedChange) -> bool:
-    table = _table_of(first)
-    return table is not None and table == _table_of(second) and _plain(first) and _plain(second)
+    table = ch.table_before(first.change)
+    return (
+        table is not None
+        and table == ch.table_before(second.change)
+        and _plain(first)
+        and _plain(second)
+    )
 
 
 def _plain(planned: PlannedChange) -> bool:
@@ -224,7 +229,7 @@ def _apply_batch(
 ) -> list[ChangeOutcome]:
     """Several changes of one table in one transaction: all done, or none."""
     started = time.monotonic()
-    what = f"{len(batch)} changes of {_table_of(batch[0])}"
+    what = f"{len(batch)} changes of {ch.table_before(batch[0].change)}"
     owners = [(planned, s) for planned in batch for s in planned.statements]
     handles = [recorder.begin(planned, s) for planned, s in owners]
     timings: list[float] = []
@@ -237,7 +242,7 @@ def _apply_batch(
             lambda: None,
             notice,
             what,
-            _table_of(batch[0]),
+            ch.table_before(batch[0].change),
         )
     except ApplyFailed as error:
         _end_all(recorder, handles, str(error))
@@ -266,14 +271,6 @@ def backfill_job(planned: PlannedChange) -> BackfillJob | None:
     return None
 
 
-def _table_of(planned: PlannedChange) -> QualifiedName | None:
-    table = getattr(planned.change, "table", None)
-    if isinstance(table, QualifiedName):
-        return table
-    old = getattr(planned.change, "old", None)
-    return old if isinstance(old, QualifiedName) else None
-
-
 def _apply_change(
     conn: psycopg.Connection[Any],
     planned: PlannedChange,
@@ -285,7 +282,7 @@ def _apply_change(
 ) -> ChangeOutcome:
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
-    table = _table_of(planned)
+    table = ch.table_before(planned.change)
     job = backfill_job(planned)
     statements = planned.statements
     backfill_statement = None

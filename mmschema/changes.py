@@ -436,3 +436,25 @@ def object_of(change: Change) -> str:
         case SetComment(table=table, name=name):
             return f"{table}.{name}"
     raise TypeError(change)
+
+
+def table_before(change: Change) -> QualifiedName | None:
+    """The existing table a change works on, by the name it has while the change runs."""
+    match change:
+        case RenameTable(old=old):
+            return old
+        case CreateTable():
+            return None
+    table = getattr(change, "table", None)
+    return table if isinstance(table, QualifiedName) else None
+
+
+def table_after(change: Change) -> QualifiedName | None:
+    """The table a change leaves behind (a created or renamed one by its new name)."""
+    match change:
+        case RenameTable(new=new):
+            return new
+        case CreateTable(table=table):
+            return table.name
+    table = getattr(change, "table", None)
+    return table if isinstance(table, QualifiedName) else None

@@ -200,8 +200,8 @@ def scalar(conn: psycopg.Connection[Any], query: sql.Composed) -> int:
 
 def live_table(change: ch.Change, live: Catalog) -> QualifiedName | None:
     """The existing table a change alters, or None (a new table has no rows to check)."""
-    table = getattr(change, "table", None)
-    return table if isinstance(table, QualifiedName) and table in live.tables else None
+    table = ch.table_before(change)
+    return table if table is not None and table in live.tables else None
 
 
 def checks_for(change: ch.Change, live: Catalog) -> list[Check]:

@@ -25,6 +25,7 @@ import psycopg
 from psycopg import sql
 from rich.console import Console
 
+from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.connect import connect
 from mmschema.ddl import Statement
@@ -110,7 +111,7 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
                         with conn.transaction():
                             held = own_locks_after(conn, statement)
                     else:
-                        held = concurrent_locks(conn, statement, _table_of(planned))
+                        held = concurrent_locks(conn, statement, ch.table_before(planned.change))
                     results.append(
                         Measured(
                             f"{planned.kind} {planned.object}",
@@ -182,11 +183,6 @@ def concurrent_locks(
     if failure:
         raise failure[0]
     return seen
-
-
-def _table_of(planned: PlannedChange) -> QualifiedName | None:
-    table = getattr(planned.change, "table", None)
-    return table if isinstance(table, QualifiedName) else None
 
 
 def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> list[Measured]:

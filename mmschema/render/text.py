@@ -7,7 +7,6 @@ from rich.markup import escape
 
 from mmschema import changes as ch
 from mmschema.apply import ApplyReport, ChangeOutcome
-from mmschema.model import QualifiedName
 from mmschema.plan import Plan, PlannedChange
 
 HAZARD_STYLE = {
@@ -22,13 +21,8 @@ STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipp
 
 def group_of(planned: PlannedChange) -> str:
     """The table a change belongs to, for grouping; database-wide changes group apart."""
-    change = planned.change
-    table = getattr(change, "table", None)
-    if isinstance(change, ch.CreateTable):
-        table = change.table.name
-    elif isinstance(change, ch.RenameTable):
-        table = change.new
-    return str(table) if isinstance(table, QualifiedName) else "(database)"
+    table = ch.table_after(planned.change)
+    return str(table) if table is not None else "(database)"
 
 
 def render_plan(plan: Plan, console: Console) -> None:
