@@ -454,7 +454,7 @@ def table_after(change: Change) -> QualifiedName | None:
     match change:
         case RenameTable(new=new):
             return new
-        case CreateTable(table=table):
-            return table.name
+        case CreateTable(table=created):
+            return created.name
     table = getattr(change, "table", None)
     return table if isinstance(table, QualifiedName) else None
