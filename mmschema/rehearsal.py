@@ -32,25 +32,13 @@ from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.dump import dump_yaml
-from mmschema.introspect import read_function_definitions
+from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.locks import LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
 from mmschema.sources import SourceError, run_apply, server_dsn, temporary_database
-
-USER_RELATIONS = """
-    c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
-    AND c.relkind IN ('r', 'p')
-"""
-QUALIFIED = "c.relnamespace::regnamespace::text || '.' || quote_ident(c.relname)"
-OWN_LOCKS_SQL = f"""
-SELECT {QUALIFIED}, l.mode
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND {USER_RELATIONS}
-"""
-FILENODES_SQL = f"SELECT c.oid, {QUALIFIED}, c.relfilenode FROM pg_class c WHERE {USER_RELATIONS}"
 
 
 class RehearsalFailed(SourceError):
@@ -78,16 +66,23 @@ def lock_level(mode: str) -> LockLevel:
     return LockLevel["_".join(w.upper() for w in words)]
 
 
-def own_locks(conn: psycopg.Connection[Any]) -> dict[str, LockLevel]:
+def locks_of(conn: psycopg.Connection[Any], pid: int) -> dict[str, LockLevel]:
+    """The strongest table lock that session `pid` holds, per table."""
     held: dict[str, LockLevel] = {}
-    for relation, mode in conn.execute(OWN_LOCKS_SQL).fetchall():
+    for relation, mode in conn.execute(catalog_sql("session_locks"), {"pid": pid}).fetchall():
         level = lock_level(str(mode))
         held[str(relation)] = max(level, held.get(str(relation), LockLevel.NONE))
     return held
 
 
+def own_locks(conn: psycopg.Connection[Any]) -> dict[str, LockLevel]:
+    return locks_of(conn, conn.info.backend_pid)
+
+
 def filenodes(conn: psycopg.Connection[Any]) -> dict[int, tuple[str, int]]:
-    return {int(o): (str(n), int(f)) for o, n, f in conn.execute(FILENODES_SQL).fetchall()}
+    return {
+        int(o): (str(n), int(f)) for o, n, f in conn.execute(catalog_sql("filenodes")).fetchall()
+    }
 
 
 def rewritten(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, int]]) -> list[str]:
@@ -135,13 +130,6 @@ def own_locks_after(conn: psycopg.Connection[Any], statement: Statement) -> dict
     return {r: lvl for r, lvl in own_locks(conn).items() if lvl > held.get(r, LockLevel.NONE)}
 
 
-LOCKS_OF_SQL = f"""
-SELECT {QUALIFIED}, l.mode
-FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-WHERE l.pid = %s AND l.locktype = 'relation' AND l.granted AND {USER_RELATIONS}
-"""
-
-
 def concurrent_locks(
     conn: psycopg.Connection[Any], statement: Statement, table: QualifiedName | None
 ) -> dict[str, LockLevel] | None:
@@ -172,9 +160,8 @@ def concurrent_locks(
         worker.start()
         deadline = time.monotonic() + 5
         while worker.is_alive() and time.monotonic() < deadline:
-            for relation, mode in watcher.execute(LOCKS_OF_SQL, (pid,)).fetchall():
-                level = lock_level(str(mode))
-                seen[str(relation)] = max(level, seen.get(str(relation), LockLevel.NONE))
+            for relation, level in locks_of(watcher, pid).items():
+                seen[relation] = max(level, seen.get(relation, LockLevel.NONE))
             if seen:
                 break
             time.sleep(0.01)
@@ -188,10 +175,8 @@ def concurrent_locks(
 def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> list[Measured]:
     results: list[Measured] = []
     for statement in planned.statements:
-        before, held = filenodes(conn), own_locks(conn)
-        conn.execute(statement.sql.encode())
-        now = own_locks(conn)
-        new = {r: lvl for r, lvl in now.items() if lvl > held.get(r, LockLevel.NONE)}
+        before = filenodes(conn)
+        new = own_locks_after(conn, statement)
         results.append(
             Measured(
                 f"{planned.kind} {planned.object}",

@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from mmschema import changes as ch
+from mmschema.introspect import catalog_sql
 
 
 class Cast(Enum):
@@ -123,14 +124,6 @@ def classify(
     return Cast.LOSSY if limits_length(new) else Cast.REWRITE
 
 
-CAST_QUERY = """
-SELECT p.old, p.new, c.castcontext::text, c.castmethod::text
-FROM unnest(%(old)s::text[], %(new)s::text[]) AS p(old, new)
-LEFT JOIN pg_cast c
-  ON c.castsource = to_regtype(p.old) AND c.casttarget = to_regtype(p.new)
-"""
-
-
 def classify_type_changes(
     conn: psycopg.Connection[Any], changes: list[ch.Change]
 ) -> list[ch.Change]:
@@ -148,7 +141,7 @@ def classify_type_changes(
     }
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
-        rows = conn.execute(CAST_QUERY, bases).fetchall()
+        rows = conn.execute(catalog_sql("casts"), bases).fetchall()
         zone = conn.execute("SELECT current_setting('TimeZone')").fetchone()
     utc = zone is not None and zone[0] in UTC_ZONES
     casts = {(old, new): (ctx, method) for old, new, ctx, method in rows if ctx is not None}

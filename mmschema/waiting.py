@@ -13,6 +13,7 @@ from psycopg import errors, sql
 
 from mmschema.ddl import Statement
 from mmschema.desired.declared import Settings
+from mmschema.introspect import catalog_sql
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
@@ -43,15 +44,7 @@ def acquire_apply_lock(conn: psycopg.Connection[Any], wait_seconds: float, notic
 
 
 def describe_lock_holder(conn: psycopg.Connection[Any]) -> str:
-    row = conn.execute(
-        """SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.client_addr::text, 'local'),
-                  coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), '?')
-           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE l.locktype = 'advisory' AND l.granted
-             AND ((l.classid::bigint << 32) | l.objid::bigint) = %s
-           LIMIT 1""",
-        (ADVISORY_LOCK_KEY,),
-    ).fetchone()
+    row = conn.execute(catalog_sql("apply_lock_holder"), {"key": ADVISORY_LOCK_KEY}).fetchone()
     if row is None:
         return "holder unknown"
     pid, app, host, since = row
@@ -112,17 +105,8 @@ def describe_blockers(conn: psycopg.Connection[Any], table: QualifiedName) -> li
     holds locks on the target table instead.
     """
     try:
-        rows = conn.execute(
-            """SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, '?'),
-                      coalesce(extract(epoch FROM clock_timestamp() - a.xact_start), 0),
-                      left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 80),
-                      string_agg(DISTINCT l.mode, ',')
-               FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-               WHERE l.locktype = 'relation' AND l.granted
-                 AND l.relation = to_regclass(%s) AND l.pid <> pg_backend_pid()
-               GROUP BY 1, 2, 3, 4, 5 ORDER BY 4 DESC LIMIT 5""",
-            (sql.Identifier(table.schema, table.name).as_string(conn),),
-        ).fetchall()
+        name = sql.Identifier(table.schema, table.name).as_string(conn)
+        rows = conn.execute(catalog_sql("table_lockers"), {"table": name}).fetchall()
     except psycopg.Error:
         return []
     return [
