@@ -326,17 +326,16 @@ def _apply_change(
     except psycopg.Error as error:
         message = error.diag.message_primary or str(error).strip()
         _end_all(recorder, handles, message)
-        if not conn.broken:
-            _cleanup_failed_build(conn, planned)
+        _cleanup_if_possible(conn, planned)  # best effort: the connection may be gone
         return ChangeOutcome(planned, "failed", time.monotonic() - started, f"{what}: {message}")
     except KeyboardInterrupt:
         # psycopg has cancelled the running statement; drop the INVALID index it left
-        _cleanup_after_interrupt(conn, planned)
+        _cleanup_if_possible(conn, planned)
         raise
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
 
 
-def _cleanup_after_interrupt(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
+def _cleanup_if_possible(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
     """Best effort: a second interrupt or a dead connection leaves it to the next apply."""
     if conn.closed or conn.broken:
         return
