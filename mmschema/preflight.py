@@ -130,19 +130,11 @@ def unconvertible_check(table: QualifiedName, change: ch.AlterColumnType) -> Che
         "SELECT * FROM {} WHERE {} IS NOT NULL AND NOT pg_input_is_valid({}::text, {})"
     ).format(sql.Identifier(table.schema, table.name), column, column, sql.Literal(change.new_type))
 
-    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
-        if conn.info.server_version < 160000:
-            return None
-        found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
-        if not found:
-            return None
-        detail = (
-            f"{found} rows of {change.column} do not fit {change.new_type}; "
-            f"list them with: {listing.as_string(conn)}"
-        )
-        return Hazard("may_fail", detail)
-
-    return check
+    return offenders_check(
+        listing,
+        lambda found: f"{found} rows of {change.column} do not fit {change.new_type}",
+        since=160000,
+    )
 
 
 def violations_check(table: QualifiedName, name: str, expression: str) -> Check:
@@ -151,14 +143,7 @@ def violations_check(table: QualifiedName, name: str, expression: str) -> Check:
         sql.Identifier(table.schema, table.name), sql.SQL(expression)
     )
 
-    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
-        found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
-        if not found:
-            return None
-        detail = f"{found} rows break check {name}; list them with: {listing.as_string(conn)}"
-        return Hazard("may_fail", detail)
-
-    return check
+    return offenders_check(listing, lambda found: f"{found} rows break check {name}")
 
 
 def orphans_check(table: QualifiedName, key: ForeignKey) -> Check:
@@ -180,15 +165,24 @@ def orphans_check(table: QualifiedName, key: ForeignKey) -> Check:
         match,
     )
 
+    return offenders_check(
+        listing, lambda found: f"{found} rows have no match for foreign key {key.name}"
+    )
+
+
+def offenders_check(listing: sql.Composed, describe: Callable[[int], str], since: int = 0) -> Check:
+    """may_fail when `listing` returns rows: how many, and the query that lists them.
+
+    `since`: the server_version_num the listing needs (older servers skip the check).
+    """
+
     def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        if conn.info.server_version < since:
+            return None
         found = scalar(conn, sql.SQL("SELECT count(*) FROM ({}) AS rows").format(listing))
         if not found:
             return None
-        detail = (
-            f"{found} rows have no match for foreign key {key.name}; "
-            f"list them with: {listing.as_string(conn)}"
-        )
-        return Hazard("may_fail", detail)
+        return Hazard("may_fail", f"{describe(found)}; list them with: {listing.as_string(conn)}")
 
     return check
 

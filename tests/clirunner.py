@@ -35,3 +35,17 @@ def run_cli(
     )
     code = main(args, environment)
     return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_against(
+    args: list[str],
+    db: str,
+    scratch: str,
+    cwd: Path,
+    stdin: str = "",
+    terminal: bool = False,
+) -> Result:
+    """A command against the test database, normalizing on the test scratch database."""
+    return run_cli(
+        [*args, "-d", db, "--dev-database", scratch], cwd, stdin=stdin, terminal=terminal
+    )

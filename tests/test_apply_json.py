@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.clirunner import Result, run_cli
+from tests.clirunner import run_against as mm
 from tests.conftest import query, run_sql
 
 SCHEMA = """\
@@ -22,10 +22,6 @@ tables:
       idx_accounts_email: {columns: [email]}
       idx_accounts_email_unique: {columns: [email], unique: true}
 """
-
-
-def mm(args: list[str], db: str, scratch: str, cwd: Path) -> Result:
-    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd)
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from mmschema.embedded import stop_embedded
-from tests.clirunner import Result, run_cli
+from tests.clirunner import run_against as mm
+from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,10 +28,6 @@ SEED_INDEXES = {
     "idx_orders_symbol_status",
     "idx_fills_symbol_timestamp",
 }
-
-
-def mm(args: list[str], db: str, scratch: str, cwd: Path, **kwargs: object) -> Result:
-    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture

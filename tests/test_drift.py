@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.clirunner import Result, run_cli
+from tests.clirunner import run_against as mm
+from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
 
 SCHEMA = """\
@@ -23,10 +24,6 @@ tables:
     indexes:
       idx_accounts_email: {columns: [email]}
 """
-
-
-def mm(args: list[str], db: str, scratch: str, cwd: Path) -> Result:
-    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd)
 
 
 @pytest.fixture

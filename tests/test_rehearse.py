@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.clirunner import Result, run_cli
+from tests.clirunner import run_against as cli
 from tests.conftest import query, run_sql
 
 WANTED = """\
@@ -19,10 +19,6 @@ tables:
     indexes:
       t_note: {columns: [note]}
 """
-
-
-def cli(args: list[str], db: str, scratch: str, cwd: Path) -> Result:
-    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd)
 
 
 def prepared(db: str, tmp_path: Path) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.clirunner import Result, run_cli
+from tests.clirunner import run_against as cli
 from tests.conftest import query, run_sql
 
 V1 = """\
@@ -29,10 +29,6 @@ tables:
     indexes:
       t_score: {columns: [score]}
 """
-
-
-def cli(args: list[str], db: str, scratch: str, cwd: Path) -> Result:
-    return run_cli([*args, "-d", db, "--dev-database", scratch], cwd)
 
 
 def run_ids(db: str) -> list[int]:
