@@ -56,26 +56,13 @@ def duplicate_groups_query(
     )
 
 
-def count_of(query: sql.Composed) -> sql.Composed:
-    return sql.SQL("SELECT count(*) FROM ({}) AS groups").format(query)
-
-
 def duplicates_check(table: QualifiedName, index: Index) -> Check:
     query = duplicate_groups_query(
         table, [key_expression(k) for k in index.keys], index.where, index.nulls_distinct
     )
-
-    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
-        found = scalar(conn, count_of(query))
-        if not found:
-            return None
-        detail = (
-            f"{found} duplicate groups under unique index {index.name}; "
-            f"list them with: {query.as_string(conn)}"
-        )
-        return Hazard("may_fail", detail)
-
-    return check
+    return offenders_check(
+        query, lambda found: f"{found} duplicate groups under unique index {index.name}"
+    )
 
 
 def nulls_check(table: QualifiedName, column: str, what: str) -> Check:
