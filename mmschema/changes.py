@@ -25,20 +25,22 @@ class Phase(IntEnum):
     ENUMS = 2  # created or extended before any table uses them
     RENAME_TABLES = 3
     CREATE_TABLES = 4
-    RENAME_COLUMNS = 5
-    DROP_FOREIGN_KEYS = 6
-    DROP_INDEXES = 7
-    DROP_CONSTRAINTS = 8
-    ADD_COLUMNS = 9
-    ALTER_COLUMNS = 10
-    BUILD_INDEXES = 11
-    ADD_CONSTRAINTS = 12
-    ADD_FOREIGN_KEYS = 13
-    VALIDATE_CONSTRAINTS = 14
-    COMMENTS = 15
-    DROP_COLUMNS = 16
-    DROP_TABLES = 17
-    DROP_TYPES = 18  # after the columns and tables that may have used them
+    DETACH_PARTITIONS = 5
+    RENAME_COLUMNS = 6
+    DROP_FOREIGN_KEYS = 7
+    DROP_INDEXES = 8
+    DROP_CONSTRAINTS = 9
+    ADD_COLUMNS = 10
+    ALTER_COLUMNS = 11
+    BUILD_INDEXES = 12
+    ADD_CONSTRAINTS = 13
+    ADD_FOREIGN_KEYS = 14
+    VALIDATE_CONSTRAINTS = 15
+    ATTACH_PARTITIONS = 16  # once the table has what its parent requires
+    COMMENTS = 17
+    DROP_COLUMNS = 18
+    DROP_TABLES = 19
+    DROP_TYPES = 20  # after the columns and tables that may have used them
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,29 @@ class CreateTable:
 class DropTable:
     table: QualifiedName
     phase = Phase.DROP_TABLES
+
+
+@dataclass(frozen=True)
+class ReplaceTable:
+    """A table dropped and created again: what no ALTER can change (its partition key)."""
+
+    table: Table
+    phase = Phase.CREATE_TABLES
+
+
+@dataclass(frozen=True)
+class AttachPartition:
+    table: QualifiedName
+    parent: QualifiedName
+    bound: str
+    phase = Phase.ATTACH_PARTITIONS
+
+
+@dataclass(frozen=True)
+class DetachPartition:
+    table: QualifiedName
+    parent: QualifiedName
+    phase = Phase.DETACH_PARTITIONS
 
 
 @dataclass(frozen=True)
@@ -319,6 +344,9 @@ Change = (
     | RenameTable
     | CreateTable
     | DropTable
+    | ReplaceTable
+    | AttachPartition
+    | DetachPartition
     | RenameColumn
     | AddColumn
     | DropColumn
@@ -353,6 +381,9 @@ KIND_NAMES: dict[type, str] = {
     RenameTable: "rename_table",
     CreateTable: "create_table",
     DropTable: "drop_table",
+    ReplaceTable: "replace_table",
+    AttachPartition: "attach_partition",
+    DetachPartition: "detach_partition",
     RenameColumn: "rename_column",
     AddColumn: "add_column",
     DropColumn: "drop_column",
@@ -392,9 +423,14 @@ def object_of(change: Change) -> str:
             return str(name)
         case RenameTable(new=new):
             return str(new)
-        case CreateTable(table=table):
+        case CreateTable(table=table) | ReplaceTable(table=table):
             return str(table.name)
-        case DropTable(table=table) | RetypeUnderGenerated(table=table):
+        case (
+            DropTable(table=table)
+            | RetypeUnderGenerated(table=table)
+            | AttachPartition(table=table)
+            | DetachPartition(table=table)
+        ):
             return str(table)
         case RenameColumn(table=table, new=name) | RenameIndex(table=table, new=name):
             return f"{table}.{name}"
@@ -445,6 +481,8 @@ def table_before(change: Change) -> QualifiedName | None:
             return old
         case CreateTable():
             return None
+        case ReplaceTable(table=replaced):
+            return replaced.name
     table = getattr(change, "table", None)
     return table if isinstance(table, QualifiedName) else None
 
@@ -454,7 +492,7 @@ def table_after(change: Change) -> QualifiedName | None:
     match change:
         case RenameTable(new=new):
             return new
-        case CreateTable(table=created):
+        case CreateTable(table=created) | ReplaceTable(table=created):
             return created.name
     table = getattr(change, "table", None)
     return table if isinstance(table, QualifiedName) else None

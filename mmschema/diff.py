@@ -49,19 +49,27 @@ def diff(
             result.changes.append(ch.CreateExtension(extension))
     new_schemas: set[str] = set()
     _diff_enums(live, declared.enums, new_schemas, result)
-    for table in declared.tables:
+    gone: set[QualifiedName] = set()  # dropped or re-created: their partitions went too
+    for table in declared.tables:  # partitions after their parents
+        have = _live_table(live, table, result)
+        if have is not None and have.partition_of in gone:
+            gone.add(have.name)
+            have = None
         if table.state == "absent":
-            if table.name in live.tables:
+            if have is not None:
                 result.changes.append(ch.DropTable(table.name))
+                gone.add(table.name)
             continue
         want = desired.tables[table.name]
-        have = _live_table(live, table, result)
         if have is None:
             schema = table.name.schema
             if schema not in live.schemas and schema not in new_schemas:
                 new_schemas.add(schema)
                 result.changes.append(ch.CreateSchema(schema))
             _create_table(table, want, result)
+        elif have.partition_by != want.partition_by and (prune or want.partition_by):
+            _create_table(table, want, result, replace_live=True)
+            gone.add(table.name)
         else:
             _diff_table(have, want, table, prune, result)
     result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
@@ -157,14 +165,20 @@ def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Tabl
     return have
 
 
-def _create_table(table: DeclaredTable, want: Table, result: DiffResult) -> None:
+def _create_table(
+    table: DeclaredTable, want: Table, result: DiffResult, replace_live: bool = False
+) -> None:
+    """A new table with its indexes and constraints; replace_live drops the live one first."""
     columns = tuple(
         replace(raw_column(d), nullable=c.nullable)
-        for d, c in zip(table.present_columns(), want.columns, strict=True)
+        for d, c in zip(table.present_columns(), want.columns, strict=False)
     )
-    bare = replace(want, columns=columns, indexes=(), unique=(), foreign_keys=(), checks=())
-    result.changes.append(ch.CreateTable(bare))
-    for index in want.indexes:
+    key = want.primary_key if want.primary_key and not want.primary_key.attached else None
+    bare = replace(
+        want, columns=columns, primary_key=key, indexes=(), unique=(), foreign_keys=(), checks=()
+    )
+    result.changes.append(ch.ReplaceTable(bare) if replace_live else ch.CreateTable(bare))
+    for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
         result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
     _diff_constraints(Table(want.name), want, False, result, new_table=True)
 
@@ -173,20 +187,46 @@ def _diff_table(
     have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
 ) -> None:
     name = want.name
+    _diff_partitioning(have, want, prune, result)
     kept_key = have.primary_key if want.primary_key is None and not prune else None
     pinned = frozenset(kept_key.columns) if kept_key else frozenset()
-    claimed = _diff_columns(have, want, table, result, pinned)
+    # A partition's columns are its parent's: they change with the parent's.
+    claimed = (
+        _diff_columns(have, want, table, result, pinned)
+        if want.partition_of is None
+        else {c.name for c in have.columns}
+    )
     for column in have.columns:
         if column.name not in claimed:
             if prune:
                 result.changes.append(ch.DropColumn(name, column.name))
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
-    attached = _diff_primary_key(have, want, table, prune, result)
+    taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result)
-    _diff_indexes(have, want, table, prune, result, attached)
+    _diff_indexes(have, want, table, prune, result, taken_over)
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+
+
+def _diff_partitioning(have: Table, want: Table, prune: bool, result: DiffResult) -> None:
+    """A partition moved to another parent or bound is detached and attached again.
+
+    Partitioning the file does not mention (a file written before it could) is unmanaged:
+    changed only with --prune, like other undeclared parts of a table.
+    """
+    if have.partition_by is not None and want.partition_by is None:
+        result.unmanaged.append(f"partitioning {want.name} (PARTITION BY {have.partition_by})")
+    if (have.partition_of, have.partition_bound) == (want.partition_of, want.partition_bound):
+        return
+    if have.partition_of is not None and want.partition_of is None and not prune:
+        result.unmanaged.append(f"partition {want.name} (of {have.partition_of})")
+        return
+    if have.partition_of is not None:
+        result.changes.append(ch.DetachPartition(want.name, have.partition_of))
+    if want.partition_of is not None:
+        bound = want.partition_bound or "DEFAULT"
+        result.changes.append(ch.AttachPartition(want.name, want.partition_of, bound))
 
 
 def _diff_columns(
@@ -388,7 +428,7 @@ def _diff_indexes(
     table: DeclaredTable,
     prune: bool,
     result: DiffResult,
-    attached: frozenset[str] | set[str] = frozenset(),
+    taken_over: frozenset[str] | set[str] = frozenset(),
 ) -> None:
     name = want.name
     online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
@@ -417,7 +457,7 @@ def _diff_indexes(
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:
-        if index.name in claimed or index.name in attached:
+        if index.name in claimed or index.name in taken_over or index.attached:
             continue
         if prune:
             result.changes.append(ch.DropIndex(name, index, online))

@@ -89,17 +89,25 @@ def table_key(name: QualifiedName) -> str:
 
 
 def table_document(table: Table) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "columns": {c.name: column_document(table.name, c) for c in table.columns}
-    }
+    document: dict[str, Any] = {}
+    if table.partition_of is not None:  # its columns are its parent's
+        document["partition_of"] = {
+            "table": table_key(table.partition_of),
+            "bound": table.partition_bound or "DEFAULT",
+        }
+    else:
+        document["columns"] = {c.name: column_document(table.name, c) for c in table.columns}
+    if table.partition_by is not None:
+        document["partition_by"] = table.partition_by
     key = table.primary_key
-    if key:
+    if key and not key.attached:  # an attached key is the parent's to declare
         if key.name == f"{table.name.name}_pkey":
             document["primary_key"] = list(key.columns)
         else:
             document["primary_key"] = {"name": key.name, "columns": list(key.columns)}
-    if table.indexes:
-        document["indexes"] = {i.name: index_document(i) for i in table.indexes}
+    indexes = [i for i in table.indexes if not i.attached]  # the parent's index declares it
+    if indexes:
+        document["indexes"] = {i.name: index_document(i) for i in indexes}
     if table.unique:
         document["unique"] = {u.name: unique_document(u) for u in table.unique}
     if table.foreign_keys:

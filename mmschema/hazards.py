@@ -27,6 +27,24 @@ def _(change: ch.DropTable) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.ReplaceTable) -> list[Hazard]:
+    detail = (
+        f"drops table {change.table.name} with all its rows and partitions, and creates it "
+        "again: its partitioning cannot be altered in place"
+    )
+    return [Hazard("destructive", detail)]
+
+
+@hazards.register
+def _(change: ch.AttachPartition) -> list[Hazard]:
+    detail = (
+        f"attaching {change.table} scans it under an ACCESS EXCLUSIVE lock to check its rows "
+        "against the bound"
+    )
+    return [Hazard("blocking", detail)]
+
+
+@hazards.register
 def _(change: ch.DropEnum) -> list[Hazard]:
     return [Hazard("destructive", f"drops enum type {change.name}")]
 

@@ -35,6 +35,8 @@ class Form(Enum):
     CREATE_TABLE = "CREATE TABLE"
     DROP_TABLE = "DROP TABLE"
     RENAME_TABLE = "ALTER TABLE RENAME"
+    ATTACH_PARTITION = "ALTER TABLE ATTACH PARTITION"
+    DETACH_PARTITION = "ALTER TABLE DETACH PARTITION"
     ADD_COLUMN = "ALTER TABLE ADD COLUMN"
     DROP_COLUMN = "ALTER TABLE DROP COLUMN"
     RENAME_COLUMN = "ALTER TABLE RENAME COLUMN"
@@ -83,6 +85,10 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the new table only
     Form.DROP_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    # SHARE UPDATE EXCLUSIVE on the parent, ACCESS EXCLUSIVE on the partition while its
+    # rows are checked against the bound: committed alone so that lock goes at once.
+    Form.ATTACH_PARTITION: FormTraits(LockLevel.ACCESS_EXCLUSIVE, alone=True),
+    Form.DETACH_PARTITION: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on parent and partition
     Form.ADD_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.DROP_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_COLUMN: FormTraits(LockLevel.ACCESS_EXCLUSIVE),

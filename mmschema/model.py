@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 # The serial pseudo-types and the integer type each one stands for.
 SERIAL_TYPES = {
@@ -69,6 +70,7 @@ class Index:
     comment: str | None = None
     valid: bool = True  # indisvalid
     constraint: str | None = None  # "p" / "u" / "x" when the index backs a constraint
+    attached: bool = False  # a partition's part of its parent's index (made and dropped with it)
 
     def same_definition(self, other: Index) -> bool:
         """Whether both build the same index (name, validity and comment aside)."""
@@ -87,6 +89,7 @@ class Index:
 class PrimaryKey:
     name: str
     columns: tuple[str, ...]
+    attached: bool = field(default=False, compare=False)  # a partition's part of its parent's
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,9 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
     partitioned: bool = False  # its indexes cannot be built or dropped CONCURRENTLY
+    partition_by: str | None = None  # pg_get_partkeydef(), e.g. "RANGE (created_at)"
+    partition_of: QualifiedName | None = None  # the parent, when this table is a partition
+    partition_bound: str | None = None  # e.g. "FOR VALUES IN ('a')" or "DEFAULT"
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -178,3 +184,32 @@ class Catalog:
     # Foreign keys of tables outside the file that reference a managed table.
     inbound_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it
+
+
+class PartitionAware(Protocol):
+    """A declared or live table: its name, and its parent when it is a partition."""
+
+    @property
+    def name(self) -> QualifiedName: ...
+
+    @property
+    def partition_of(self) -> QualifiedName | None: ...
+
+
+T = TypeVar("T", bound=PartitionAware)
+
+
+def parents_first(tables: Iterable[T]) -> list[T]:
+    """The tables in their order, but every partition after the table it is part of."""
+    listed = list(tables)
+    by_name = {t.name: t for t in listed}
+
+    def depth(table: T) -> int:
+        level = 0
+        parent = table.partition_of
+        while parent is not None and parent in by_name and level < len(by_name):
+            parent = by_name[parent].partition_of
+            level += 1
+        return level
+
+    return sorted(listed, key=depth)

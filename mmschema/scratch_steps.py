@@ -29,6 +29,7 @@ from mmschema.model import (
     UniqueConstraint,
     UserType,
     column_from,
+    parents_first,
 )
 
 
@@ -82,6 +83,10 @@ def raw_table(table: DeclaredTable) -> Table:
         primary_key=key,
         indexes=tuple(raw_index(i) for i in table.present_indexes()),
         comment=table.comment,
+        partitioned=table.partition_by is not None,
+        partition_by=table.partition_by,
+        partition_of=table.partition_of,
+        partition_bound=table.partition_bound,
     )
 
 
@@ -134,9 +139,14 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
     name = table.name
     label = f"table {name}"
     steps = [
-        ScratchStep(ddl.render(ddl.create_schema(name.schema)), _where(table.source, label), name),
-        ScratchStep(ddl.render(ddl.create_empty_table(name)), _where(table.source, label), name),
+        ScratchStep(ddl.render(ddl.create_schema(name.schema)), _where(table.source, label), name)
     ]
+    if table.partition_of is not None:
+        created = ddl.create_table(replace(raw, primary_key=None, comment=None))[0]
+        steps.append(ScratchStep(created.sql, _where(table.source, label), name))
+    else:
+        empty = ddl.render(ddl.create_empty_table(name))
+        steps.append(ScratchStep(empty, _where(table.source, label), name))
     for declared, column in zip(table.present_columns(), raw.columns, strict=True):
         for sequence in referenced_sequences(column.default or ""):
             sequence_sql = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.SQL(sequence))
@@ -148,6 +158,12 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
             sql.SQL("ADD COLUMN {}").format(ddl.column_definition(column)),
         )
         steps.append(ScratchStep(add.sql, _where(declared.source, f"column {column.name!r}"), name))
+    if table.partition_by is not None and table.partition_of is None:
+        # Columns were checked one by one above; a table is partitioned only when created.
+        where = _where(table.source, f"{label} (partition_by)")
+        steps.append(ScratchStep(ddl.drop_table(name).sql, where, name))
+        created = ddl.create_table(replace(raw, primary_key=None, comment=None))[0]
+        steps.append(ScratchStep(created.sql, where, name))
     if table.primary_key:
         columns = sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns))
         if table.primary_key.name:
@@ -228,7 +244,7 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
     """Statements that rebuild a live catalog's tables (for a scratch of another major)."""
     steps = extension_steps(catalog.extensions)
     steps.extend(type_steps(catalog.types))
-    for table in catalog.tables.values():
+    for table in parents_first(list(catalog.tables.values())):
         where = f"live table {table.name}"
         steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
         steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))

@@ -37,7 +37,13 @@ from mmschema.ddl.indexes import (
     rename_index,
     temporary_index_name,
 )
-from mmschema.ddl.tables import backfill, column_definition, create_table, not_null_check_name
+from mmschema.ddl.tables import (
+    backfill,
+    column_definition,
+    create_table,
+    drop_table,
+    not_null_check_name,
+)
 from mmschema.locks import Form
 
 __all__ = [
@@ -60,6 +66,7 @@ __all__ = [
     "dotted",
     "drop_index",
     "drop_index_concurrently",
+    "drop_table",
     "foreign_key_definition",
     "index_key",
     "indexes",

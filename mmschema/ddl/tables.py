@@ -39,7 +39,10 @@ def column_definition(column: Column) -> sql.Composable:
 
 
 def create_table(table: Table) -> list[Statement]:
-    elements = [column_definition(c) for c in table.columns]
+    """CREATE TABLE, of a partition (PARTITION OF) or partitioned (PARTITION BY) too."""
+    elements: list[sql.Composable] = []
+    if table.partition_of is None:
+        elements.extend(column_definition(c) for c in table.columns)
     if table.primary_key:
         elements.append(
             sql.SQL("CONSTRAINT {} PRIMARY KEY ({})").format(
@@ -47,20 +50,23 @@ def create_table(table: Table) -> list[Statement]:
                 sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns)),
             )
         )
-    result = [
-        make_statement(
-            Form.CREATE_TABLE,
-            sql.SQL("CREATE TABLE {} ({})").format(
-                qualified(table.name), sql.SQL(", ").join(elements)
-            ),
-        )
-    ]
+    body = sql.SQL("({})").format(sql.SQL(", ").join(elements))
+    if table.partition_of is not None:
+        parts = [sql.SQL("PARTITION OF"), qualified(table.partition_of)]
+        if elements:
+            parts.append(body)
+        parts.append(sql.SQL(table.partition_bound or "DEFAULT"))
+        body = sql.SQL(" ").join(parts)
+    if table.partition_by is not None:
+        body = sql.SQL("{} PARTITION BY {}").format(body, sql.SQL(table.partition_by))
+    create = sql.SQL("CREATE TABLE {} {}").format(qualified(table.name), body)
+    result = [make_statement(Form.CREATE_TABLE, create)]
     if table.comment is not None:
         result.append(comment("table", table.name, table.name.name, table.comment))
     result.extend(
         comment("column", table.name, c.name, c.comment)
         for c in table.columns
-        if c.comment is not None
+        if c.comment is not None and table.partition_of is None
     )
     return result
 
@@ -72,9 +78,30 @@ def _(change: ch.CreateTable) -> list[Statement]:
 
 @statements.register
 def _(change: ch.DropTable) -> list[Statement]:
-    return [
-        make_statement(Form.DROP_TABLE, sql.SQL("DROP TABLE {}").format(qualified(change.table)))
-    ]
+    return [drop_table(change.table)]
+
+
+def drop_table(name: QualifiedName) -> Statement:
+    return make_statement(Form.DROP_TABLE, sql.SQL("DROP TABLE {}").format(qualified(name)))
+
+
+@statements.register
+def _(change: ch.ReplaceTable) -> list[Statement]:
+    return [drop_table(change.table.name), *create_table(change.table)]
+
+
+@statements.register
+def _(change: ch.AttachPartition) -> list[Statement]:
+    action = sql.SQL("ATTACH PARTITION {} {}").format(
+        qualified(change.table), sql.SQL(change.bound)
+    )
+    return [alter_table(change.parent, Form.ATTACH_PARTITION, action)]
+
+
+@statements.register
+def _(change: ch.DetachPartition) -> list[Statement]:
+    action = sql.SQL("DETACH PARTITION {}").format(qualified(change.table))
+    return [alter_table(change.parent, Form.DETACH_PARTITION, action)]
 
 
 @statements.register

@@ -124,6 +124,7 @@ def check_tables(tables: list[DeclaredTable], report: Report) -> None:
     _check_relation_names(unique_tables, report)
     _check_references(unique_tables, report)
     _check_table_renames(unique_tables, report)
+    _check_partitions(unique_tables, report)
 
 
 def _check_duplicate_tables(
@@ -216,6 +217,22 @@ def _check_table_renames(tables: dict[QualifiedName, DeclaredTable], report: Rep
                 "also declares "
                 f"(at {tables[old].source})",
             )
+
+
+def _check_partitions(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    """A partition's parent is a partitioned table of the file, present when it is."""
+    for table in tables.values():
+        parent_name = table.partition_of
+        if parent_name is None or table.state != "present":
+            continue
+        parent = tables.get(parent_name)
+        what = f"table {shown(table.name)} is a partition of {shown(parent_name)}"
+        if parent is None:
+            report.add(table.source, f"{what}, which the file does not declare")
+        elif parent.state != "present":
+            report.add(table.source, f"{what}, which is declared state: absent")
+        elif parent.partition_by is None:
+            report.add(table.source, f"{what}, which has no partition_by")
 
 
 def first_duplicates(names: Iterable[tuple[str, Source]]) -> Iterator[tuple[str, Source, Source]]:

@@ -113,6 +113,9 @@ class DeclaredTable:
     unique: tuple[DeclaredUnique, ...] = ()
     foreign_keys: tuple[DeclaredForeignKey, ...] = ()
     checks: tuple[DeclaredCheck, ...] = ()
+    partition_by: str | None = None  # "RANGE (created_at)": a partitioned table
+    partition_of: QualifiedName | None = None  # the parent, when this is a partition
+    partition_bound: str | None = None  # "FOR VALUES ...", or "DEFAULT"
 
     def present_columns(self) -> tuple[DeclaredColumn, ...]:
         return tuple(c for c in self.columns if c.state == "present")

@@ -23,7 +23,7 @@ from mmschema.desired.schemaerrors import describe, format_schema, kind_of, sche
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
-from mmschema.model import QualifiedName
+from mmschema.model import QualifiedName, parents_first
 
 FILE_HEADER = "# file: "
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|h|d)?\s*")
@@ -255,7 +255,7 @@ def _count(value: object, default: int) -> int:
 
 def _merge(parts: list[FilePart], report: Report) -> DesiredState:
     """One state from the files: tables once each, settings from one file, extensions united."""
-    tables = [table for part in parts for table in part.tables]
+    tables = parents_first([table for part in parts for table in part.tables])
     check_tables(tables, report)
     settings: tuple[Settings, Source] | None = None
     assertions: dict[str, str] = {}

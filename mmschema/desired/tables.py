@@ -37,7 +37,15 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
     path: JsonPath = ("tables", key)
     name = context.table_name(path, key, "public", "table key")
     state = text_of(spec.get("state")) or "present"
-    scope = Scope(context, name, path, present=state == "present")
+    partition_of = mapping_of(spec.get("partition_of"))
+    parent = _partition_parent(context, path, partition_of.get("table"), name.schema)
+    if parent is not None and "columns" in spec:
+        context.report.add(
+            context.key(_at(path, "columns")),
+            f"table {key!r} is a partition: its columns are those of {parent}, declare them there",
+        )
+    # A partition's columns are its parent's: the server checks what its indexes name.
+    scope = Scope(context, name, path, present=state == "present" and parent is None)
     columns = _columns(scope, spec)
     primary_key = _primary_key(scope, spec.get("primary_key"))
     if primary_key is not None:  # PostgreSQL makes primary key columns NOT NULL
@@ -65,6 +73,9 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         unique=_unique(scope, spec.get("unique")),
         foreign_keys=_foreign_keys(scope, spec.get("foreign_keys")),
         checks=_checks(scope, spec.get("checks")),
+        partition_by=text_of(spec.get("partition_by")),
+        partition_of=parent,
+        partition_bound=text_of(partition_of.get("bound")) if parent is not None else None,
     )
     _check_constraint_names(scope, table)
     return table
@@ -80,6 +91,14 @@ def _renamed_table(
     if not isinstance(value, str):
         return None
     return context.table_name(_at(path, "renamed_from"), value, schema, "renamed_from")
+
+
+def _partition_parent(
+    context: Context, path: JsonPath, value: object, schema: str
+) -> QualifiedName | None:
+    if not isinstance(value, str):
+        return None
+    return context.table_name(_at(path, "partition_of", "table"), value, schema, "partition_of")
 
 
 def _columns(scope: Scope, spec: dict[str, object]) -> list[DeclaredColumn]:

@@ -47,6 +47,10 @@ class TableRow:
     name: str
     kind: str
     comment: str | None
+    partition_by: str | None
+    parent_schema: str | None
+    parent_name: str | None
+    partition_bound: str | None
 
 
 @dataclass
@@ -79,6 +83,7 @@ class IndexRow:
     constraint_name: str | None
     nulls_not_distinct: bool
     comment: str | None
+    attached: bool
     key_defs: list[str]
     key_columns: list[str]
     opclasses: list[str]
@@ -140,7 +145,8 @@ def read_catalog(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> C
     """The managed tables named (those that exist), read in one consistent snapshot.
 
     search_path is pinned to pg_catalog so that pg_get_expr and pg_get_indexdef
-    qualify every user name the same way on every server we read.
+    qualify every user name the same way on every server we read; TimeZone and DateStyle
+    so that they print timestamp constants (in defaults, partition bounds) the same way.
     """
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -153,6 +159,8 @@ def read_catalog_in_transaction(
     """The same read inside a transaction the caller owns (the scratch server's)."""
     params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
     conn.execute("SET LOCAL search_path = pg_catalog")
+    conn.execute("SET LOCAL TimeZone = 'UTC'")
+    conn.execute("SET LOCAL DateStyle = 'ISO, MDY'")
     tables = _fetch(conn, "tables", TableRow, params)
     columns = _fetch(conn, "columns", ColumnRow, params)
     indexes = _fetch(conn, "indexes", IndexRow, params)
@@ -209,7 +217,7 @@ def build_catalog(
         table = QualifiedName(i.schema, i.table_name)
         if i.constraint_type == "p" and i.constraint_name is not None:
             keys_by_table[table] = PrimaryKey(
-                i.constraint_name, tuple(i.key_columns[: i.key_count])
+                i.constraint_name, tuple(i.key_columns[: i.key_count]), i.attached
             )
         elif i.constraint_type is None:
             indexes_by_table[table].append(_index(i))
@@ -223,6 +231,13 @@ def build_catalog(
             indexes=tuple(indexes_by_table[name]),
             comment=t.comment,
             partitioned=t.kind == "p",
+            partition_by=t.partition_by,
+            partition_of=(
+                QualifiedName(t.parent_schema, t.parent_name)
+                if t.parent_schema is not None and t.parent_name is not None
+                else None
+            ),
+            partition_bound=t.partition_bound,
         )
     return Catalog(
         tables=result,
@@ -301,5 +316,6 @@ def _index(row: IndexRow) -> Index:
         nulls_distinct=not row.nulls_not_distinct,
         with_options=cast(tuple[tuple[str, str], ...], options),
         comment=row.comment,
+        attached=row.attached,
         valid=row.valid or row.building,  # in progress elsewhere: neither ours nor broken
     )

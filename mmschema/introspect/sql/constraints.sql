@@ -28,6 +28,7 @@ JOIN pg_constraint con
   ON ((con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c'))
       OR (con.confrelid = mc.oid AND con.contype = 'f'))
   AND con.conparentid = 0  -- not a partition's clone of its parent's key
+  AND (con.contype <> 'c' OR con.conislocal)  -- nor a check it inherits
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid

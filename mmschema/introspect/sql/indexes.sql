@@ -1,5 +1,5 @@
 -- Indexes of the managed tables, one row each, keys as parallel arrays.
--- indnullsnotdistinct exists from PostgreSQL 15 on, hence the to_jsonb lookup.
+-- attached: the index is a partition's part of its parent's index. indnullsnotdistinct exists from PostgreSQL 15 on, hence the to_jsonb lookup.
 SELECT n.nspname AS schema,
        c.relname AS table_name,
        ic.relname AS name,
@@ -16,6 +16,7 @@ SELECT n.nspname AS schema,
        con.conname AS constraint_name,
        coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
        obj_description(ic.oid, 'pg_class') AS comment,
+       ic.relispartition AS attached,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
              FROM generate_series(1, i.indnatts::int) AS k ORDER BY k) AS key_defs,
        ARRAY(SELECT coalesce(att.attname, '')

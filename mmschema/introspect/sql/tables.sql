@@ -1,10 +1,18 @@
--- Managed tables by (schema, name); regular and partitioned tables only.
+-- Managed tables by (schema, name); regular and partitioned tables only, with the
+-- partition key of a partitioned table and the parent and bound of a partition.
 SELECT n.nspname AS schema,
        c.relname AS name,
        c.relkind::text AS kind,
-       obj_description(c.oid, 'pg_class') AS comment
+       obj_description(c.oid, 'pg_class') AS comment,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
+       pn.nspname AS parent_schema,
+       pc.relname AS parent_name,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound
 FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
 JOIN pg_namespace n ON n.nspname = m.schema
 JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name
+LEFT JOIN pg_inherits inh ON c.relispartition AND inh.inhrelid = c.oid
+LEFT JOIN pg_class pc ON pc.oid = inh.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
 WHERE c.relkind IN ('r', 'p')
 ORDER BY 1, 2

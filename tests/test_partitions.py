@@ -1,0 +1,182 @@
+"""Partitioned tables and partitions: declared, dumped, checked, and left alone when undeclared."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mmschema.desired.declared import InvalidFile
+from mmschema.desired.load import load_text
+from tests.clirunner import run_against
+from tests.conftest import query, run_sql
+
+ALLOW_ALL = "destructive,rewrite,blocking,may_fail,long_running"
+
+LIVE = """
+CREATE TABLE ticks (
+    id bigint NOT NULL,
+    venue text NOT NULL,
+    at timestamptz NOT NULL,
+    px numeric,
+    PRIMARY KEY (id, venue, at)
+) PARTITION BY LIST (venue);
+CREATE TABLE ticks_a PARTITION OF ticks FOR VALUES IN ('a');
+CREATE TABLE ticks_b PARTITION OF ticks FOR VALUES IN ('b', 'c') PARTITION BY RANGE (at);
+CREATE TABLE ticks_b_2026 PARTITION OF ticks_b
+    FOR VALUES FROM ('2026-01-01 00:00+00') TO ('2027-01-01 00:00+00');
+CREATE TABLE ticks_rest PARTITION OF ticks DEFAULT;
+CREATE INDEX ticks_at ON ticks (at);
+CREATE INDEX ticks_a_px ON ticks_a (px);
+INSERT INTO ticks VALUES (1, 'a', now(), 1), (2, 'b', '2026-03-01', 2), (3, 'z', now(), 3);
+"""
+
+
+def plan(path: Path, db: str, scratch: str, tmp_path: Path, *more: str) -> Any:
+    args = ["plan", "-f", str(path), "--format", "json", *more]
+    result = run_against(args, db, scratch, tmp_path)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def write(tmp_path: Path, document: dict[str, object]) -> Path:
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def test_dump_of_partitions_plans_nothing_and_rebuilds_them(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, LIVE)
+    dumped = tmp_path / "dumped.yaml"
+    result = run_against(["dump", "-o", str(dumped)], db, scratch_dsn, tmp_path)
+    assert result.code == 0, result.stderr
+    tables = yaml.safe_load(dumped.read_text())["tables"]
+    assert tables["ticks"]["partition_by"] == "LIST (venue)"
+    assert tables["ticks_b"]["partition_of"] == {
+        "table": "ticks",
+        "bound": "FOR VALUES IN ('b', 'c')",
+    }
+    assert tables["ticks_b"]["partition_by"] == "RANGE (at)"
+    assert tables["ticks_rest"]["partition_of"]["bound"] == "DEFAULT"
+    assert "columns" not in tables["ticks_a"]  # a partition's columns are its parent's
+    # The parent's index reaches every partition; only the partition's own is declared there.
+    assert list(tables["ticks_a"]["indexes"]) == ["ticks_a_px"]
+    args = ["plan", "-f", str(dumped), "--detailed-exitcode"]
+    again = run_against(args, db, scratch_dsn, tmp_path)
+    assert again.code == 0, again.stdout + again.stderr
+
+    run_sql(db, "DROP TABLE ticks")
+    applied = run_against(["apply", "-f", str(dumped), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    rows = query(
+        db,
+        "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_class c "
+        "WHERE c.relispartition AND c.relkind IN ('r', 'p') ORDER BY 1",
+    )
+    assert [r[0] for r in rows] == ["ticks_a", "ticks_b", "ticks_b_2026", "ticks_rest"]
+    redumped = run_against(["dump"], db, scratch_dsn, tmp_path)
+    assert yaml.safe_load(redumped.stdout) == yaml.safe_load(dumped.read_text())
+
+
+def test_undeclared_partitioning_is_unmanaged_until_prune(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """A file written without partition_by must not drop a live partitioned table."""
+    run_sql(db, LIVE)
+    path = write(
+        tmp_path,
+        {
+            "version": 1,
+            "tables": {
+                "ticks": {
+                    "columns": {
+                        "id": {"type": "bigint", "nullable": False},
+                        "venue": {"type": "text", "nullable": False},
+                        "at": {"type": "timestamptz", "nullable": False},
+                        "px": {"type": "numeric"},
+                    },
+                    "primary_key": ["id", "venue", "at"],
+                    "indexes": {"ticks_at": {"columns": ["at"]}},
+                },
+                "ticks_a": {
+                    "columns": {
+                        "id": {"type": "bigint", "nullable": False},
+                        "venue": {"type": "text", "nullable": False},
+                        "at": {"type": "timestamptz", "nullable": False},
+                        "px": {"type": "numeric"},
+                    },
+                    "primary_key": ["id", "venue", "at"],
+                    "indexes": {"ticks_a_px": {"columns": ["px"]}},
+                },
+            },
+        },
+    )
+    kept = plan(path, db, scratch_dsn, tmp_path)
+    assert kept["changes"] == []
+    assert sorted(kept["unmanaged"]) == [
+        "partition public.ticks_a (of public.ticks)",
+        "partitioning public.ticks (PARTITION BY LIST (venue))",
+    ]
+
+    pruned = plan(path, db, scratch_dsn, tmp_path, "--prune")
+    kinds = [(c["kind"], c["object"]) for c in pruned["changes"]]
+    assert ("replace_table", "public.ticks") in kinds
+    replace = next(c for c in pruned["changes"] if c["kind"] == "replace_table")
+    assert [h["kind"] for h in replace["hazards"]] == ["destructive"]
+    refused = run_against(["apply", "-f", str(path), "--yes", "--prune"], db, scratch_dsn, tmp_path)
+    assert refused.code == 3
+    assert query(db, "SELECT relkind::text FROM pg_class WHERE relname = 'ticks'") == [("p",)]
+
+    applied = run_against(
+        ["apply", "-f", str(path), "--yes", "--prune", "--allow", ALLOW_ALL],
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT relkind::text FROM pg_class WHERE relname = 'ticks'") == [("r",)]
+    assert query(db, "SELECT relispartition FROM pg_class WHERE relname = 'ticks_a'") == [(False,)]
+    assert plan(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
+
+
+def test_partition_mistakes_are_reported_at_their_place() -> None:
+    text = textwrap.dedent(
+        """\
+        version: 1
+        tables:
+          plain:
+            columns:
+              id: {type: int}
+          part_of_plain:
+            partition_of: {table: plain, bound: DEFAULT}
+          part_of_nothing:
+            partition_of: {table: nowhere, bound: DEFAULT}
+          parted:
+            columns:
+              id: {type: int}
+            partition_by: RANGE (id)
+          part_with_columns:
+            partition_of: {table: parted, bound: "FOR VALUES FROM (1) TO (2)"}
+            columns:
+              id: {type: int}
+        """
+    )
+    try:
+        load_text(text)
+    except InvalidFile as invalid:
+        errors = invalid.errors
+    else:
+        raise AssertionError("the file must be rejected")
+    assert errors == [
+        "schema.yaml:6:3: table public.part_of_plain is a partition of public.plain, "
+        "which has no partition_by",
+        "schema.yaml:8:3: table public.part_of_nothing is a partition of public.nowhere, "
+        "which the file does not declare",
+        "schema.yaml:16:5: table 'part_with_columns' is a partition: its columns are those of "
+        "public.parted, declare them there",
+    ]
