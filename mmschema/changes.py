@@ -10,6 +10,7 @@ from mmschema.model import (
     Column,
     ForeignKey,
     Index,
+    Partition,
     PrimaryKey,
     QualifiedName,
     Table,
@@ -290,6 +291,20 @@ class CreateIndex:
 
 
 @dataclass(frozen=True)
+class BuildPartitionedIndex:
+    """An index on a partitioned table that has partitions, built without blocking writes:
+    created ON ONLY the parent, built CONCURRENTLY on each partition (or taken over where a
+    partition has an equal index of its own), and attached piece by piece."""
+
+    table: QualifiedName
+    index: Index
+    partitions: tuple[Partition, ...]
+    adopted: tuple[tuple[QualifiedName, str], ...] = ()  # (partition, its equal index)
+    rebuild: bool = False  # an invalid one is dropped first
+    phase = Phase.BUILD_INDEXES
+
+
+@dataclass(frozen=True)
 class DropIndex:
     table: QualifiedName
     index: Index
@@ -365,6 +380,7 @@ Change = (
     | ValidateConstraint
     | DropConstraint
     | CreateIndex
+    | BuildPartitionedIndex
     | DropIndex
     | RenameIndex
     | ReplaceIndex
@@ -402,6 +418,7 @@ KIND_NAMES: dict[type, str] = {
     ValidateConstraint: "validate_constraint",
     DropConstraint: "drop_constraint",
     CreateIndex: "create_index",
+    BuildPartitionedIndex: "create_index",
     DropIndex: "drop_index",
     RenameIndex: "rename_index",
     ReplaceIndex: "replace_index",
@@ -462,6 +479,7 @@ def object_of(change: Change) -> str:
             return f"{table}.{name}"
         case (
             CreateIndex(table=table, index=index)
+            | BuildPartitionedIndex(table=table, index=index)
             | DropIndex(table=table, index=index)
             | RebuildInvalidIndex(table=table, index=index)
             | ReplaceIndex(table=table, new=index)

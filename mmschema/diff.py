@@ -17,6 +17,7 @@ from mmschema.model import (
     Column,
     Index,
     IndexKey,
+    Partition,
     QualifiedName,
     Table,
     UserType,
@@ -71,11 +72,47 @@ def diff(
             _create_table(table, want, result, replace_live=True)
             gone.add(table.name)
         else:
-            _diff_table(have, want, table, prune, result)
+            _diff_table(have, want, table, prune, result, live)
+    result.changes = partitions_at_build_time(result.changes)
     result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
     result.changes = split_replacements_over_retyped_columns(result.changes)
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes.sort(key=lambda c: c.phase)
+    return result
+
+
+def partitions_at_build_time(changes: list[ch.Change]) -> list[ch.Change]:
+    """A partitioned index is built after tables are created, replaced or detached, and
+    before any is attached (ATTACH PARTITION indexes the table itself) or dropped: its
+    parts are built on the partitions that are there then."""
+    detached: set[QualifiedName] = set()
+    replaced: dict[QualifiedName, Table] = {}
+    created: list[Partition] = []
+    for change in changes:
+        match change:
+            case ch.DetachPartition(table=name):
+                detached.add(name)
+            case ch.ReplaceTable(table=table):
+                replaced[table.name] = table
+            case ch.CreateTable(table=table) if table.partition_of is not None:
+                created.append(Partition(table.name, table.partition_of, table.partitioned))
+    if not (detached or replaced or created):
+        return changes
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.BuildPartitionedIndex):
+            below = {change.table}
+            tree: list[Partition] = []
+            live = [p for p in change.partitions if p.parent not in replaced]
+            for part in (*live, *created):
+                if part.parent in below and part.name not in detached | below:
+                    again = replaced.get(part.name)
+                    if again is not None:
+                        part = replace(part, partitioned=again.partitioned)
+                    below.add(part.name)
+                    tree.append(part)
+            change = replace(change, partitions=tuple(tree))
+        result.append(change)
     return result
 
 
@@ -184,7 +221,12 @@ def _create_table(
 
 
 def _diff_table(
-    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+    have: Table,
+    want: Table,
+    table: DeclaredTable,
+    prune: bool,
+    result: DiffResult,
+    live: Catalog | None = None,
 ) -> None:
     name = want.name
     _diff_partitioning(have, want, prune, result)
@@ -204,7 +246,7 @@ def _diff_table(
                 result.unmanaged.append(f"column {name}.{column.name}")
     taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result)
-    _diff_indexes(have, want, table, prune, result, taken_over)
+    _diff_indexes(have, want, table, prune, result, taken_over, live or Catalog())
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
 
@@ -422,6 +464,27 @@ def _diff_constraints(
             result.unmanaged.append(f"{kind.replace('_', ' ')} {name}.{constraint}")
 
 
+def _equal_partition_indexes(
+    have: Table, index: Index, live: Catalog
+) -> tuple[tuple[QualifiedName, str], ...]:
+    """Indexes that managed partitions already have with this definition: attached, as
+    CREATE INDEX on the parent would, instead of built twice."""
+    found = []
+    for part in have.partitions:
+        table = live.tables.get(part.name)
+        equal = next(
+            (
+                i
+                for i in (table.indexes if table else ())
+                if not i.attached and i.valid and i.same_definition(index)
+            ),
+            None,
+        )
+        if equal is not None:
+            found.append((part.name, equal.name))
+    return tuple(found)
+
+
 def _diff_indexes(
     have: Table,
     want: Table,
@@ -429,6 +492,7 @@ def _diff_indexes(
     prune: bool,
     result: DiffResult,
     taken_over: frozenset[str] | set[str] = frozenset(),
+    live: Catalog | None = None,
 ) -> None:
     name = want.name
     online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
@@ -448,7 +512,14 @@ def _diff_indexes(
             current = replace(have.index(declared.renamed_from) or target, name=declared.name)
         if current is None and _kept_unique_constraint(have, target):
             continue  # an undeclared UNIQUE constraint of that name already is this index
-        if current is None:
+        piecemeal = have.partitioned and bool(have.partitions)
+        if piecemeal and (current is None or not current.valid):
+            adopted = _equal_partition_indexes(have, target, live or Catalog())
+            rebuild = current is not None
+            result.changes.append(
+                ch.BuildPartitionedIndex(name, target, have.partitions, adopted, rebuild)
+            )
+        elif current is None:
             result.changes.append(ch.CreateIndex(name, target, online))
         elif not current.valid:
             result.changes.append(ch.RebuildInvalidIndex(name, target, online))

@@ -60,6 +60,7 @@ class Form(Enum):
     DROP_INDEX = "DROP INDEX"
     DROP_INDEX_CONCURRENTLY = "DROP INDEX CONCURRENTLY"
     RENAME_INDEX = "ALTER INDEX RENAME"
+    ATTACH_INDEX = "ALTER INDEX ATTACH PARTITION"
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
 
@@ -113,6 +114,8 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.DROP_INDEX: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.DROP_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
     Form.RENAME_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    # Catalog work only: the partition's index is already built.
+    Form.ATTACH_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
 }

@@ -141,6 +141,15 @@ class Check:
 
 
 @dataclass(frozen=True)
+class Partition:
+    """A partition somewhere below a partitioned table, managed by the file or not."""
+
+    name: QualifiedName
+    parent: QualifiedName
+    partitioned: bool = False
+
+
+@dataclass(frozen=True)
 class Table:
     name: QualifiedName
     columns: tuple[Column, ...] = ()
@@ -154,6 +163,7 @@ class Table:
     partition_by: str | None = None  # pg_get_partkeydef(), e.g. "RANGE (created_at)"
     partition_of: QualifiedName | None = None  # the parent, when this table is a partition
     partition_bound: str | None = None  # e.g. "FOR VALUES IN ('a')" or "DEFAULT"
+    partitions: tuple[Partition, ...] = ()  # all below a partitioned table, parents first
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

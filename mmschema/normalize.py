@@ -214,5 +214,6 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
             checks=checks,
             primary_key=table.primary_key,
             foreign_keys=table.foreign_keys,
+            partitions=table.partitions,
         )
     return replace(live, tables=tables)

@@ -193,6 +193,7 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
     match change:
         case (
             ch.CreateIndex(index=index)
+            | ch.BuildPartitionedIndex(index=index)
             | ch.RebuildInvalidIndex(index=index)
             | ch.ReplaceIndex(new=index)
         ) if index.unique:
@@ -297,6 +298,8 @@ def slow_scan(change: ch.Change) -> str | None:
             return "rewrites the table and its indexes"
         case ch.CreateIndex(concurrently=False):
             return "builds the index while writes wait"
+        case ch.BuildPartitionedIndex():
+            return "builds the index on every partition (writes go on)"
         case ch.AlterColumnNullability(nullable=False):
             return "the NOT NULL check scans every row (writes go on)"
         case ch.AddPrimaryKey():

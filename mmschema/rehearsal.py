@@ -218,8 +218,13 @@ def rehearse(
     managed = managed_names(desired)
     if not managed or plan.empty:
         return []
-    schemas = sorted({n.schema for n in managed})
-    copy_text = dump_yaml(target, schemas, [str(n) for n in managed])
+    # Undeclared partitions too: the plan's partitioned index builds reach them.
+    partitions = [
+        p.name for n in managed if n in plan.live.tables for p in plan.live.tables[n].partitions
+    ]
+    copied = list(dict.fromkeys([*managed, *partitions]))
+    schemas = sorted({n.schema for n in copied})
+    copy_text = dump_yaml(target, schemas, [str(n) for n in copied])
     server = server_dsn(dev_database, workdir, announce)
     with temporary_database(server) as dsn:
         copy_supporting_objects(target, plan, dsn)

@@ -180,3 +180,88 @@ def test_partition_mistakes_are_reported_at_their_place() -> None:
         "schema.yaml:16:5: table 'part_with_columns' is a partition: its columns are those of "
         "public.parted, declare them there",
     ]
+
+
+INDEXED = """
+version: 1
+tables:
+  ticks:
+    columns:
+      id: {type: bigint, nullable: false}
+      venue: {type: text, nullable: false}
+      at: {type: timestamptz, nullable: false}
+      px: {type: numeric}
+    partition_by: LIST (venue)
+    primary_key: [id, venue, at]
+    indexes:
+      ticks_at: {columns: [at]}
+      ticks_px: {columns: [px]}
+"""
+
+INDEX_PARTS = """
+SELECT p.relname, i.relname, x.indisvalid
+FROM pg_inherits h
+JOIN pg_class i ON i.oid = h.inhrelid
+JOIN pg_index x ON x.indexrelid = i.oid
+JOIN pg_class p ON p.oid = x.indrelid
+WHERE h.inhparent = 'ticks_px'::regclass
+ORDER BY 1
+"""
+
+
+def test_index_on_a_partitioned_table_is_built_concurrently_per_partition(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, LIVE)
+    path = tmp_path / "schema.yaml"
+    path.write_text(INDEXED)
+    planned = plan(path, db, scratch_dsn, tmp_path)
+    build = next(c for c in planned["changes"] if c["object"] == "public.ticks.ticks_px")
+    assert build["kind"] == "create_index" and build["transactional"] is False
+    assert build["hazards"] == []
+    assert build["sql"][0] == 'CREATE INDEX "ticks_px" ON ONLY "public"."ticks" USING btree ("px")'
+    concurrent = [s for s in build["sql"] if s.startswith("CREATE INDEX CONCURRENTLY")]
+    # the leaves: ticks_a, ticks_b_2026, ticks_rest (ticks_b is partitioned: ON ONLY)
+    assert len(concurrent) == 3
+    applied = run_against(["apply", "-f", str(path), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ticks_px'::regclass") == [
+        (True,)
+    ]
+    assert [(r[0], r[2]) for r in query(db, INDEX_PARTS)] == [
+        ("ticks_a", True),
+        ("ticks_b", True),
+        ("ticks_rest", True),
+    ]
+
+
+def test_an_interrupted_partitioned_build_is_finished_by_the_next_apply(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """What a build cut off halfway leaves: the parent's index invalid, one part attached,
+    another partition's concurrent build invalid and unattached."""
+    run_sql(db, LIVE)
+    run_sql(
+        db,
+        """
+        CREATE INDEX ticks_px ON ONLY ticks (px);
+        CREATE INDEX ticks_a_ticks_px ON ticks_a (px);
+        ALTER INDEX ticks_px ATTACH PARTITION ticks_a_ticks_px;
+        CREATE INDEX ticks_rest_ticks_px ON ticks_rest (px);
+        UPDATE pg_index SET indisvalid = false
+         WHERE indexrelid = 'ticks_rest_ticks_px'::regclass;
+        """,
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(INDEXED)
+    planned = plan(path, db, scratch_dsn, tmp_path)
+    build = next(c for c in planned["changes"] if c["object"] == "public.ticks.ticks_px")
+    assert build["sql"][0] == 'DROP INDEX IF EXISTS "public"."ticks_px"'
+    applied = run_against(["apply", "-f", str(path), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    invalid = query(
+        db, "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid ORDER BY 1"
+    )
+    assert invalid == []
+    assert [r[0] for r in query(db, INDEX_PARTS)] == ["ticks_a", "ticks_b", "ticks_rest"]
+    assert plan(path, db, scratch_dsn, tmp_path)["changes"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from psycopg import sql
@@ -45,15 +46,19 @@ def access_method(name: str) -> sql.Composable:
     return sql.SQL(name) if re.fullmatch(r"[a-z_][a-z0-9_]*", name) else sql.Identifier(name)
 
 
-def create_index(table: QualifiedName, index: Index, name: str, concurrently: bool) -> Statement:
+def create_index(
+    table: QualifiedName, index: Index, name: str, concurrently: bool, only: bool = False
+) -> Statement:
+    """CREATE INDEX; `only`: on a partitioned table alone, not on its partitions."""
     parts: list[sql.Composable] = [
         sql.SQL("CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"),
     ]
     if concurrently:
         parts.append(sql.SQL("CONCURRENTLY"))
     parts.append(
-        sql.SQL("{} ON {} USING {} ({})").format(
+        sql.SQL("{} ON {}{} USING {} ({})").format(
             sql.Identifier(name),
+            sql.SQL("ONLY ") if only else sql.SQL(""),
             qualified(table),
             access_method(index.method),
             sql.SQL(", ").join(index_key(k) for k in index.keys),
@@ -159,3 +164,59 @@ def _(change: ch.RebuildInvalidIndex) -> list[Statement]:
         drop_index(change.table.schema, change.index.name, online),
         create_index(change.table, change.index, change.index.name, concurrently=online),
     ]
+
+
+def partition_index_name(index: str, partition: QualifiedName) -> str:
+    """The name of the part of a partitioned index built on one partition (NAMEDATALEN-safe)."""
+    name = f"{partition.name}_{index}"
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha256(f"{partition}.{index}".encode()).hexdigest()[:8]
+    return f"{_prefix(partition.name, 27)}_{_prefix(index, 26)}_{digest}"
+
+
+def _prefix(text: str, size: int) -> str:
+    return text.encode()[:size].decode(errors="ignore")
+
+
+def attach_index(schema: str, parent_index: str, part: QualifiedName, part_index: str) -> Statement:
+    return make_statement(
+        Form.ATTACH_INDEX,
+        sql.SQL("ALTER INDEX {} ATTACH PARTITION {}").format(
+            sql.Identifier(schema, parent_index), sql.Identifier(part.schema, part_index)
+        ),
+    )
+
+
+@statements.register
+def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
+    """ON ONLY the parent (invalid until every partition has its part), then per partition,
+    parents first: ON ONLY again for a partitioned one, else a CONCURRENTLY build (a failed
+    earlier one's leftover dropped first), and ATTACH. The last ATTACH makes it valid."""
+    index, table = change.index, change.table
+    result = []
+    if change.rebuild:
+        result.append(drop_index(table.schema, index.name, concurrently=False))
+    result.append(create_index(table, index, index.name, concurrently=False, only=True))
+    names = {table: index.name}
+    adopted = dict(change.adopted)
+    for part in change.partitions:
+        parent_index = names.get(part.parent)
+        if parent_index is None:
+            continue
+        if part.name in adopted:
+            part_index = adopted[part.name]
+        else:
+            part_index = partition_index_name(index.name, part.name)
+            if part.partitioned:
+                result.append(
+                    create_index(part.name, index, part_index, concurrently=False, only=True)
+                )
+            else:
+                result.append(drop_index_concurrently(part.name.schema, part_index))
+                result.append(create_index(part.name, index, part_index, concurrently=True))
+        result.append(attach_index(part.parent.schema, parent_index, part.name, part_index))
+        names[part.name] = part_index
+    if index.comment is not None:
+        result.append(comment("index", table, index.name, index.comment))
+    return result

@@ -18,6 +18,7 @@ from mmschema.model import (
     ForeignKey,
     Index,
     IndexKey,
+    Partition,
     PrimaryKey,
     QualifiedName,
     Table,
@@ -132,6 +133,17 @@ class TypeRow:
 
 
 @dataclass
+class PartitionRow:
+    schema: str
+    table_name: str
+    partition_schema: str
+    partition_name: str
+    parent_schema: str
+    parent_name: str
+    partitioned: bool
+
+
+@dataclass
 class ExtensionRow:
     name: str
 
@@ -168,8 +180,28 @@ def read_catalog_in_transaction(
     extensions = _fetch(conn, "extensions", ExtensionRow, {})
     schemas = _fetch(conn, "schemas", SchemaRow, {})
     types = _fetch(conn, "types", TypeRow, {})
+    partitions = _fetch(conn, "partitions", PartitionRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
-    return replace(with_constraints(catalog, constraints), types=tuple(map(_user_type, types)))
+    catalog = with_partitions(with_constraints(catalog, constraints), partitions)
+    return replace(catalog, types=tuple(map(_user_type, types)))
+
+
+def with_partitions(catalog: Catalog, rows: list[PartitionRow]) -> Catalog:
+    """The catalog with every partitioned table's partition tree."""
+    grouped: dict[QualifiedName, list[Partition]] = defaultdict(list)
+    for row in rows:
+        grouped[QualifiedName(row.schema, row.table_name)].append(
+            Partition(
+                QualifiedName(row.partition_schema, row.partition_name),
+                QualifiedName(row.parent_schema, row.parent_name),
+                row.partitioned,
+            )
+        )
+    tables = dict(catalog.tables)
+    for name, partitions in grouped.items():
+        if name in tables:
+            tables[name] = replace(tables[name], partitions=tuple(partitions))
+    return replace(catalog, tables=tables)
 
 
 def _user_type(row: TypeRow) -> UserType:
