@@ -25,23 +25,24 @@ class Phase(IntEnum):
     SCHEMAS = 1
     ENUMS = 2  # created or extended before any table uses them
     RENAME_TABLES = 3
-    CREATE_TABLES = 4
-    DETACH_PARTITIONS = 5
-    RENAME_COLUMNS = 6
-    DROP_FOREIGN_KEYS = 7
-    DROP_INDEXES = 8
-    DROP_CONSTRAINTS = 9
-    ADD_COLUMNS = 10
-    ALTER_COLUMNS = 11
-    BUILD_INDEXES = 12
-    ADD_CONSTRAINTS = 13
-    ADD_FOREIGN_KEYS = 14
-    VALIDATE_CONSTRAINTS = 15
-    ATTACH_PARTITIONS = 16  # once the table has what its parent requires
-    COMMENTS = 17
-    DROP_COLUMNS = 18
-    DROP_TABLES = 19
-    DROP_TYPES = 20  # after the columns and tables that may have used them
+    UNLINK_TABLES = 4  # foreign keys to tables about to be re-created
+    CREATE_TABLES = 5
+    DETACH_PARTITIONS = 6
+    RENAME_COLUMNS = 7
+    DROP_FOREIGN_KEYS = 8
+    DROP_INDEXES = 9
+    DROP_CONSTRAINTS = 10
+    ADD_COLUMNS = 11
+    ALTER_COLUMNS = 12
+    BUILD_INDEXES = 13
+    ADD_CONSTRAINTS = 14
+    ADD_FOREIGN_KEYS = 15
+    VALIDATE_CONSTRAINTS = 16
+    ATTACH_PARTITIONS = 17  # once the table has what its parent requires
+    COMMENTS = 18
+    DROP_COLUMNS = 19
+    DROP_TABLES = 20
+    DROP_TYPES = 21  # after the columns and tables that may have used them
 
 
 @dataclass(frozen=True)
@@ -275,10 +276,13 @@ class DropConstraint:
     table: QualifiedName
     name: str
     kind: str  # "unique" | "foreign_key" | "check"
+    before_tables: bool = False  # a foreign key to a table that is dropped and re-created
 
     @property
     def phase(self) -> Phase:
         """Foreign keys go first: a unique constraint they rely on cannot be dropped before."""
+        if self.before_tables:
+            return Phase.UNLINK_TABLES
         return Phase.DROP_FOREIGN_KEYS if self.kind == "foreign_key" else Phase.DROP_CONSTRAINTS
 
 
@@ -300,7 +304,10 @@ class BuildPartitionedIndex:
     index: Index
     partitions: tuple[Partition, ...]
     adopted: tuple[tuple[QualifiedName, str], ...] = ()  # (partition, its equal index)
-    rebuild: bool = False  # an invalid one is dropped first
+    # An earlier build's parts, (partition, index, valid): a valid one is kept as it is,
+    # an invalid one (a partitioned partition's, not complete yet) is completed.
+    done: tuple[tuple[QualifiedName, str, bool], ...] = ()
+    resume: bool = False  # the parent's index exists (INVALID): only the missing parts
     phase = Phase.BUILD_INDEXES
 
 

@@ -5,7 +5,7 @@ change would break. Pure functions over the diff's list of changes."""
 from __future__ import annotations
 
 from mmschema import changes as ch
-from mmschema.model import Catalog, Index, QualifiedName
+from mmschema.model import Catalog, ForeignKey, Index, QualifiedName
 
 
 def replaced_keys(
@@ -36,8 +36,10 @@ def rebuild_dependent_foreign_keys(
     change (NOT VALID, then VALIDATE), as the file declares it or, unmanaged, as it was."""
     retyped = {(c.table, c.column) for c in changes if isinstance(c, ch.AlterColumnType)}
     replaced = replaced_keys(live, changes)
+    recreated = {c.table.name for c in changes if isinstance(c, ch.ReplaceTable)}
+    dropped = {c.table for c in changes if isinstance(c, ch.DropTable)}
     changes = list(changes)
-    if not retyped and not replaced:
+    if not (retyped or replaced or recreated or dropped):
         return changes
     handled = {(c.table, c.name) for c in changes if isinstance(c, ch.DropConstraint)}
     handled |= {(c.table, c.key.name) for c in changes if isinstance(c, ch.AddForeignKey)}
@@ -45,22 +47,40 @@ def rebuild_dependent_foreign_keys(
     for table, key in [*outbound, *live.inbound_foreign_keys]:
         if (table, key.name) in handled:
             continue
+        if key.references in dropped | recreated:
+            # DROP TABLE refuses while another table's key references it. A key of a
+            # table that goes too is not added again; one of a kept table is.
+            first = key.references in recreated
+            changes.append(ch.DropConstraint(table, key.name, "foreign_key", first))
+            if table not in dropped | recreated:
+                changes.extend(_added_again(live, desired, table, key))
+            continue
+        if table in dropped | recreated:
+            continue  # goes with its table
         depends = (key.references, frozenset(key.referenced_columns)) in replaced
         depends |= any((table, c) in retyped for c in key.columns)
         depends |= any((key.references, c) in retyped for c in key.referenced_columns)
         if not depends:
             continue
-        wanted_table = desired.tables.get(table)
-        declared = wanted_table and next(
-            (k for k in wanted_table.foreign_keys if k.name == key.name), None
-        )
-        owner = live.tables.get(table)
-        later = not (owner and owner.partitioned)
         changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
-        changes.append(ch.AddForeignKey(table, declared or key, not_valid=later))
-        if later:
-            changes.append(ch.ValidateConstraint(table, key.name))
+        changes.extend(_added_again(live, desired, table, key))
     return changes
+
+
+def _added_again(
+    live: Catalog, desired: Catalog, table: QualifiedName, key: ForeignKey
+) -> list[ch.Change]:
+    """A dropped foreign key added back as the file declares it or, unmanaged, as it was."""
+    wanted_table = desired.tables.get(table)
+    declared = wanted_table and next(
+        (k for k in wanted_table.foreign_keys if k.name == key.name), None
+    )
+    owner = live.tables.get(table)
+    later = not (owner and owner.partitioned)
+    added: list[ch.Change] = [ch.AddForeignKey(table, declared or key, not_valid=later)]
+    if later:
+        added.append(ch.ValidateConstraint(table, key.name))
+    return added
 
 
 def split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch.Change]:

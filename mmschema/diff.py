@@ -29,6 +29,13 @@ from mmschema.scratch_steps import raw_column, referenced_sequences
 class DiffResult:
     changes: list[ch.Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)  # "column public.t.x", "index ..."
+    # Parts of partitioned indexes this plan drops: (partition, index) go with them.
+    orphaned: set[tuple[QualifiedName, str]] = field(default_factory=set)
+
+    def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
+        index = change.index if isinstance(change, ch.DropIndex) else change.old
+        self.orphaned.update((part, name) for part, name, _ in index.parts)
+        return change
 
 
 def managed_names(declared: DesiredState) -> list[QualifiedName]:
@@ -370,8 +377,14 @@ def _diff_column(
 def _diff_primary_key(
     have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
 ) -> set[str]:
-    """Primary key changes; returns the name of a live index the new key takes over."""
+    """Primary key changes; returns the name of a live index the new key takes over.
+
+    A partition's key that is part of its parent's comes and goes with the parent's."""
     old, new = have.primary_key, want.primary_key
+    if (old and old.attached and (new is None or new.attached)) or (
+        old is None and new and new.attached
+    ):
+        return set()
     if old == new:
         return set()
     named = table.primary_key is not None and table.primary_key.name is not None
@@ -391,6 +404,7 @@ def _diff_primary_key(
     keys = tuple(IndexKey(c) for c in new.columns)
     if (
         existing
+        and not have.partitioned  # ADD PRIMARY KEY USING INDEX is refused there
         and existing.unique
         and existing.valid
         and existing.keys == keys
@@ -502,7 +516,7 @@ def _diff_indexes(
         current = have.index(declared.name)
         if declared.state == "absent":
             if current is not None:
-                result.changes.append(ch.DropIndex(name, current, online))
+                result.changes.append(result.dropping(ch.DropIndex(name, current, online)))
             continue
         target = want.index(declared.name)
         assert target is not None, f"normalized table {name} lacks index {declared.name}"
@@ -512,25 +526,29 @@ def _diff_indexes(
             current = replace(have.index(declared.renamed_from) or target, name=declared.name)
         if current is None and _kept_unique_constraint(have, target):
             continue  # an undeclared UNIQUE constraint of that name already is this index
+        if current is not None and (name, current.name) in result.orphaned:
+            current = None  # part of a parent's index this plan drops: built again
         piecemeal = have.partitioned and bool(have.partitions)
         if piecemeal and (current is None or not current.valid):
             adopted = _equal_partition_indexes(have, target, live or Catalog())
-            rebuild = current is not None
+            done = current.parts if current is not None else ()
             result.changes.append(
-                ch.BuildPartitionedIndex(name, target, have.partitions, adopted, rebuild)
+                ch.BuildPartitionedIndex(
+                    name, target, have.partitions, adopted, done, resume=current is not None
+                )
             )
         elif current is None:
             result.changes.append(ch.CreateIndex(name, target, online))
         elif not current.valid:
             result.changes.append(ch.RebuildInvalidIndex(name, target, online))
         elif not current.same_definition(target):
-            result.changes.append(ch.ReplaceIndex(name, current, target, online))
+            result.changes.append(result.dropping(ch.ReplaceIndex(name, current, target, online)))
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:
         if index.name in claimed or index.name in taken_over or index.attached:
             continue
         if prune:
-            result.changes.append(ch.DropIndex(name, index, online))
+            result.changes.append(result.dropping(ch.DropIndex(name, index, online)))
         else:
             result.unmanaged.append(f"index {name}.{index.name}")

@@ -71,6 +71,8 @@ class Index:
     valid: bool = True  # indisvalid
     constraint: str | None = None  # "p" / "u" / "x" when the index backs a constraint
     attached: bool = False  # a partition's part of its parent's index (made and dropped with it)
+    # On a partitioned table: the parts attached so far, as (partition, index name, valid).
+    parts: tuple[tuple[QualifiedName, str, bool], ...] = field(default=(), compare=False)
 
     def same_definition(self, other: Index) -> bool:
         """Whether both build the same index (name, validity and comment aside)."""

@@ -195,14 +195,19 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
     earlier one's leftover dropped first), and ATTACH. The last ATTACH makes it valid."""
     index, table = change.index, change.table
     result = []
-    if change.rebuild:
-        result.append(drop_index(table.schema, index.name, concurrently=False))
-    result.append(create_index(table, index, index.name, concurrently=False, only=True))
+    if not change.resume:
+        result.append(create_index(table, index, index.name, concurrently=False, only=True))
     names = {table: index.name}
     adopted = dict(change.adopted)
+    done = {part: (name, valid) for part, name, valid in change.done}
     for part in change.partitions:
         parent_index = names.get(part.parent)
         if parent_index is None:
+            continue
+        if part.name in done:
+            part_index, valid = done[part.name]
+            if not valid:  # a partitioned partition's part: complete it below
+                names[part.name] = part_index
             continue
         if part.name in adopted:
             part_index = adopted[part.name]

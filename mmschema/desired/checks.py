@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from mmschema.desired.declared import DeclaredTable, Source
+from mmschema.desired.declared import (
+    DeclaredColumn,
+    DeclaredPrimaryKey,
+    DeclaredTable,
+    Source,
+)
 from mmschema.model import QualifiedName
 
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
@@ -199,12 +204,36 @@ def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report
             if target.state != "present":
                 report.add(key.source, f"{what}, which is declared state: absent")
                 continue
-            present = {c.name for c in target.present_columns()}
+            present = {c.name for c in _columns_of(target, tables)}
             for column in key.referenced_columns:
                 if column not in present:
                     report.add(key.source, f"{what}, which does not declare column '{column}'")
-            if not key.referenced_columns and target.primary_key is None:
+            if not key.referenced_columns and _primary_key_of(target, tables) is None:
                 report.add(key.source, f"{what} without columns, but it has no primary_key")
+
+
+def _root(table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]) -> DeclaredTable:
+    """The partitioned table at the top of a partition's tree (itself for other tables)."""
+    seen = {table.name}
+    parent = table.partition_of
+    while parent is not None and parent in tables and parent not in seen:
+        table = tables[parent]
+        seen.add(parent)
+        parent = table.partition_of
+    return table
+
+
+def _columns_of(
+    table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]
+) -> tuple[DeclaredColumn, ...]:
+    """A table's present columns: a partition's are those of its tree's top."""
+    return _root(table, tables).present_columns()
+
+
+def _primary_key_of(
+    table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]
+) -> DeclaredPrimaryKey | None:
+    return table.primary_key or _root(table, tables).primary_key
 
 
 def _check_table_renames(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:

@@ -85,6 +85,7 @@ class IndexRow:
     nulls_not_distinct: bool
     comment: str | None
     attached: bool
+    parts: list[list[str]]
     key_defs: list[str]
     key_columns: list[str]
     opclasses: list[str]
@@ -349,5 +350,9 @@ def _index(row: IndexRow) -> Index:
         with_options=cast(tuple[tuple[str, str], ...], options),
         comment=row.comment,
         attached=row.attached,
+        parts=tuple(
+            (QualifiedName(schema, table), index, valid == "true")
+            for schema, table, index, valid in row.parts
+        ),
         valid=row.valid or row.building,  # in progress elsewhere: neither ours nor broken
     )
