@@ -41,11 +41,11 @@ def rebuild_dependent_foreign_keys(
     changes = list(changes)
     if not (retyped or replaced or recreated or dropped):
         return changes
-    handled = {(c.table, c.name) for c in changes if isinstance(c, ch.DropConstraint)}
-    handled |= {(c.table, c.key.name) for c in changes if isinstance(c, ch.AddForeignKey)}
+    dropping = {(c.table, c.name) for c in changes if isinstance(c, ch.DropConstraint)}
+    handled = dropping | {(c.table, c.key.name) for c in changes if isinstance(c, ch.AddForeignKey)}
     outbound = [(t.name, key) for t in live.tables.values() for key in t.foreign_keys]
     for table, key in [*outbound, *live.inbound_foreign_keys]:
-        if (table, key.name) in handled:
+        if (table, key.name) in dropping:
             continue
         if key.references in dropped | recreated:
             # DROP TABLE refuses while another table's key references it. A key of a
@@ -55,8 +55,8 @@ def rebuild_dependent_foreign_keys(
             if table not in dropped | recreated:
                 changes.extend(_added_again(live, desired, table, key))
             continue
-        if table in dropped | recreated:
-            continue  # goes with its table
+        if table in dropped | recreated or (table, key.name) in handled:
+            continue  # goes with its table, or is added again anyway
         depends = (key.references, frozenset(key.referenced_columns)) in replaced
         depends |= any((table, c) in retyped for c in key.columns)
         depends |= any((key.references, c) in retyped for c in key.referenced_columns)

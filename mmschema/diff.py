@@ -31,6 +31,8 @@ class DiffResult:
     unmanaged: list[str] = field(default_factory=list)  # "column public.t.x", "index ..."
     # Parts of partitioned indexes this plan drops: (partition, index) go with them.
     orphaned: set[tuple[QualifiedName, str]] = field(default_factory=set)
+    # Partitions' indexes a partitioned index this plan builds takes over: kept.
+    adopted: set[tuple[QualifiedName, str]] = field(default_factory=set)
 
     def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
         index = change.index if isinstance(change, ch.DropIndex) else change.old
@@ -531,6 +533,7 @@ def _diff_indexes(
         piecemeal = have.partitioned and bool(have.partitions)
         if piecemeal and (current is None or not current.valid):
             adopted = _equal_partition_indexes(have, target, live or Catalog())
+            result.adopted.update(adopted)
             done = current.parts if current is not None else ()
             result.changes.append(
                 ch.BuildPartitionedIndex(
@@ -548,6 +551,8 @@ def _diff_indexes(
     for index in have.indexes:
         if index.name in claimed or index.name in taken_over or index.attached:
             continue
+        if (name, index.name) in result.adopted:
+            continue  # becomes a part of its parent's index
         if prune:
             result.changes.append(result.dropping(ch.DropIndex(name, index, online)))
         else:

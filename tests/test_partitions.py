@@ -268,3 +268,18 @@ def test_an_interrupted_partitioned_build_is_finished_by_the_next_apply(
     assert invalid == []
     assert [r[0] for r in query(db, INDEX_PARTS)] == ["ticks_a", "ticks_b", "ticks_rest"]
     assert plan(path, db, scratch_dsn, tmp_path)["changes"] == []
+
+
+def test_prune_keeps_a_partition_index_the_new_parent_index_takes_over(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """ticks_a_px equals the new parent index: attached to it, not pruned and built again."""
+    run_sql(db, LIVE)
+    dumped = yaml.safe_load(run_against(["dump"], db, scratch_dsn, tmp_path).stdout)
+    dumped["tables"]["ticks"]["indexes"]["ticks_px"] = {"columns": ["px"]}
+    del dumped["tables"]["ticks_a"]["indexes"]
+    path = write(tmp_path, dumped)
+    applied = run_against(["apply", "-f", str(path), "--yes", "--prune"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert ("ticks_a", "ticks_a_px", True) in query(db, INDEX_PARTS)
+    assert plan(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
