@@ -13,7 +13,7 @@ from mmschema import changes as ch
 from mmschema.hazards import Hazard
 from mmschema.model import Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
-from mmschema.typecast import explicit_cast
+from mmschema.typecast import explicit_cast, text_cast
 
 PREFLIGHT_TIMEOUT_MS = 60_000
 PREFLIGHT_LOCK_MS = 5_000  # a table locked by another session: do not wait for long
@@ -103,6 +103,8 @@ def reads_as_input(change: ch.AlterColumnType) -> bool:
     a narrower modifier of one type, or a string column cast to something else."""
     if change.cast not in ("lossy", "no implicit cast"):
         return False
+    if change.using is not None and change.using == text_cast(change.column, change.new_type):
+        return True
     if change.using is not None and change.using != explicit_cast(change.column, change.new_type):
         return False  # a USING expression of the user's: nothing to predict
     old_base = change.old_type.split("(")[0].removesuffix("[]").strip()

@@ -152,7 +152,11 @@ def classify_type_changes(
             cast = classify(change.old_type, change.new_type, casts.get(key), utc)
             using = change.using
             if using is None and cast is Cast.NO_CAST:
-                using = explicit_cast(change.column, change.new_type)
+                # Without even an explicit cast (or a string's I/O conversion), the value's
+                # text is read as the new type: the pre-flight counts what that rejects.
+                by_text = key not in casts and key[0] not in STRING_TYPES
+                convert = text_cast if by_text else explicit_cast
+                using = convert(change.column, change.new_type)
             change = replace(change, cast=cast.value, using=using)
         result.append(change)
     return result
@@ -165,3 +169,10 @@ def _element(parsed: ParsedType) -> str:
 def explicit_cast(column: str, new_type: str) -> str:
     """USING "column"::new_type, for a change without an implicit or assignment cast."""
     return sql.SQL("{}::{}").format(sql.Identifier(column), sql.SQL(new_type)).as_string(None)
+
+
+def text_cast(column: str, new_type: str) -> str:
+    """USING "column"::text::new_type, for types without any cast between them."""
+    return (
+        sql.SQL("{}::text::{}").format(sql.Identifier(column), sql.SQL(new_type)).as_string(None)
+    )

@@ -207,3 +207,37 @@ def test_a_locked_table_does_not_hang_the_plan(
     hazards = hazards_of(json.loads(result.stdout), "public.t.t_name")
     assert [h["kind"] for h in hazards] == ["may_fail"]
     assert "another session holds a lock" in hazards[0]["detail"]
+
+
+def test_a_type_without_any_cast_is_read_from_the_text_and_counted(
+    db: str, scratch_dsn: str, pg_server: LocalServer, tmp_path: Path
+) -> None:
+    """bigint to timestamp: no cast at all, so the value's text is read as a timestamp;
+    the rows whose text is not one are counted before apply (PostgreSQL 16 and later)."""
+    if pg_server.major < 16:
+        pytest.skip("pg_input_is_valid needs PostgreSQL 16")
+    run_sql(
+        db,
+        "CREATE TABLE ticks (id int PRIMARY KEY, at bigint); INSERT INTO ticks VALUES "
+        "(1, 20260101), (2, 1767225600000), (3, NULL)",
+    )
+    schema = write_schema(
+        tmp_path,
+        "version: 1\ntables:\n  ticks:\n    columns:\n      id: {type: int, nullable: false}\n"
+        "      at: {type: timestamp}\n    primary_key: [id]\n",
+    )
+    plan = plan_json(schema, db, scratch_dsn, tmp_path)
+    change = next(c for c in plan["changes"] if c["object"] == "public.ticks.at")
+    assert change["sql"][-1].endswith('USING "at"::text::timestamp without time zone')
+    may_fail = [h for h in change["hazards"] if h["kind"] == "may_fail"]
+    assert len(may_fail) == 1 and may_fail[0]["detail"].startswith("1 rows of at")
+    allow = ["--allow", "rewrite,may_fail"]
+    refused = cli(["apply", "--yes", *allow], schema, db, scratch_dsn, tmp_path)
+    assert refused.code == 3
+    run_sql(db, "DELETE FROM ticks WHERE id = 2")
+    applied = cli(["apply", "--yes", *allow], schema, db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT at::text FROM ticks ORDER BY id") == [
+        ("2026-01-01 00:00:00",),
+        (None,),
+    ]
