@@ -24,6 +24,7 @@ from mmschema.backfill import (
     differs,
     run_backfill,
 )
+from mmschema.connect import server_error
 from mmschema.ddl import (
     Statement,
     backfill,
@@ -248,7 +249,7 @@ def _apply_batch(
         _end_all(recorder, handles, str(error))
         return [ChangeOutcome(p, "failed", time.monotonic() - started, str(error)) for p in batch]
     except psycopg.Error as error:
-        message = f"{what}: {error.diag.message_primary or str(error).strip()}"
+        message = f"{what}: {server_error(error)}"
         _end_all(recorder, handles, message)
         return [ChangeOutcome(p, "failed", time.monotonic() - started, message) for p in batch]
     spent: dict[int, float] = {}
@@ -324,7 +325,7 @@ def _apply_change(
         _end_all(recorder, handles, str(error))
         return ChangeOutcome(planned, "failed", time.monotonic() - started, str(error))
     except psycopg.Error as error:
-        message = error.diag.message_primary or str(error).strip()
+        message = server_error(error)
         _end_all(recorder, handles, message)
         _cleanup_if_possible(conn, planned)  # best effort: the connection may be gone
         return ChangeOutcome(planned, "failed", time.monotonic() - started, f"{what}: {message}")

@@ -15,6 +15,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
     UniqueConstraint,
+    View,
 )
 
 
@@ -211,6 +212,24 @@ class ReplaceGeneratedColumn:
 
 
 @dataclass(frozen=True)
+class DropView:
+    """A view that blocks a change of `table` (a type change of a column it reads)."""
+
+    table: QualifiedName
+    view: View
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class CreateView:
+    """The view again, as it was, once `table` changed (same transaction when it can be)."""
+
+    table: QualifiedName
+    view: View
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
 class RetypeUnderGenerated:
     """Type changes of columns that stored generated columns read: in one transaction,
     the generated columns are dropped, the types changed, and the columns added again."""
@@ -379,6 +398,8 @@ Change = (
     | CreateOwnedSequence
     | ReplaceGeneratedColumn
     | RetypeUnderGenerated
+    | DropView
+    | CreateView
     | AddPrimaryKey
     | DropPrimaryKey
     | AddUnique
@@ -417,6 +438,8 @@ KIND_NAMES: dict[type, str] = {
     CreateOwnedSequence: "create_owned_sequence",
     ReplaceGeneratedColumn: "replace_generated_column",
     RetypeUnderGenerated: "retype_under_generated",
+    DropView: "drop_view",
+    CreateView: "create_view",
     AddPrimaryKey: "add_primary_key",
     DropPrimaryKey: "drop_primary_key",
     AddUnique: "add_unique",
@@ -447,6 +470,8 @@ def object_of(change: Change) -> str:
             return str(name)
         case RenameTable(new=new):
             return str(new)
+        case DropView(view=view) | CreateView(view=view):
+            return str(view.name)
         case CreateTable(table=table) | ReplaceTable(table=table):
             return str(table.name)
         case (

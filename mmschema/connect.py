@@ -90,3 +90,10 @@ def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.C
             f"cannot connect to {describe(dsn)}: {scrub(message, dsn)}"
         ) from None
     return conn
+
+
+def server_error(error: psycopg.Error) -> str:
+    """The server's message on one line, with its DETAIL (what blocks, which row) when given."""
+    primary = error.diag.message_primary or (str(error).strip().splitlines() or [""])[0]
+    detail = " ".join((error.diag.message_detail or "").split())
+    return f"{primary} ({detail})" if detail else primary

@@ -1,11 +1,11 @@
 """Changes that other changes need around them: foreign keys dropped and added again
-around a key replacement or a type change, indexes and generated columns that a type
-change would break. Pure functions over the diff's list of changes."""
+around a key replacement or a type change, indexes, generated columns and views that a
+type change would break. Pure functions over the diff's list of changes."""
 
 from __future__ import annotations
 
 from mmschema import changes as ch
-from mmschema.model import Catalog, ForeignKey, Index, QualifiedName
+from mmschema.model import Catalog, ForeignKey, Index, QualifiedName, View
 
 
 def replaced_keys(
@@ -151,3 +151,49 @@ def reads_any(index: Index, columns: set[str]) -> bool:
     """Whether the index may read one of the columns (by name; a false yes costs little)."""
     texts = [k.expr for k in index.keys] + list(index.include) + [index.where or ""]
     return any(column in text for column in columns for text in texts)
+
+
+def retyped_columns(change: ch.Change) -> set[tuple[QualifiedName, str]]:
+    """The (table, column) pairs whose type a change alters (or drops and adds again)."""
+    match change:
+        case ch.AlterColumnType(table=table, column=column):
+            return {(table, column)}
+        case ch.RetypeUnderGenerated(table=table, retypes=retypes, generated=generated):
+            return {(table, r.column) for r in retypes} | {(table, c.name) for c in generated}
+        case ch.ReplaceGeneratedColumn(table=table, column=column):
+            return {(table, column.name)}
+    return set()
+
+
+def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.Change]:
+    """Views reading a column whose type changes block the ALTER: they are dropped just
+    before the first such change and created again, as they were, just after the last,
+    views of views included. A view that cannot be made again exactly (materialized, or
+    with triggers or rules) is left in place: PostgreSQL then says what blocks."""
+    positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
+    if not positions or not live.views:
+        return changes
+    blocked = set().union(*(retyped_columns(changes[i]) for i in positions))
+    affected: list[View] = []
+    for view in live.views:  # shallowest first: a view's readers come after it
+        reads_affected = any(
+            (relation, column) in blocked or relation in {v.name for v in affected}
+            for relation, column in view.reads
+        )
+        if reads_affected:
+            affected.append(view)
+    if not affected or not all(v.rebuildable for v in affected):
+        return changes
+    first, last = changes[positions[0]], changes[positions[-1]]
+    drops: list[ch.Change] = [
+        ch.DropView(_table_of(first), v) for v in sorted(affected, key=lambda v: -v.level)
+    ]
+    creates: list[ch.Change] = [ch.CreateView(_table_of(last), v) for v in affected]
+    start, end = positions[0], positions[-1]
+    return [*changes[:start], *drops, *changes[start : end + 1], *creates, *changes[end + 1 :]]
+
+
+def _table_of(change: ch.Change) -> QualifiedName:
+    table = getattr(change, "table", None)
+    assert isinstance(table, QualifiedName)
+    return table

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from mmschema import changes as ch
 from mmschema.dependencies import (
     rebuild_dependent_foreign_keys,
+    rebuild_dependent_views,
     regenerate_over_retyped_columns,
     split_replacements_over_retyped_columns,
 )
@@ -86,6 +87,7 @@ def diff(
     result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
     result.changes = split_replacements_over_retyped_columns(result.changes)
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
+    result.changes = rebuild_dependent_views(live, result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
 

@@ -61,6 +61,8 @@ class Form(Enum):
     DROP_INDEX_CONCURRENTLY = "DROP INDEX CONCURRENTLY"
     RENAME_INDEX = "ALTER INDEX RENAME"
     ATTACH_INDEX = "ALTER INDEX ATTACH PARTITION"
+    DROP_VIEW = "DROP VIEW"
+    CREATE_VIEW = "CREATE VIEW"
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
 
@@ -116,6 +118,9 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.RENAME_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     # Catalog work only: the partition's index is already built.
     Form.ATTACH_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    Form.DROP_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
+    # CREATE VIEW (and its comment, owner, grants) reads the tables under ACCESS SHARE.
+    Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
 }

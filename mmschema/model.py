@@ -188,6 +188,22 @@ class UserType:
 
 
 @dataclass(frozen=True)
+class View:
+    """A view that reads managed tables (not managed itself): dropped and created again,
+    exactly as it was, around a change its definition would otherwise block."""
+
+    name: QualifiedName
+    definition: str  # pg_get_viewdef(), names qualified
+    level: int  # 1: reads a managed table; n: reads a view of level n - 1
+    reads: frozenset[tuple[QualifiedName, str]]  # (relation, column) it reads
+    rebuildable: bool = True  # a plain view, no triggers or rules of its own
+    options: tuple[str, ...] = ()  # reloptions, e.g. "security_barrier=true"
+    comment: str | None = None
+    owner: str = ""
+    grants: tuple[tuple[str, str], ...] = ()  # (quoted grantee or PUBLIC, privilege)
+
+
+@dataclass(frozen=True)
 class Catalog:
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()
@@ -196,6 +212,7 @@ class Catalog:
     # Foreign keys of tables outside the file that reference a managed table.
     inbound_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it
+    views: tuple[View, ...] = ()  # views reading managed tables, shallowest first
 
 
 class PartitionAware(Protocol):

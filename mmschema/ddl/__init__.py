@@ -4,7 +4,7 @@
 module per object kind, imported here so that every kind is known.
 """
 
-from mmschema.ddl import constraints, indexes, tables, types
+from mmschema.ddl import constraints, indexes, tables, types, views
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -83,4 +83,5 @@ __all__ = [
     "types",
     "unique_definition",
     "unique_index",
+    "views",
 ]

@@ -74,8 +74,8 @@ def make_statement(form: Form, composed: sql.Composable) -> Statement:
 
 def comment(target: str, table: QualifiedName, name: str, text: str | None) -> Statement:
     literal = sql.Literal(text) if text is not None else sql.SQL("NULL")
-    if target == "table":
-        obj = sql.SQL("TABLE {}").format(qualified(table))
+    if target in ("table", "view"):
+        obj = sql.SQL("{} {}").format(sql.SQL(target.upper()), qualified(table))
     elif target == "column":
         obj = sql.SQL("COLUMN {}").format(sql.Identifier(table.schema, table.name, name))
     else:

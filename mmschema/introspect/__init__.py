@@ -24,6 +24,7 @@ from mmschema.model import (
     Table,
     UniqueConstraint,
     UserType,
+    View,
     column_from,
 )
 
@@ -145,6 +146,35 @@ class PartitionRow:
 
 
 @dataclass
+class ViewRow:
+    schema: str
+    name: str
+    kind: str
+    level: int
+    definition: str
+    options: list[str]
+    comment: str | None
+    owner: str
+    grants: list[list[str]]
+    reads: list[list[str]]
+    rebuildable: bool
+
+
+def _view(row: ViewRow) -> View:
+    return View(
+        name=QualifiedName(row.schema, row.name),
+        definition=row.definition,
+        level=row.level,
+        reads=frozenset((QualifiedName(s, t), c) for s, t, c in row.reads),
+        rebuildable=row.rebuildable,
+        options=tuple(row.options),
+        comment=row.comment,
+        owner=row.owner,
+        grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
+    )
+
+
+@dataclass
 class ExtensionRow:
     name: str
 
@@ -182,9 +212,12 @@ def read_catalog_in_transaction(
     schemas = _fetch(conn, "schemas", SchemaRow, {})
     types = _fetch(conn, "types", TypeRow, {})
     partitions = _fetch(conn, "partitions", PartitionRow, params)
+    views = _fetch(conn, "views", ViewRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
     catalog = with_partitions(with_constraints(catalog, constraints), partitions)
-    return replace(catalog, types=tuple(map(_user_type, types)))
+    return replace(
+        catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views))
+    )
 
 
 def with_partitions(catalog: Catalog, rows: list[PartitionRow]) -> Catalog:

@@ -1,0 +1,55 @@
+-- Views that read the managed tables, directly or through other views (level 1 reads a
+-- managed table), with what it takes to create one again exactly as it is: its
+-- definition (names qualified: search_path is pg_catalog), options, comment, owner and
+-- grants. rebuildable: a plain view whose only rule is its own (no triggers on it).
+WITH RECURSIVE managed AS (
+    SELECT c.oid
+    FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
+    JOIN pg_namespace n ON n.nspname = m.schema
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name
+), reads AS (
+    SELECT DISTINCT r.ev_class AS view_oid, 1 AS level
+    FROM pg_depend d
+    JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM managed)
+      AND r.ev_class <> d.refobjid
+    UNION
+    SELECT r.ev_class, reads.level + 1
+    FROM reads
+    JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = reads.view_oid
+    JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+    WHERE r.ev_class <> d.refobjid AND reads.level < 32
+)
+SELECT n.nspname AS schema,
+       v.relname AS name,
+       v.relkind::text AS kind,
+       max(reads.level) AS level,
+       pg_get_viewdef(v.oid, true) AS definition,
+       coalesce(v.reloptions, '{}') AS options,
+       obj_description(v.oid, 'pg_class') AS comment,
+       pg_get_userbyid(v.relowner) AS owner,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          a.privilege_type]
+             FROM aclexplode(v.relacl) AS a
+             WHERE a.grantee <> v.relowner
+             ORDER BY a.grantee, a.privilege_type) AS grants,
+       -- (schema, table, column) of every column of a relation it reads
+       ARRAY(SELECT DISTINCT ARRAY[tn.nspname::text, t.relname::text, att.attname::text]
+             FROM pg_rewrite r
+             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                             AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+             JOIN pg_class t ON t.oid = d.refobjid
+             JOIN pg_namespace tn ON tn.oid = t.relnamespace
+             JOIN pg_attribute att ON att.attrelid = t.oid AND att.attnum = d.refobjsubid
+             WHERE r.ev_class = v.oid AND t.oid <> v.oid) AS reads,
+       v.relkind = 'v'
+         AND NOT EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = v.oid)
+         AND NOT EXISTS (SELECT 1 FROM pg_rewrite rr
+                         WHERE rr.ev_class = v.oid AND rr.rulename <> '_RETURN')
+         AS rebuildable
+FROM reads
+JOIN pg_class v ON v.oid = reads.view_oid
+JOIN pg_namespace n ON n.oid = v.relnamespace
+GROUP BY v.oid, n.nspname
+ORDER BY 4, 1, 2

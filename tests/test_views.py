@@ -1,0 +1,92 @@
+"""Views reading a retyped column are dropped and created again exactly as they were."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.clirunner import run_against
+from tests.conftest import query, run_sql
+
+BEFORE = """
+CREATE TABLE fills (id integer PRIMARY KEY, qty integer, venue text);
+CREATE VIEW big_fills WITH (security_barrier = true) AS
+    SELECT id, qty FROM fills WHERE qty > 100;
+CREATE VIEW big_fill_count AS SELECT count(*) AS n, max(qty) AS top FROM big_fills;
+CREATE VIEW venues AS SELECT DISTINCT venue FROM fills;
+COMMENT ON VIEW big_fills IS 'fills worth a look';
+CREATE ROLE mms_view_reader;
+GRANT SELECT ON big_fills TO mms_view_reader;
+INSERT INTO fills VALUES (1, 50, 'a'), (2, 500, 'b');
+"""
+
+SCHEMA = """
+version: 1
+tables:
+  fills:
+    columns:
+      id: {type: integer, nullable: false}
+      qty: {type: bigint}
+      venue: {type: text}
+    primary_key: [id]
+"""
+
+VIEWS = """
+SELECT c.relname, pg_get_viewdef(c.oid, true), c.reloptions,
+       obj_description(c.oid, 'pg_class'),
+       has_table_privilege('mms_view_reader', c.oid, 'SELECT')
+FROM pg_class c WHERE c.relkind = 'v' AND c.relnamespace = 'public'::regnamespace
+ORDER BY 1
+"""
+
+
+def test_views_over_a_retyped_column_are_rebuilt_as_they_were(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, "DROP ROLE IF EXISTS mms_view_reader")
+    run_sql(db, BEFORE)
+    before = query(db, VIEWS)
+    path = tmp_path / "schema.yaml"
+    path.write_text(SCHEMA)
+    planned = run_against(["plan", "-f", str(path), "--format", "json"], db, scratch_dsn, tmp_path)
+    assert planned.code == 0, planned.stderr
+    kinds = [(c["kind"], c["object"]) for c in json.loads(planned.stdout)["changes"]]
+    # The view of the view goes first and comes back last; `venues` reads no retyped column.
+    assert kinds == [
+        ("drop_view", "public.big_fill_count"),
+        ("drop_view", "public.big_fills"),
+        ("alter_column_type", "public.fills.qty"),
+        ("create_view", "public.big_fills"),
+        ("create_view", "public.big_fill_count"),
+    ]
+    applied = run_against(
+        ["apply", "-f", str(path), "--yes", "--allow", "rewrite"], db, scratch_dsn, tmp_path
+    )
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, VIEWS) == before
+    assert query(db, "SELECT top FROM big_fill_count") == [(500,)]
+    top_type = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+    top_type += "WHERE attrelid = 'big_fill_count'::regclass AND attname = 'top'"
+    assert query(db, top_type) == [("bigint",)]
+    run_sql(db, "DROP VIEW big_fill_count, big_fills; DROP ROLE mms_view_reader")
+
+
+def test_a_materialized_view_is_not_rebuilt_and_apply_says_what_blocks(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE fills (id integer PRIMARY KEY, qty integer);"
+        "CREATE MATERIALIZED VIEW qty_total AS SELECT sum(qty) AS total FROM fills;",
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(SCHEMA.replace("      venue: {type: text}\n", ""))
+    applied = run_against(
+        ["apply", "-f", str(path), "--yes", "--allow", "rewrite"], db, scratch_dsn, tmp_path
+    )
+    assert applied.code == 1
+    assert "materialized view qty_total depends on column" in applied.stdout + applied.stderr
+    assert "Traceback" not in applied.stderr
+    types = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+    types += "WHERE attrelid = 'fills'::regclass AND attname = 'qty'"
+    assert query(db, types) == [("integer",)]
