@@ -368,6 +368,16 @@ class RebuildInvalidIndex:
 
 
 @dataclass(frozen=True)
+class SetTableOption:
+    """unlogged ("true"/"false"), row_security (off/on/forced) or replica_identity."""
+
+    table: QualifiedName
+    option: str
+    value: str
+    phase = Phase.COMMENTS  # after the indexes a replica identity may name
+
+
+@dataclass(frozen=True)
 class SetComment:
     target: str  # "table" | "column" | "index"
     table: QualifiedName
@@ -413,6 +423,7 @@ Change = (
     | RenameIndex
     | ReplaceIndex
     | RebuildInvalidIndex
+    | SetTableOption
     | SetComment
 )
 
@@ -453,6 +464,7 @@ KIND_NAMES: dict[type, str] = {
     RenameIndex: "rename_index",
     ReplaceIndex: "replace_index",
     RebuildInvalidIndex: "rebuild_invalid_index",
+    SetTableOption: "set_table_option",
     SetComment: "set_comment",
 }
 
@@ -517,6 +529,8 @@ def object_of(change: Change) -> str:
             | ReplaceIndex(table=table, new=index)
         ):
             return f"{table}.{index.name}"
+        case SetTableOption(table=table, option=option):
+            return f"{table}.{option}"
         case SetComment(target="table", table=table):
             return str(table)
         case SetComment(table=table, name=name):

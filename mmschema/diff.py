@@ -226,6 +226,10 @@ def _create_table(
         want, columns=columns, primary_key=key, indexes=(), unique=(), foreign_keys=(), checks=()
     )
     result.changes.append(ch.ReplaceTable(bare) if replace_live else ch.CreateTable(bare))
+    for option, _, default in TABLE_OPTIONS[1:]:  # UNLOGGED is part of CREATE TABLE
+        value = _option_text(getattr(want, option))
+        if value != default:
+            result.changes.append(ch.SetTableOption(want.name, option, value))
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
         result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
     _diff_constraints(Table(want.name), want, False, result, new_table=True)
@@ -258,8 +262,39 @@ def _diff_table(
     taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result)
     _diff_indexes(have, want, table, prune, result, taken_over, live or Catalog())
+    _diff_table_options(have, table, prune, result)
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+
+
+TABLE_OPTIONS = (  # (option, what the plan calls it, PostgreSQL's default)
+    ("unlogged", "unlogged", "false"),
+    ("row_security", "row level security", "off"),
+    ("replica_identity", "replica identity", "default"),
+)
+
+
+def _diff_table_options(
+    have: Table, table: DeclaredTable, prune: bool, result: DiffResult
+) -> None:
+    """Options the file gives are set; others, where not the default, are unmanaged."""
+    for option, label, default in TABLE_OPTIONS:
+        live = _option_text(getattr(have, option))
+        declared = getattr(table, option)
+        wanted = None if declared is None else _option_text(declared)
+        if wanted is None:
+            if live == default:
+                continue
+            if not prune:
+                result.unmanaged.append(f"{label} {table.name} ({live})")
+                continue
+            wanted = default
+        if wanted != live:
+            result.changes.append(ch.SetTableOption(table.name, option, wanted))
+
+
+def _option_text(value: object) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def _diff_partitioning(have: Table, want: Table, prune: bool, result: DiffResult) -> None:

@@ -114,6 +114,14 @@ def table_document(table: Table) -> dict[str, Any]:
         document["foreign_keys"] = {k.name: foreign_key_document(k) for k in table.foreign_keys}
     if table.checks:
         document["checks"] = {c.name: c.expression for c in table.checks}
+    if table.unlogged:
+        document["unlogged"] = True
+    if table.row_security != "off":
+        document["row_level_security"] = table.row_security == "on" or "forced"
+    if table.replica_identity.startswith("index:"):
+        document["replica_identity"] = {"index": table.replica_identity.removeprefix("index:")}
+    elif table.replica_identity != "default":
+        document["replica_identity"] = table.replica_identity
     if table.comment is not None:
         document["comment"] = table.comment
     return document

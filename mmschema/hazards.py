@@ -45,6 +45,17 @@ def _(change: ch.AttachPartition) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.SetTableOption) -> list[Hazard]:
+    if change.option != "unlogged":
+        return []
+    detail = (
+        f"SET {'UNLOGGED' if change.value == 'true' else 'LOGGED'} rewrites {change.table} "
+        "under an ACCESS EXCLUSIVE lock"
+    )
+    return [Hazard("rewrite", detail)]
+
+
+@hazards.register
 def _(change: ch.DropEnum) -> list[Hazard]:
     return [Hazard("destructive", f"drops enum type {change.name}")]
 

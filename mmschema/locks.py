@@ -62,6 +62,9 @@ class Form(Enum):
     RENAME_INDEX = "ALTER INDEX RENAME"
     ATTACH_INDEX = "ALTER INDEX ATTACH PARTITION"
     DROP_VIEW = "DROP VIEW"
+    SET_LOGGED = "ALTER TABLE SET LOGGED/UNLOGGED"
+    ROW_SECURITY = "ALTER TABLE ENABLE/DISABLE/FORCE ROW LEVEL SECURITY"
+    REPLICA_IDENTITY = "ALTER TABLE REPLICA IDENTITY"
     CREATE_VIEW = "CREATE VIEW"
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
@@ -119,6 +122,9 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # Catalog work only: the partition's index is already built.
     Form.ATTACH_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.DROP_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
+    Form.SET_LOGGED: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # and the table is rewritten
+    Form.ROW_SECURITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.REPLICA_IDENTITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     # CREATE VIEW (and its comment, owner, grants) reads the tables under ACCESS SHARE.
     Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),

@@ -166,6 +166,9 @@ class Table:
     partition_of: QualifiedName | None = None  # the parent, when this table is a partition
     partition_bound: str | None = None  # e.g. "FOR VALUES IN ('a')" or "DEFAULT"
     partitions: tuple[Partition, ...] = ()  # all below a partitioned table, parents first
+    unlogged: bool = False
+    row_security: str = "off"  # "off" | "on" | "forced" (ENABLE / FORCE ROW LEVEL SECURITY)
+    replica_identity: str = "default"  # "default" | "full" | "nothing" | "index:<name>"
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -27,6 +27,7 @@ from mmschema.model import (
     Catalog,
     ForeignKey,
     QualifiedName,
+    Table,
 )
 from mmschema.scratch_steps import (
     ScratchStep,
@@ -150,12 +151,25 @@ def normalize_desired(
     catalog = run_on_scratch(scratch, make_steps, key, names, cache)
     declared_tables = {t.name: t for t in desired.present_tables()}
     tables = {
-        name: replace(
-            table, foreign_keys=declared_foreign_keys(declared_tables[name], catalog, live)
+        name: declared_options(
+            replace(
+                table, foreign_keys=declared_foreign_keys(declared_tables[name], catalog, live)
+            ),
+            declared_tables[name],
         )
         for name, table in catalog.tables.items()
     }
     return replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+
+
+def declared_options(table: Table, declared: DeclaredTable) -> Table:
+    """Table options are exact words: taken from the file, defaults where it says nothing."""
+    return replace(
+        table,
+        unlogged=bool(declared.unlogged),
+        row_security=declared.row_security or "off",
+        replica_identity=declared.replica_identity or "default",
+    )
 
 
 def declared_foreign_keys(

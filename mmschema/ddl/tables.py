@@ -59,7 +59,8 @@ def create_table(table: Table) -> list[Statement]:
         body = sql.SQL(" ").join(parts)
     if table.partition_by is not None:
         body = sql.SQL("{} PARTITION BY {}").format(body, sql.SQL(table.partition_by))
-    create = sql.SQL("CREATE TABLE {} {}").format(qualified(table.name), body)
+    unlogged = sql.SQL("UNLOGGED ") if table.unlogged else sql.SQL("")
+    create = sql.SQL("CREATE {}TABLE {} {}").format(unlogged, qualified(table.name), body)
     result = [make_statement(Form.CREATE_TABLE, create)]
     if table.comment is not None:
         result.append(comment("table", table.name, table.name.name, table.comment))
@@ -276,3 +277,28 @@ def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
         alter_table(change.table, Form.DROP_COLUMN, drop),
         alter_table(change.table, Form.ADD_COLUMN, add),
     ]
+
+
+ROW_SECURITY = {
+    "off": ("DISABLE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
+    "on": ("ENABLE ROW LEVEL SECURITY", "NO FORCE ROW LEVEL SECURITY"),
+    "forced": ("ENABLE ROW LEVEL SECURITY", "FORCE ROW LEVEL SECURITY"),
+}
+
+
+@statements.register
+def _(change: ch.SetTableOption) -> list[Statement]:
+    table, value = change.table, change.value
+    if change.option == "unlogged":
+        action = "SET UNLOGGED" if value == "true" else "SET LOGGED"
+        return [alter_table(table, Form.SET_LOGGED, sql.SQL(action))]
+    if change.option == "row_security":
+        return [alter_table(table, Form.ROW_SECURITY, sql.SQL(a)) for a in ROW_SECURITY[value]]
+    identity: sql.Composable
+    if value.startswith("index:"):
+        identity = sql.SQL("REPLICA IDENTITY USING INDEX {}").format(
+            sql.Identifier(value.removeprefix("index:"))
+        )
+    else:
+        identity = sql.SQL(f"REPLICA IDENTITY {value.upper()}")
+    return [alter_table(table, Form.REPLICA_IDENTITY, identity)]

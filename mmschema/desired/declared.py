@@ -116,6 +116,10 @@ class DeclaredTable:
     partition_by: str | None = None  # "RANGE (created_at)": a partitioned table
     partition_of: QualifiedName | None = None  # the parent, when this is a partition
     partition_bound: str | None = None  # "FOR VALUES ...", or "DEFAULT"
+    # Table options; None: not declared, so not managed (changed only with --prune).
+    unlogged: bool | None = None
+    row_security: str | None = None  # "off" | "on" | "forced"
+    replica_identity: str | None = None  # "default" | "full" | "nothing" | "index:<name>"
 
     def present_columns(self) -> tuple[DeclaredColumn, ...]:
         return tuple(c for c in self.columns if c.state == "present")

@@ -76,6 +76,9 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         partition_by=text_of(spec.get("partition_by")),
         partition_of=parent,
         partition_bound=text_of(partition_of.get("bound")) if parent is not None else None,
+        unlogged=_flag(spec.get("unlogged")),
+        row_security=_row_security(spec.get("row_level_security")),
+        replica_identity=_replica_identity(spec.get("replica_identity")),
     )
     _check_constraint_names(scope, table)
     return table
@@ -91,6 +94,23 @@ def _renamed_table(
     if not isinstance(value, str):
         return None
     return context.table_name(_at(path, "renamed_from"), value, schema, "renamed_from")
+
+
+def _flag(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _row_security(value: object) -> str | None:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "forced" if value == "forced" else None
+
+
+def _replica_identity(value: object) -> str | None:
+    if isinstance(value, str):
+        return value
+    index = mapping_of(value).get("index")
+    return f"index:{index}" if isinstance(index, str) else None
 
 
 def _partition_parent(

@@ -53,6 +53,9 @@ class TableRow:
     parent_schema: str | None
     parent_name: str | None
     partition_bound: str | None
+    unlogged: bool
+    row_security: str
+    replica_identity: str
 
 
 @dataclass
@@ -304,6 +307,9 @@ def build_catalog(
                 else None
             ),
             partition_bound=t.partition_bound,
+            unlogged=t.unlogged,
+            row_security=t.row_security,
+            replica_identity=t.replica_identity,
         )
     return Catalog(
         tables=result,
