@@ -274,9 +274,7 @@ TABLE_OPTIONS = (  # (option, what the plan calls it, PostgreSQL's default)
 )
 
 
-def _diff_table_options(
-    have: Table, table: DeclaredTable, prune: bool, result: DiffResult
-) -> None:
+def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: DiffResult) -> None:
     """Options the file gives are set; others, where not the default, are unmanaged."""
     for option, label, default in TABLE_OPTIONS:
         live = _option_text(getattr(have, option))
@@ -475,27 +473,41 @@ def _diff_constraints(
             out.append(ch.AddUnique(name, unique, using_index=online))
     for check in want.checks:
         current_check = next((c for c in have.checks if c.name == check.name), None)
-        if current_check is not None and current_check.expression == check.expression:
-            if not current_check.valid:
+        same = current_check is not None and (
+            current_check.expression,
+            current_check.no_inherit,
+        ) == (
+            check.expression,
+            check.no_inherit,
+        )
+        if current_check is not None and same:
+            if current_check.valid == check.valid:
+                continue
+            if check.valid:
                 out.append(ch.ValidateConstraint(name, check.name))
-            continue
+                continue
+        # A valid constraint is made NOT VALID only by adding it again.
         if current_check is not None:
             out.append(ch.DropConstraint(name, check.name, "check"))
-        out.append(ch.AddCheck(name, check, not_valid=not new_table))
-        if not new_table:
+        out.append(ch.AddCheck(name, check, not_valid=not new_table or not check.valid))
+        if not new_table and check.valid:
             out.append(ch.ValidateConstraint(name, check.name))
     for key in want.foreign_keys:
+        # NOT VALID is not allowed on a partitioned table: there it is added validated.
+        if have.partitioned or want.partitioned:
+            key = replace(key, valid=True)
         current_key = next((k for k in have.foreign_keys if k.name == key.name), None)
         if current_key is not None and current_key.same_definition(key):
-            if not current_key.valid:
+            if current_key.valid == key.valid:
+                continue
+            if key.valid:
                 out.append(ch.ValidateConstraint(name, key.name))
-            continue
+                continue
         if current_key is not None:
             out.append(ch.DropConstraint(name, key.name, "foreign_key"))
-        # NOT VALID is not allowed on a partitioned table: there it is added validated.
         later = not new_table and not have.partitioned
-        out.append(ch.AddForeignKey(name, key, not_valid=later))
-        if later:
+        out.append(ch.AddForeignKey(name, key, not_valid=later or not key.valid))
+        if later and key.valid:
             out.append(ch.ValidateConstraint(name, key.name))
     declared = {
         *(u.name for u in want.unique),

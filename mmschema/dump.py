@@ -11,6 +11,7 @@ import yaml
 from mmschema.introspect import catalog_sql, read_catalog
 from mmschema.model import (
     Catalog,
+    Check,
     Column,
     ForeignKey,
     Index,
@@ -113,7 +114,7 @@ def table_document(table: Table) -> dict[str, Any]:
     if table.foreign_keys:
         document["foreign_keys"] = {k.name: foreign_key_document(k) for k in table.foreign_keys}
     if table.checks:
-        document["checks"] = {c.name: c.expression for c in table.checks}
+        document["checks"] = {c.name: check_document(c) for c in table.checks}
     if table.unlogged:
         document["unlogged"] = True
     if table.row_security != "off":
@@ -124,6 +125,17 @@ def table_document(table: Table) -> dict[str, Any]:
         document["replica_identity"] = table.replica_identity
     if table.comment is not None:
         document["comment"] = table.comment
+    return document
+
+
+def check_document(check: Check) -> str | dict[str, Any]:
+    if check.valid and not check.no_inherit:
+        return check.expression
+    document: dict[str, Any] = {"expr": check.expression}
+    if not check.valid:
+        document["valid"] = False
+    if check.no_inherit:
+        document["no_inherit"] = True
     return document
 
 
@@ -151,6 +163,8 @@ def foreign_key_document(key: ForeignKey) -> dict[str, Any]:
         document["on_update"] = key.on_update
     if key.deferrable:
         document["deferrable"] = deferrable_value(True, key.initially_deferred)
+    if not key.valid:
+        document["valid"] = False
     return document
 
 

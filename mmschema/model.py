@@ -140,6 +140,7 @@ class Check:
     name: str
     expression: str  # pg_get_expr(conbin) output
     valid: bool = True
+    no_inherit: bool = False
 
 
 @dataclass(frozen=True)

@@ -163,9 +163,16 @@ def normalize_desired(
 
 
 def declared_options(table: Table, declared: DeclaredTable) -> Table:
-    """Table options are exact words: taken from the file, defaults where it says nothing."""
+    """Table options and constraint validity are exact words: taken from the file,
+    defaults where it says nothing."""
+    flags = {c.name: (c.valid, c.no_inherit) for c in declared.checks}
+    checks = tuple(
+        replace(c, valid=flags[c.name][0], no_inherit=flags[c.name][1]) if c.name in flags else c
+        for c in table.checks
+    )
     return replace(
         table,
+        checks=checks,
         unlogged=bool(declared.unlogged),
         row_security=declared.row_security or "off",
         replica_identity=declared.replica_identity or "default",
@@ -193,6 +200,7 @@ def declared_foreign_keys(
                 on_update=fk.on_update,
                 deferrable=fk.deferrable,
                 initially_deferred=fk.initially_deferred,
+                valid=fk.valid,
             )
         )
     return tuple(keys)

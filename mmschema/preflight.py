@@ -215,9 +215,9 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             keys = tuple(IndexKey(c) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)
             return [duplicates_check(table, index)]
-        case ch.AddCheck(check=constraint):
+        case ch.AddCheck(check=constraint) if constraint.valid:  # else: never validated
             return [violations_check(table, constraint.name, constraint.expression)]
-        case ch.AddForeignKey(key=key):
+        case ch.AddForeignKey(key=key) if key.valid:
             return [orphans_check(table, key)]
         case ch.AddPrimaryKey(key=key):
             index = Index(key.name, tuple(IndexKey(c) for c in key.columns), unique=True)

@@ -188,7 +188,8 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
             ScratchStep(statement.sql, _where(unique.source, f"unique {unique.name!r}"), name)
         )
     for check in table.checks:
-        action = sql.SQL("ADD {}").format(ddl.check_definition(Check(check.name, check.expr)))
+        defined = Check(check.name, check.expr, no_inherit=check.no_inherit)
+        action = sql.SQL("ADD {}").format(ddl.check_definition(defined))
         statement = ddl.alter_table(name, Form.ADD_CHECK, action)
         steps.append(
             ScratchStep(statement.sql, _where(check.source, f"check {check.name!r}"), name)

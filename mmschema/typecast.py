@@ -173,6 +173,4 @@ def explicit_cast(column: str, new_type: str) -> str:
 
 def text_cast(column: str, new_type: str) -> str:
     """USING "column"::text::new_type, for types without any cast between them."""
-    return (
-        sql.SQL("{}::text::{}").format(sql.Identifier(column), sql.SQL(new_type)).as_string(None)
-    )
+    return sql.SQL("{}::text::{}").format(sql.Identifier(column), sql.SQL(new_type)).as_string(None)

@@ -127,8 +127,10 @@ def _(change: ch.AddForeignKey) -> list[Statement]:
 
 
 def check_definition(check: Check) -> sql.Composable:
-    return sql.SQL("CONSTRAINT {} CHECK ({})").format(
-        sql.Identifier(check.name), sql.SQL(check.expression)
+    return sql.SQL("CONSTRAINT {} CHECK ({}){}").format(
+        sql.Identifier(check.name),
+        sql.SQL(check.expression),
+        sql.SQL(" NO INHERIT" if check.no_inherit else ""),
     )
 
 

@@ -91,6 +91,7 @@ class DeclaredForeignKey:
     on_update: str = "no_action"
     deferrable: bool = False
     initially_deferred: bool = False
+    valid: bool = True  # False: NOT VALID, and left so
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class DeclaredCheck:
     name: str
     expr: str  # SQL boolean expression as written
     source: Source
+    valid: bool = True  # False: NOT VALID, and left so
+    no_inherit: bool = False
 
 
 @dataclass(frozen=True)

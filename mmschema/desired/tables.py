@@ -358,6 +358,7 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
         on_update=text_of(spec.get("on_update")) or "no_action",
         deferrable=deferrable,
         initially_deferred=deferred,
+        valid=bool_of(spec.get("valid"), True),
     )
 
 
@@ -367,12 +368,23 @@ def _count(number: int, noun: str) -> str:
 
 def _checks(scope: Scope, value: object) -> tuple[DeclaredCheck, ...]:
     built: list[DeclaredCheck] = []
-    for name, expr in mapping_of(value).items():
+    for name, spec in mapping_of(value).items():
         path = _at(scope.path, "checks", name)
         scope.context.check_name(path, "constraint name", name)
-        text = scope.context.expression(path, expr, f"check '{name}'")
+        options = mapping_of(spec)
+        expr_path = _at(path, "expr") if options else path
+        expr = options.get("expr") if options else spec
+        text = scope.context.expression(expr_path, expr, f"check '{name}'")
         if text is not None:
-            built.append(DeclaredCheck(name, text, scope.context.key(path)))
+            built.append(
+                DeclaredCheck(
+                    name,
+                    text,
+                    scope.context.key(path),
+                    valid=bool_of(options.get("valid"), True),
+                    no_inherit=bool_of(options.get("no_inherit"), False),
+                )
+            )
     return tuple(built)
 
 

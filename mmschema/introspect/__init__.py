@@ -106,6 +106,7 @@ class ConstraintRow:
     deferrable: bool
     initially_deferred: bool
     valid: bool
+    no_inherit: bool
     columns: list[str]
     ref_schema: str | None
     ref_table: str | None
@@ -218,9 +219,7 @@ def read_catalog_in_transaction(
     views = _fetch(conn, "views", ViewRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
     catalog = with_partitions(with_constraints(catalog, constraints), partitions)
-    return replace(
-        catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views))
-    )
+    return replace(catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views)))
 
 
 def with_partitions(catalog: Catalog, rows: list[PartitionRow]) -> Catalog:
@@ -335,7 +334,9 @@ def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
             unique=tuple(_unique(r) for r in table_rows if r.kind == "u"),
             foreign_keys=tuple(_foreign_key(r) for r in table_rows if r.kind == "f"),
             checks=tuple(
-                Check(r.name, r.expression or "", r.valid) for r in table_rows if r.kind == "c"
+                Check(r.name, r.expression or "", r.valid, r.no_inherit)
+                for r in table_rows
+                if r.kind == "c"
             ),
         )
     return replace(catalog, tables=tables, inbound_foreign_keys=tuple(inbound))

@@ -8,6 +8,7 @@ SELECT DISTINCT n.nspname AS schema,
        con.condeferrable AS deferrable,
        con.condeferred AS initially_deferred,
        con.convalidated AS valid,
+       con.connoinherit AS no_inherit,
        ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, pos)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum
              ORDER BY k.pos) AS columns,
