@@ -5,6 +5,7 @@ type change would break. Pure functions over the diff's list of changes."""
 from __future__ import annotations
 
 from mmschema import changes as ch
+from mmschema import ddl
 from mmschema.model import Catalog, ForeignKey, Index, QualifiedName, View
 
 
@@ -168,8 +169,10 @@ def retyped_columns(change: ch.Change) -> set[tuple[QualifiedName, str]]:
 def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.Change]:
     """Views reading a column whose type changes block the ALTER: they are dropped just
     before the first such change and created again, as they were, just after the last,
-    views of views included. A view that cannot be made again exactly (materialized, or
-    with triggers or rules) is left in place: PostgreSQL then says what blocks."""
+    views of views included, all in the one transaction of those changes. Where that
+    cannot be (changes of several tables, a step committed alone) or a view cannot be made
+    again exactly (materialized, triggers, rules), the views stay: PostgreSQL then says
+    what blocks, and nothing is half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
     if not positions or not live.views:
         return changes
@@ -184,6 +187,8 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
             affected.append(view)
     if not affected or not all(v.rebuildable for v in affected):
         return changes
+    if not _one_transaction(changes[positions[0] : positions[-1] + 1]):
+        return changes  # never a moment (or a failure) that leaves the views dropped
     first, last = changes[positions[0]], changes[positions[-1]]
     drops: list[ch.Change] = [
         ch.DropView(_table_of(first), v) for v in sorted(affected, key=lambda v: -v.level)
@@ -191,6 +196,16 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     creates: list[ch.Change] = [ch.CreateView(_table_of(last), v) for v in affected]
     start, end = positions[0], positions[-1]
     return [*changes[:start], *drops, *changes[start : end + 1], *creates, *changes[end + 1 :]]
+
+
+def _one_transaction(span: list[ch.Change]) -> bool:
+    """Whether the changes of the ALTER_COLUMNS phase in `span` commit as one transaction:
+    one table, every statement transactional and not committed alone."""
+    among = [c for c in span if c.phase == ch.Phase.ALTER_COLUMNS]
+    tables = {ch.table_before(c) for c in among}
+    return len(tables) == 1 and all(
+        s.transactional and not s.alone for c in among for s in ddl.statements(c)
+    )
 
 
 def _table_of(change: ch.Change) -> QualifiedName:
