@@ -195,10 +195,15 @@ class AlterColumnNullability:
 
 @dataclass(frozen=True)
 class AlterColumnIdentity:
+    """Identity added, dropped, switched (always / by default), or its sequence options set:
+    `options` (non-default ones, as in Column.identity_options) when new is not None."""
+
     table: QualifiedName
     column: str
     old: str | None
     new: str | None
+    options: tuple[tuple[str, str], ...] = ()
+    set_options: bool = False  # the live identity's options change (to `options`)
     phase = Phase.ALTER_COLUMNS
 
 

@@ -400,7 +400,20 @@ def _diff_column(
     if have.identity != want.identity:
         if have.identity is None and default is not None:
             out.append(ch.AlterColumnDefault(table, want.name, default, None))
-        out.append(ch.AlterColumnIdentity(table, want.name, have.identity, want.identity))
+        changed = have.identity is not None and have.identity_options != want.identity_options
+        options = want.identity_options
+        out.append(
+            ch.AlterColumnIdentity(
+                table, want.name, have.identity, want.identity, options, set_options=changed
+            )
+        )
+    elif want.identity is not None and have.identity_options != want.identity_options:
+        options = want.identity_options
+        out.append(
+            ch.AlterColumnIdentity(
+                table, want.name, have.identity, want.identity, options, set_options=True
+            )
+        )
         default = None
     if want.identity is None and default != want.default:
         out.extend(owned_sequences(table, want, declared))

@@ -184,6 +184,11 @@ def column_document(table: QualifiedName, column: Column) -> dict[str, Any]:
         value = getattr(column, field)
         if value is not None:
             document[field] = value
+    if column.identity is not None and column.identity_options:
+        document["identity"] = {
+            "generated": column.identity,
+            **{k: v == "true" if k == "cycle" else int(v) for k, v in column.identity_options},
+        }
     return document
 
 

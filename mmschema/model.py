@@ -38,6 +38,9 @@ class Column:
     generated: str | None = None  # expression of GENERATED ALWAYS AS (...) STORED
     collation: str | None = None  # only when it differs from the type's default
     comment: str | None = None
+    # An identity's sequence options that differ from the defaults, sorted by name:
+    # cache, cycle, increment, max, min, start (values as text, cycle "true").
+    identity_options: tuple[tuple[str, str], ...] = ()
 
 
 def column_from(source: Any) -> Column:

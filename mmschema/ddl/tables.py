@@ -31,11 +31,35 @@ def column_definition(column: Column) -> sql.Composable:
     if column.identity:
         kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
         parts.append(sql.SQL(f"GENERATED {kind} AS IDENTITY"))
+        if column.identity_options:
+            parts.append(sql.SQL("({})").format(sequence_options(column.identity_options)))
     if column.default is not None and not column.generated and not column.identity:
         parts.append(sql.SQL("DEFAULT ({})").format(sql.SQL(column.default)))
     if not column.nullable:
         parts.append(sql.SQL("NOT NULL"))
     return sql.SQL(" ").join(parts)
+
+
+SEQUENCE_CLAUSES = {
+    "start": "START WITH",
+    "increment": "INCREMENT BY",
+    "min": "MINVALUE",
+    "max": "MAXVALUE",
+    "cache": "CACHE",
+}
+
+
+def sequence_options(options: tuple[tuple[str, str], ...], prefix: str = "") -> sql.Composable:
+    """START WITH 3 INCREMENT BY 4 ... CYCLE: integers, from the file or the catalog."""
+    parts = []
+    for key, value in options:
+        if key == "cycle":
+            parts.append(prefix + ("CYCLE" if value == "true" else "NO CYCLE"))
+        elif not value:  # min or max at the type's default
+            parts.append(f"{prefix}NO {SEQUENCE_CLAUSES[key]}")
+        else:
+            parts.append(f"{prefix}{SEQUENCE_CLAUSES[key]} {int(value)}")
+    return sql.SQL(" ".join(parts))
 
 
 def create_table(table: Table) -> list[Statement]:
@@ -246,9 +270,30 @@ def _(change: ch.AlterColumnIdentity) -> list[Statement]:
         action = sql.SQL("ALTER COLUMN {} DROP IDENTITY").format(column)
     elif change.old is None:
         action = sql.SQL("ALTER COLUMN {} ADD GENERATED {} AS IDENTITY").format(column, kind)
+        if change.options:
+            action = sql.SQL("{} ({})").format(action, sequence_options(change.options))
     else:
         action = sql.SQL("ALTER COLUMN {} SET GENERATED {}").format(column, kind)
+        if change.set_options:
+            options = sequence_options(all_identity_options(change.options), "SET ")
+            action = sql.SQL("{} {}").format(action, options)
     return [alter_table(change.table, Form.IDENTITY, action)]
+
+
+def all_identity_options(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Every option, the unnamed ones at their defaults, so that earlier values go."""
+    given = dict(options)
+    ascending = int(given.get("increment", "1")) > 0
+    start = given.get("start") or given.get("min" if ascending else "max")
+    result = [
+        ("cache", given.get("cache", "1")),
+        ("cycle", given.get("cycle", "false")),
+        ("increment", given.get("increment", "1")),
+        ("max", given.get("max", "")),
+        ("min", given.get("min", "")),
+        ("start", start or ("1" if ascending else "-1")),
+    ]
+    return tuple(result)
 
 
 @statements.register

@@ -27,6 +27,7 @@ class DeclaredColumn:
     nullable: bool = True
     default: str | None = None  # SQL expression text; YAML scalars already turned into literals
     identity: str | None = None  # "always" | "by_default"
+    identity_options: tuple[tuple[str, str], ...] = ()  # as written: start, increment, ...
     generated: str | None = None
     collation: str | None = None
     comment: str | None = None

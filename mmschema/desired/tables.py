@@ -148,7 +148,9 @@ def _column(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredColumn:
     what = f"column '{name}'"
     context.check_name(path, "column name", name)
     type_text = (text_of(spec.get("type")) or "").strip()
-    identity = text_of(spec.get("identity"))
+    identity_spec = spec.get("identity")
+    identity_map = mapping_of(identity_spec)
+    identity = text_of(identity_map.get("generated") if identity_map else identity_spec)
     if type_text:
         _check_type(context, path, what, type_text, identity is not None)
     column = DeclaredColumn(
@@ -158,6 +160,7 @@ def _column(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredColumn:
         nullable=bool_of(spec.get("nullable"), True) and identity is None,
         default=context.literal(_at(path, "default"), spec.get("default"), f"default of {what}"),
         identity=identity,
+        identity_options=_identity_options(identity_map),
         generated=context.expression(
             _at(path, "generated"), spec.get("generated"), f"generated of {what}"
         ),
@@ -175,6 +178,18 @@ def _column(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredColumn:
     )
     _check_column_mix(context, path, column, spec)
     return column
+
+
+IDENTITY_OPTIONS = ("cache", "cycle", "increment", "max", "min", "start")
+
+
+def _identity_options(spec: dict[str, object]) -> tuple[tuple[str, str], ...]:
+    """The sequence options written, as text, sorted by name (as the catalog is read)."""
+    return tuple(
+        (key, str(spec[key]).lower() if isinstance(spec[key], bool) else str(spec[key]))
+        for key in IDENTITY_OPTIONS
+        if isinstance(spec.get(key), int | bool)
+    )
 
 
 def _check_type(

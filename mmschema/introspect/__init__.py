@@ -70,6 +70,7 @@ class ColumnRow:
     generated: str | None
     collation: str | None
     comment: str | None
+    identity_options: list[list[str]]
 
 
 @dataclass
@@ -278,7 +279,9 @@ def build_catalog(
 ) -> Catalog:
     columns_by_table: dict[QualifiedName, list[Column]] = defaultdict(list)
     for c in columns:
-        columns_by_table[QualifiedName(c.schema, c.table_name)].append(column_from(c))
+        options = tuple((k, v) for k, v in c.identity_options)
+        column = replace(column_from(c), identity_options=options)
+        columns_by_table[QualifiedName(c.schema, c.table_name)].append(column)
     indexes_by_table: dict[QualifiedName, list[Index]] = defaultdict(list)
     keys_by_table: dict[QualifiedName, PrimaryKey] = {}
     for i in indexes:
