@@ -98,6 +98,7 @@ class CreateTable:
 @dataclass(frozen=True)
 class DropTable:
     table: QualifiedName
+    cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
     phase = Phase.DROP_TABLES
 
 
@@ -145,6 +146,7 @@ class AddColumn:
 class DropColumn:
     table: QualifiedName
     column: str
+    cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
     phase = Phase.DROP_COLUMNS
 
 

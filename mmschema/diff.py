@@ -68,7 +68,7 @@ def diff(
             have = None
         if table.state == "absent":
             if have is not None:
-                result.changes.append(ch.DropTable(table.name))
+                result.changes.append(ch.DropTable(table.name, have.dependents_of()))
                 gone.add(table.name)
             continue
         want = desired.tables[table.name]
@@ -256,7 +256,8 @@ def _diff_table(
     for column in have.columns:
         if column.name not in claimed:
             if prune:
-                result.changes.append(ch.DropColumn(name, column.name))
+                cascade = have.dependents_of(column.name)
+                result.changes.append(ch.DropColumn(name, column.name, cascade))
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
     taken_over = _diff_primary_key(have, want, table, prune, result)
@@ -331,7 +332,8 @@ def _diff_columns(
         if declared.state == "absent":
             claimed.add(declared.name)
             if declared.name in live:
-                result.changes.append(ch.DropColumn(name, declared.name))
+                cascade = have.dependents_of(declared.name)
+                result.changes.append(ch.DropColumn(name, declared.name, cascade))
             continue
         target = wanted[declared.name]
         current = live.get(declared.name)

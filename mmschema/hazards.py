@@ -23,7 +23,13 @@ def hazards(change: object) -> list[Hazard]:
 
 @hazards.register
 def _(change: ch.DropTable) -> list[Hazard]:
-    return [Hazard("destructive", f"drops table {change.table} and all its rows")]
+    detail = f"drops table {change.table} and all its rows{_also(change.cascade)}"
+    return [Hazard("destructive", detail)]
+
+
+def _also(cascade: tuple[str, ...]) -> str:
+    """What DROP ... CASCADE takes too, named so that the reviewer sees it."""
+    return f"; also drops what depends on it: {', '.join(cascade)}" if cascade else ""
 
 
 @hazards.register
@@ -62,7 +68,8 @@ def _(change: ch.DropEnum) -> list[Hazard]:
 
 @hazards.register
 def _(change: ch.DropColumn) -> list[Hazard]:
-    return [Hazard("destructive", f"drops column {change.column} and its data")]
+    detail = f"drops column {change.column} and its data{_also(change.cascade)}"
+    return [Hazard("destructive", detail)]
 
 
 @hazards.register

@@ -173,6 +173,14 @@ class Table:
     unlogged: bool = False
     row_security: str = "off"  # "off" | "on" | "forced" (ENABLE / FORCE ROW LEVEL SECURITY)
     replica_identity: str = "default"  # "default" | "full" | "nothing" | "index:<name>"
+    # What depends on it or a column (column None: the table) that a DROP would refuse to
+    # drop without CASCADE: (column, pg_describe_object text), e.g. a policy or a view.
+    dependents: tuple[tuple[str | None, str], ...] = ()
+
+    def dependents_of(self, column: str | None = None) -> tuple[str, ...]:
+        """What DROP COLUMN `column` (or, with None, DROP TABLE) would take with it."""
+        found = (d for c, d in self.dependents if column is None or c == column)
+        return tuple(dict.fromkeys(found))
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

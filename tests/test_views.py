@@ -90,3 +90,43 @@ def test_a_materialized_view_is_not_rebuilt_and_apply_says_what_blocks(
     types = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
     types += "WHERE attrelid = 'fills'::regclass AND attname = 'qty'"
     assert query(db, types) == [("integer",)]
+
+
+def test_dropping_a_column_names_and_drops_what_depends_on_it(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE fills (id integer PRIMARY KEY, qty integer, venue text);"
+        "CREATE VIEW venue_list AS SELECT DISTINCT venue FROM fills;"
+        "CREATE POLICY own_venue ON fills USING (venue = current_user);"
+        "CREATE TABLE stale (id integer); CREATE VIEW stale_ids AS SELECT id FROM stale;",
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(
+        SCHEMA.replace("venue: {type: text}", "venue: {state: absent}").replace(
+            "qty: {type: bigint}", "qty: {type: integer}"
+        )
+        + "  stale: {state: absent}\n"
+    )
+    planned = run_against(["plan", "-f", str(path), "--format", "json"], db, scratch_dsn, tmp_path)
+    assert planned.code == 0, planned.stderr
+    changes = {c["object"]: c for c in json.loads(planned.stdout)["changes"]}
+    drop = changes["public.fills.venue"]
+    assert drop["sql"] == ['ALTER TABLE "public"."fills" DROP COLUMN "venue" CASCADE']
+    assert drop["hazards"] == [
+        {
+            "kind": "destructive",
+            "detail": "drops column venue and its data; also drops what depends on it: "
+            "policy own_venue on table public.fills, rule _RETURN on view public.venue_list",
+        }
+    ]
+    assert "view public.stale_ids" in changes["public.stale"]["hazards"][0]["detail"]
+    refused = run_against(["apply", "-f", str(path), "--yes"], db, scratch_dsn, tmp_path)
+    assert refused.code == 3
+    args = ["apply", "-f", str(path), "--yes", "--allow", "destructive"]
+    applied = run_against(args, db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    left = "SELECT relname FROM pg_class WHERE relname IN ('venue_list', 'stale', 'stale_ids')"
+    assert query(db, left) == []
+    assert query(db, "SELECT count(*) FROM pg_policy") == [(0,)]

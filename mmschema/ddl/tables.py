@@ -103,11 +103,14 @@ def _(change: ch.CreateTable) -> list[Statement]:
 
 @statements.register
 def _(change: ch.DropTable) -> list[Statement]:
-    return [drop_table(change.table)]
+    return [drop_table(change.table, cascade=bool(change.cascade))]
 
 
-def drop_table(name: QualifiedName) -> Statement:
-    return make_statement(Form.DROP_TABLE, sql.SQL("DROP TABLE {}").format(qualified(name)))
+def drop_table(name: QualifiedName, cascade: bool = False) -> Statement:
+    drop = sql.SQL("DROP TABLE {}{}").format(
+        qualified(name), sql.SQL(" CASCADE" if cascade else "")
+    )
+    return make_statement(Form.DROP_TABLE, drop)
 
 
 @statements.register
@@ -173,7 +176,9 @@ def backfill(table: QualifiedName, column: str, value: str, where: str | None) -
 
 @statements.register
 def _(change: ch.DropColumn) -> list[Statement]:
-    action = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column))
+    action = sql.SQL("DROP COLUMN {}{}").format(
+        sql.Identifier(change.column), sql.SQL(" CASCADE" if change.cascade else "")
+    )
     return [alter_table(change.table, Form.DROP_COLUMN, action)]
 
 

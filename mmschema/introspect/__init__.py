@@ -180,6 +180,14 @@ def _view(row: ViewRow) -> View:
 
 
 @dataclass
+class DependentRow:
+    schema: str
+    table_name: str
+    column_name: str | None
+    dependent: str
+
+
+@dataclass
 class ExtensionRow:
     name: str
 
@@ -218,9 +226,22 @@ def read_catalog_in_transaction(
     types = _fetch(conn, "types", TypeRow, {})
     partitions = _fetch(conn, "partitions", PartitionRow, params)
     views = _fetch(conn, "views", ViewRow, params)
+    dependents = _fetch(conn, "column_dependents", DependentRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
     catalog = with_partitions(with_constraints(catalog, constraints), partitions)
+    catalog = with_dependents(catalog, dependents)
     return replace(catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views)))
+
+
+def with_dependents(catalog: Catalog, rows: list[DependentRow]) -> Catalog:
+    grouped: dict[QualifiedName, list[tuple[str | None, str]]] = defaultdict(list)
+    for row in rows:
+        grouped[QualifiedName(row.schema, row.table_name)].append((row.column_name, row.dependent))
+    tables = dict(catalog.tables)
+    for name, found in grouped.items():
+        if name in tables:
+            tables[name] = replace(tables[name], dependents=tuple(found))
+    return replace(catalog, tables=tables)
 
 
 def with_partitions(catalog: Catalog, rows: list[PartitionRow]) -> Catalog:
