@@ -8,6 +8,7 @@ from enum import IntEnum
 from mmschema.model import (
     Check,
     Column,
+    Exclusion,
     ForeignKey,
     Index,
     Partition,
@@ -291,6 +292,14 @@ class AddCheck:
 
 
 @dataclass(frozen=True)
+class AddExclusion:
+    table: QualifiedName
+    exclusion: Exclusion
+    new_table: bool = False  # on a table this plan creates: nothing waits for it
+    phase = Phase.ADD_CONSTRAINTS
+
+
+@dataclass(frozen=True)
 class ValidateConstraint:
     table: QualifiedName
     name: str
@@ -301,7 +310,7 @@ class ValidateConstraint:
 class DropConstraint:
     table: QualifiedName
     name: str
-    kind: str  # "unique" | "foreign_key" | "check"
+    kind: str  # "unique" | "foreign_key" | "check" | "exclusion"
     before_tables: bool = False  # a foreign key to a table that is dropped and re-created
 
     @property
@@ -422,6 +431,7 @@ Change = (
     | AddUnique
     | AddForeignKey
     | AddCheck
+    | AddExclusion
     | ValidateConstraint
     | DropConstraint
     | CreateIndex
@@ -463,6 +473,7 @@ KIND_NAMES: dict[type, str] = {
     AddUnique: "add_unique",
     AddForeignKey: "add_foreign_key",
     AddCheck: "add_check",
+    AddExclusion: "add_exclusion",
     ValidateConstraint: "validate_constraint",
     DropConstraint: "drop_constraint",
     CreateIndex: "create_index",
@@ -526,6 +537,8 @@ def object_of(change: Change) -> str:
             AddUnique(table=table, constraint=constraint) | AddCheck(table=table, check=constraint)
         ):
             return f"{table}.{constraint.name}"
+        case AddExclusion(table=table, exclusion=exclusion):
+            return f"{table}.{exclusion.name}"
         case ValidateConstraint(table=table, name=name) | DropConstraint(table=table, name=name):
             return f"{table}.{name}"
         case (

@@ -524,12 +524,21 @@ def _diff_constraints(
         out.append(ch.AddForeignKey(name, key, not_valid=later or not key.valid))
         if later and key.valid:
             out.append(ch.ValidateConstraint(name, key.name))
+    for exclusion in want.exclusions:
+        current_exclusion = next((x for x in have.exclusions if x.name == exclusion.name), None)
+        if current_exclusion == exclusion:
+            continue
+        if current_exclusion is not None:
+            out.append(ch.DropConstraint(name, exclusion.name, "exclusion"))
+        out.append(ch.AddExclusion(name, exclusion, new_table))
     declared = {
         *(u.name for u in want.unique),
         *(c.name for c in want.checks),
         *(k.name for k in want.foreign_keys),
+        *(x.name for x in want.exclusions),
     }
     existing = [
+        *(("exclusion", x.name) for x in have.exclusions),
         *(("unique", u.name) for u in have.unique),
         *(("check", c.name) for c in have.checks),
         *(("foreign_key", k.name) for k in have.foreign_keys),

@@ -115,6 +115,10 @@ def table_document(table: Table) -> dict[str, Any]:
         document["foreign_keys"] = {k.name: foreign_key_document(k) for k in table.foreign_keys}
     if table.checks:
         document["checks"] = {c.name: check_document(c) for c in table.checks}
+    if table.exclusions:
+        document["exclude"] = {
+            x.name: x.definition.removeprefix("EXCLUDE ") for x in table.exclusions
+        }
     if table.unlogged:
         document["unlogged"] = True
     if table.row_security != "off":

@@ -62,6 +62,17 @@ def _(change: ch.SetTableOption) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.AddExclusion) -> list[Hazard]:
+    if change.new_table:
+        return []
+    detail = (
+        f"adding exclusion constraint {change.exclusion.name} builds its index under an "
+        f"ACCESS EXCLUSIVE lock on {change.table}; reads and writes wait"
+    )
+    return [Hazard("blocking", detail)]
+
+
+@hazards.register
 def _(change: ch.DropEnum) -> list[Hazard]:
     return [Hazard("destructive", f"drops enum type {change.name}")]
 

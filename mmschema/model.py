@@ -156,6 +156,12 @@ class Partition:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    name: str
+    definition: str  # pg_get_constraintdef(): "EXCLUDE USING gist (...) WHERE (...)"
+
+
+@dataclass(frozen=True)
 class Table:
     name: QualifiedName
     columns: tuple[Column, ...] = ()
@@ -165,6 +171,7 @@ class Table:
     unique: tuple[UniqueConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     partitioned: bool = False  # its indexes cannot be built or dropped CONCURRENTLY
     partition_by: str | None = None  # pg_get_partkeydef(), e.g. "RANGE (created_at)"
     partition_of: QualifiedName | None = None  # the parent, when this table is a partition

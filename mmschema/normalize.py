@@ -223,6 +223,7 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
             or {i.name for i in again.indexes} != {i.name for i in table.indexes}
             or len(again.unique) != len(table.unique)
             or len(again.checks) != len(table.checks)
+            or len(again.exclusions) != len(table.exclusions)
         ):
             tables[name] = table
             continue

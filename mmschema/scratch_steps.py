@@ -21,6 +21,7 @@ from mmschema.model import (
     Catalog,
     Check,
     Column,
+    Exclusion,
     Index,
     IndexKey,
     PrimaryKey,
@@ -194,6 +195,12 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
         steps.append(
             ScratchStep(statement.sql, _where(check.source, f"check {check.name!r}"), name)
         )
+    for exclusion in table.exclusions:
+        body = Exclusion(exclusion.name, f"EXCLUDE {exclusion.body}")
+        action = sql.SQL("ADD {}").format(ddl.exclusion_definition(body))
+        statement = ddl.alter_table(name, Form.ADD_EXCLUSION, action)
+        where = _where(exclusion.source, f"exclude {exclusion.name!r}")
+        steps.append(ScratchStep(statement.sql, where, name))
     for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
         steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
     for declared_index, index in zip(table.present_indexes(), raw.indexes, strict=True):
@@ -256,6 +263,10 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
         for check in table.checks:
             action = sql.SQL("ADD {}").format(ddl.check_definition(check))
             add = ddl.alter_table(table.name, Form.ADD_CHECK, action)
+            steps.append(ScratchStep(add.sql, where, table.name))
+        for exclusion in table.exclusions:
+            action = sql.SQL("ADD {}").format(ddl.exclusion_definition(exclusion))
+            add = ddl.alter_table(table.name, Form.ADD_EXCLUSION, action)
             steps.append(ScratchStep(add.sql, where, table.name))
         for index in table.indexes:
             created = ddl.create_index(table.name, index, index.name, concurrently=False)

@@ -23,6 +23,7 @@ from mmschema.ddl.base import (
 from mmschema.ddl.constraints import (
     check_definition,
     deferrable_clause,
+    exclusion_definition,
     foreign_key_definition,
     unique_definition,
     unique_index,
@@ -67,6 +68,7 @@ __all__ = [
     "drop_index",
     "drop_index_concurrently",
     "drop_table",
+    "exclusion_definition",
     "foreign_key_definition",
     "index_key",
     "indexes",

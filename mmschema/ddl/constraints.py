@@ -15,6 +15,7 @@ from mmschema.ddl.indexes import create_index, drop_index_concurrently
 from mmschema.locks import Form
 from mmschema.model import (
     Check,
+    Exclusion,
     ForeignKey,
     Index,
     IndexKey,
@@ -145,6 +146,18 @@ def _(change: ch.AddCheck) -> list[Statement]:
 def _(change: ch.ValidateConstraint) -> list[Statement]:
     action = sql.SQL("VALIDATE CONSTRAINT {}").format(sql.Identifier(change.name))
     return [alter_table(change.table, Form.VALIDATE_CONSTRAINT, action)]
+
+
+def exclusion_definition(exclusion: Exclusion) -> sql.Composable:
+    return sql.SQL("CONSTRAINT {} {}").format(
+        sql.Identifier(exclusion.name), sql.SQL(exclusion.definition)
+    )
+
+
+@statements.register
+def _(change: ch.AddExclusion) -> list[Statement]:
+    action = sql.SQL("ADD {}").format(exclusion_definition(change.exclusion))
+    return [alter_table(change.table, Form.ADD_EXCLUSION, action)]
 
 
 @statements.register

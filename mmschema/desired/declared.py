@@ -105,6 +105,13 @@ class DeclaredCheck:
 
 
 @dataclass(frozen=True)
+class DeclaredExclusion:
+    name: str
+    body: str  # what follows EXCLUDE, as written
+    source: Source
+
+
+@dataclass(frozen=True)
 class DeclaredTable:
     name: QualifiedName
     source: Source
@@ -117,6 +124,7 @@ class DeclaredTable:
     unique: tuple[DeclaredUnique, ...] = ()
     foreign_keys: tuple[DeclaredForeignKey, ...] = ()
     checks: tuple[DeclaredCheck, ...] = ()
+    exclusions: tuple[DeclaredExclusion, ...] = ()
     partition_by: str | None = None  # "RANGE (created_at)": a partitioned table
     partition_of: QualifiedName | None = None  # the parent, when this is a partition
     partition_bound: str | None = None  # "FOR VALUES ...", or "DEFAULT"

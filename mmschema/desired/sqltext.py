@@ -182,3 +182,18 @@ def _contains(node: object, keys: frozenset[str]) -> bool:
 def _statement_kind(statement: dict[str, Any]) -> str:
     kind = next(iter(statement), "an empty statement")
     return kind.removesuffix("Stmt") or kind
+
+
+def check_exclusion(text: str) -> None:
+    """Raise SqlProblem unless the text is one EXCLUDE constraint's body (what follows
+    EXCLUDE: `USING gist (room WITH =, during WITH &&) WHERE (...)`)."""
+    if "--" in text:
+        raise SqlProblem(_TRAILING_COMMENT)
+    try:
+        tree = json.loads(parse_sql_json(f"ALTER TABLE t ADD CONSTRAINT c EXCLUDE {text}"))
+    except ParseError as error:
+        raise SqlProblem(f"is not the body of an EXCLUDE constraint ({error})") from error
+    statements = tree.get("stmts", [])
+    commands = statements[0]["stmt"].get("AlterTableStmt", {}).get("cmds", []) if statements else []
+    if len(statements) != 1 or len(commands) != 1:
+        raise SqlProblem("is not the body of one EXCLUDE constraint")

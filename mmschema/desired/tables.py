@@ -17,6 +17,7 @@ from mmschema.desired.build import (
 from mmschema.desired.declared import (
     DeclaredCheck,
     DeclaredColumn,
+    DeclaredExclusion,
     DeclaredForeignKey,
     DeclaredIndex,
     DeclaredIndexKey,
@@ -25,7 +26,7 @@ from mmschema.desired.declared import (
     DeclaredUnique,
     Source,
 )
-from mmschema.desired.sqltext import SqlProblem, check_type
+from mmschema.desired.sqltext import SqlProblem, check_exclusion, check_type
 from mmschema.desired.yamlpos import JsonPath
 from mmschema.model import QualifiedName
 
@@ -73,6 +74,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         unique=_unique(scope, spec.get("unique")),
         foreign_keys=_foreign_keys(scope, spec.get("foreign_keys")),
         checks=_checks(scope, spec.get("checks")),
+        exclusions=_exclusions(scope, spec.get("exclude")),
         partition_by=text_of(spec.get("partition_by")),
         partition_of=parent,
         partition_bound=text_of(partition_of.get("bound")) if parent is not None else None,
@@ -403,6 +405,21 @@ def _checks(scope: Scope, value: object) -> tuple[DeclaredCheck, ...]:
     return tuple(built)
 
 
+def _exclusions(scope: Scope, value: object) -> tuple[DeclaredExclusion, ...]:
+    built: list[DeclaredExclusion] = []
+    for name, body in mapping_of(value).items():
+        path = _at(scope.path, "exclude", name)
+        scope.context.check_name(path, "constraint name", name)
+        if not isinstance(body, str) or not body.strip():
+            continue  # the JSON Schema check reports it
+        try:
+            check_exclusion(body.strip())
+        except SqlProblem as problem:
+            scope.context.error(path, f"exclusion constraint '{name}' {problem}")
+        built.append(DeclaredExclusion(name, body.strip(), scope.context.key(path)))
+    return tuple(built)
+
+
 def _check_constraint_names(scope: Scope, table: DeclaredTable) -> None:
     names: list[tuple[str, Source]] = []
     key = table.primary_key
@@ -411,4 +428,5 @@ def _check_constraint_names(scope: Scope, table: DeclaredTable) -> None:
     names.extend((u.name, u.source) for u in table.unique)
     names.extend((f.name, f.source) for f in table.foreign_keys)
     names.extend((c.name, c.source) for c in table.checks)
+    names.extend((x.name, x.source) for x in table.exclusions)
     scope.check_constraint_names(names)

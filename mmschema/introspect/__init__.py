@@ -15,6 +15,7 @@ from mmschema.model import (
     Catalog,
     Check,
     Column,
+    Exclusion,
     ForeignKey,
     Index,
     IndexKey,
@@ -361,6 +362,9 @@ def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
                 Check(r.name, r.expression or "", r.valid, r.no_inherit)
                 for r in table_rows
                 if r.kind == "c"
+            ),
+            exclusions=tuple(
+                Exclusion(r.name, r.expression or "") for r in table_rows if r.kind == "x"
             ),
         )
     return replace(catalog, tables=tables, inbound_foreign_keys=tuple(inbound))

@@ -1,4 +1,4 @@
--- UNIQUE, FOREIGN KEY and CHECK constraints of the managed tables (primary keys come with
+-- UNIQUE, FOREIGN KEY, CHECK and EXCLUDE constraints of the managed tables (primary keys come with
 -- indexes), and the foreign keys of other tables that reference a managed table.
 -- DISTINCT: a key between two managed tables is found from both of them.
 SELECT DISTINCT n.nspname AS schema,
@@ -19,14 +19,15 @@ SELECT DISTINCT n.nspname AS schema,
              ORDER BY k.pos) AS ref_columns,
        con.confdeltype::text AS on_delete,
        con.confupdtype::text AS on_update,
-       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS expression,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid)
+            WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid) END AS expression,
        coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean
                  FROM pg_index i WHERE i.indexrelid = con.conindid), false) AS nulls_not_distinct
 FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
 JOIN pg_namespace mn ON mn.nspname = m.schema
 JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = m.name AND mc.relkind IN ('r', 'p')
 JOIN pg_constraint con
-  ON ((con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c'))
+  ON ((con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c', 'x'))
       OR (con.confrelid = mc.oid AND con.contype = 'f'))
   AND con.conparentid = 0  -- not a partition's clone of its parent's key
   AND (con.contype <> 'c' OR con.conislocal)  -- nor a check it inherits
