@@ -1,0 +1,185 @@
+"""Runs folders of before/after schema pairs (other projects' suites) through mmschema.
+
+    .venv/bin/python -m bench.pair_suite PAIRS_DIR [--filter TEXT ...] [--major 17]
+
+PAIRS_DIR holds one folder per pair with `before.sql` and `after.sql` (and, optionally, a
+`skip` file saying why the pair is left out). Each pair runs on one throwaway server:
+`before.sql` into database t and `after.sql` into database want; `mmschema dump` of want
+(every non-system schema) is the desired file; `mmschema apply --prune` with every hazard
+allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. The
+outcome is the first of: bad-before, bad-after, dump-failed, apply-failed, not-converged,
+differs (the dumps of t and want differ: what mmschema declares), pgdump-differs (their
+`pg_dump --schema-only` differs: objects mmschema does not manage), ok. Results go to
+`<PAIRS_DIR>/results.json`; the summary counts outcomes. A tool, not a test: the pairs
+are other projects' text and are not kept in this repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench._common import ROOT, create_database, throwaway_server
+from mmschema.localserver import LocalServer
+
+ALLOW = "destructive,rewrite,blocking,long_running,may_fail"
+USER_SCHEMAS = """
+SELECT nspname FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'mmschema')
+ORDER BY 1
+"""
+PG_DUMP_NOISE = re.compile(r"^(--|SET |SELECT pg_catalog\.set_config|\\restrict |\\unrestrict )")
+TIMEOUT_S = 180
+
+
+def run(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Exit status and output (stdout, then stderr) of a command, with a time limit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "MMSCHEMA"))}
+    env.pop("DATABASE_URL", None)
+    try:
+        done = subprocess.run(
+            args, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return -1, f"timed out after {TIMEOUT_S}s"
+    return done.returncode, done.stdout + done.stderr
+
+
+def mmschema(*args: str, cwd: Path) -> tuple[int, str]:
+    return run([sys.executable, "-m", "mmschema", *args], cwd)
+
+
+class Pair:
+    """One pair's databases on the shared server."""
+
+    def __init__(self, server: LocalServer, work: Path) -> None:
+        self.server = server
+        self.work = work
+
+    def dsn(self, name: str) -> str:
+        return self.server.dsn(name)
+
+    def load(self, name: str, script: Path) -> tuple[bool, str]:
+        psql = str(self.server.bin_dir / "psql")
+        code, output = run(
+            [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.dsn(name), "-f", str(script)],
+            self.work,
+        )
+        return code == 0, output.strip()[-2000:]
+
+    def schemas(self) -> list[str]:
+        found: set[str] = set()
+        for name in ("t", "want"):
+            with psycopg.connect(self.dsn(name)) as conn:
+                found.update(str(row[0]) for row in conn.execute(USER_SCHEMAS).fetchall())
+        return sorted(found)
+
+    def dump(self, name: str, schemas: list[str]) -> tuple[int, str]:
+        flags = [part for schema in schemas for part in ("--schema", schema)]
+        return mmschema("dump", "-d", self.dsn(name), *flags, cwd=self.work)
+
+    def pg_dump(self, name: str) -> str:
+        pg_dump = str(self.server.bin_dir / "pg_dump")
+        args = [
+            pg_dump,
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-schema=mmschema",
+            "-d",
+            self.dsn(name),
+        ]
+        _, output = run(args, self.work)
+        return "\n".join(
+            ln for ln in output.splitlines() if ln.strip() and not PG_DUMP_NOISE.match(ln)
+        )
+
+
+def diff_text(want: str, have: str) -> str:
+    lines = difflib.unified_diff(want.splitlines(), have.splitlines(), "want", "t", lineterm="")
+    return "\n".join(lines)[:4000]
+
+
+def run_pair(server: LocalServer, folder: Path) -> dict[str, Any]:
+    work = folder / "work"
+    work.mkdir(exist_ok=True)
+    pair = Pair(server, work)
+    for name in ("t", "want", "scratch"):
+        create_database(server, name, "template0")
+    for name, script, failure in (
+        ("t", "before.sql", "bad-before"),
+        ("want", "after.sql", "bad-after"),
+    ):
+        loaded, output = pair.load(name, folder / script)
+        if not loaded:
+            return {"outcome": failure, "detail": output}
+    schemas = pair.schemas()
+    code, desired = pair.dump("want", schemas)
+    if code != 0:
+        return {"outcome": "dump-failed", "detail": desired[-2000:]}
+    (work / "schema.yaml").write_text(desired)
+    common = [
+        "-d",
+        pair.dsn("t"),
+        "-f",
+        str(work / "schema.yaml"),
+        "--dev-database",
+        pair.dsn("scratch"),
+        "--prune",
+    ]
+    code, output = mmschema("apply", "--yes", "--allow", ALLOW, *common, cwd=work)
+    if code != 0:
+        return {"outcome": "apply-failed", "detail": output[-3000:]}
+    code, output = mmschema("plan", "--detailed-exitcode", *common, cwd=work)
+    if code != 0:
+        return {"outcome": "not-converged", "detail": output[-3000:]}
+    declared = diff_text(pair.dump("want", schemas)[1], pair.dump("t", schemas)[1])
+    if declared:
+        return {"outcome": "differs", "detail": declared}
+    dumped = diff_text(pair.pg_dump("want"), pair.pg_dump("t"))
+    return {"outcome": "pgdump-differs", "detail": dumped} if dumped else {"outcome": "ok"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("pairs", type=Path, help="folder of <pair>/before.sql + after.sql")
+    parser.add_argument("--filter", action="append", default=[], help="pair names containing")
+    parser.add_argument("--major", type=int, default=17)
+    args = parser.parse_args(argv)
+    folders = sorted(p for p in args.pairs.iterdir() if (p / "after.sql").exists())
+    if args.filter:
+        folders = [f for f in folders if any(text in f.name for text in args.filter)]
+    results: dict[str, dict[str, Any]] = {}
+    with throwaway_server(args.major) as server:
+        for number, folder in enumerate(folders, 1):
+            started = time.monotonic()
+            if (folder / "skip").exists():
+                result = {"outcome": "skipped", "detail": (folder / "skip").read_text().strip()}
+            else:
+                try:
+                    result = run_pair(server, folder)
+                except psycopg.Error as error:  # the harness's own trouble: keep going
+                    result = {"outcome": "harness-error", "detail": str(error)}
+            result["seconds"] = round(time.monotonic() - started, 1)
+            results[folder.name] = result
+            print(f"[{number}/{len(folders)}] {result['outcome']:15} {folder.name}", flush=True)
+    (args.pairs / "results.json").write_text(json.dumps(results, indent=1))
+    counts = Counter(r["outcome"] for r in results.values())
+    print("\n" + ", ".join(f"{outcome}={count}" for outcome, count in counts.most_common()))
+    print(f"results: {args.pairs / 'results.json'} (repository: {ROOT})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
