@@ -35,6 +35,14 @@ INSERT INTO ticks VALUES (1, 'a', now(), 1), (2, 'b', '2026-03-01', 2), (3, 'z',
 """
 
 
+TICKS_COLUMNS = {
+    "id": {"type": "bigint", "nullable": False},
+    "venue": {"type": "text", "nullable": False},
+    "at": {"type": "timestamptz", "nullable": False},
+    "px": {"type": "numeric"},
+}
+
+
 def plan(path: Path, db: str, scratch: str, tmp_path: Path, *more: str) -> Any:
     args = ["plan", "-f", str(path), "--format", "json", *more]
     result = run_against(args, db, scratch, tmp_path)
@@ -94,22 +102,12 @@ def test_undeclared_partitioning_is_unmanaged_until_prune(
             "version": 1,
             "tables": {
                 "ticks": {
-                    "columns": {
-                        "id": {"type": "bigint", "nullable": False},
-                        "venue": {"type": "text", "nullable": False},
-                        "at": {"type": "timestamptz", "nullable": False},
-                        "px": {"type": "numeric"},
-                    },
+                    "columns": TICKS_COLUMNS,
                     "primary_key": ["id", "venue", "at"],
                     "indexes": {"ticks_at": {"columns": ["at"]}},
                 },
                 "ticks_a": {
-                    "columns": {
-                        "id": {"type": "bigint", "nullable": False},
-                        "venue": {"type": "text", "nullable": False},
-                        "at": {"type": "timestamptz", "nullable": False},
-                        "px": {"type": "numeric"},
-                    },
+                    "columns": TICKS_COLUMNS,
                     "primary_key": ["id", "venue", "at"],
                     "indexes": {"ticks_a_px": {"columns": ["px"]}},
                 },
