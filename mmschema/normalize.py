@@ -37,7 +37,7 @@ from mmschema.scratch_steps import (
     function_steps,
 )
 
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 
 
 @dataclass
@@ -93,6 +93,9 @@ def run_on_scratch(
         conn.autocommit = False
         conn.execute("SET search_path = public")
         conn.execute("SET check_function_bodies = off")
+        # A timestamp written without an offset (a partition bound, a default) means UTC,
+        # whatever the scratch server's own time zone is.
+        conn.execute("SET TimeZone = 'UTC'")
         for step in steps:
             if step.table is not None and step.table in failed_tables:
                 continue
