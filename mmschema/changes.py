@@ -370,6 +370,9 @@ class ReplaceIndex:
     old: Index
     new: Index
     concurrently: bool = True  # False on partitioned tables: one transaction instead
+    # On a partitioned table with partitions: the new one is built piece by piece there
+    # (as BuildPartitionedIndex does) and its parts renamed after the swap.
+    partitions: tuple[Partition, ...] = ()
     phase = Phase.BUILD_INDEXES
 
 

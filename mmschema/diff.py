@@ -111,7 +111,7 @@ def partitions_at_build_time(changes: list[ch.Change]) -> list[ch.Change]:
         return changes
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.BuildPartitionedIndex):
+        if isinstance(change, ch.BuildPartitionedIndex | ch.ReplaceIndex) and change.partitions:
             below = {change.table}
             tree: list[Partition] = []
             live = [p for p in change.partitions if p.parent not in replaced]
@@ -618,7 +618,9 @@ def _diff_indexes(
         elif not current.valid:
             result.changes.append(ch.RebuildInvalidIndex(name, target, online))
         elif not current.same_definition(target):
-            result.changes.append(result.dropping(ch.ReplaceIndex(name, current, target, online)))
+            parts = have.partitions if have.partitioned else ()
+            replacing = ch.ReplaceIndex(name, current, target, online, parts)
+            result.changes.append(result.dropping(replacing))
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:

@@ -331,6 +331,7 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
     plain_build = (
         isinstance(change, ch.CreateIndex | ch.ReplaceIndex | ch.RebuildInvalidIndex)
         and not change.concurrently
+        and not (isinstance(change, ch.ReplaceIndex) and change.partitions)  # piece by piece
     )
     if plain_build and size.has_rows:
         found.append(

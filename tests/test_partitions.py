@@ -281,3 +281,33 @@ def test_prune_keeps_a_partition_index_the_new_parent_index_takes_over(
     assert applied.code == 0, applied.stdout + applied.stderr
     assert ("ticks_a", "ticks_a_px", True) in query(db, INDEX_PARTS)
     assert plan(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
+
+
+def test_a_changed_index_on_a_partitioned_table_is_replaced_piece_by_piece(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, LIVE)
+    dumped = yaml.safe_load(run_against(["dump"], db, scratch_dsn, tmp_path).stdout)
+    dumped["tables"]["ticks"]["indexes"]["ticks_at"] = {"columns": ["at", "px"]}
+    path = write(tmp_path, dumped)
+    change = next(
+        c
+        for c in plan(path, db, scratch_dsn, tmp_path)["changes"]
+        if c["object"] == "public.ticks.ticks_at"
+    )
+    assert change["kind"] == "replace_index" and change["hazards"] == []
+    assert sum(s.startswith("CREATE INDEX CONCURRENTLY") for s in change["sql"]) == 3
+    applied = run_against(["apply", "-f", str(path), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    parts = query(
+        db,
+        "SELECT i.relname, x.indisvalid FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
+        "JOIN pg_index x ON x.indexrelid = i.oid WHERE h.inhparent = 'ticks_at'::regclass "
+        "ORDER BY 1",
+    )
+    assert parts == [
+        ("ticks_a_ticks_at", True),
+        ("ticks_b_ticks_at", True),
+        ("ticks_rest_ticks_at", True),
+    ]
+    assert plan(path, db, scratch_dsn, tmp_path)["changes"] == []

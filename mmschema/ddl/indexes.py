@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 from psycopg import sql
 
@@ -146,6 +147,8 @@ def _(change: ch.RenameIndex) -> list[Statement]:
 def _(change: ch.ReplaceIndex) -> list[Statement]:
     temporary = temporary_index_name(change.new.name)
     schema, online = change.table.schema, change.concurrently
+    if change.partitions:
+        return _replace_piecemeal(change, temporary)
     result = [
         drop_index(schema, temporary, online),
         create_index(change.table, change.new, temporary, concurrently=online),
@@ -224,4 +227,27 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
         names[part.name] = part_index
     if index.comment is not None:
         result.append(comment("index", table, index.name, index.comment))
+    return result
+
+
+def _replace_piecemeal(change: ch.ReplaceIndex, temporary: str) -> list[Statement]:
+    """The new index built piece by piece under the temporary name, the old one dropped
+    (its parts with it), then the new one and its parts given their lasting names."""
+    schema = change.table.schema
+    build = ch.BuildPartitionedIndex(
+        change.table, replace(change.new, name=temporary, comment=None), change.partitions
+    )
+    result = [drop_index(schema, temporary, concurrently=False), *statements(build)]
+    result.append(drop_index(schema, change.old.name, concurrently=False))
+    result.append(rename_index(schema, temporary, change.new.name))
+    for part in change.partitions:
+        result.append(
+            rename_index(
+                part.name.schema,
+                partition_index_name(temporary, part.name),
+                partition_index_name(change.new.name, part.name),
+            )
+        )
+    if change.new.comment is not None:
+        result.append(comment("index", change.table, change.new.name, change.new.comment))
     return result
