@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.pair_suite PAIRS_DIR [--filter TEXT ...] [--major 17]
 
 PAIRS_DIR holds one folder per pair with `before.sql` and `after.sql` (and, optionally, a
-`skip` file saying why the pair is left out). Each pair runs on one throwaway server:
+`skip` file saying why the pair is left out), and may hold `roles.txt`: roles the pairs
+use, one per line, created once on the server. Each pair runs on one throwaway server:
 `before.sql` into database t and `after.sql` into database want; `mmschema dump` of want
 (every non-system schema) is the desired file; `mmschema apply --prune` with every hazard
 allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. The
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from bench._common import ROOT, create_database, throwaway_server
 from mmschema.localserver import LocalServer
@@ -161,7 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.filter:
         folders = [f for f in folders if any(text in f.name for text in args.filter)]
     results: dict[str, dict[str, Any]] = {}
+    roles = args.pairs / "roles.txt"
     with throwaway_server(args.major) as server:
+        if roles.exists():
+            with psycopg.connect(server.dsn(), autocommit=True) as admin:
+                for role in roles.read_text().split():
+                    admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
         for number, folder in enumerate(folders, 1):
             started = time.monotonic()
             if (folder / "skip").exists():
@@ -174,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             result["seconds"] = round(time.monotonic() - started, 1)
             results[folder.name] = result
             print(f"[{number}/{len(folders)}] {result['outcome']:15} {folder.name}", flush=True)
-    (args.pairs / "results.json").write_text(json.dumps(results, indent=1))
+    saved = args.pairs / "results.json"
+    earlier = json.loads(saved.read_text()) if args.filter and saved.exists() else {}
+    saved.write_text(json.dumps({**earlier, **results}, indent=1))  # a filtered run updates
     counts = Counter(r["outcome"] for r in results.values())
     print("\n" + ", ".join(f"{outcome}={count}" for outcome, count in counts.most_common()))
     print(f"results: {args.pairs / 'results.json'} (repository: {ROOT})")
