@@ -19,15 +19,17 @@ SELECT n.nspname AS schema,
        ic.relispartition AS attached,
        -- the parts attached to a partitioned index, at every level below it:
        -- (partition schema, partition, index, valid)
-       ARRAY(SELECT ARRAY[pn.nspname::text, pt.relname::text, pi.relname::text,
-                          px.indisvalid::text]
-             FROM pg_partition_tree(i.indexrelid) AS t
-             JOIN pg_class pi ON pi.oid = t.relid
-             JOIN pg_index px ON px.indexrelid = pi.oid
-             JOIN pg_class pt ON pt.oid = px.indrelid
-             JOIN pg_namespace pn ON pn.oid = pt.relnamespace
-             WHERE t.level > 0 AND c.relkind = 'p'
-             ORDER BY t.level, pn.nspname, pt.relname) AS parts,
+       CASE WHEN c.relkind = 'p' THEN
+         ARRAY(SELECT ARRAY[pn.nspname::text, pt.relname::text, pi.relname::text,
+                            px.indisvalid::text]
+               FROM pg_partition_tree(i.indexrelid) AS t
+               JOIN pg_class pi ON pi.oid = t.relid
+               JOIN pg_index px ON px.indexrelid = pi.oid
+               JOIN pg_class pt ON pt.oid = px.indrelid
+               JOIN pg_namespace pn ON pn.oid = pt.relnamespace
+               WHERE t.level > 0
+               ORDER BY t.level, pn.nspname, pt.relname)
+       ELSE '{}' END AS parts,
        ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
              FROM generate_series(1, i.indnatts::int) AS k ORDER BY k) AS key_defs,
        ARRAY(SELECT coalesce(att.attname, '')
