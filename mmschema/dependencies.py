@@ -169,33 +169,40 @@ def retyped_columns(change: ch.Change) -> set[tuple[QualifiedName, str]]:
 def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.Change]:
     """Views reading a column whose type changes block the ALTER: they are dropped just
     before the first such change and created again, as they were, just after the last,
-    views of views included, all in the one transaction of those changes. Where that
-    cannot be (changes of several tables, a step committed alone) or a view cannot be made
-    again exactly (materialized, triggers, rules), the views stay: PostgreSQL then says
-    what blocks, and nothing is half done."""
+    views of views included, all in the one transaction of those changes. Where the
+    changes do not commit as one (several tables, a step committed alone in between),
+    each change gets its own drop and create around it, in its transaction. A view that
+    cannot be made again exactly (materialized, triggers, rules), or a change that is not
+    one transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing
+    is half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
     if not positions or not live.views:
         return changes
-    blocked = set().union(*(retyped_columns(changes[i]) for i in positions))
+    if _one_transaction(changes[positions[0] : positions[-1] + 1]):
+        spans = [(positions[0], positions[-1])]
+    else:
+        spans = [(i, i) for i in positions if _one_transaction([changes[i]])]
+    result = list(changes)
+    for start, end in reversed(spans):  # from the end: earlier positions stay valid
+        blocked = set().union(*(retyped_columns(c) for c in changes[start : end + 1]))
+        affected = _views_reading(live.views, blocked)
+        if not affected or not all(v.rebuildable for v in affected):
+            continue
+        first, last = _table_of(changes[start]), _table_of(changes[end])
+        drops = [ch.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
+        creates = [ch.CreateView(last, v) for v in affected]
+        result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
+    return result
+
+
+def _views_reading(views: tuple[View, ...], columns: set[tuple[QualifiedName, str]]) -> list[View]:
+    """The views that read any of the columns, and the views that read those, in order."""
     affected: list[View] = []
-    for view in live.views:  # shallowest first: a view's readers come after it
-        reads_affected = any(
-            (relation, column) in blocked or relation in {v.name for v in affected}
-            for relation, column in view.reads
-        )
-        if reads_affected:
+    for view in views:  # shallowest first: a view's readers come after it
+        names = {v.name for v in affected}
+        if any((rel, col) in columns or rel in names for rel, col in view.reads):
             affected.append(view)
-    if not affected or not all(v.rebuildable for v in affected):
-        return changes
-    if not _one_transaction(changes[positions[0] : positions[-1] + 1]):
-        return changes  # never a moment (or a failure) that leaves the views dropped
-    first, last = changes[positions[0]], changes[positions[-1]]
-    drops: list[ch.Change] = [
-        ch.DropView(_table_of(first), v) for v in sorted(affected, key=lambda v: -v.level)
-    ]
-    creates: list[ch.Change] = [ch.CreateView(_table_of(last), v) for v in affected]
-    start, end = positions[0], positions[-1]
-    return [*changes[:start], *drops, *changes[start : end + 1], *creates, *changes[end + 1 :]]
+    return affected
 
 
 def _one_transaction(span: list[ch.Change]) -> bool:

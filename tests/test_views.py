@@ -130,3 +130,28 @@ def test_dropping_a_column_names_and_drops_what_depends_on_it(
     left = "SELECT relname FROM pg_class WHERE relname IN ('venue_list', 'stale', 'stale_ids')"
     assert query(db, left) == []
     assert query(db, "SELECT count(*) FROM pg_policy") == [(0,)]
+
+
+def test_views_are_rebuilt_around_each_type_change_when_the_plan_commits_in_steps(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """SET NOT NULL validates in a transaction of its own, between the two type changes:
+    each type change gets the view dropped and created again in its own transaction."""
+    run_sql(
+        db,
+        "CREATE TABLE fills (id integer PRIMARY KEY, qty integer, venue varchar(10));"
+        "INSERT INTO fills VALUES (1, 5, 'a');"
+        "CREATE VIEW fill_view AS SELECT qty, venue FROM fills;",
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(
+        SCHEMA.replace("venue: {type: text}", "venue: {type: varchar(20)}").replace(
+            "qty: {type: bigint}", "qty: {type: bigint, nullable: false}"
+        )
+    )
+    args = ["apply", "-f", str(path), "--yes", "--allow", "rewrite"]
+    applied = run_against(args, db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    kinds = [line.split()[1] for line in applied.stdout.splitlines() if line.startswith("changed:")]
+    assert kinds.count("[drop_view]") == 2 and kinds.count("[create_view]") == 2
+    assert query(db, "SELECT qty, venue FROM fill_view") == [(5, "a")]
