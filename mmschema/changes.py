@@ -12,6 +12,7 @@ from mmschema.model import (
     ForeignKey,
     Index,
     Partition,
+    Policy,
     PrimaryKey,
     QualifiedName,
     Table,
@@ -238,6 +239,24 @@ class CreateView:
 
 
 @dataclass(frozen=True)
+class DropPolicy:
+    """A policy that blocks a type change of a column it reads."""
+
+    table: QualifiedName
+    policy: Policy
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class CreatePolicy:
+    """The policy again, as it was, in the transaction of the change it blocked."""
+
+    table: QualifiedName
+    policy: Policy
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
 class RetypeUnderGenerated:
     """Type changes of columns that stored generated columns read: in one transaction,
     the generated columns are dropped, the types changed, and the columns added again."""
@@ -429,6 +448,8 @@ Change = (
     | RetypeUnderGenerated
     | DropView
     | CreateView
+    | DropPolicy
+    | CreatePolicy
     | AddPrimaryKey
     | DropPrimaryKey
     | AddUnique
@@ -471,6 +492,8 @@ KIND_NAMES: dict[type, str] = {
     RetypeUnderGenerated: "retype_under_generated",
     DropView: "drop_view",
     CreateView: "create_view",
+    DropPolicy: "drop_policy",
+    CreatePolicy: "create_policy",
     AddPrimaryKey: "add_primary_key",
     DropPrimaryKey: "drop_primary_key",
     AddUnique: "add_unique",
@@ -505,6 +528,8 @@ def object_of(change: Change) -> str:
             return str(new)
         case DropView(view=view) | CreateView(view=view):
             return str(view.name)
+        case DropPolicy(table=table, policy=policy) | CreatePolicy(table=table, policy=policy):
+            return f"{table}.{policy.name}"
         case CreateTable(table=table) | ReplaceTable(table=table):
             return str(table.name)
         case (

@@ -1,12 +1,12 @@
 """Changes that other changes need around them: foreign keys dropped and added again
-around a key replacement or a type change, indexes, generated columns and views that a
-type change would break. Pure functions over the diff's list of changes."""
+around a key replacement or a type change; indexes, generated columns, views and policies
+that a type change would break or be refused for. Pure functions over the diff's list."""
 
 from __future__ import annotations
 
 from mmschema import changes as ch
 from mmschema import ddl
-from mmschema.model import Catalog, ForeignKey, Index, QualifiedName, View
+from mmschema.model import Catalog, ForeignKey, Index, Policy, QualifiedName, View
 
 
 def replaced_keys(
@@ -176,7 +176,7 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     one transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing
     is half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
-    if not positions or not live.views:
+    if not positions or not (live.views or any(t.policies for t in live.tables.values())):
         return changes
     if _one_transaction(changes[positions[0] : positions[-1] + 1]):
         spans = [(positions[0], positions[-1])]
@@ -186,13 +186,29 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     for start, end in reversed(spans):  # from the end: earlier positions stay valid
         blocked = set().union(*(retyped_columns(c) for c in changes[start : end + 1]))
         affected = _views_reading(live.views, blocked)
-        if not affected or not all(v.rebuildable for v in affected):
+        policies = _policies_reading(live, blocked)
+        if not (affected or policies) or not all(v.rebuildable for v in affected):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
-        drops = [ch.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
-        creates = [ch.CreateView(last, v) for v in affected]
+        drops: list[ch.Change] = [ch.DropPolicy(t, p) for t, p in policies]
+        drops += [ch.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
+        creates: list[ch.Change] = [ch.CreateView(last, v) for v in affected]
+        creates += [ch.CreatePolicy(t, p) for t, p in policies]
         result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
     return result
+
+
+def _policies_reading(
+    live: Catalog, columns: set[tuple[QualifiedName, str]]
+) -> list[tuple[QualifiedName, Policy]]:
+    """The policies of the tables that read any of the columns."""
+    found = []
+    for name in sorted({table for table, _ in columns}):
+        table = live.tables.get(name)
+        for policy in table.policies if table else ():
+            if any((name, column) in columns for column in policy.reads):
+                found.append((name, policy))
+    return found
 
 
 def _views_reading(views: tuple[View, ...], columns: set[tuple[QualifiedName, str]]) -> list[View]:

@@ -67,6 +67,8 @@ class Form(Enum):
     ROW_SECURITY = "ALTER TABLE ENABLE/DISABLE/FORCE ROW LEVEL SECURITY"
     REPLICA_IDENTITY = "ALTER TABLE REPLICA IDENTITY"
     CREATE_VIEW = "CREATE VIEW"
+    DROP_POLICY = "DROP POLICY"
+    CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
 
@@ -129,6 +131,8 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.REPLICA_IDENTITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     # CREATE VIEW (and its comment, owner, grants) reads the tables under ACCESS SHARE.
     Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
+    Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
 }

@@ -183,6 +183,7 @@ class Table:
     # What depends on it or a column (column None: the table) that a DROP would refuse to
     # drop without CASCADE: (column, pg_describe_object text), e.g. a policy or a view.
     dependents: tuple[tuple[str | None, str], ...] = ()
+    policies: tuple[Policy, ...] = ()
 
     def dependents_of(self, column: str | None = None) -> tuple[str, ...]:
         """What DROP COLUMN `column` (or, with None, DROP TABLE) would take with it."""
@@ -223,6 +224,20 @@ class View:
     comment: str | None = None
     owner: str = ""
     grants: tuple[tuple[str, str], ...] = ()  # (quoted grantee or PUBLIC, privilege)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A row level security policy (not managed): made again, as it was, around a change
+    of a column it reads."""
+
+    name: str
+    permissive: bool
+    command: str  # ALL | SELECT | INSERT | UPDATE | DELETE
+    roles: tuple[str, ...]  # quoted role names, or PUBLIC
+    using: str | None
+    check: str | None
+    reads: frozenset[str] = frozenset()  # the table's columns it reads
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,31 @@ def test_views_are_rebuilt_around_each_type_change_when_the_plan_commits_in_step
     kinds = [line.split()[1] for line in applied.stdout.splitlines() if line.startswith("changed:")]
     assert kinds.count("[drop_view]") == 2 and kinds.count("[create_view]") == 2
     assert query(db, "SELECT qty, venue FROM fill_view") == [(5, "a")]
+
+
+def test_policies_reading_a_retyped_column_are_rebuilt_as_they_were(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(
+        db,
+        "DROP ROLE IF EXISTS mms_trader; CREATE ROLE mms_trader;"
+        "CREATE TABLE fills (id integer PRIMARY KEY, qty integer, venue text);"
+        "ALTER TABLE fills ENABLE ROW LEVEL SECURITY;"
+        "CREATE POLICY small_only ON fills AS RESTRICTIVE FOR UPDATE TO mms_trader "
+        "USING (qty < 1000) WITH CHECK (qty < 2000);"
+        "CREATE POLICY venue_a ON fills USING (venue = 'a');",
+    )
+    policies = (
+        "SELECT policyname, permissive, roles::text[], cmd, qual, with_check "
+        "FROM pg_policies ORDER BY 1"
+    )
+    before = query(db, policies)
+    path = tmp_path / "schema.yaml"
+    path.write_text(SCHEMA + "    row_level_security: true\n")
+    args = ["apply", "-f", str(path), "--yes", "--allow", "rewrite"]
+    applied = run_against(args, db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert "[drop_policy] public.fills.small_only" in applied.stdout
+    assert "venue_a" not in applied.stdout  # it reads no retyped column
+    assert query(db, policies) == before
+    run_sql(db, "DROP TABLE fills; DROP ROLE mms_trader")

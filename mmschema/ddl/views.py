@@ -1,4 +1,4 @@
-"""DDL for the views a change must drop and create again: exactly as they were."""
+"""DDL for the views and policies a change must drop and create again, as they were."""
 
 from __future__ import annotations
 
@@ -39,3 +39,30 @@ def _(change: ch.CreateView) -> list[Statement]:
         )
         result.append(make_statement(Form.CREATE_VIEW, grant))
     return result
+
+
+@statements.register
+def _(change: ch.DropPolicy) -> list[Statement]:
+    drop = sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(
+        sql.Identifier(change.policy.name), qualified(change.table)
+    )
+    return [make_statement(Form.DROP_POLICY, drop)]
+
+
+@statements.register
+def _(change: ch.CreatePolicy) -> list[Statement]:
+    policy = change.policy
+    parts = [
+        sql.SQL("CREATE POLICY {} ON {} AS {} FOR {} TO {}").format(
+            sql.Identifier(policy.name),
+            qualified(change.table),
+            sql.SQL("PERMISSIVE" if policy.permissive else "RESTRICTIVE"),
+            sql.SQL(policy.command),
+            sql.SQL(", ").join(map(sql.SQL, policy.roles or ("PUBLIC",))),
+        )
+    ]
+    if policy.using is not None:
+        parts.append(sql.SQL("USING ({})").format(sql.SQL(policy.using)))
+    if policy.check is not None:
+        parts.append(sql.SQL("WITH CHECK ({})").format(sql.SQL(policy.check)))
+    return [make_statement(Form.CREATE_POLICY, sql.SQL(" ").join(parts))]

@@ -20,6 +20,7 @@ from mmschema.model import (
     Index,
     IndexKey,
     Partition,
+    Policy,
     PrimaryKey,
     QualifiedName,
     Table,
@@ -181,6 +182,19 @@ def _view(row: ViewRow) -> View:
 
 
 @dataclass
+class PolicyRow:
+    schema: str
+    table_name: str
+    name: str
+    permissive: bool
+    command: str
+    roles: list[str]
+    using_expr: str | None
+    check_expr: str | None
+    reads: list[str]
+
+
+@dataclass
 class DependentRow:
     schema: str
     table_name: str
@@ -228,9 +242,10 @@ def read_catalog_in_transaction(
     partitions = _fetch(conn, "partitions", PartitionRow, params)
     views = _fetch(conn, "views", ViewRow, params)
     dependents = _fetch(conn, "column_dependents", DependentRow, params)
+    policies = _fetch(conn, "policies", PolicyRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
     catalog = with_partitions(with_constraints(catalog, constraints), partitions)
-    catalog = with_dependents(catalog, dependents)
+    catalog = with_policies(with_dependents(catalog, dependents), policies)
     return replace(catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views)))
 
 
@@ -242,6 +257,27 @@ def with_dependents(catalog: Catalog, rows: list[DependentRow]) -> Catalog:
     for name, found in grouped.items():
         if name in tables:
             tables[name] = replace(tables[name], dependents=tuple(found))
+    return replace(catalog, tables=tables)
+
+
+def with_policies(catalog: Catalog, rows: list[PolicyRow]) -> Catalog:
+    grouped: dict[QualifiedName, list[Policy]] = defaultdict(list)
+    for row in rows:
+        grouped[QualifiedName(row.schema, row.table_name)].append(
+            Policy(
+                row.name,
+                row.permissive,
+                row.command,
+                tuple(row.roles),
+                row.using_expr,
+                row.check_expr,
+                frozenset(row.reads),
+            )
+        )
+    tables = dict(catalog.tables)
+    for name, found in grouped.items():
+        if name in tables:
+            tables[name] = replace(tables[name], policies=tuple(found))
     return replace(catalog, tables=tables)
 
 
