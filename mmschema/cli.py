@@ -14,7 +14,7 @@ import psycopg
 from rich.console import Console
 
 from mmschema import __version__
-from mmschema.connect import ConnectionFailed, Target, resolve_target, scrub
+from mmschema.connect import ConnectionFailed, Target, primary_message, resolve_target, scrub
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.environment import Environment
 from mmschema.hazards import HAZARD_KINDS
@@ -164,7 +164,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
         return int(ExitStatus.ERROR)
     except psycopg.Error as error:
-        message = error.diag.message_primary or str(error).strip().splitlines()[0]
+        message = primary_message(error)
         err.print(f"mmschema: database error: {scrub(message, dsn)}", markup=False)
         return int(ExitStatus.ERROR)
     except KeyboardInterrupt as interrupt:

@@ -92,8 +92,13 @@ def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.C
     return conn
 
 
+def primary_message(error: psycopg.Error) -> str:
+    """The server's one-line message (the first line of psycopg's text when there is none)."""
+    return error.diag.message_primary or (str(error).strip().splitlines() or [""])[0]
+
+
 def server_error(error: psycopg.Error) -> str:
     """The server's message on one line, with its DETAIL (what blocks, which row) when given."""
-    primary = error.diag.message_primary or (str(error).strip().splitlines() or [""])[0]
+    primary = primary_message(error)
     detail = " ".join((error.diag.message_detail or "").split())
     return f"{primary} ({detail})" if detail else primary

@@ -232,6 +232,7 @@ def _one_transaction(span: list[ch.Change]) -> bool:
 
 
 def _table_of(change: ch.Change) -> QualifiedName:
-    table = getattr(change, "table", None)
-    assert isinstance(table, QualifiedName)
+    """The table a type change alters (every retyping change has one)."""
+    table = ch.table_before(change)
+    assert table is not None, change
     return table

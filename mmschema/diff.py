@@ -226,9 +226,9 @@ def _create_table(
         want, columns=columns, primary_key=key, indexes=(), unique=(), foreign_keys=(), checks=()
     )
     result.changes.append(ch.ReplaceTable(bare) if replace_live else ch.CreateTable(bare))
-    for option, _, default in TABLE_OPTIONS[1:]:  # UNLOGGED is part of CREATE TABLE
+    for option, _, default in TABLE_OPTIONS:
         value = _option_text(getattr(want, option))
-        if value != default:
+        if value != default and option != "unlogged":  # UNLOGGED is part of CREATE TABLE
             result.changes.append(ch.SetTableOption(want.name, option, value))
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
         result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
@@ -241,7 +241,7 @@ def _diff_table(
     table: DeclaredTable,
     prune: bool,
     result: DiffResult,
-    live: Catalog | None = None,
+    live: Catalog,
 ) -> None:
     name = want.name
     _diff_partitioning(have, want, prune, result)
@@ -262,7 +262,7 @@ def _diff_table(
                 result.unmanaged.append(f"column {name}.{column.name}")
     taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result)
-    _diff_indexes(have, want, table, prune, result, taken_over, live or Catalog())
+    _diff_indexes(have, want, table, prune, result, live, taken_over)
     _diff_table_options(have, table, prune, result)
     if have.comment != want.comment:
         result.changes.append(ch.SetComment("table", name, name.name, want.comment))
@@ -399,21 +399,22 @@ def _diff_column(
     nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
     if have.nullable and not want.nullable:
         out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL
-    if have.identity != want.identity:
+    new_options = (
+        have.identity is not None
+        and want.identity is not None
+        and have.identity_options != want.identity_options
+    )
+    if have.identity != want.identity or new_options:
         if have.identity is None and default is not None:
             out.append(ch.AlterColumnDefault(table, want.name, default, None))
-        changed = have.identity is not None and have.identity_options != want.identity_options
-        options = want.identity_options
         out.append(
             ch.AlterColumnIdentity(
-                table, want.name, have.identity, want.identity, options, set_options=changed
-            )
-        )
-    elif want.identity is not None and have.identity_options != want.identity_options:
-        options = want.identity_options
-        out.append(
-            ch.AlterColumnIdentity(
-                table, want.name, have.identity, want.identity, options, set_options=True
+                table,
+                want.name,
+                have.identity,
+                want.identity,
+                want.identity_options,
+                set_options=new_options,
             )
         )
         default = None
@@ -488,14 +489,7 @@ def _diff_constraints(
             out.append(ch.AddUnique(name, unique, using_index=online))
     for check in want.checks:
         current_check = next((c for c in have.checks if c.name == check.name), None)
-        same = current_check is not None and (
-            current_check.expression,
-            current_check.no_inherit,
-        ) == (
-            check.expression,
-            check.no_inherit,
-        )
-        if current_check is not None and same:
+        if current_check is not None and current_check.same_definition(check):
             if current_check.valid == check.valid:
                 continue
             if check.valid:
@@ -580,8 +574,8 @@ def _diff_indexes(
     table: DeclaredTable,
     prune: bool,
     result: DiffResult,
+    live: Catalog,
     taken_over: frozenset[str] | set[str] = frozenset(),
-    live: Catalog | None = None,
 ) -> None:
     name = want.name
     online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
@@ -605,7 +599,7 @@ def _diff_indexes(
             current = None  # part of a parent's index this plan drops: built again
         piecemeal = have.partitioned and bool(have.partitions)
         if piecemeal and (current is None or not current.valid):
-            adopted = _equal_partition_indexes(have, target, live or Catalog())
+            adopted = _equal_partition_indexes(have, target, live)
             result.adopted.update(adopted)
             done = current.parts if current is not None else ()
             result.changes.append(

@@ -122,7 +122,7 @@ def table_document(table: Table) -> dict[str, Any]:
     if table.unlogged:
         document["unlogged"] = True
     if table.row_security != "off":
-        document["row_level_security"] = table.row_security == "on" or "forced"
+        document["row_level_security"] = True if table.row_security == "on" else "forced"
     if table.replica_identity.startswith("index:"):
         document["replica_identity"] = {"index": table.replica_identity.removeprefix("index:")}
     elif table.replica_identity != "default":

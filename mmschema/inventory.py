@@ -26,7 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mmschema.cli import ExitStatus, UsageError, load_file
-from mmschema.connect import ConnectionFailed, describe, scrub
+from mmschema.connect import ConnectionFailed, describe, primary_message, scrub
 from mmschema.desired.declared import InvalidFile
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.environment import Environment
@@ -246,8 +246,7 @@ def run_target(
     except (UsageError, ConnectionFailed, SourceError) as error:
         code, message = 1, str(error)
     except psycopg.Error as error:
-        text = error.diag.message_primary or (str(error).strip().splitlines() or [""])[0]
-        code, message = 1, f"database error: {text}"
+        code, message = 1, f"database error: {primary_message(error)}"
     except Exception as error:  # one target's failure must not stop the others
         code, message = 1, f"{type(error).__name__}: {error}".strip()
     message = scrub(message, dsn)

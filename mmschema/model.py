@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
@@ -145,6 +145,10 @@ class Check:
     valid: bool = True
     no_inherit: bool = False
 
+    def same_definition(self, other: Check) -> bool:
+        """Whether both check the same (validity aside)."""
+        return (self.expression, self.no_inherit) == (other.expression, other.no_inherit)
+
 
 @dataclass(frozen=True)
 class Partition:
@@ -172,7 +176,6 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
     exclusions: tuple[Exclusion, ...] = ()
-    partitioned: bool = False  # its indexes cannot be built or dropped CONCURRENTLY
     partition_by: str | None = None  # pg_get_partkeydef(), e.g. "RANGE (created_at)"
     partition_of: QualifiedName | None = None  # the parent, when this table is a partition
     partition_bound: str | None = None  # e.g. "FOR VALUES IN ('a')" or "DEFAULT"
@@ -189,6 +192,11 @@ class Table:
         """What DROP COLUMN `column` (or, with None, DROP TABLE) would take with it."""
         found = (d for c, d in self.dependents if column is None or c == column)
         return tuple(dict.fromkeys(found))
+
+    @property
+    def partitioned(self) -> bool:
+        """A partitioned table: its indexes cannot be built or dropped CONCURRENTLY."""
+        return self.partition_by is not None
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -265,17 +273,19 @@ class PartitionAware(Protocol):
 T = TypeVar("T", bound=PartitionAware)
 
 
+def ancestors(table: T, by_name: Mapping[QualifiedName, T]) -> Iterator[T]:
+    """The tables above a partition among `by_name`, its parent first (a cycle ends it)."""
+    seen = {table.name}
+    parent = table.partition_of
+    while parent is not None and parent in by_name and parent not in seen:
+        table = by_name[parent]
+        seen.add(parent)
+        yield table
+        parent = table.partition_of
+
+
 def parents_first(tables: Iterable[T]) -> list[T]:
     """The tables in their order, but every partition after the table it is part of."""
     listed = list(tables)
     by_name = {t.name: t for t in listed}
-
-    def depth(table: T) -> int:
-        level = 0
-        parent = table.partition_of
-        while parent is not None and parent in by_name and level < len(by_name):
-            parent = by_name[parent].partition_of
-            level += 1
-        return level
-
-    return sorted(listed, key=depth)
+    return sorted(listed, key=lambda table: sum(1 for _ in ancestors(table, by_name)))

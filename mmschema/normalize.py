@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from mmschema import __version__, cachefile
+from mmschema.connect import primary_message
 from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
@@ -107,7 +108,7 @@ def run_on_scratch(
                     continue
                 if step.table is not None:
                     failed_tables.add(step.table)
-                errors.append(f"{step.source}: {_server_message(error)}")
+                errors.append(f"{step.source}: {primary_message(error)}")
         if errors and not tolerate_errors:
             conn.rollback()
             raise InvalidFile(errors)
@@ -115,11 +116,6 @@ def run_on_scratch(
         conn.rollback()
     cache.put(key, catalog)
     return catalog
-
-
-def _server_message(error: psycopg.Error) -> str:
-    primary = error.diag.message_primary or str(error).strip().splitlines()[0]
-    return primary
 
 
 def normalize_desired(

@@ -27,7 +27,7 @@ from rich.console import Console
 
 from mmschema import changes as ch
 from mmschema import ddl
-from mmschema.connect import connect
+from mmschema.connect import connect, primary_message
 from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
@@ -117,7 +117,7 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
                         )
                     )
         except psycopg.Error as error:
-            message = error.diag.message_primary or str(error).strip().splitlines()[0]
+            message = primary_message(error)
             raise RehearsalFailed(
                 f"rehearsal failed at {planned.kind} {planned.object}: {message}"
             ) from None

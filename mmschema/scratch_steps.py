@@ -84,7 +84,6 @@ def raw_table(table: DeclaredTable) -> Table:
         primary_key=key,
         indexes=tuple(raw_index(i) for i in table.present_indexes()),
         comment=table.comment,
-        partitioned=table.partition_by is not None,
         partition_by=table.partition_by,
         partition_of=table.partition_of,
         partition_bound=table.partition_bound,
@@ -143,8 +142,7 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
         ScratchStep(ddl.render(ddl.create_schema(name.schema)), _where(table.source, label), name)
     ]
     if table.partition_of is not None:
-        created = ddl.create_table(replace(raw, primary_key=None, comment=None))[0]
-        steps.append(ScratchStep(created.sql, _where(table.source, label), name))
+        steps.append(ScratchStep(_create_bare(raw), _where(table.source, label), name))
     else:
         empty = ddl.render(ddl.create_empty_table(name))
         steps.append(ScratchStep(empty, _where(table.source, label), name))
@@ -163,8 +161,7 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
         # Columns were checked one by one above; a table is partitioned only when created.
         where = _where(table.source, f"{label} (partition_by)")
         steps.append(ScratchStep(ddl.drop_table(name).sql, where, name))
-        created = ddl.create_table(replace(raw, primary_key=None, comment=None))[0]
-        steps.append(ScratchStep(created.sql, where, name))
+        steps.append(ScratchStep(_create_bare(raw), where, name))
     if table.primary_key:
         columns = sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns))
         if table.primary_key.name:
@@ -212,6 +209,11 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
                 ScratchStep(ddl.comment("index", name, index.name, index.comment).sql, where, name)
             )
     return steps
+
+
+def _create_bare(table: Table) -> str:
+    """CREATE TABLE alone (its key and comment are separate steps, pointing at the file)."""
+    return ddl.create_table(replace(table, primary_key=None, comment=None))[0].sql
 
 
 IDENTIFIER = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'

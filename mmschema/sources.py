@@ -24,7 +24,7 @@ from pglast.parser import ParseError
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
-from mmschema.connect import connect
+from mmschema.connect import connect, primary_message
 
 TEMP_PREFIX = "mmschema_import_"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -103,25 +103,21 @@ def run_script(conn: psycopg.Connection[Any], script: Script) -> None:
             conn.execute(statement.encode())
         except FORWARD_REFERENCE as error:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-                raise SourceError(f"{script.name}:{line}: {_first_line(error)}") from None
+                raise SourceError(f"{script.name}:{line}: {primary_message(error)}") from None
             deferred.append((line, statement))
         except psycopg.Error as error:
-            raise SourceError(f"{script.name}:{line}: {_first_line(error)}") from None
+            raise SourceError(f"{script.name}:{line}: {primary_message(error)}") from None
     while deferred:
         failures: list[tuple[int, str, str]] = []
         for line, statement in deferred:
             try:
                 conn.execute(statement.encode())
             except psycopg.Error as error:
-                failures.append((line, statement, _first_line(error)))
+                failures.append((line, statement, primary_message(error)))
         if len(failures) == len(deferred):
             line, _, message = failures[0]
             raise SourceError(f"{script.name}:{line}: {message}")
         deferred = [(line, statement) for line, statement, _ in failures]
-
-
-def _first_line(error: psycopg.Error) -> str:
-    return error.diag.message_primary or str(error).strip().splitlines()[0]
 
 
 def run_scripts(dsn: str, scripts: Sequence[Script]) -> None:

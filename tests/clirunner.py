@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mmschema.cli import main
 from mmschema.environment import Environment
@@ -49,3 +51,10 @@ def run_against(
     return run_cli(
         [*args, "-d", db, "--dev-database", scratch], cwd, stdin=stdin, terminal=terminal
     )
+
+
+def plan_document(file: Path, db: str, scratch: str, cwd: Path, *more: str) -> Any:
+    """`mmschema plan -f FILE --format json` against the test database, as a document."""
+    result = run_against(["plan", "-f", str(file), "--format", "json", *more], db, scratch, cwd)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)

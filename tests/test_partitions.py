@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from mmschema.desired.declared import InvalidFile
 from mmschema.desired.load import load_text
-from tests.clirunner import run_against
+from tests.clirunner import plan_document, run_against
 from tests.conftest import query, run_sql
 
 ALLOW_ALL = "destructive,rewrite,blocking,may_fail,long_running"
@@ -41,13 +39,6 @@ TICKS_COLUMNS = {
     "at": {"type": "timestamptz", "nullable": False},
     "px": {"type": "numeric"},
 }
-
-
-def plan(path: Path, db: str, scratch: str, tmp_path: Path, *more: str) -> Any:
-    args = ["plan", "-f", str(path), "--format", "json", *more]
-    result = run_against(args, db, scratch, tmp_path)
-    assert result.code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def write(tmp_path: Path, document: dict[str, object]) -> Path:
@@ -114,14 +105,14 @@ def test_undeclared_partitioning_is_unmanaged_until_prune(
             },
         },
     )
-    kept = plan(path, db, scratch_dsn, tmp_path)
+    kept = plan_document(path, db, scratch_dsn, tmp_path)
     assert kept["changes"] == []
     assert sorted(kept["unmanaged"]) == [
         "partition public.ticks_a (of public.ticks)",
         "partitioning public.ticks (PARTITION BY LIST (venue))",
     ]
 
-    pruned = plan(path, db, scratch_dsn, tmp_path, "--prune")
+    pruned = plan_document(path, db, scratch_dsn, tmp_path, "--prune")
     kinds = [(c["kind"], c["object"]) for c in pruned["changes"]]
     assert ("replace_table", "public.ticks") in kinds
     replace = next(c for c in pruned["changes"] if c["kind"] == "replace_table")
@@ -139,7 +130,7 @@ def test_undeclared_partitioning_is_unmanaged_until_prune(
     assert applied.code == 0, applied.stdout + applied.stderr
     assert query(db, "SELECT relkind::text FROM pg_class WHERE relname = 'ticks'") == [("r",)]
     assert query(db, "SELECT relispartition FROM pg_class WHERE relname = 'ticks_a'") == [(False,)]
-    assert plan(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
+    assert plan_document(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
 
 
 def test_partition_mistakes_are_reported_at_their_place() -> None:
@@ -213,7 +204,7 @@ def test_index_on_a_partitioned_table_is_built_concurrently_per_partition(
     run_sql(db, LIVE)
     path = tmp_path / "schema.yaml"
     path.write_text(INDEXED)
-    planned = plan(path, db, scratch_dsn, tmp_path)
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
     build = next(c for c in planned["changes"] if c["object"] == "public.ticks.ticks_px")
     assert build["kind"] == "create_index" and build["transactional"] is False
     assert build["hazards"] == []
@@ -252,7 +243,7 @@ def test_an_interrupted_partitioned_build_is_finished_by_the_next_apply(
     )
     path = tmp_path / "schema.yaml"
     path.write_text(INDEXED)
-    planned = plan(path, db, scratch_dsn, tmp_path)
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
     build = next(c for c in planned["changes"] if c["object"] == "public.ticks.ticks_px")
     # The parent's index and ticks_a's part stay; the rest is built, the leftover first dropped.
     assert not any('"ticks_px"' in s and "DROP" in s for s in build["sql"])
@@ -265,7 +256,7 @@ def test_an_interrupted_partitioned_build_is_finished_by_the_next_apply(
     )
     assert invalid == []
     assert [r[0] for r in query(db, INDEX_PARTS)] == ["ticks_a", "ticks_b", "ticks_rest"]
-    assert plan(path, db, scratch_dsn, tmp_path)["changes"] == []
+    assert plan_document(path, db, scratch_dsn, tmp_path)["changes"] == []
 
 
 def test_prune_keeps_a_partition_index_the_new_parent_index_takes_over(
@@ -280,7 +271,7 @@ def test_prune_keeps_a_partition_index_the_new_parent_index_takes_over(
     applied = run_against(["apply", "-f", str(path), "--yes", "--prune"], db, scratch_dsn, tmp_path)
     assert applied.code == 0, applied.stdout + applied.stderr
     assert ("ticks_a", "ticks_a_px", True) in query(db, INDEX_PARTS)
-    assert plan(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
+    assert plan_document(path, db, scratch_dsn, tmp_path, "--prune")["changes"] == []
 
 
 def test_a_changed_index_on_a_partitioned_table_is_replaced_piece_by_piece(
@@ -292,7 +283,7 @@ def test_a_changed_index_on_a_partitioned_table_is_replaced_piece_by_piece(
     path = write(tmp_path, dumped)
     change = next(
         c
-        for c in plan(path, db, scratch_dsn, tmp_path)["changes"]
+        for c in plan_document(path, db, scratch_dsn, tmp_path)["changes"]
         if c["object"] == "public.ticks.ticks_at"
     )
     assert change["kind"] == "replace_index" and change["hazards"] == []
@@ -310,4 +301,4 @@ def test_a_changed_index_on_a_partitioned_table_is_replaced_piece_by_piece(
         ("ticks_b_ticks_at", True),
         ("ticks_rest_ticks_at", True),
     ]
-    assert plan(path, db, scratch_dsn, tmp_path)["changes"] == []
+    assert plan_document(path, db, scratch_dsn, tmp_path)["changes"] == []

@@ -3,12 +3,11 @@ where the file does not give them."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
-from tests.clirunner import run_against
+from tests.clirunner import plan_document, run_against
 from tests.conftest import query, run_sql
 
 LIVE = """
@@ -38,8 +37,7 @@ def test_undeclared_options_are_unmanaged_until_prune(
     run_sql(db, LIVE)
     path = tmp_path / "schema.yaml"
     path.write_text(BARE)
-    result = run_against(["plan", "-f", str(path), "--format", "json"], db, scratch_dsn, tmp_path)
-    planned = json.loads(result.stdout)
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
     assert planned["changes"] == []
     assert sorted(planned["unmanaged"]) == [
         "replica identity public.cache (full)",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from tests.clirunner import run_against
+from tests.clirunner import plan_document, run_against
 from tests.conftest import query, run_sql
 
 BEFORE = """
@@ -48,9 +47,8 @@ def test_views_over_a_retyped_column_are_rebuilt_as_they_were(
     before = query(db, VIEWS)
     path = tmp_path / "schema.yaml"
     path.write_text(SCHEMA)
-    planned = run_against(["plan", "-f", str(path), "--format", "json"], db, scratch_dsn, tmp_path)
-    assert planned.code == 0, planned.stderr
-    kinds = [(c["kind"], c["object"]) for c in json.loads(planned.stdout)["changes"]]
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
+    kinds = [(c["kind"], c["object"]) for c in planned["changes"]]
     # The view of the view goes first and comes back last; `venues` reads no retyped column.
     assert kinds == [
         ("drop_view", "public.big_fill_count"),
@@ -109,9 +107,8 @@ def test_dropping_a_column_names_and_drops_what_depends_on_it(
         )
         + "  stale: {state: absent}\n"
     )
-    planned = run_against(["plan", "-f", str(path), "--format", "json"], db, scratch_dsn, tmp_path)
-    assert planned.code == 0, planned.stderr
-    changes = {c["object"]: c for c in json.loads(planned.stdout)["changes"]}
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
+    changes = {c["object"]: c for c in planned["changes"]}
     drop = changes["public.fills.venue"]
     assert drop["sql"] == ['ALTER TABLE "public"."fills" DROP COLUMN "venue" CASCADE']
     assert drop["hazards"] == [

@@ -83,6 +83,11 @@ def comment(target: str, table: QualifiedName, name: str, text: str | None) -> S
     return make_statement(Form.COMMENT, sql.SQL("COMMENT ON {} IS {}").format(obj, literal))
 
 
+def name_prefix(text: str, size: int) -> str:
+    """The longest start of `text` within `size` bytes (names are limited in bytes)."""
+    return text.encode()[:size].decode(errors="ignore")
+
+
 def alter_table(table: QualifiedName, form: Form, action: sql.Composable) -> Statement:
     return make_statement(form, sql.SQL("ALTER TABLE {} {}").format(qualified(table), action))
 

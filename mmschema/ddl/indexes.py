@@ -14,6 +14,7 @@ from mmschema.ddl.base import (
     comment,
     dotted,
     make_statement,
+    name_prefix,
     qualified,
     statements,
 )
@@ -175,11 +176,7 @@ def partition_index_name(index: str, partition: QualifiedName) -> str:
     if len(name.encode()) <= 63:
         return name
     digest = hashlib.sha256(f"{partition}.{index}".encode()).hexdigest()[:8]
-    return f"{_prefix(partition.name, 27)}_{_prefix(index, 26)}_{digest}"
-
-
-def _prefix(text: str, size: int) -> str:
-    return text.encode()[:size].decode(errors="ignore")
+    return f"{name_prefix(partition.name, 27)}_{name_prefix(index, 26)}_{digest}"
 
 
 def attach_index(schema: str, parent_index: str, part: QualifiedName, part_index: str) -> Statement:

@@ -11,6 +11,7 @@ from mmschema.ddl.base import (
     comment,
     dotted,
     make_statement,
+    name_prefix,
     qualified,
     statements,
 )
@@ -263,8 +264,7 @@ def _(change: ch.AlterColumnNullability) -> list[Statement]:
 def not_null_check_name(column: str) -> str:
     """The temporary CHECK behind an online SET NOT NULL (within NAMEDATALEN)."""
     suffix = "_mms_not_null"
-    encoded = column.encode()[: 63 - len(suffix)].decode(errors="ignore")
-    return f"{encoded}{suffix}"
+    return f"{name_prefix(column, 63 - len(suffix))}{suffix}"
 
 
 @statements.register

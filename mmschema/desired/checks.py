@@ -11,7 +11,7 @@ from mmschema.desired.declared import (
     DeclaredTable,
     Source,
 )
-from mmschema.model import QualifiedName
+from mmschema.model import QualifiedName, ancestors
 
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
@@ -214,13 +214,8 @@ def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report
 
 def _root(table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]) -> DeclaredTable:
     """The partitioned table at the top of a partition's tree (itself for other tables)."""
-    seen = {table.name}
-    parent = table.partition_of
-    while parent is not None and parent in tables and parent not in seen:
-        table = tables[parent]
-        seen.add(parent)
-        parent = table.partition_of
-    return table
+    *_, top = (table, *ancestors(table, tables))
+    return top
 
 
 def _columns_of(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
-from typing import Any, LiteralString, TypeVar, cast
+from typing import Any, LiteralString, Protocol, TypeVar, cast
 
 import psycopg
 from psycopg.rows import class_row
@@ -49,7 +50,6 @@ def catalog_sql(name: str) -> LiteralString:
 class TableRow:
     schema: str
     name: str
-    kind: str
     comment: str | None
     partition_by: str | None
     parent_schema: str | None
@@ -244,59 +244,63 @@ def read_catalog_in_transaction(
     dependents = _fetch(conn, "column_dependents", DependentRow, params)
     policies = _fetch(conn, "policies", PolicyRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
-    catalog = with_partitions(with_constraints(catalog, constraints), partitions)
-    catalog = with_policies(with_dependents(catalog, dependents), policies)
+    catalog = with_constraints(catalog, constraints)
+    catalog = with_per_table(catalog, "partitions", partitions, _partition)
+    catalog = with_per_table(catalog, "dependents", dependents, _dependent)
+    catalog = with_per_table(catalog, "policies", policies, _policy)
     return replace(catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views)))
 
 
-def with_dependents(catalog: Catalog, rows: list[DependentRow]) -> Catalog:
-    grouped: dict[QualifiedName, list[tuple[str | None, str]]] = defaultdict(list)
+class _TableRow(Protocol):
+    """A catalog row about something of one managed table."""
+
+    @property
+    def schema(self) -> str: ...
+
+    @property
+    def table_name(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_TableRow)
+
+
+def with_per_table(
+    catalog: Catalog, field: str, rows: list[Row], make: Callable[[Row], object]
+) -> Catalog:
+    """The catalog with each managed table's `field` set to what `make` builds of its rows."""
+    grouped: dict[QualifiedName, list[object]] = defaultdict(list)
     for row in rows:
-        grouped[QualifiedName(row.schema, row.table_name)].append((row.column_name, row.dependent))
+        grouped[QualifiedName(row.schema, row.table_name)].append(make(row))
     tables = dict(catalog.tables)
-    for name, found in grouped.items():
+    for name, items in grouped.items():
         if name in tables:
-            tables[name] = replace(tables[name], dependents=tuple(found))
+            value: dict[str, Any] = {field: tuple(items)}
+            tables[name] = replace(tables[name], **value)
     return replace(catalog, tables=tables)
 
 
-def with_policies(catalog: Catalog, rows: list[PolicyRow]) -> Catalog:
-    grouped: dict[QualifiedName, list[Policy]] = defaultdict(list)
-    for row in rows:
-        grouped[QualifiedName(row.schema, row.table_name)].append(
-            Policy(
-                row.name,
-                row.permissive,
-                row.command,
-                tuple(row.roles),
-                row.using_expr,
-                row.check_expr,
-                frozenset(row.reads),
-            )
-        )
-    tables = dict(catalog.tables)
-    for name, found in grouped.items():
-        if name in tables:
-            tables[name] = replace(tables[name], policies=tuple(found))
-    return replace(catalog, tables=tables)
+def _dependent(row: DependentRow) -> tuple[str | None, str]:
+    return row.column_name, row.dependent
 
 
-def with_partitions(catalog: Catalog, rows: list[PartitionRow]) -> Catalog:
-    """The catalog with every partitioned table's partition tree."""
-    grouped: dict[QualifiedName, list[Partition]] = defaultdict(list)
-    for row in rows:
-        grouped[QualifiedName(row.schema, row.table_name)].append(
-            Partition(
-                QualifiedName(row.partition_schema, row.partition_name),
-                QualifiedName(row.parent_schema, row.parent_name),
-                row.partitioned,
-            )
-        )
-    tables = dict(catalog.tables)
-    for name, partitions in grouped.items():
-        if name in tables:
-            tables[name] = replace(tables[name], partitions=tuple(partitions))
-    return replace(catalog, tables=tables)
+def _policy(row: PolicyRow) -> Policy:
+    return Policy(
+        row.name,
+        row.permissive,
+        row.command,
+        tuple(row.roles),
+        row.using_expr,
+        row.check_expr,
+        frozenset(row.reads),
+    )
+
+
+def _partition(row: PartitionRow) -> Partition:
+    return Partition(
+        QualifiedName(row.partition_schema, row.partition_name),
+        QualifiedName(row.parent_schema, row.parent_name),
+        row.partitioned,
+    )
 
 
 def _user_type(row: TypeRow) -> UserType:
@@ -359,7 +363,6 @@ def build_catalog(
             primary_key=keys_by_table.get(name),
             indexes=tuple(indexes_by_table[name]),
             comment=t.comment,
-            partitioned=t.kind == "p",
             partition_by=t.partition_by,
             partition_of=(
                 QualifiedName(t.parent_schema, t.parent_name)

@@ -3,7 +3,6 @@
 -- table's persistence, row level security and replica identity.
 SELECT n.nspname AS schema,
        c.relname AS name,
-       c.relkind::text AS kind,
        obj_description(c.oid, 'pg_class') AS comment,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
        pn.nspname AS parent_schema,
