@@ -26,6 +26,7 @@ from mmschema.localserver import (
     read_pid_file,
     service_user,
 )
+from tests.outside import shell  # noqa: F401  (the fixture, for every test module)
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL_MAJORS = (14, 15, 16, 17, 18)
