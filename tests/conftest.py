@@ -197,3 +197,28 @@ def pg_tmp_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "one_major: the test does not depend on the server's major; it runs on one of the "
+        "selected majors (the newest), not on each",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked one_major keep only their newest selected major's parametrization."""
+    newest = max(SELECTED_MAJORS)
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        major = callspec.params.get("pg_server") if callspec is not None else None
+        if item.get_closest_marker("one_major") and major is not None and major != newest:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
