@@ -29,23 +29,24 @@ class Phase(IntEnum):
     ENUMS = 2  # created or extended before any table uses them
     RENAME_TABLES = 3
     UNLINK_TABLES = 4  # foreign keys to tables about to be re-created
-    CREATE_TABLES = 5
-    DETACH_PARTITIONS = 6
-    RENAME_COLUMNS = 7
-    DROP_FOREIGN_KEYS = 8
-    DROP_INDEXES = 9
-    DROP_CONSTRAINTS = 10
-    ADD_COLUMNS = 11
-    ALTER_COLUMNS = 12
-    BUILD_INDEXES = 13
-    ADD_CONSTRAINTS = 14
-    ADD_FOREIGN_KEYS = 15
-    VALIDATE_CONSTRAINTS = 16
-    ATTACH_PARTITIONS = 17  # once the table has what its parent requires
-    COMMENTS = 18
-    DROP_COLUMNS = 19
-    DROP_TABLES = 20
-    DROP_TYPES = 21  # after the columns and tables that may have used them
+    FREE_NAMES = 5  # tables dropped early: a name they hold is taken by something created
+    CREATE_TABLES = 6
+    DETACH_PARTITIONS = 7
+    RENAME_COLUMNS = 8
+    DROP_FOREIGN_KEYS = 9
+    DROP_INDEXES = 10
+    DROP_CONSTRAINTS = 11
+    ADD_COLUMNS = 12
+    ALTER_COLUMNS = 13
+    BUILD_INDEXES = 14
+    ADD_CONSTRAINTS = 15
+    ADD_FOREIGN_KEYS = 16
+    VALIDATE_CONSTRAINTS = 17
+    ATTACH_PARTITIONS = 18  # once the table has what its parent requires
+    COMMENTS = 19
+    DROP_COLUMNS = 20
+    DROP_TABLES = 21
+    DROP_TYPES = 22  # after the columns and tables that may have used them
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,12 @@ class CreateTable:
 class DropTable:
     table: QualifiedName
     cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
-    phase = Phase.DROP_TABLES
+    early: bool = False  # a name it holds (table, index, sequence) is created by the plan
+
+    @property
+    def phase(self) -> Phase:
+        """Last, unless it must make room: then before anything is created."""
+        return Phase.FREE_NAMES if self.early else Phase.DROP_TABLES
 
 
 @dataclass(frozen=True)

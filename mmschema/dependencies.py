@@ -39,6 +39,7 @@ def rebuild_dependent_foreign_keys(
     replaced = replaced_keys(live, changes)
     recreated = {c.table.name for c in changes if isinstance(c, ch.ReplaceTable)}
     dropped = {c.table for c in changes if isinstance(c, ch.DropTable)}
+    early = {c.table for c in changes if isinstance(c, ch.DropTable) and c.early}
     changes = list(changes)
     if not (retyped or replaced or recreated or dropped):
         return changes
@@ -51,17 +52,21 @@ def rebuild_dependent_foreign_keys(
         if key.references in dropped | recreated:
             # DROP TABLE refuses while another table's key references it. A key of a
             # table that goes too is not added again; one of a kept table is.
-            first = key.references in recreated
+            first = key.references in recreated | early
             changes.append(ch.DropConstraint(table, key.name, "foreign_key", first))
             if table not in dropped | recreated:
                 changes.extend(_added_again(live, desired, table, key))
             continue
-        if table in dropped | recreated or (table, key.name) in handled:
+        if table in recreated or (table, key.name) in handled:
             continue  # goes with its table, or is added again anyway
         depends = (key.references, frozenset(key.referenced_columns)) in replaced
         depends |= any((table, c) in retyped for c in key.columns)
         depends |= any((key.references, c) in retyped for c in key.referenced_columns)
-        if not depends:
+        if not depends or table in early:
+            continue
+        if table in dropped:
+            # The key of a table dropped at the end goes before what it depends on.
+            changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
             continue
         changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
         changes.extend(_added_again(live, desired, table, key))

@@ -23,6 +23,7 @@ from mmschema.model import (
     Table,
     UserType,
 )
+from mmschema.namespace import drops_that_make_room
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
 
@@ -84,6 +85,7 @@ def diff(
         else:
             _diff_table(have, want, table, prune, result, live)
     result.changes = partitions_at_build_time(result.changes)
+    result.changes = drops_that_make_room(live, result.changes)
     result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
     result.changes = split_replacements_over_retyped_columns(result.changes)
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
