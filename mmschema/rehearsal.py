@@ -32,6 +32,7 @@ from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.dump import dump_yaml
+from mmschema.hazards import Hazard, hazards
 from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.locks import LockLevel
 from mmschema.model import QualifiedName
@@ -54,10 +55,17 @@ class Measured:
     predicted: LockLevel
     locks: dict[str, LockLevel] | None  # table -> strongest lock; None: not measurable
     rewritten: list[str] = field(default_factory=list)
+    preflight: tuple[Hazard, ...] = ()  # what the pre-flight found in the target's rows
 
     @property
     def strongest(self) -> LockLevel:
         return max(self.locks.values(), default=LockLevel.NONE) if self.locks else LockLevel.NONE
+
+
+def found_on_target(planned: PlannedChange) -> tuple[Hazard, ...]:
+    """The hazards the pre-flight added from the target's rows (the copy has none)."""
+    static = set(hazards(planned.change))
+    return tuple(h for h in planned.hazards if h not in static)
 
 
 def lock_level(mode: str) -> LockLevel:
@@ -91,7 +99,8 @@ def rewritten(before: dict[int, tuple[str, int]], after: dict[int, tuple[str, in
     )
 
 
-def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
+def run_measured(conn: psycopg.Connection[Any], dsn: str, plan: Plan) -> list[Measured]:
+    """Each statement of `plan` on the copy `conn`; `dsn` (with its password) opens watchers."""
     results: list[Measured] = []
     for planned in plan.changes:
         try:
@@ -106,7 +115,8 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
                         with conn.transaction():
                             held = own_locks_after(conn, statement)
                     else:
-                        held = concurrent_locks(conn, statement, ch.table_before(planned.change))
+                        table = ch.table_before(planned.change)
+                        held = concurrent_locks(conn, dsn, statement, table)
                     results.append(
                         Measured(
                             f"{planned.kind} {planned.object}",
@@ -114,6 +124,7 @@ def run_measured(conn: psycopg.Connection[Any], plan: Plan) -> list[Measured]:
                             statement.lock,
                             held,
                             rewritten(before, filenodes(conn)),
+                            found_on_target(planned),
                         )
                     )
         except psycopg.Error as error:
@@ -131,18 +142,21 @@ def own_locks_after(conn: psycopg.Connection[Any], statement: Statement) -> dict
 
 
 def concurrent_locks(
-    conn: psycopg.Connection[Any], statement: Statement, table: QualifiedName | None
+    conn: psycopg.Connection[Any],
+    dsn: str,
+    statement: Statement,
+    table: QualifiedName | None,
 ) -> dict[str, LockLevel] | None:
     """The locks a CONCURRENTLY statement holds, seen from a second session.
 
     A third session keeps a snapshot open and touches the table, so the statement waits
     for it (as concurrent builds and drops do) while holding its lock; meanwhile the
     locks of the statement's backend are read from pg_locks, then the snapshot is let go.
+    The two sessions connect with `dsn`, not `conn.info.dsn`, which carries no password.
     """
     if table is None:
         conn.execute(statement.sql.encode())
         return None
-    dsn = conn.info.dsn
     pid = conn.info.backend_pid
     seen: dict[str, LockLevel] = {}
     failure: list[BaseException] = []
@@ -184,6 +198,7 @@ def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> li
                 statement.lock,
                 new,
                 rewritten(before, filenodes(conn)),
+                found_on_target(planned),
             )
         )
     return results
@@ -237,7 +252,7 @@ def rehearse(
             reason = lines[-1] if lines else f"exit status {code}"
             raise RehearsalFailed(f"rehearsal: cannot copy the managed tables: {reason}")
         with connect(dsn, "mmschema-rehearsal") as conn:
-            results = run_measured(conn, plan)
+            results = run_measured(conn, dsn, plan)
             again = compute_plan(conn, desired, scratch, cache, "rehearsal", prune=prune).plan
     if not again.empty:
         pending = ", ".join(f"{c.kind} {c.object}" for c in again.changes)
@@ -259,7 +274,12 @@ def show_rehearsal(results: list[Measured], console: Console) -> None:
     def say(text: str) -> None:
         console.print(text, highlight=False, markup=False)
 
-    say("Rehearsal on a copy of the managed tables (scratch server): converged")
+    say("Rehearsal on a copy of the managed tables' definitions (scratch server): converged")
+    say(
+        "  rows were not copied: locks and rewrites were measured on empty tables; what the "
+        "target's rows do is the pre-flight's, shown beside each change"
+    )
+    shown: set[str] = set()
     for measured in results:
         say(f"  {measured.change}: {measured.sql}")
         predicted = f"predicted {measured.predicted.sql_name}"
@@ -276,3 +296,13 @@ def show_rehearsal(results: list[Measured], console: Console) -> None:
             took = "measured no table lock"
         rewrite = f"rewrote {', '.join(measured.rewritten)}" if measured.rewritten else "no rewrite"
         say(f"      {predicted}; {took}; {rewrite}")
+        if measured.change not in shown:
+            shown.add(measured.change)
+            for hazard in measured.preflight:
+                say(f"      pre-flight on the target: {hazard.kind}: {hazard.detail}")
+    failing = sorted({m.change for m in results if any(h.kind == "may_fail" for h in m.preflight)})
+    if failing:
+        say(
+            f"  the apply would be refused: the pre-flight found rows that make "
+            f"{', '.join(failing)} fail on the target, though the empty copy converged"
+        )

@@ -1,0 +1,65 @@
+"""`--rehearse` run as a user does: index builds on the embedded scratch server, and rows."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import query, run_sql
+from tests.outside import Shell
+
+WITH_INDEX = """\
+version: 1
+tables:
+  t:
+    columns:
+      id:   {type: integer, nullable: false}
+      note: {type: text}
+    primary_key: [id]
+    indexes:
+      t_note: {columns: [note]}
+"""
+
+NOT_NULL = """\
+version: 1
+tables:
+  t:
+    columns:
+      id:   {type: integer, nullable: false}
+      note: {type: text, nullable: false}
+    primary_key: [id]
+"""
+
+
+@pytest.mark.one_major
+def test_rehearsal_of_an_index_build_on_the_embedded_scratch_server(shell: Shell, db: str) -> None:
+    """The second session that watches a concurrent build carries the embedded password."""
+    run_sql(db, "CREATE TABLE t (id integer PRIMARY KEY, note text)")
+    shell.write("schema.yaml", WITH_INDEX)
+    outcome = shell.run("plan", "-d", db, "--rehearse", timeout=300)
+    assert outcome.code == 0, outcome.output
+    assert "no password supplied" not in outcome.output
+    assert "measured SHARE UPDATE EXCLUSIVE on public.t" in outcome.stdout
+    assert "Traceback" not in outcome.output
+    assert query(db, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_note'") == [(0,)]
+
+
+@pytest.mark.one_major
+def test_rehearsal_says_rows_were_not_copied_and_shows_the_preflight(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE t (id integer PRIMARY KEY, note text);"
+        "INSERT INTO t VALUES (1, NULL), (2, NULL), (3, 'x')",
+    )
+    shell.write("schema.yaml", NOT_NULL)
+    outcome = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--rehearse")
+    assert outcome.code == 0, outcome.output
+    report = outcome.stdout.split("Rehearsal", 1)[1]
+    assert "rows were not copied" in report
+    # Beside the measured lock of the NOT NULL change, the pre-flight's count on the target.
+    lines = report.splitlines()
+    at = next(i for i, line in enumerate(lines) if "set_not_null" in line or "NOT NULL" in line)
+    nearby = "\n".join(lines[at : at + 4])
+    assert "measured" in nearby and "2 rows have note NULL" in nearby, report
+    assert "apply would be refused" in report
