@@ -376,6 +376,9 @@ class DropIndex:
     table: QualifiedName
     index: Index
     concurrently: bool = True
+    # Partitions' constraints its parts back, which go with it (DROP INDEX ... CASCADE):
+    # PostgreSQL refuses to drop either one alone.
+    cascade: tuple[QualifiedName, ...] = ()
     phase = Phase.DROP_INDEXES
 
 

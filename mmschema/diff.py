@@ -35,6 +35,8 @@ class DiffResult:
     orphaned: set[tuple[QualifiedName, str]] = field(default_factory=set)
     # Partitions' indexes a partitioned index this plan builds takes over: kept.
     adopted: set[tuple[QualifiedName, str]] = field(default_factory=set)
+    # Partitions' constraints backed by an orphaned part: dropped by DROP INDEX ... CASCADE.
+    swallowed: set[tuple[QualifiedName, str]] = field(default_factory=set)
 
     def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
         index = change.index if isinstance(change, ch.DropIndex) else change.old
@@ -84,6 +86,7 @@ def diff(
             gone.add(table.name)
         else:
             _diff_table(have, want, table, prune, result, live)
+    result.changes = _cascade_to_swallowed(result)
     result.changes = partitions_at_build_time(result.changes)
     result.changes = drops_that_make_room(live, result.changes)
     result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
@@ -92,6 +95,20 @@ def diff(
     result.changes = rebuild_dependent_views(live, result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
+
+
+def _cascade_to_swallowed(result: DiffResult) -> list[ch.Change]:
+    """A dropped partitioned index whose parts back partitions' constraints drops them too."""
+    if not result.swallowed:
+        return result.changes
+    changed: list[ch.Change] = []
+    for change in result.changes:
+        if isinstance(change, ch.DropIndex):
+            gone = tuple(p for p, n, _ in change.index.parts if (p, n) in result.swallowed)
+            if gone:
+                change = replace(change, cascade=gone)
+        changed.append(change)
+    return changed
 
 
 def partitions_at_build_time(changes: list[ch.Change]) -> list[ch.Change]:
@@ -542,6 +559,9 @@ def _diff_constraints(
     declared_indexes = {i.name for i in want.indexes}  # a unique index may be this constraint
     for kind, constraint in existing:
         if constraint in declared or (kind == "unique" and constraint in declared_indexes):
+            continue
+        if (name, constraint) in result.orphaned and kind in ("unique", "exclusion"):
+            result.swallowed.add((name, constraint))  # dropped with its parent's index
             continue
         if prune:
             out.append(ch.DropConstraint(name, constraint, kind))

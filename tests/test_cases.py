@@ -30,6 +30,11 @@ def golden_view(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def extra_args(case: Path) -> list[str]:
+    """A `prune` file in a case runs its plans and apply with --prune (as the referee does)."""
+    return ["--prune"] if (case / "prune").exists() else []
+
+
 def plan_json(case: Path, db: str, scratch: str, cwd: Path) -> dict[str, Any]:
     result = run_cli(
         [
@@ -42,6 +47,7 @@ def plan_json(case: Path, db: str, scratch: str, cwd: Path) -> dict[str, Any]:
             scratch,
             "--format",
             "json",
+            *extra_args(case),
         ],
         cwd,
     )
@@ -106,6 +112,7 @@ def test_case_converges(
             "--yes",
             "--allow",
             ALLOW_ALL,
+            *extra_args(case),
         ],
         tmp_path,
     )

@@ -127,16 +127,19 @@ def _(change: ch.CreateIndex) -> list[Statement]:
     return result
 
 
-def drop_index(schema: str, name: str, concurrently: bool) -> Statement:
+def drop_index(schema: str, name: str, concurrently: bool, cascade: bool = False) -> Statement:
     if concurrently:
         return drop_index_concurrently(schema, name)
-    drop = sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(schema, name))
+    drop = sql.SQL("DROP INDEX IF EXISTS {}{}").format(
+        sql.Identifier(schema, name), sql.SQL(" CASCADE" if cascade else "")
+    )
     return make_statement(Form.DROP_INDEX, drop)
 
 
 @statements.register
 def _(change: ch.DropIndex) -> list[Statement]:
-    return [drop_index(change.table.schema, change.index.name, change.concurrently)]
+    schema, name = change.table.schema, change.index.name
+    return [drop_index(schema, name, change.concurrently, cascade=bool(change.cascade))]
 
 
 @statements.register
