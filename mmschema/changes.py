@@ -214,6 +214,7 @@ class AlterColumnIdentity:
     new: str | None
     options: tuple[tuple[str, str], ...] = ()
     set_options: bool = False  # the live identity's options change (to `options`)
+    restart: str | None = None  # RESTART WITH this: the position is outside the new bounds
     phase = Phase.ALTER_COLUMNS
 
 

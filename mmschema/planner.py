@@ -14,6 +14,7 @@ from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
+from mmschema.sequences import with_restarts
 from mmschema.typecast import classify_type_changes
 
 
@@ -47,5 +48,6 @@ def compute_plan(
         comparable = normalize_live(live, scratch, cache)
     result = diff(comparable, wanted, desired, prune)
     result.changes = classify_type_changes(conn, result.changes)
+    result.changes = with_restarts(conn, result.changes)
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted)

@@ -282,6 +282,10 @@ def _(change: ch.AlterColumnIdentity) -> list[Statement]:
         if change.set_options:
             options = sequence_options(all_identity_options(change.options), "SET ")
             action = sql.SQL("{} {}").format(action, options)
+            if change.restart is not None:
+                action = sql.SQL("{} RESTART WITH {}").format(
+                    action, sql.Literal(int(change.restart))
+                )
     return [alter_table(change.table, Form.IDENTITY, action)]
 
 

@@ -1,0 +1,53 @@
+"""Identity option changes that restart the sequence: its position is outside the new bounds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+
+from mmschema import changes as ch
+from mmschema.introspect import catalog_sql
+
+
+def restart_position(options: tuple[tuple[str, str], ...], last: str | None) -> str | None:
+    """RESTART WITH value when the sequence's position is outside its new bounds.
+
+    A sequence that gave no value yet restarts at the new start; one whose last value is
+    below the new minimum (above the new maximum, descending) gave only values outside the
+    new range, so starting it again there repeats none."""
+    given = dict(options)
+    ascending = int(given.get("increment", "1")) > 0
+    bound = given.get("min" if ascending else "max")
+    start = given.get("start") or bound or ("1" if ascending else "-1")
+    if last is None:
+        return start
+    if bound is None:
+        return None
+    outside = int(last) < int(bound) if ascending else int(last) > int(bound)
+    return start if outside else None
+
+
+def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> list[ch.Change]:
+    """Identity option changes, with RESTART where the live sequence's position needs it."""
+    targets = [c for c in changes if isinstance(c, ch.AlterColumnIdentity) and c.set_options]
+    if not targets:
+        return changes
+    rows = conn.execute(
+        catalog_sql("sequence_positions"),
+        {
+            "schemas": [c.table.schema for c in targets],
+            "tables": [c.table.name for c in targets],
+            "columns": [c.column for c in targets],
+        },
+    ).fetchall()
+    last = {(schema, table, column): value for schema, table, column, value in rows}
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.AlterColumnIdentity) and change.set_options:
+            key = (change.table.schema, change.table.name, change.column)
+            if key in last:
+                change = replace(change, restart=restart_position(change.options, last[key]))
+        result.append(change)
+    return result
