@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, help_text: str, database: bool = True) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("-f", "--file", default="schema.yaml", help="schema file or directory")
+        sub.add_argument(
+            "-f", "--file", default=None, help="schema file or directory (default: schema.yaml)"
+        )
         if database:
             sub.add_argument("-d", "--database", help="target DSN (default: env, then embedded)")
             sub.add_argument("--dev-database", help="scratch server DSN used to normalize")
@@ -185,15 +187,21 @@ def print_json(data: Any, environment: Environment) -> None:
     environment.stdout.write(json.dumps(data, indent=2) + "\n")
 
 
+def file_name(args: argparse.Namespace) -> str:
+    """The schema file -f names, else schema.yaml."""
+    return str(getattr(args, "file", None) or "schema.yaml")
+
+
 def load_file(args: argparse.Namespace) -> DesiredState:
     from mmschema.desired.load import load_desired
 
-    path = Path(args.file)
+    name = file_name(args)
+    path = Path(name)
     workdir = getattr(args, "workdir", None)
     if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
         path = workdir / path  # relative to the Environment's directory (tests inject one)
     if not path.exists():
-        raise UsageError(f"{args.file}: no such file or directory")
+        raise UsageError(f"{name}: no such file or directory")
     cache = getattr(args, "cache_dir", None)
     return load_desired(path, cache / "files" if cache else None)
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -30,17 +28,7 @@ from mmschema.model import QualifiedName
 from mmschema.plan import Plan, stale_reason
 from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
-
-
-def read_saved_plan(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{path}: not a saved plan ({error})") from None
-    if not isinstance(data, dict) or "fingerprint" not in data:
-        raise UsageError(f"{path}: not a saved plan (no fingerprint)")
-    return data
-
+from mmschema.saved_plan import NotASavedPlan, other_target, read_saved_plan, saved_file
 
 NEVER_ALLOWED = frozenset({"may_fail"})  # the data must be fixed first; no flag lets it by
 
@@ -69,18 +57,24 @@ def apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
 
 def _apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
+    saved = saved_plan_of(args, environment)
     if getattr(args, "revision", None) is not None:
         desired = revision_file(args, environment)
+    elif saved is not None and args.file is None and (carried := saved_file(*saved)):
+        desired = carried  # the plan carries its file; an explicit -f is compared instead
     else:
         desired = load_file(args)
     allowed = parse_kinds(args.allow) | (set(desired.settings.allow) - {"destructive"})
     settings = effective_settings(args, desired)
     _, err = consoles(environment)
     target = target_for(args, environment, err)
+    if saved is not None and (elsewhere := other_target(saved[0], target.label)):
+        err.print(f"mmschema: refused: {elsewhere}; pass -d for that database", markup=False)
+        return ExitStatus.REFUSED
     with applying.sigterm_as_interrupt(), connect(target.dsn, "mmschema-apply") as conn:
         waiting.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
         try:
-            return _apply_locked(args, environment, desired, conn, target, allowed, settings)
+            return _apply_locked(args, environment, desired, conn, target, allowed, settings, saved)
         finally:
             if not conn.closed and not conn.broken:
                 waiting.release_apply_lock(conn)
@@ -94,14 +88,15 @@ def _apply_locked(
     target: Target,
     allowed: set[str],
     settings: Settings,
+    saved: tuple[dict[str, Any], str] | None,
 ) -> ExitStatus:
     out, err = consoles(environment)
     pending = runlog.pending_backfills(conn)
     planned = make_plan(args, environment, desired, conn, target, err)
     plan = planned.plan
     apply_json.note_plan(plan)
-    if getattr(args, "planfile", None):
-        stale = stale_reason(read_saved_plan(environment.cwd / args.planfile), plan)
+    if saved is not None:
+        stale = stale_reason(saved[0], plan)
         if stale:
             err.print(f"mmschema: refused: {stale}; make a new plan", markup=False)
             return ExitStatus.REFUSED
@@ -254,6 +249,19 @@ def _finish(
             err.print(f"assertion failed: {failure}", markup=False)
         return ExitStatus.ERROR
     return ExitStatus.OK
+
+
+def saved_plan_of(
+    args: argparse.Namespace, environment: Environment
+) -> tuple[dict[str, Any], str] | None:
+    """The saved plan PLANFILE names and that name, read before any database is touched."""
+    name = getattr(args, "planfile", None)
+    if not name:
+        return None
+    try:
+        return read_saved_plan(environment.cwd / name, name), name
+    except NotASavedPlan as error:
+        raise UsageError(str(error)) from None
 
 
 def revision_file(args: argparse.Namespace, environment: Environment) -> DesiredState:

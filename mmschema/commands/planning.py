@@ -8,7 +8,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, print_json, target_for
+from mmschema.cli import (
+    ExitStatus,
+    UsageError,
+    file_name,
+    load_file,
+    parse_kinds,
+    print_json,
+    target_for,
+)
 from mmschema.commands.applying import rehearse_if_asked
 from mmschema.commands.common import (
     cache_for,
@@ -21,7 +29,6 @@ from mmschema.commands.common import (
 from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.environment import Environment
-from mmschema.plan import plan_to_json
 from mmschema.planner import Planned, compute_plan
 
 
@@ -29,7 +36,7 @@ def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     desired = load_file(args)
     _, err = consoles(environment)
     tables = len(desired.tables)
-    err.print(f"{args.file}: valid ({tables} tables)", markup=False)
+    err.print(f"{file_name(args)}: valid ({tables} tables)", markup=False)
     return ExitStatus.OK
 
 
@@ -67,7 +74,10 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
         show_rehearsal(rehearsed, out if fmt == "text" else err)
     if args.out:
-        saved = json.dumps(plan_to_json(planned.plan), indent=2) + "\n"
+        from mmschema.saved_plan import saved_document
+
+        document = saved_document(planned.plan, desired, file_name(args))
+        saved = json.dumps(document, indent=2) + "\n"
         (environment.cwd / args.out).write_text(saved)
         err.print(f"plan saved to {args.out}; run it with: mmschema apply {args.out}", markup=False)
     hit = planned.plan.hazard_kinds() & fail_on
