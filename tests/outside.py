@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,11 +122,11 @@ def make_user(kind: str, base: Path) -> User:
 
 
 @pytest.fixture(params=users())
-def shell(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Shell]:
+def shell(request: pytest.FixtureRequest) -> Iterator[Shell]:
     """A fresh project directory, run as root and as a normal user (when the suite is root)."""
-    base = tmp_path_factory.mktemp("outside")
+    # Not under pytest's basetemp: its 0700 parent would hide the project from a normal
+    # user's absolute paths (a user's own project directory is always reachable).
+    base = Path(tempfile.mkdtemp(prefix="mmschema-outside-"))
     base.chmod(0o755)
     user = make_user(str(request.param), base)
     project = base / "project"
