@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any, Protocol
 
 import psycopg
-from psycopg import sql
 from rich.console import Console
 
 from mmschema import changes as ch
@@ -20,17 +19,14 @@ from mmschema.backfill import (
     BackfillFailed,
     BackfillJob,
     TerminalProgress,
-    assignments,
-    differs,
     run_backfill,
 )
 from mmschema.connect import server_error
 from mmschema.ddl import (
     Statement,
-    backfill,
     concurrently_built_index,
     drop_index_concurrently,
-    make_statement,
+    job_statement,
     transaction_groups,
 )
 from mmschema.desired.declared import Settings
@@ -76,6 +72,10 @@ class Recorder(Protocol):
 
     def end(self, handle: int, outcome: str, seconds: float, error: str | None = None) -> None: ...
 
+    def progress(self, handle: int, done: int, total: int | None) -> None: ...
+
+    def mark_resumed(self, handle: int) -> None: ...
+
 
 class NoRecorder:
     def begin(
@@ -84,6 +84,12 @@ class NoRecorder:
         return 0
 
     def end(self, handle: int, outcome: str, seconds: float, error: str | None = None) -> None:
+        pass
+
+    def progress(self, handle: int, done: int, total: int | None) -> None:
+        pass
+
+    def mark_resumed(self, handle: int) -> None:
         pass
 
 
@@ -179,19 +185,6 @@ class DeferredBackfills:
         self.waiting.clear()
 
 
-def job_statement(job: BackfillJob) -> Statement:
-    """The whole job as one UPDATE, for the record (it runs in batches)."""
-    if len(job.parts) == 1:
-        part = job.parts[0]
-        return backfill(job.table, part.column, part.value, part.where)
-    return make_statement(
-        Form.BACKFILL,
-        sql.SQL("UPDATE {} SET {} WHERE {}").format(
-            sql.Identifier(job.table.schema, job.table.name), assignments(job), differs(job)
-        ),
-    )
-
-
 def batches(changes: list[PlannedChange]) -> list[list[PlannedChange]]:
     """Consecutive plain transactional changes of one table, which commit together."""
     result: list[list[PlannedChange]] = []
@@ -269,6 +262,8 @@ def backfill_job(planned: PlannedChange) -> BackfillJob | None:
         return BackfillJob.single(
             change.table, change.column.name, change.backfill, change.backfill_where
         )
+    if isinstance(change, ch.ResumeBackfill):
+        return change.job
     return None
 
 
@@ -314,11 +309,15 @@ def _apply_change(
                 recorder.end(handle, "succeeded", seconds)
             handles = []
         if job and backfill_statement:
+            if isinstance(planned.change, ch.ResumeBackfill):
+                for statement_id in planned.change.statement_ids:
+                    recorder.mark_resumed(statement_id)
             whole = backfills.added(planned, job) if backfills else job
             if whole is not None:
                 handles = [recorder.begin(planned, job_statement(whole), whole)]
                 step = time.monotonic()
-                run_job(conn, whole, settings, notice, progress)
+                record = partial(recorder.progress, handles[0])
+                run_job(conn, whole, settings, notice, progress, record)
                 recorder.end(handles[0], "succeeded", time.monotonic() - step)
                 handles = []
     except (ApplyFailed, BackfillFailed) as error:
@@ -355,15 +354,26 @@ def run_job(
     settings: Settings,
     notice: Notice,
     progress: ProgressFactory | None = None,
+    record: Callable[[int, int | None], None] | None = None,
 ) -> None:
+    """Run the job; its progress goes to the bar (terminals) and, every second, to record."""
     bar = progress(job) if progress else None
+    recorded = [0.0]
+
+    def report(done: int, total: int | None) -> None:
+        if bar is not None:
+            bar(done, total)
+        if record is not None and time.monotonic() - recorded[0] >= 1.0:
+            recorded[0] = time.monotonic()
+            record(done, total)
+
     try:
         result = run_backfill(
             conn,
             job,
             settings.lock_timeout_ms,
             settings.retries,
-            bar,
+            report,
             notice,
             blockers=lambda: "; ".join(describe_blockers(conn, job.table)),
         )

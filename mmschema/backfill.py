@@ -4,19 +4,21 @@ A job backfills one table's columns together: each batch's UPDATE sets all of th
 row never has one column backfilled and another not (rows written between two separate
 backfills would otherwise break invariants between the columns).
 
-A batch updates the next rows (by primary key, or by ctid without one) that still differ
-from the backfill expression, skipping rows locked by others. Batches walk the key in order;
-when they run dry, one more pass starts from the beginning to catch skipped rows, and the
-backfill ends when such a pass finds nothing. Because only rows that still differ are
-touched, an interrupted backfill simply resumes. The batch size adapts to keep each batch
-near `target_seconds`.
+A backfill covers the rows there are when it starts: it walks the primary key (or ctid
+without one) in windows up to the greatest key at the start; in each window it updates
+the rows that still differ from the backfill expression, skipping rows locked by others,
+and notes the windows where it skipped some. Those windows alone are walked once more,
+waiting for the locks. Rows inserted later keep the column's default, so the backfill
+ends under any insert rate. Because only rows that still differ are touched, an
+interrupted backfill simply resumes. The window adapts to keep each batch (and the row
+locks writers may wait for) near `TARGET_SECONDS`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -38,6 +40,7 @@ from mmschema.model import QualifiedName
 START_BATCH = 1000
 MIN_BATCH = 10
 MAX_BATCH = 100_000
+TARGET_SECONDS = 0.04  # a batch's row locks are what writers updating those rows wait for
 
 
 @dataclass(frozen=True)
@@ -215,10 +218,40 @@ def estimate_rows(conn: psycopg.Connection[Any], table: QualifiedName) -> int | 
     return int(row[0])
 
 
+def upper_bound(
+    conn: psycopg.Connection[Any], table: QualifiedName, keys: list[str]
+) -> tuple[Any, ...] | None:
+    """The greatest key when the backfill starts: rows past it are new (None: no key or rows)."""
+    if not keys:
+        return None
+    key_list = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+    order = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in keys)
+    row = conn.execute(
+        sql.SQL("SELECT {} FROM {} ORDER BY {} LIMIT 1").format(
+            key_list, sql.Identifier(table.schema, table.name), order
+        )
+    ).fetchone()
+    return None if row is None else tuple(row)
+
+
+def _key_literals(values: tuple[Any, ...], use_ctid: bool) -> sql.Composable:
+    return sql.SQL(", ").join(
+        sql.SQL("{}::tid").format(sql.Literal(v)) if use_ctid else sql.Literal(v) for v in values
+    )
+
+
 def batch_query(
-    job: BackfillJob, keys: list[str], after: tuple[Any, ...] | None, size: int
+    job: BackfillJob,
+    keys: list[str],
+    after: tuple[Any, ...] | None,
+    size: int,
+    until: tuple[Any, ...] | None = None,
+    skip_locked: bool = True,
 ) -> sql.Composed:
-    """One batch: pick the next rows that still differ, update them, return count and last key.
+    """One batch over the next `size` keys after `after` (up to `until`): lock the rows of
+    that window that still differ, update them, and return how many were updated, how
+    many differed (without waiting for row locks), how many keys the window held, and its
+    last key.
 
     Values are inlined as literals and no parameters are sent, so a `%` in the file's
     expressions (modulo) is never taken for a placeholder.
@@ -227,12 +260,17 @@ def batch_query(
     names = keys or ["ctid"]
     key_list = sql.SQL(", ").join(sql.Identifier(k) for k in names)
     table = sql.Identifier(job.table.schema, job.table.name)
-    condition = differs(job)
+    window: list[sql.Composable] = []
     if after is not None:
-        placeholders = sql.SQL(", ").join(
-            sql.SQL("{}::tid").format(sql.Literal(v)) if use_ctid else sql.Literal(v) for v in after
-        )
-        condition = sql.SQL("({}) > ({}) AND {}").format(key_list, placeholders, condition)
+        window.append(sql.SQL("({}) > ({})").format(key_list, _key_literals(after, use_ctid)))
+    if until is not None:
+        window.append(sql.SQL("({}) <= ({})").format(key_list, _key_literals(until, use_ctid)))
+    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(window)) if window else sql.SQL("")
+    in_window = (
+        sql.SQL("ctid = ANY(ARRAY(SELECT ctid FROM w))")
+        if use_ctid
+        else sql.SQL("({}) IN (SELECT {} FROM w)").format(key_list, key_list)
+    )
     # The update names no other relation, so the file's expression sees only the table.
     match = (
         sql.SQL("ctid = ANY(ARRAY(SELECT ctid FROM b))")
@@ -243,16 +281,24 @@ def batch_query(
         sql.SQL("{}::text").format(sql.Identifier(k)) if use_ctid else sql.Identifier(k)
         for k in names
     )
+    descending = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in names)
+    locking = sql.SQL("FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE")
     return sql.SQL(
-        "WITH b AS (SELECT {keys} FROM {table} WHERE {condition}"
-        " ORDER BY {keys} LIMIT {size} FOR UPDATE SKIP LOCKED),"
+        "WITH w AS (SELECT {keys} FROM {table}{where} ORDER BY {keys} LIMIT {size}),"
+        " b AS (SELECT {keys} FROM {table} WHERE {in_window} AND {condition} {locking}),"
         " u AS (UPDATE {table} SET {sets} WHERE {match} RETURNING 1)"
-        " SELECT (SELECT count(*) FROM u), l.* FROM (SELECT 1) AS one"
-        " LEFT JOIN (SELECT {last} FROM b ORDER BY {keys} DESC LIMIT 1) AS l ON true"
+        " SELECT (SELECT count(*) FROM u),"
+        " (SELECT count(*) FROM {table} WHERE {in_window} AND {condition}),"
+        " (SELECT count(*) FROM w), l.* FROM (SELECT 1) AS one"
+        " LEFT JOIN (SELECT {last} FROM w ORDER BY {descending} LIMIT 1) AS l ON true"
     ).format(
         keys=key_list,
+        descending=descending,
         table=table,
-        condition=condition,
+        where=where,
+        in_window=in_window,
+        condition=differs(job),
+        locking=locking,
         sets=assignments(job),
         match=match,
         last=last,
@@ -260,13 +306,12 @@ def batch_query(
     )
 
 
-def rows_remain(conn: psycopg.Connection[Any], job: BackfillJob) -> bool:
-    """Whether any row still differs from the backfill value (waits for no row locks)."""
-    query = sql.SQL("SELECT EXISTS (SELECT FROM {} WHERE {})").format(
-        sql.Identifier(job.table.schema, job.table.name), differs(job)
-    )
-    row = conn.execute(query).fetchone()
-    return bool(row and row[0])
+@dataclass
+class _Walk:
+    """Where a backfill stands: the batch size, and the windows that had locked rows."""
+
+    size: int = START_BATCH
+    skipped: list[tuple[tuple[Any, ...] | None, tuple[Any, ...]]] = field(default_factory=list)
 
 
 def run_backfill(
@@ -277,77 +322,128 @@ def run_backfill(
     progress: Progress | None = None,
     notice: Notice | None = None,
     max_batches: int | None = None,
-    target_seconds: float = 0.5,
+    target_seconds: float = TARGET_SECONDS,
     blockers: Callable[[], str] | None = None,
 ) -> BackfillResult:
-    """Update every row that differs from the backfill value; the connection is autocommit."""
+    """Backfill the rows there are when it starts; the connection is autocommit.
+
+    One walk in key order up to the greatest key at the start, skipping rows that other
+    sessions hold locked, then a second look at only the windows where rows were skipped,
+    waiting for those locks (under lock_timeout). Rows inserted after the start are left
+    to the column's default (or a trigger), so the backfill ends whatever the insert rate.
+    """
     keys = key_columns(conn, job.table)
     total = estimate_rows(conn, job.table)
+    until = upper_bound(conn, job.table, keys)
     result = BackfillResult()
     started = time.monotonic()
-    size = START_BATCH
-    last: tuple[Any, ...] | None = None
-    lock_failures = 0
-    stuck = 0
-    while True:
-        if max_batches is not None and result.batches >= max_batches:
-            break
-        batch_started = time.monotonic()
-        try:
-            with conn.transaction():
-                conn.execute(
-                    sql.SQL("SET LOCAL lock_timeout = {}").format(
-                        sql.Literal(f"{lock_timeout_ms}ms")
-                    )
-                )
-                conn.execute("SET LOCAL statement_timeout = 0")
-                row = conn.execute(batch_query(job, keys, last, size)).fetchone()
-        except errors.LockNotAvailable:
-            lock_failures += 1
-            who = blockers() if blockers else ""
-            blocked_by = f"; blocked by {who}" if who else ""
-            if lock_failures > retries:
-                raise BackfillFailed(
-                    f"backfill {job.label}: lock not obtained within {lock_timeout_ms} ms "
-                    f"after {lock_failures} tries{blocked_by}; {result.rows} rows done, "
-                    "run apply again"
-                ) from None
-            size = max(MIN_BATCH, size // 2)
-            if notice:
-                notice(
-                    f"backfill {job.label}: lock timeout, retry {lock_failures}/{retries}"
-                    f"{blocked_by}"
-                )
-            time.sleep(min(5.0, 0.2 * 2**lock_failures))
-            continue
-        lock_failures = 0
-        elapsed = time.monotonic() - batch_started
-        assert row is not None
-        count = int(row[0])
-        result.batches += 1
-        result.rows += count
-        if progress:
-            progress(result.rows, total)
-        if count == 0:
-            if last is None:
-                # SKIP LOCKED may have passed over rows other sessions hold: look without it.
-                if not rows_remain(conn, job):
-                    result.complete = True
-                    break
-                stuck += 1
-                if stuck > retries:
-                    raise BackfillFailed(
-                        f"backfill {job.label}: rows stay locked by other sessions; "
-                        f"{result.rows} rows done, run apply again"
-                    )
-                time.sleep(min(5.0, 0.2 * 2**stuck))
-            last = None  # one more pass from the start catches rows skipped as locked
-            continue
-        stuck = 0
-        last = tuple(row[1:])
-        if elapsed < target_seconds / 2:
-            size = min(MAX_BATCH, size * 2)
-        elif elapsed > target_seconds * 1.5:
-            size = max(MIN_BATCH, int(size * target_seconds / elapsed))
+    walk = _Walk()
+    batch = _Batcher(conn, job, keys, lock_timeout_ms, retries, notice, blockers, target_seconds)
+    if keys and until is None:  # no rows at all
+        result.complete = True
+        result.seconds = time.monotonic() - started
+        return result
+
+    def limited() -> bool:
+        return max_batches is not None and result.batches >= max_batches
+
+    spans: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, bool]] = [(None, until, True)]
+    while spans:
+        after, end, skip_locked = spans.pop(0)
+        while True:
+            if limited():
+                result.seconds = time.monotonic() - started
+                return result
+            size = walk.size
+            updated, differed, seen, last = batch.run(walk, after, end, skip_locked)
+            result.batches += 1
+            result.rows += updated
+            if progress:
+                progress(result.rows, total)
+            if skip_locked and differed > updated and last is not None:
+                walk.skipped.append((after, last))
+            if last is None or seen < size:
+                break  # the window reached the end of the span
+            after = last
+        if not spans and walk.skipped:
+            spans = [(lo, hi, False) for lo, hi in walk.skipped]
+            walk.skipped = []
+    result.complete = True
     result.seconds = time.monotonic() - started
     return result
+
+
+class _Batcher:
+    """Runs one batch in its own transaction, retrying lock timeouts, sizing by time."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        job: BackfillJob,
+        keys: list[str],
+        lock_timeout_ms: int,
+        retries: int,
+        notice: Notice | None,
+        blockers: Callable[[], str] | None,
+        target_seconds: float,
+    ) -> None:
+        self.conn = conn
+        self.job = job
+        self.keys = keys
+        self.lock_timeout_ms = lock_timeout_ms
+        self.retries = retries
+        self.notice = notice
+        self.blockers = blockers
+        self.target_seconds = target_seconds
+        self.rows_done = 0
+
+    def run(
+        self,
+        walk: _Walk,
+        after: tuple[Any, ...] | None,
+        until: tuple[Any, ...] | None,
+        skip_locked: bool,
+    ) -> tuple[int, int, int, tuple[Any, ...] | None]:
+        """(rows updated, rows that differed, keys in the window, the window's last key)."""
+        failures = 0
+        while True:
+            began = time.monotonic()
+            query = batch_query(self.job, self.keys, after, walk.size, until, skip_locked)
+            try:
+                with self.conn.transaction():
+                    self.conn.execute(
+                        sql.SQL("SET LOCAL lock_timeout = {}").format(
+                            sql.Literal(f"{self.lock_timeout_ms}ms")
+                        )
+                    )
+                    self.conn.execute("SET LOCAL statement_timeout = 0")
+                    row = self.conn.execute(query).fetchone()
+            except errors.LockNotAvailable:
+                failures += 1
+                who = self.blockers() if self.blockers else ""
+                blocked_by = f"; blocked by {who}" if who else ""
+                if failures > self.retries:
+                    raise BackfillFailed(
+                        f"backfill {self.job.label}: lock not obtained within "
+                        f"{self.lock_timeout_ms} ms after {failures} tries{blocked_by}; "
+                        f"{self.rows_done} rows done, run apply again"
+                    ) from None
+                walk.size = max(MIN_BATCH, walk.size // 2)
+                if self.notice:
+                    self.notice(
+                        f"backfill {self.job.label}: lock timeout, retry "
+                        f"{failures}/{self.retries}{blocked_by}"
+                    )
+                time.sleep(min(5.0, 0.2 * 2**failures))
+                continue
+            elapsed = time.monotonic() - began
+            assert row is not None
+            updated, differed, seen = int(row[0]), int(row[1]), int(row[2])
+            self.rows_done += updated
+            last = None if row[3] is None else tuple(row[3:])
+            size = walk.size
+            if seen >= size and elapsed < self.target_seconds / 2:
+                walk.size = min(MAX_BATCH, size * 2)
+            elif elapsed > self.target_seconds * 1.5:
+                walk.size = max(MIN_BATCH, int(size * self.target_seconds / elapsed))
+            return updated, differed, seen, last

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from mmschema.backfill import BackfillJob
 from mmschema.model import (
     Check,
     Column,
@@ -434,6 +435,24 @@ class SetComment:
     phase = Phase.COMMENTS
 
 
+# Work an earlier apply left unfinished (mmschema.inflight): shown by plan and drift,
+# finished by the next apply.
+
+
+@dataclass(frozen=True)
+class ResumeBackfill:
+    """A backfill an interrupted apply left unfinished (the history's statements it takes over)."""
+
+    job: BackfillJob
+    statement_ids: tuple[int, ...]
+    progress: str
+    phase = Phase.EXTENSIONS  # before anything else, as the apply that started it would
+
+    @property
+    def table(self) -> QualifiedName:
+        return self.job.table
+
+
 Change = (
     CreateExtension
     | CreateSchema
@@ -476,6 +495,7 @@ Change = (
     | RebuildInvalidIndex
     | SetTableOption
     | SetComment
+    | ResumeBackfill
 )
 
 KIND_NAMES: dict[type, str] = {
@@ -520,6 +540,7 @@ KIND_NAMES: dict[type, str] = {
     RebuildInvalidIndex: "rebuild_invalid_index",
     SetTableOption: "set_table_option",
     SetComment: "set_comment",
+    ResumeBackfill: "resume_backfill",
 }
 
 
@@ -589,6 +610,8 @@ def object_of(change: Change) -> str:
             return f"{table}.{index.name}"
         case SetTableOption(table=table, option=option):
             return f"{table}.{option}"
+        case ResumeBackfill(job=job):
+            return job.label
         case SetComment(target="table", table=table):
             return str(table)
         case SetComment(table=table, name=name):

@@ -117,6 +117,16 @@ class Recorder:
             (outcome, round(seconds * 1000, 3), error, handle),
         )
 
+    def progress(self, handle: int, done: int, total: int | None) -> None:
+        """How far a backfill got, in its job's JSON (plan and drift show it if it stops)."""
+        self.conn.execute(
+            """UPDATE mmschema.history_statements
+               SET backfill = backfill
+                   || jsonb_build_object('done', %s::bigint, 'total', %s::bigint)
+               WHERE id = %s""",
+            (done, total, handle),
+        )
+
     def mark_resumed(self, handle: int) -> None:
         self.conn.execute(
             "UPDATE mmschema.history_statements SET resumed_by = %s WHERE id = %s",
@@ -144,6 +154,8 @@ class PendingBackfill:
     statement_id: int
     run_id: int
     job: BackfillJob
+    done: int | None = None  # rows it had updated when last recorded
+    total: int | None = None  # the table's estimated rows then
 
 
 def pending_backfills(conn: psycopg.Connection[Any]) -> list[PendingBackfill]:
@@ -155,7 +167,12 @@ def pending_backfills(conn: psycopg.Connection[Any]) -> list[PendingBackfill]:
            WHERE backfill IS NOT NULL AND outcome <> 'succeeded' AND resumed_by IS NULL
            ORDER BY id"""
     ).fetchall()
-    return [PendingBackfill(r[0], r[1], BackfillJob.from_json(r[2])) for r in rows]
+    return [
+        PendingBackfill(
+            r[0], r[1], BackfillJob.from_json(r[2]), r[2].get("done"), r[2].get("total")
+        )
+        for r in rows
+    ]
 
 
 @dataclass

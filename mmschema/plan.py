@@ -36,6 +36,12 @@ class PlannedChange:
         return all(s.transactional for s in self.statements)
 
     @property
+    def progress(self) -> str | None:
+        """How far an earlier apply got with this change (work in flight), if it started."""
+        text = getattr(self.change, "progress", None)
+        return text if isinstance(text, str) else None
+
+    @property
     def lock(self) -> LockLevel:
         return max((s.lock for s in self.statements), default=LockLevel.NONE)
 
@@ -88,6 +94,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "transactional": c.transactional,
             "lock": c.lock.sql_name,
             "hazards": [{"kind": h.kind, "detail": h.detail} for h in c.hazards],
+            **({"progress": c.progress} if c.progress else {}),
         }
         for c in plan.changes
     ]

@@ -9,6 +9,7 @@ import psycopg
 
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import diff, managed_names
+from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
@@ -49,5 +50,6 @@ def compute_plan(
     result = diff(comparable, wanted, desired, prune)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
+    result.changes = [*unfinished_backfills(conn), *result.changes]
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted)

@@ -18,6 +18,7 @@ from mmschema.backfill import BackfillJob, run_backfill
 from mmschema.model import QualifiedName
 from tests.clirunner import Result, run_cli
 from tests.conftest import query, run_sql
+from tests.outside import Shell
 
 # Signals, killed backends, other sessions' locks and writer threads race with the apply
 # by design; a run the machine's scheduling upset is tried again (and shown as rerun).
@@ -297,3 +298,74 @@ def test_multi_column_job_sets_columns_together_and_reads_old_json(db: str) -> N
     assert rest.complete and partial.rows + rest.rows == 2000
     assert query(db, "SELECT count(*) FROM m WHERE b IS DISTINCT FROM a * 2") == [(0,)]
     assert query(db, "SELECT count(*) FROM m WHERE c <> (a IS NOT NULL)::int") == [(0,)]
+
+
+def test_backfill_ends_under_steady_inserts_of_rows_that_need_it(db: str) -> None:
+    """Rows inserted after the backfill started are left to the default: it does not rescan
+    the table for them, so it ends while the inserts go on (it used to run until they stop)."""
+    run_sql(
+        db,
+        "CREATE TABLE s (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, a integer,"
+        " b integer);"
+        "INSERT INTO s (a) SELECT g FROM generate_series(1, 200000) g; ANALYZE s",
+    )
+    stop = threading.Event()
+    inserted = 0
+
+    def inserter() -> None:
+        nonlocal inserted
+        deadline = time.monotonic() + 60
+        with psycopg.connect(db, autocommit=True) as conn:
+            while not stop.is_set() and time.monotonic() < deadline:
+                conn.execute("INSERT INTO s (a) VALUES (1)")  # b differs from a + 1
+                inserted += 1
+                time.sleep(0.002)
+
+    thread = threading.Thread(target=inserter)
+    thread.start()
+    try:
+        time.sleep(0.2)
+        first_new = query(db, "SELECT max(id) FROM s")[0][0]
+        job = BackfillJob.single(QualifiedName("public", "s"), "b", "a + 1")
+        with psycopg.connect(db, autocommit=True) as conn:
+            result = run_backfill(conn, job, 1000, 3)
+        still_inserting = thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert result.complete and still_inserting
+    assert inserted > 50
+    # every row there was at the start is backfilled
+    wrong = query(
+        db, "SELECT count(*) FROM s WHERE id <= %s AND b IS DISTINCT FROM a + 1", [first_new]
+    )
+    assert wrong == [(0,)]
+
+
+def test_plan_and_drift_show_an_interrupted_backfill_with_its_progress(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shell: Shell
+) -> None:
+    setup_table(db)
+    real = mmschema.backfill.run_backfill
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **{**kwargs, "max_batches": 2})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", interrupted)
+    assert apply(tmp_path, db, scratch_dsn).code == 130
+    shell.write("schema.yaml", SCHEMA)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", "--detailed-exitcode", *common)
+    assert planned.code == 2, planned.output
+    assert "resume_backfill public.t.b" in planned.stdout
+    assert "in flight: run 1 stopped after" in planned.stdout and "rows" in planned.stdout
+    drifted = shell.run("drift", *common)
+    assert drifted.code == 2 and "resume_backfill public.t.b" in drifted.stdout
+    as_json = shell.run("plan", "--format", "json", *common)
+    assert '"progress": "run 1 stopped after' in as_json.stdout
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 0, applied.output
+    assert wrong_rows(db) == 0
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import psycopg
@@ -12,7 +11,7 @@ from rich.console import Console
 from mmschema import aftercare, waiting
 from mmschema import apply as applying
 from mmschema import history as runlog
-from mmschema.backfill import BackfillFailed, BackfillJob, TerminalProgress, existing_columns
+from mmschema.backfill import BackfillJob, TerminalProgress
 from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
     cache_for,
@@ -24,7 +23,6 @@ from mmschema.commands.common import (
 from mmschema.connect import Target, connect
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.environment import Environment
-from mmschema.model import QualifiedName
 from mmschema.plan import Plan, stale_reason
 from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
@@ -91,7 +89,6 @@ def _apply_locked(
     saved: tuple[dict[str, Any], str] | None,
 ) -> ExitStatus:
     out, err = consoles(environment)
-    pending = runlog.pending_backfills(conn)
     planned = make_plan(args, environment, desired, conn, target, err)
     plan = planned.plan
     apply_json.note_plan(plan)
@@ -100,16 +97,10 @@ def _apply_locked(
         if stale:
             err.print(f"mmschema: refused: {stale}; make a new plan", markup=False)
             return ExitStatus.REFUSED
-    if plan.empty and not pending:
+    if plan.empty:
         out.print(f"ok: {target.label} already matches the file", highlight=False)
         return _finish(conn, desired, plan, out, err, args, environment, target)
-    if not plan.empty:
-        render_plan(plan, out)
-    for unfinished in pending:
-        out.print(
-            f"resume: backfill {unfinished.job.label} left unfinished by run {unfinished.run_id}",
-            highlight=False,
-        )
+    render_plan(plan, out)
     refused = refused_hazards(plan, allowed)
     if refused:
         for line in refused:
@@ -141,7 +132,7 @@ def _apply_locked(
         recorder = runlog.Recorder(history_conn, desired.text)
         try:
             status = _run_recorded(
-                args, environment, desired, conn, target, settings, plan, pending, recorder
+                args, environment, desired, conn, target, settings, plan, recorder
             )
         except KeyboardInterrupt:
             recorder.finish("interrupted", "interrupted (Ctrl-C or SIGTERM)")
@@ -156,20 +147,6 @@ def _apply_locked(
         return status
 
 
-def _resumable(pending: list[runlog.PendingBackfill]) -> list[tuple[BackfillJob, list[int]]]:
-    """Unfinished backfills merged per table (so their columns fill together), with the
-    history statements each merged job takes over; a later job's column wins."""
-    merged: dict[QualifiedName, tuple[BackfillJob, list[int]]] = {}
-    for unfinished in pending:
-        job = unfinished.job
-        if job.table in merged:
-            earlier, ids = merged[job.table]
-            merged[job.table] = (earlier.merged(job), [*ids, unfinished.statement_id])
-        else:
-            merged[job.table] = (job, [unfinished.statement_id])
-    return list(merged.values())
-
-
 def _run_recorded(
     args: argparse.Namespace,
     environment: Environment,
@@ -178,10 +155,9 @@ def _run_recorded(
     target: Target,
     settings: Settings,
     plan: Plan,
-    pending: list[runlog.PendingBackfill],
     recorder: runlog.Recorder,
 ) -> ExitStatus:
-    """Resume unfinished backfills, run the plan, ANALYZE, then plan again (all recorded)."""
+    """Run the plan (unfinished backfills first), ANALYZE, then plan again (all recorded)."""
     out, err = consoles(environment)
 
     def notice(message: str) -> None:
@@ -190,26 +166,6 @@ def _run_recorded(
     def progress(job: BackfillJob) -> TerminalProgress | None:
         return TerminalProgress(err, job.label) if environment.is_terminal else None
 
-    for job, statement_ids in _resumable(pending):
-        columns = existing_columns(conn, job)
-        if not columns:
-            for statement_id in statement_ids:
-                recorder.mark_resumed(statement_id)
-            continue
-        job = job.only(columns)
-        text = applying.job_statement(job).sql
-        handle = recorder.begin_raw("backfill", job.label, text, job)
-        for statement_id in statement_ids:
-            recorder.mark_resumed(statement_id)
-        started = time.monotonic()
-        try:
-            applying.run_job(conn, job, settings, notice, progress)
-        except (BackfillFailed, psycopg.Error) as error:
-            recorder.end(handle, "failed", time.monotonic() - started, str(error))
-            err.print(f"mmschema: {error}", markup=False)
-            return ExitStatus.ERROR
-        recorder.end(handle, "succeeded", time.monotonic() - started)
-        out.print(f"changed: [backfill] {job.label} (resumed)", highlight=False)
     report = applying.apply_plan(
         conn,
         plan,
@@ -222,8 +178,7 @@ def _run_recorded(
     render_recap(report, 0, out)
     if report.count("failed"):
         return ExitStatus.ERROR
-    tables = aftercare.touched_tables(plan) + [p.job.table for p in pending]
-    aftercare.analyze(conn, list(dict.fromkeys(tables)))
+    aftercare.analyze(conn, aftercare.touched_tables(plan))
     return _finish(conn, desired, plan, out, err, args, environment, target)
 
 

@@ -4,7 +4,7 @@
 module per object kind, imported here so that every kind is known.
 """
 
-from mmschema.ddl import constraints, indexes, tables, types, views
+from mmschema.ddl import constraints, indexes, online, tables, types, views
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -38,6 +38,7 @@ from mmschema.ddl.indexes import (
     rename_index,
     temporary_index_name,
 )
+from mmschema.ddl.online import job_statement
 from mmschema.ddl.tables import (
     backfill,
     column_definition,
@@ -72,8 +73,10 @@ __all__ = [
     "foreign_key_definition",
     "index_key",
     "indexes",
+    "job_statement",
     "make_statement",
     "not_null_check_name",
+    "online",
     "qualified",
     "rename_index",
     "render",

@@ -52,6 +52,8 @@ def render_change(step: int, planned: PlannedChange, console: Console) -> None:
         f"{'' if planned.transactional else ', outside a transaction'}[/dim]",
         highlight=False,
     )
+    if planned.progress:
+        console.print(f"      [cyan]in flight[/cyan]: {escape(planned.progress)}", highlight=False)
     for hazard in planned.hazards:
         style = HAZARD_STYLE.get(hazard.kind, "yellow")
         console.print(
