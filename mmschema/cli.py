@@ -18,6 +18,7 @@ from mmschema.connect import ConnectionFailed, Target, primary_message, resolve_
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.environment import Environment
 from mmschema.hazards import HAZARD_KINDS
+from mmschema.scratch_chunks import LockTableTooSmall
 from mmschema.sources import SourceError
 
 
@@ -162,7 +163,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         for line in invalid.errors:
             err.print(line, markup=False)
         return int(ExitStatus.ERROR)
-    except (UsageError, ConnectionFailed, SourceError) as error:
+    except (UsageError, ConnectionFailed, SourceError, LockTableTooSmall) as error:
         err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
         return int(ExitStatus.ERROR)
     except psycopg.Error as error:

@@ -9,7 +9,7 @@ no scratch server at all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,19 +17,17 @@ from typing import Any
 import psycopg
 
 from mmschema import __version__, cachefile
-from mmschema.connect import primary_message
 from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
-    InvalidFile,
 )
-from mmschema.introspect import read_catalog_in_transaction
 from mmschema.model import (
     Catalog,
     ForeignKey,
     QualifiedName,
     Table,
 )
+from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import (
     ScratchStep,
     catalog_steps,
@@ -71,6 +69,16 @@ class NormalizeCache:
             cachefile.write(self.directory / f"{key}.pickle", catalog)
 
 
+def prepare_session(conn: psycopg.Connection[Any]) -> None:
+    """The scratch session's settings, for every chunk's transaction."""
+    conn.execute("SET search_path = public")
+    conn.execute("SET check_function_bodies = off")
+    # A timestamp written without an offset (a partition bound, a default) means UTC,
+    # whatever the scratch server's own time zone is.
+    conn.execute("SET TimeZone = 'UTC'")
+    conn.commit()
+
+
 def run_on_scratch(
     scratch: Scratch,
     make_steps: Callable[[], list[ScratchStep]],
@@ -78,8 +86,10 @@ def run_on_scratch(
     names: list[QualifiedName],
     cache: NormalizeCache,
     tolerate_errors: bool = False,
+    links: Iterable[tuple[QualifiedName, QualifiedName]] = (),
 ) -> Catalog:
-    """Create the objects on the scratch server, read them back, roll back.
+    """Create the objects on the scratch server, read them back, roll back (in chunks that
+    fit its lock table; `links` are pairs of tables that must be in the same chunk).
 
     The steps are only rendered on a cache miss: on a warm cache, `key` (made from
     what the steps are made from) is all it costs.
@@ -87,33 +97,10 @@ def run_on_scratch(
     cached = cache.get(key)
     if cached is not None:
         return cached
-    steps = make_steps()
-    errors: list[str] = []
-    failed_tables: set[QualifiedName] = set()
     with scratch.connect() as conn:
         conn.autocommit = False
-        conn.execute("SET search_path = public")
-        conn.execute("SET check_function_bodies = off")
-        # A timestamp written without an offset (a partition bound, a default) means UTC,
-        # whatever the scratch server's own time zone is.
-        conn.execute("SET TimeZone = 'UTC'")
-        for step in steps:
-            if step.table is not None and step.table in failed_tables:
-                continue
-            try:
-                with conn.transaction():
-                    conn.execute(step.statement.encode())
-            except psycopg.Error as error:
-                if step.optional:
-                    continue
-                if step.table is not None:
-                    failed_tables.add(step.table)
-                errors.append(f"{step.source}: {primary_message(error)}")
-        if errors and not tolerate_errors:
-            conn.rollback()
-            raise InvalidFile(errors)
-        catalog = read_catalog_in_transaction(conn, names)
-        conn.rollback()
+        prepare_session(conn)
+        catalog = run_in_chunks(conn, make_steps(), names, links, tolerate_errors)
     cache.put(key, catalog)
     return catalog
 
@@ -147,7 +134,7 @@ def normalize_desired(
         enums,
     )
     key = cache.key(scratch.identity, inputs, names)
-    catalog = run_on_scratch(scratch, make_steps, key, names, cache)
+    catalog = run_on_scratch(scratch, make_steps, key, names, cache, links=desired_links(desired))
     declared_tables = {t.name: t for t in desired.present_tables()}
     tables = {
         name: declared_options(
@@ -159,6 +146,22 @@ def normalize_desired(
         for name, table in catalog.tables.items()
     }
     return replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+
+
+def desired_links(desired: DesiredState) -> list[tuple[QualifiedName, QualifiedName]]:
+    """Declared tables that must be created together: a partition and its parent, a table
+    and one whose row type a column of it uses."""
+    tables = desired.present_tables()
+    by_text = {str(t.name): t.name for t in tables} | {
+        t.name.name: t.name for t in tables if t.name.schema == "public"
+    }
+    links = [(t.name, t.partition_of) for t in tables if t.partition_of is not None]
+    for table in tables:
+        for column in table.columns:
+            used = by_text.get(column.type.removesuffix("[]").replace('"', "").strip())
+            if used is not None and used != table.name:
+                links.append((table.name, used))
+    return links
 
 
 def declared_options(table: Table, declared: DeclaredTable) -> Table:
@@ -210,7 +213,13 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
     names = list(live.tables)
     key = cache.key(scratch.identity, ("live", live), names)
     reprinted = run_on_scratch(
-        scratch, lambda: catalog_steps(live), key, names, cache, tolerate_errors=True
+        scratch,
+        lambda: catalog_steps(live),
+        key,
+        names,
+        cache,
+        tolerate_errors=True,
+        links=[(t.name, t.partition_of) for t in live.tables.values() if t.partition_of],
     )
     tables = {}
     for name, table in live.tables.items():

@@ -256,7 +256,8 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
     steps.extend(type_steps(catalog.types))
     for table in parents_first(list(catalog.tables.values())):
         where = f"live table {table.name}"
-        steps.append(ScratchStep(ddl.render(ddl.create_schema(table.name.schema)), where))
+        schema = ddl.render(ddl.create_schema(table.name.schema))
+        steps.append(ScratchStep(schema, where, table.name))
         steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))
         for unique in table.unique:
             action = sql.SQL("ADD {}").format(ddl.unique_definition(unique))
