@@ -4,19 +4,22 @@ Each target runs with its own connection and its own output buffers, in a thread
 `--parallel N`; its output is printed in one piece, in inventory order, and a summary table
 ends the run. One failing target never stops the others; the exit status is the worst one
 (1 error, then 3 refused, then 2 changes or drift, then 0). DSNs are only ever shown as
-host:port/dbname and every buffer is scrubbed of the target's password.
+host:port/dbname and every buffer is scrubbed of the target's password. `plan` reports each
+target's pending changes whatever the exit-code flag, and shows targets whose plans are
+identical once, together.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import io
 import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ from mmschema.connect import ConnectionFailed, describe, primary_message, scrub
 from mmschema.desired.declared import InvalidFile
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.environment import Environment
+from mmschema.plan import Plan, plan_to_json
 from mmschema.sources import SourceError
 
 Handler = Callable[[argparse.Namespace, Environment], ExitStatus]
@@ -189,6 +193,57 @@ class TargetResult:
     stdout: str
     stderr: str
     message: str = ""
+    plan: Plan | None = None  # plan only: what the target's plan was
+
+
+def outcome_of(result: TargetResult, command: str) -> str:
+    """What happened on the target; for plan, from its plan whatever the exit-code flag."""
+    if result.plan is not None and result.code in (0, 2):
+        return "changes pending" if result.plan.changes else "no changes"
+    return outcome_word(command, result.code)
+
+
+def changes_count(plan: Plan) -> str:
+    count = len(plan.changes)
+    return f"{count} change{'' if count == 1 else 's'}"
+
+
+def plan_key(plan: Plan) -> str:
+    """The same for targets whose plans are identical but for the target's name."""
+    document = {k: v for k, v in plan_to_json(plan).items() if k != "target"}
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class PlanGroup:
+    """Targets whose plans are identical: the plan is shown once, for all of them."""
+
+    results: list[TargetResult]
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.results[0].plan
+
+    @property
+    def names(self) -> list[str]:
+        return [r.target.name for r in self.results]
+
+
+def plan_groups(results: list[TargetResult]) -> list[PlanGroup]:
+    """Results in inventory order, those with identical plans together (errors alone)."""
+    groups: list[PlanGroup] = []
+    by_key: dict[str, PlanGroup] = {}
+    for result in results:
+        if result.plan is None:
+            groups.append(PlanGroup([result]))
+            continue
+        key = plan_key(result.plan)
+        if key in by_key:
+            by_key[key].results.append(result)
+        else:
+            by_key[key] = PlanGroup([result])
+            groups.append(by_key[key])
+    return groups
 
 
 def outcome_word(command: str, code: int) -> str:
@@ -230,6 +285,9 @@ def run_target(
         target_args.out = per_target_path(args.out, target.name)
     if getattr(args, "planfile", None):
         target_args.planfile = per_target_path(args.planfile, target.name)
+    sink: list[Plan] = []
+    if args.command == "plan":
+        target_args.plan_sink = sink
     target_env = Environment(
         stdout=stdout,
         stderr=stderr,
@@ -253,7 +311,9 @@ def run_target(
     err_text = scrub(stderr.getvalue(), dsn)
     if message:
         err_text += f"mmschema: {message}\n"
-    return TargetResult(target, label, code, scrub(stdout.getvalue(), dsn), err_text, message)
+    out_text = scrub(stdout.getvalue(), dsn)
+    plan = sink[0] if sink else None
+    return TargetResult(target, label, code, out_text, err_text, message, plan)
 
 
 def run_inventory(args: argparse.Namespace, environment: Environment, handler: Handler) -> int:
@@ -276,14 +336,18 @@ def run_inventory(args: argparse.Namespace, environment: Environment, handler: H
     if getattr(args, "revision", None) is None:
         load_file(args)  # an invalid file fails once, before any database is touched
     fmt = getattr(args, "format", None) or "text"
+    grouped = args.command == "plan"  # shown once all are planned, identical plans together
     with ThreadPoolExecutor(max_workers=min(args.parallel, len(selected))) as pool:
         futures = [pool.submit(run_target, t, args, environment, handler) for t in selected]
         results = []
         for future in futures:
             result = future.result()
             results.append(result)
-            if fmt == "text":
+            if fmt == "text" and not grouped:
                 show_text(result, environment)
+    if fmt == "text" and grouped:
+        for group in plan_groups(results):
+            show_group(group, environment)
     if fmt == "json":
         show_json(results, args.command, environment)
     elif fmt != "text":
@@ -301,6 +365,27 @@ def show_text(result: TargetResult, environment: Environment) -> None:
     out.write("\n")
 
 
+def show_group(group: PlanGroup, environment: Environment) -> None:
+    """One target as before; targets with one plan under one header, the plan once."""
+    if len(group.results) == 1:
+        show_text(group.results[0], environment)
+        return
+    out = environment.stdout
+    first = group.results[0]
+    named = ", ".join(f"{r.target.name} ({r.label})" for r in group.results)
+    fingerprint = group.plan.fingerprint if group.plan else ""
+    count = len(group.results)
+    out.write(f"=== {named}: one plan for {count} targets (fingerprint {fingerprint}) ===\n")
+    lines = first.stdout.splitlines(keepends=True)
+    if lines and lines[0].startswith(f"Plan for {first.label}"):
+        lines[0] = f"Plan for {len(group.results)} targets: {', '.join(group.names)}\n"
+    out.write("".join(lines))
+    for result in group.results:
+        for line in result.stderr.splitlines():
+            out.write(f"[{result.target.name}] {line}\n")
+    out.write("\n")
+
+
 def show_json(results: list[TargetResult], command: str, environment: Environment) -> None:
     targets = []
     for result in results:
@@ -313,11 +398,13 @@ def show_json(results: list[TargetResult], command: str, environment: Environmen
                 "name": result.target.name,
                 "target": result.label,
                 "exit_code": result.code,
-                "outcome": outcome_word(command, result.code),
+                "outcome": outcome_of(result, command),
                 "error": result.message or None,
                 "result": output,
             }
         )
+        if result.plan is not None:
+            targets[-1]["changes"] = len(result.plan.changes)
         for line in result.stderr.splitlines():
             environment.stderr.write(f"[{result.target.name}] {line}\n")
     document = {
@@ -325,6 +412,17 @@ def show_json(results: list[TargetResult], command: str, environment: Environmen
         "exit_code": worst([r.code for r in results]),
         "targets": targets,
     }
+    if command == "plan":
+        document["plans"] = [
+            {
+                "fingerprint": group.plan.fingerprint,
+                "changes": len(group.plan.changes),
+                "targets": group.names,
+                "plan": plan_to_json(replace(group.plan, target=", ".join(group.names))),
+            }
+            for group in plan_groups(results)
+            if group.plan is not None
+        ]
     environment.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
@@ -365,6 +463,15 @@ def merge_prometheus(texts: list[str]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+def plan_detail(result: TargetResult, results: list[TargetResult]) -> str:
+    """For plan: how many changes, and which targets have the same plan."""
+    if result.plan is None:
+        return ""
+    same = next(g for g in plan_groups(results) if any(r is result for r in g.results))
+    others = [n for n in same.names if n != result.target.name]
+    return changes_count(result.plan) + (f", same plan as {', '.join(others)}" if others else "")
+
+
 def show_summary(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
     console = Console(
         file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
@@ -379,8 +486,8 @@ def show_summary(results: list[TargetResult], command: str, stream: Any, termina
         table.add_row(
             Text(result.target.name),
             Text(result.label),
-            Text(outcome_word(command, result.code)),
+            Text(outcome_of(result, command)),
             Text(str(result.code)),
-            Text(result.message[:100]),
+            Text(result.message[:100] or plan_detail(result, results)),
         )
     console.print(table)

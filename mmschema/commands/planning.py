@@ -68,6 +68,9 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         with connect(target.dsn) as conn:
             planned = make_plan(args, environment, desired, conn, target, err)
             rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
+    sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
+    if sink is not None:
+        sink.append(planned.plan)
     show_plan(planned.plan, fmt, out, environment, desired.settings)
     if rehearsed is not None:
         from mmschema.rehearsal import show_rehearsal
