@@ -6,15 +6,25 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import psycopg
 from rich.console import Console
 
 from mmschema import __version__
-from mmschema.connect import ConnectionFailed, Target, primary_message, resolve_target, scrub
+from mmschema.connect import (
+    ConnectionFailed,
+    RedactingStream,
+    Target,
+    primary_message,
+    remember,
+    remember_environment,
+    resolve_target,
+    scrub,
+)
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.environment import Environment
 from mmschema.hazards import HAZARD_KINDS
@@ -132,11 +142,19 @@ def parse_kinds(text: str) -> set[str]:
 
 def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
     environment = environment or Environment()
+    remember_environment(environment)
+    environment = replace(
+        environment,
+        stdout=cast(TextIO, RedactingStream(environment.stdout)),
+        stderr=cast(TextIO, RedactingStream(environment.stderr)),
+    )
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    remember(getattr(args, "database", None))
+    remember(getattr(args, "dev_database", None))
     args.workdir = environment.cwd
     args.cache_dir = environment.cwd / ".mmschema" / "cache"
     from mmschema import commands

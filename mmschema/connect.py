@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -26,6 +27,13 @@ PG_VARIABLES = {
 }
 
 
+MIN_SECRET = 4  # shorter passwords would blank out ordinary words; they are not looked for
+_PIECES = re.compile(r"[@/?#:&=%\s\x00\ufffd]+")
+_KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'?|\S*)")
+_QUERY_PASSWORD = re.compile(r"[?&]password=([^&#]*)")
+_secrets: set[str] = set()
+
+
 class ConnectionFailed(Exception):
     """A one-line, password-free reason why a database could not be reached."""
 
@@ -43,7 +51,9 @@ class Target:
 def resolve_target(
     flag: str | None, environment: Environment, embedded: Callable[[], str]
 ) -> Target:
+    remember_environment(environment)
     if flag:
+        remember(flag)
         return Target(flag, "--database")
     variables = environment.variables()
     for name in ("MMSCHEMA_DATABASE_URL", "DATABASE_URL"):
@@ -57,6 +67,7 @@ def resolve_target(
 
 def describe(dsn: str) -> str:
     """host:port/dbname, never the password."""
+    remember(dsn)
     try:
         params = conninfo_to_dict(dsn)
     except psycopg.Error:
@@ -64,22 +75,77 @@ def describe(dsn: str) -> str:
     host = str(params.get("host") or params.get("hostaddr") or "localhost")
     port = str(params.get("port") or "5432")
     dbname = str(params.get("dbname") or params.get("user") or "")
-    return f"{host}:{port}/{dbname}"
+    label = f"{host}:{port}/{dbname}"
+    if redact(label) != label:  # an unencoded '@' or '/' in the password moved it here
+        return "(connection string not shown: percent-encode '@' and '/' in its password)"
+    return label
+
+
+def passwords_in(dsn: str) -> Iterator[str]:
+    """Every way the DSN's password may be spelled in a message, parsed or not.
+
+    libpq may fail to parse the DSN (a bare '%' in the password) and quote the raw token,
+    or read an unencoded '@' or '/' in the password as part of the host or port; so the
+    raw text is read here too, and the password's pieces between such characters.
+    """
+    candidates: list[str] = []
+    try:
+        parsed = conninfo_to_dict(dsn).get("password")
+    except psycopg.Error:
+        parsed = None
+    if parsed:
+        candidates.append(str(parsed))
+    scheme = dsn.find("://")
+    if scheme >= 0:
+        rest = dsn[scheme + 3 :]
+        userinfo = rest[: rest.rfind("@")] if "@" in rest else ""
+        if ":" in userinfo:
+            candidates.append(userinfo.split(":", 1)[1])
+        candidates.extend(m[1] for m in _QUERY_PASSWORD.finditer(dsn))
+    else:
+        candidates.extend(m[1].strip("'") for m in _KEYWORD_PASSWORD.finditer(dsn))
+    for candidate in candidates:
+        for spelling in {candidate, unquote(candidate, errors="replace")}:
+            yield spelling
+            yield from _PIECES.split(spelling)
+
+
+def remember(dsn: str | None) -> None:
+    """Note the DSN's password, so that redact() removes it from everything shown."""
+    if dsn:
+        _secrets.update(s for s in passwords_in(dsn) if len(s) >= MIN_SECRET)
+
+
+def remember_password(password: str | None) -> None:
+    if password and len(password) >= MIN_SECRET:
+        _secrets.add(password)
+
+
+def remember_environment(environment: Environment) -> None:
+    """The passwords of the DSN variables (and PGPASSWORD) of the environment and .env."""
+    variables = environment.variables()
+    for name in ("MMSCHEMA_DATABASE_URL", "DATABASE_URL"):
+        remember(variables.get(name))
+    remember_password(variables.get("PGPASSWORD"))
+
+
+def redact(text: str) -> str:
+    """Text with every password seen so far (and its pieces) replaced by ***."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def scrub(text: str, dsn: str) -> str:
-    """Text with the DSN's password (and any URL userinfo password) removed."""
-    try:
-        password = conninfo_to_dict(dsn).get("password")
-    except psycopg.Error:
-        password = None
-    if password:
-        text = text.replace(str(password), "***")
+    """Text with the DSN's password, and any other password seen, removed."""
+    remember(dsn)
+    text = redact(text)
     return re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
 
 
 def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.Connection[Any]:
     """A connection with autocommit on, or ConnectionFailed with a clean message."""
+    remember(dsn)
     try:
         conn = psycopg.connect(
             dsn, autocommit=True, application_name=application, connect_timeout=10, **kwargs
@@ -102,3 +168,17 @@ def server_error(error: psycopg.Error) -> str:
     primary = primary_message(error)
     detail = " ".join((error.diag.message_detail or "").split())
     return f"{primary} ({detail})" if detail else primary
+
+
+class RedactingStream:
+    """A text stream that writes through, with every password seen so far replaced by ***."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)

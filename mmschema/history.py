@@ -18,6 +18,7 @@ from psycopg.rows import class_row
 
 from mmschema import __version__
 from mmschema.backfill import BackfillJob
+from mmschema.connect import redact
 from mmschema.ddl import Statement
 from mmschema.plan import PlannedChange
 
@@ -114,7 +115,7 @@ class Recorder:
         self.conn.execute(
             """UPDATE mmschema.history_statements
                SET outcome = %s, duration_ms = %s, error = %s WHERE id = %s""",
-            (outcome, round(seconds * 1000, 3), error, handle),
+            (outcome, round(seconds * 1000, 3), error and redact(error), handle),
         )
 
     def progress(self, handle: int, done: int, total: int | None) -> None:
@@ -145,7 +146,7 @@ class Recorder:
         self.conn.execute(
             """UPDATE mmschema.history SET outcome = %s, message = %s,
                    finished_at = clock_timestamp() WHERE id = %s""",
-            (outcome, message, self.run_id),
+            (outcome, message and redact(message), self.run_id),
         )
 
 
