@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +28,7 @@ from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.model import QualifiedName, parents_first
 
 FILE_HEADER = "# file: "
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a schema of 20,000 tables is ~10 MB; /dev/zero is endless
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|h|d)?\s*")
 _UNIT_MS = {"": 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 
@@ -69,7 +72,7 @@ def load_text(text: str, name: str = "schema.yaml") -> DesiredState:
 def read_files(path: Path) -> list[tuple[str, str]]:
     """(path as given, text) of the file, or of each *.yaml in the directory sorted by name."""
     if path.is_dir():
-        paths = sorted((p for p in path.glob("*.yaml") if p.is_file()), key=lambda p: p.name)
+        paths = sorted(path.glob("*.yaml"), key=lambda p: p.name)
         if not paths:
             raise InvalidFile([f"{path}: no *.yaml files in this directory"])
     else:
@@ -78,14 +81,53 @@ def read_files(path: Path) -> list[tuple[str, str]]:
     errors: list[str] = []
     for file in paths:
         try:
-            files.append((str(file), file.read_text(encoding="utf-8")))
-        except UnicodeDecodeError as error:
-            errors.append(f"{file}: not UTF-8 text (byte {error.start})")
+            files.append((str(file), _decode(file, _read_regular(file))))
+        except _Unreadable as problem:
+            errors.append(f"{file}{problem}")
         except OSError as error:
             errors.append(f"{file}: cannot read: {error.strerror or error}")
     if errors:
         raise InvalidFile(errors)
     return files
+
+
+class _Unreadable(Exception):
+    """Why a file's bytes are not a schema: ': message' or ':line:column: message'."""
+
+
+def _read_regular(file: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; never blocks on a FIFO."""
+    fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise _Unreadable(f": not a regular file ({_kind_of_file(mode)}); give a schema file")
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _Unreadable(f": larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the limit")
+    return data
+
+
+def _kind_of_file(mode: int) -> str:
+    kinds = {
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISDIR: "a directory",
+    }
+    return next((name for test, name in kinds.items() if test(mode)), "a special file")
+
+
+def _decode(file: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        byte = data[error.start]
+        raise _Unreadable(f":{line}:{column}: not UTF-8 text (byte 0x{byte:02x})") from None
 
 
 def join_texts(files: Sequence[tuple[str, str]]) -> str:

@@ -16,6 +16,10 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MAX_VALUES = 500_000  # guards against alias bombs ("billion laughs"); ~60k-line files
+MAX_DEPTH = 64  # the format nests 6 deep; PyYAML recurses per level and would overflow
+_OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
+            yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 
 
 class YamlError(Exception):
@@ -51,7 +55,10 @@ class YamlDocument:
 
 def load_yaml(text: str, name: str) -> YamlDocument | None:
     """Parse one YAML document; None when it is empty. Raises YamlError on bad syntax."""
-    root = _compose(text, name)
+    try:
+        root = _compose(text, name)
+    except RecursionError:
+        raise _too_deep(text, name) from None
     if root is None:
         return None
     builder = _Builder(name)
@@ -74,6 +81,24 @@ def _compose(text: str, name: str) -> Node | None:
         raise _syntax_error(error, name) from None
     except yaml.YAMLError as error:
         raise YamlError(name, (1, 1), str(error)) from None
+
+
+def _too_deep(text: str, name: str) -> YamlError:
+    """Where the text nests deeper than MAX_DEPTH, found by the (iterative) scanner."""
+    depth = 0
+    position = (1, 1)
+    try:
+        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    position = (token.start_mark.line + 1, token.start_mark.column + 1)
+                    break
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return YamlError(name, position, f"nested more than {MAX_DEPTH} levels deep")
 
 
 def position_of(node: Node) -> Position:
@@ -107,6 +132,9 @@ class _Builder:
         if self.count > MAX_VALUES:
             raise YamlError(self.name, position_of(node), "too many values (aliases expanded?)")
         self.document.positions[path] = position_of(node)
+        if len(path) > MAX_DEPTH:
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            raise YamlError(self.name, position_of(node), message)
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
         if id(node) in self.active:
