@@ -3,47 +3,40 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from enum import IntEnum
-from pathlib import Path
-from typing import Any, TextIO, cast
-
-import psycopg
-from rich.console import Console
+from typing import TextIO, cast
 
 from mmschema import __version__
-from mmschema.connect import (
-    ConnectionFailed,
-    RedactingStream,
-    Target,
-    primary_message,
-    remember,
-    remember_environment,
-    resolve_target,
-    scrub,
+from mmschema.command_base import (
+    ExitStatus,
+    UsageError,
+    file_name,
+    load_file,
+    parse_kinds,
+    print_json,
+    target_for,
 )
-from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.environment import Environment
-from mmschema.hazards import HAZARD_KINDS
-from mmschema.scratch_chunks import LockTableTooSmall
-from mmschema.sources import SourceError
 
-
-class ExitStatus(IntEnum):
-    OK = 0
-    ERROR = 1
-    CHANGES = 2  # plan --detailed-exitcode with changes; drift found
-    REFUSED = 3  # hazard not allowed / --fail-on hit / stale plan / declined
+# Importing anything heavy (psycopg, rich, pglast) waits until a command runs, so that
+# `--version` and `--help` answer at once; the names above are kept for older importers.
+__all__ = [
+    "ExitStatus",
+    "UsageError",
+    "build_parser",
+    "file_name",
+    "load_file",
+    "main",
+    "parse_kinds",
+    "print_json",
+    "run",
+    "target_for",
+]
 
 
 PLAN_FORMATS = ["text", "json", "sql", "markdown"]
-
-
-class UsageError(Exception):
-    """Bad command-line input: one line, exit 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,8 +98,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="also report tables the file does not name"
     )
     apply.add_argument("--format", choices=["text", "json"], default=None)
-    from mmschema.inventory import add_inventory_arguments
-
     for many in (plan, apply, drift):
         add_inventory_arguments(many)
     history = command("history", "list earlier apply runs (mmschema.history)")
@@ -129,35 +120,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_kinds(text: str) -> set[str]:
-    kinds = {k.strip() for k in text.split(",") if k.strip()}
-    unknown = kinds - set(HAZARD_KINDS)
-    if unknown:
-        raise UsageError(
-            f"unknown hazard kind {', '.join(sorted(unknown))} "
-            f"(expected: {', '.join(HAZARD_KINDS)})"
-        )
-    return kinds
-
-
 def main(argv: Sequence[str] | None = None, environment: Environment | None = None) -> int:
     environment = environment or Environment()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)  # --version, --help and usage errors: sys.stdout/err
+    except SystemExit as exit_:
+        return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    from mmschema.connect import RedactingStream, remember, remember_environment
+
     remember_environment(environment)
     environment = replace(
         environment,
         stdout=cast(TextIO, RedactingStream(environment.stdout)),
         stderr=cast(TextIO, RedactingStream(environment.stderr)),
     )
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0) and int(ExitStatus.ERROR)
     remember(getattr(args, "database", None))
     remember(getattr(args, "dev_database", None))
     args.workdir = environment.cwd
     args.cache_dir = environment.cwd / ".mmschema" / "cache"
+    import psycopg
+    from rich.console import Console
+
     from mmschema import commands
+    from mmschema.connect import ConnectionFailed, primary_message, scrub
+    from mmschema.desired.declared import InvalidFile
+    from mmschema.scratch_chunks import LockTableTooSmall
+    from mmschema.sources import SourceError
 
     handlers: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
         "validate": commands.validate,
@@ -202,34 +191,17 @@ def run() -> None:
     sys.exit(main())
 
 
-def print_json(data: Any, environment: Environment) -> None:
-    environment.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
-def file_name(args: argparse.Namespace) -> str:
-    """The schema file -f names, else schema.yaml."""
-    return str(getattr(args, "file", None) or "schema.yaml")
-
-
-def load_file(args: argparse.Namespace) -> DesiredState:
-    from mmschema.desired.load import load_desired
-
-    name = file_name(args)
-    path = Path(name)
-    workdir = getattr(args, "workdir", None)
-    if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
-        path = workdir / path  # relative to the Environment's directory (tests inject one)
-    if not path.exists():
-        raise UsageError(f"{name}: no such file or directory")
-    cache = getattr(args, "cache_dir", None)
-    return load_desired(path, cache / "files" if cache else None)
-
-
-def target_for(args: argparse.Namespace, environment: Environment, err: Console) -> Target:
-    from mmschema.embedded import embedded_dsn
-
-    return resolve_target(
-        args.database,
-        environment,
-        lambda: embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False)),
+def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-i", "--inventory", metavar="FILE", help="run on every target of this inventory file"
+    )
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=None,
+        metavar="NAME_OR_GROUP",
+        help="only these targets or groups (repeatable, or a comma list)",
+    )
+    parser.add_argument(
+        "--parallel", type=int, default=1, metavar="N", help="targets to run at once"
     )

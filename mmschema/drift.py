@@ -16,7 +16,7 @@ import psycopg
 from rich.console import Console
 
 from mmschema import history as runlog
-from mmschema.cli import ExitStatus, load_file, print_json, target_for
+from mmschema.command_base import ExitStatus, load_file, print_json, target_for
 from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from mmschema.cli import ExitStatus, UsageError, load_file
+from mmschema.command_base import ExitStatus, UsageError, load_file
 from mmschema.connect import ConnectionFailed, describe, primary_message, scrub
 from mmschema.desired.declared import InvalidFile
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
@@ -41,22 +41,6 @@ NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 TARGET_KEYS = {"dsn", "dsn_env"}
 # worst first: an error beats a refusal beats pending changes beats success
 SEVERITY = {1: 4, 130: 5, 3: 3, 2: 2, 0: 1}
-
-
-def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-i", "--inventory", metavar="FILE", help="run on every target of this inventory file"
-    )
-    parser.add_argument(
-        "--limit",
-        action="append",
-        default=None,
-        metavar="NAME_OR_GROUP",
-        help="only these targets or groups (repeatable, or a comma list)",
-    )
-    parser.add_argument(
-        "--parallel", type=int, default=1, metavar="N", help="targets to run at once"
-    )
 
 
 @dataclass(frozen=True)

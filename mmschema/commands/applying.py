@@ -12,7 +12,7 @@ from mmschema import aftercare, waiting
 from mmschema import apply as applying
 from mmschema import history as runlog
 from mmschema.backfill import BackfillJob, TerminalProgress
-from mmschema.cli import ExitStatus, UsageError, load_file, parse_kinds, target_for
+from mmschema.command_base import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
     cache_for,
     consoles,

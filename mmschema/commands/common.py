@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from mmschema.cli import UsageError, print_json
+from mmschema.command_base import UsageError, print_json
 from mmschema.connect import Target, connect, describe
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.environment import Environment

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mmschema.cli import (
+from mmschema.command_base import (
     ExitStatus,
     UsageError,
     file_name,

@@ -9,7 +9,7 @@ import psycopg
 from rich.console import Console
 
 from mmschema import history as runlog
-from mmschema.cli import ExitStatus, target_for
+from mmschema.command_base import ExitStatus, target_for
 from mmschema.commands.common import (
     consoles,
 )

@@ -1,0 +1,76 @@
+"""What the command line and every command share: exit statuses, usage errors, the file
+and the target a command works on. Light to import: `mmschema --version` loads only this."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from enum import IntEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmschema.environment import Environment
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mmschema.connect import Target
+    from mmschema.desired.declared import DesiredState
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    ERROR = 1
+    CHANGES = 2  # plan --detailed-exitcode with changes; drift found
+    REFUSED = 3  # hazard not allowed / --fail-on hit / stale plan / declined
+
+
+class UsageError(Exception):
+    """Bad command-line input: one line, exit 1."""
+
+
+def parse_kinds(text: str) -> set[str]:
+    from mmschema.hazards import HAZARD_KINDS
+
+    kinds = {k.strip() for k in text.split(",") if k.strip()}
+    unknown = kinds - set(HAZARD_KINDS)
+    if unknown:
+        raise UsageError(
+            f"unknown hazard kind {', '.join(sorted(unknown))} "
+            f"(expected: {', '.join(HAZARD_KINDS)})"
+        )
+    return kinds
+
+
+def print_json(data: Any, environment: Environment) -> None:
+    environment.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def file_name(args: argparse.Namespace) -> str:
+    """The schema file -f names, else schema.yaml."""
+    return str(getattr(args, "file", None) or "schema.yaml")
+
+
+def load_file(args: argparse.Namespace) -> DesiredState:
+    from mmschema.desired.load import load_desired
+
+    name = file_name(args)
+    path = Path(name)
+    workdir = getattr(args, "workdir", None)
+    if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
+        path = workdir / path  # relative to the Environment's directory (tests inject one)
+    if not path.exists():
+        raise UsageError(f"{name}: no such file or directory")
+    cache = getattr(args, "cache_dir", None)
+    return load_desired(path, cache / "files" if cache else None)
+
+
+def target_for(args: argparse.Namespace, environment: Environment, err: Console) -> Target:
+    from mmschema.connect import resolve_target
+    from mmschema.embedded import embedded_dsn
+
+    return resolve_target(
+        args.database,
+        environment,
+        lambda: embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False)),
+    )
