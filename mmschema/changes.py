@@ -370,6 +370,8 @@ class BuildPartitionedIndex:
     # an invalid one (a partitioned partition's, not complete yet) is completed.
     done: tuple[tuple[QualifiedName, str, bool], ...] = ()
     resume: bool = False  # the parent's index exists (INVALID): only the missing parts
+    # The parts' names, as PostgreSQL would choose them (others: chosen the same way).
+    part_names: tuple[tuple[QualifiedName, str], ...] = ()
     phase = Phase.BUILD_INDEXES
 
 
@@ -403,6 +405,7 @@ class ReplaceIndex:
     # On a partitioned table with partitions: the new one is built piece by piece there
     # (as BuildPartitionedIndex does) and its parts renamed after the swap.
     partitions: tuple[Partition, ...] = ()
+    part_names: tuple[tuple[QualifiedName, str], ...] = ()  # the parts' lasting names
     phase = Phase.BUILD_INDEXES
 
 

@@ -23,7 +23,8 @@ from mmschema.model import (
     Table,
     UserType,
 )
-from mmschema.namespace import drops_that_make_room
+from mmschema.namespace import drops_that_make_room, held_names
+from mmschema.pgnames import partition_index_name
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
 
@@ -37,6 +38,8 @@ class DiffResult:
     adopted: set[tuple[QualifiedName, str]] = field(default_factory=set)
     # Partitions' constraints backed by an orphaned part: dropped by DROP INDEX ... CASCADE.
     swallowed: set[tuple[QualifiedName, str]] = field(default_factory=set)
+    # Relation names per schema: the live ones, and parts' names this plan chose.
+    names_in_use: dict[str, set[str]] = field(default_factory=dict)
 
     def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
         index = change.index if isinstance(change, ch.DropIndex) else change.old
@@ -590,6 +593,35 @@ def _equal_partition_indexes(
     return tuple(found)
 
 
+def _part_names(
+    live: Catalog,
+    partitions: tuple[Partition, ...],
+    index: Index,
+    result: DiffResult,
+    replaced: Index | None = None,
+) -> tuple[tuple[QualifiedName, str], ...]:
+    """The names PostgreSQL would give the parts of `index` on these partitions: not one
+    in use in the schema (a replaced index's parts are gone by then) or chosen already."""
+    if not partitions:
+        return ()
+    freed = {(p.schema, n) for p, n, _ in replaced.parts} if replaced else set()
+    chosen: list[tuple[QualifiedName, str]] = []
+    for part in partitions:
+        schema = part.name.schema
+        if schema not in result.names_in_use:
+            result.names_in_use[schema] = {
+                n.name
+                for t in live.tables.values()
+                if t.name.schema == schema
+                for n in held_names(t)
+            }
+        taken = result.names_in_use[schema] - {n for s, n in freed if s == schema}
+        name = partition_index_name(part.name.name, index, taken)
+        result.names_in_use[schema].add(name)
+        chosen.append((part.name, name))
+    return tuple(chosen)
+
+
 def _diff_indexes(
     have: Table,
     want: Table,
@@ -626,7 +658,13 @@ def _diff_indexes(
             done = current.parts if current is not None else ()
             result.changes.append(
                 ch.BuildPartitionedIndex(
-                    name, target, have.partitions, adopted, done, resume=current is not None
+                    name,
+                    target,
+                    have.partitions,
+                    adopted,
+                    done,
+                    resume=current is not None,
+                    part_names=_part_names(live, have.partitions, target, result),
                 )
             )
         elif current is None:
@@ -635,7 +673,8 @@ def _diff_indexes(
             result.changes.append(ch.RebuildInvalidIndex(name, target, online))
         elif not current.same_definition(target):
             parts = have.partitions if have.partitioned else ()
-            replacing = ch.ReplaceIndex(name, current, target, online, parts)
+            names = _part_names(live, parts, target, result, current)
+            replacing = ch.ReplaceIndex(name, current, target, online, parts, names)
             result.changes.append(result.dropping(replacing))
         elif current.comment != target.comment:
             result.changes.append(ch.SetComment("index", name, target.name, target.comment))

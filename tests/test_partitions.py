@@ -296,9 +296,32 @@ def test_a_changed_index_on_a_partitioned_table_is_replaced_piece_by_piece(
         "JOIN pg_index x ON x.indexrelid = i.oid WHERE h.inhparent = 'ticks_at'::regclass "
         "ORDER BY 1",
     )
-    assert parts == [
-        ("ticks_a_ticks_at", True),
-        ("ticks_b_ticks_at", True),
-        ("ticks_rest_ticks_at", True),
+    assert parts == [  # named as CREATE INDEX on the parent names them
+        ("ticks_a_at_px_idx", True),
+        ("ticks_b_at_px_idx", True),
+        ("ticks_rest_at_px_idx", True),
     ]
+    assert plan_document(path, db, scratch_dsn, tmp_path)["changes"] == []
+
+
+def test_parts_of_a_piecemeal_index_are_named_as_postgresql_names_them(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """CREATE INDEX on the parent names a partition's part <partition>_<columns>_idx (a
+    number added when taken); a piecemeal build ends with the same names (ticks_a_px, an
+    equal index, is taken over as it is)."""
+    run_sql(db, LIVE)
+    run_sql(db, "CREATE INDEX ticks_rest_px_idx ON ticks_rest (at)")
+    dumped = yaml.safe_load(run_against(["dump"], db, scratch_dsn, tmp_path).stdout)
+    del dumped["tables"]["ticks_rest"]["indexes"]  # unmanaged, kept, its name taken
+    dumped["tables"]["ticks"]["indexes"]["ticks_lower"] = {"columns": ["px"]}
+    path = write(tmp_path, dumped)
+    applied = run_against(["apply", "-f", str(path), "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    parts = query(
+        db,
+        "SELECT i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid "
+        "WHERE h.inhparent = 'ticks_lower'::regclass ORDER BY 1",
+    )
+    assert [p[0] for p in parts] == ["ticks_a_px", "ticks_b_px_idx", "ticks_rest_px_idx1"]
     assert plan_document(path, db, scratch_dsn, tmp_path)["changes"] == []

@@ -24,6 +24,7 @@ from mmschema.model import (
     IndexKey,
     QualifiedName,
 )
+from mmschema.pgnames import partition_index_name as postgres_part_name
 
 
 def index_key(key: IndexKey) -> sql.Composable:
@@ -173,7 +174,7 @@ def _(change: ch.RebuildInvalidIndex) -> list[Statement]:
     ]
 
 
-def partition_index_name(index: str, partition: QualifiedName) -> str:
+def temporary_part_name(index: str, partition: QualifiedName) -> str:
     """The name of the part of a partitioned index built on one partition (NAMEDATALEN-safe)."""
     name = f"{partition.name}_{index}"
     if len(name.encode()) <= 63:
@@ -201,6 +202,7 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
     if not change.resume:
         result.append(create_index(table, index, index.name, concurrently=False, only=True))
     names = {table: index.name}
+    chosen = dict(change.part_names)
     adopted = dict(change.adopted)
     done = {part: (name, valid) for part, name, valid in change.done}
     for part in change.partitions:
@@ -212,10 +214,14 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
             if not valid:  # a partitioned partition's part: complete it below
                 names[part.name] = part_index
             continue
+        lasting = None
         if part.name in adopted:
             part_index = adopted[part.name]
         else:
-            part_index = partition_index_name(index.name, part.name)
+            # Built under a name of mmschema's own (a leftover of an interrupted build is
+            # dropped by it), named as PostgreSQL would once attached.
+            part_index = temporary_part_name(index.name, part.name)
+            lasting = chosen.get(part.name) or postgres_part_name(part.name.name, index)
             if part.partitioned:
                 result.append(
                     create_index(part.name, index, part_index, concurrently=False, only=True)
@@ -224,6 +230,9 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
                 result.append(drop_index_concurrently(part.name.schema, part_index))
                 result.append(create_index(part.name, index, part_index, concurrently=True))
         result.append(attach_index(part.parent.schema, parent_index, part.name, part_index))
+        if lasting is not None and lasting != part_index:
+            result.append(rename_index(part.name.schema, part_index, lasting))
+            part_index = lasting
         names[part.name] = part_index
     if index.comment is not None:
         result.append(comment("index", table, index.name, index.comment))
@@ -234,9 +243,16 @@ def _replace_piecemeal(change: ch.ReplaceIndex, temporary: str) -> list[Statemen
     """The new index built piece by piece under the temporary name, the old one dropped
     (its parts with it), then the new one and its parts given their lasting names."""
     schema = change.table.schema
-    build = ch.BuildPartitionedIndex(
-        change.table, replace(change.new, name=temporary, comment=None), change.partitions
+    temporary_names = tuple(
+        (p.name, temporary_part_name(temporary, p.name)) for p in change.partitions
     )
+    build = ch.BuildPartitionedIndex(
+        change.table,
+        replace(change.new, name=temporary, comment=None),
+        change.partitions,
+        part_names=temporary_names,
+    )
+    lasting = dict(change.part_names)
     result = [drop_index(schema, temporary, concurrently=False), *statements(build)]
     result.append(drop_index(schema, change.old.name, concurrently=False))
     result.append(rename_index(schema, temporary, change.new.name))
@@ -244,8 +260,8 @@ def _replace_piecemeal(change: ch.ReplaceIndex, temporary: str) -> list[Statemen
         result.append(
             rename_index(
                 part.name.schema,
-                partition_index_name(temporary, part.name),
-                partition_index_name(change.new.name, part.name),
+                temporary_part_name(temporary, part.name),
+                lasting.get(part.name) or postgres_part_name(part.name.name, change.new),
             )
         )
     if change.new.comment is not None:
