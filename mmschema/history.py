@@ -237,3 +237,11 @@ def run_statements(conn: psycopg.Connection[Any], run_id: int) -> list[Statement
 def run_file(conn: psycopg.Connection[Any], run_id: int) -> str | None:
     row = conn.execute("SELECT file_text FROM mmschema.history WHERE id = %s", (run_id,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def later_run_files(conn: psycopg.Connection[Any], run_id: int) -> list[tuple[int, str]]:
+    """(id, file text) of every run after `run_id`, oldest first."""
+    rows = conn.execute(
+        "SELECT id, file_text FROM mmschema.history WHERE id > %s ORDER BY id", (run_id,)
+    ).fetchall()
+    return [(int(r[0]), str(r[1])) for r in rows]

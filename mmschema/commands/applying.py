@@ -220,23 +220,44 @@ def saved_plan_of(
 
 
 def revision_file(args: argparse.Namespace, environment: Environment) -> DesiredState:
-    """The file that history run N applied, loaded as the desired state (for a rollback)."""
+    """Run N's file as the desired state, with what later runs added to roll back."""
     from mmschema.desired.load import load_text
+    from mmschema.rollback import load_later, rollback_of
 
     _, err = consoles(environment)
     target = target_for(args, environment, err)
     with connect(target.dsn) as conn:
         file_text = runlog.run_file(conn, args.revision) if runlog.exists(conn) else None
+        later = runlog.later_run_files(conn, args.revision) if file_text is not None else []
     if file_text is None:
         raise UsageError(f"no run {args.revision} in the history of {target.label}")
-    # A rollback restores the file's state exactly: what later files added to its tables
-    # goes too (as with --prune); destructive steps still need --allow destructive.
-    args.prune = True
-    err.print(
-        f"rollback: applying the file recorded by run {args.revision} (with --prune)",
-        markup=False,
+    skipped: list[str] = []
+    rollback = rollback_of(
+        args.revision,
+        load_text(file_text, f"run-{args.revision}.yaml"),
+        load_later(later, skipped),
     )
-    return load_text(file_text, f"run-{args.revision}.yaml")
+    args.rollback = rollback
+    runs = rollback.later_runs
+    since = f"runs {runs[0]}-{runs[-1]}" if len(runs) > 1 else f"run {runs[0]}" if runs else ""
+    say = f"rollback: applying the file recorded by run {args.revision}"
+    if args.prune:
+        say += "; with --prune, whatever that file does not name is dropped"
+    elif since:
+        say += (
+            f", undoing what {since} declared beyond it; anything else the file does not "
+            "name is left alone (add --prune to drop it)"
+        )
+    else:
+        say += "; no run came after it; add --prune to drop what the file does not name"
+    err.print(say, markup=False)
+    if skipped:
+        err.print(
+            f"rollback: the files of {', '.join(skipped)} no longer load; what they declared "
+            "is not rolled back",
+            markup=False,
+        )
+    return rollback.desired
 
 
 def rehearse_if_asked(

@@ -59,14 +59,17 @@ def make_plan(
     target: Target,
     err: Console,
 ) -> Planned:
-    return compute_plan(
-        conn,
-        desired,
-        scratch_for(args, environment, err),
-        cache_for(environment),
-        target.label,
-        prune=getattr(args, "prune", False),
-    )
+    scratch, cache = scratch_for(args, environment, err), cache_for(environment)
+    prune = getattr(args, "prune", False)
+    planned = compute_plan(conn, desired, scratch, cache, target.label, prune=prune)
+    rollback = getattr(args, "rollback", None)
+    if rollback is None or prune:
+        return planned
+    from mmschema.rollback import scoped
+
+    # A rollback drops what later runs declared beyond run N's file, and only that.
+    pruned = compute_plan(conn, desired, scratch, cache, target.label, prune=True)
+    return replace(planned, plan=scoped(pruned.plan, planned.plan, rollback.parts))
 
 
 def output_format(args: argparse.Namespace, environment: Environment) -> str:
