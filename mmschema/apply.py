@@ -41,6 +41,7 @@ from mmschema.waiting import (
     run_with_retries,
     set_timeouts,
 )
+from mmschema.words import count
 
 
 @dataclass
@@ -381,7 +382,7 @@ def run_job(
         if bar is not None:
             bar.close()
     notice(
-        f"backfill {job.label}: {result.rows} rows in {result.batches} batches, "
+        f"backfill {job.label}: {count(result.rows, 'row')} in {count(result.batches, 'batch')}, "
         f"{result.seconds:.1f}s"
     )
 

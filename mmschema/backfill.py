@@ -206,6 +206,21 @@ def key_columns(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str
     return [str(r[0]) for r in rows]
 
 
+def estimate_to_update(conn: psycopg.Connection[Any], job: BackfillJob) -> int | None:
+    """The planner's estimate of the rows the job updates: those of its where clauses when
+    every column has one (so the progress bar's total is not the whole table), else all."""
+    wheres = [part.where for part in job.parts]
+    if not all(wheres):
+        return estimate_rows(conn, job.table)
+    query = sql.SQL("EXPLAIN (FORMAT JSON) SELECT FROM {} WHERE {}").format(
+        sql.Identifier(job.table.schema, job.table.name),
+        sql.SQL(" OR ").join(sql.SQL("({})").format(sql.SQL(str(w))) for w in wheres),
+    )
+    row = conn.execute(query).fetchone()
+    rows = int(row[0][0]["Plan"]["Plan Rows"]) if row else 0
+    return rows if rows > 0 else None
+
+
 def estimate_rows(conn: psycopg.Connection[Any], table: QualifiedName) -> int | None:
     row = conn.execute(
         """SELECT c.reltuples::bigint FROM pg_class c
@@ -333,7 +348,7 @@ def run_backfill(
     to the column's default (or a trigger), so the backfill ends whatever the insert rate.
     """
     keys = key_columns(conn, job.table)
-    total = estimate_rows(conn, job.table)
+    total = estimate_to_update(conn, job)
     until = upper_bound(conn, job.table, keys)
     result = BackfillResult()
     started = time.monotonic()
@@ -369,6 +384,8 @@ def run_backfill(
             spans = [(lo, hi, False) for lo, hi in walk.skipped]
             walk.skipped = []
     result.complete = True
+    if progress:
+        progress(result.rows, result.rows)  # done: the bar ends full
     result.seconds = time.monotonic() - started
     return result
 

@@ -19,6 +19,7 @@ from mmschema.command_base import (
     target_for,
 )
 from mmschema.environment import Environment
+from mmschema.hazard_kinds import HAZARD_KINDS, HAZARD_MEANINGS
 
 # Importing anything heavy (psycopg, rich, pglast) waits until a command runs, so that
 # `--version` and `--help` answer at once; the names above are kept for older importers.
@@ -38,18 +39,53 @@ __all__ = [
 
 PLAN_FORMATS = ["text", "json", "sql", "markdown"]
 
+EXAMPLES = """\
+examples:
+  mmschema validate                          check schema.yaml; touches no database
+  mmschema plan -d "$DATABASE_URL"           what would change, with locks and hazards
+  mmschema apply -d "$DATABASE_URL" --yes    run it (asks for "yes" on a terminal)
+  mmschema drift --format prometheus         exit 2 when the database moved away
+  mmschema dump > schema.yaml                start from an existing database
+  mmschema import migrations/ -o schema.yaml adopt a folder of SQL migrations
+
+exit codes: 0 ok, 1 error, 2 changes pending (plan --detailed-exitcode) or drift,
+3 refused (a hazard not allowed, a stale saved plan, declined).
+Without -d: $MMSCHEMA_DATABASE_URL, $DATABASE_URL, the PG* variables (also from ./.env),
+else the embedded PostgreSQL. The reference is docs/reference.md in the repository.
+"""
+
+
+def hazard_help() -> str:
+    """The hazard kinds and what each means, for the epilog of plan and apply."""
+    lines = [f"  {kind:<13} {HAZARD_MEANINGS[kind]}" for kind in HAZARD_KINDS]
+    return "hazard kinds (for --allow, --fail-on and settings.allow):\n" + "\n".join(lines)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="mmschema", description="Keep PostgreSQL schemas in a declared state."
+        prog="mmschema",
+        description="Keep PostgreSQL schemas in a declared state.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"mmschema {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, help_text: str, database: bool = True) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    def command(
+        name: str, help_text: str, database: bool = True, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.add_argument(
-            "-f", "--file", default=None, help="schema file or directory (default: schema.yaml)"
+            "-f",
+            "--file",
+            default=None,
+            help="schema file, or a directory of them (default: schema.yaml)",
         )
         if database:
             sub.add_argument("-d", "--database", help="target DSN (default: env, then embedded)")
@@ -58,11 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("validate", "check the file; touches no database", database=False)
     commands.add_parser("schema", help="print the file format's JSON Schema")
-    plan = command("plan", "print the changes and their DDL; changes nothing")
-    plan.add_argument("--format", choices=PLAN_FORMATS, default=None)
+    plan = command(
+        "plan",
+        "print the changes and their DDL; changes nothing",
+        epilog=hazard_help()
+        + "\n\nexamples:\n  mmschema plan --detailed-exitcode      exit 2 when changes pend"
+        "\n  mmschema plan --fail-on destructive    exit 3 on a destructive change"
+        "\n  mmschema plan --out plan.json && mmschema apply plan.json --yes",
+    )
+    plan.add_argument("--format", choices=PLAN_FORMATS, default=None, help="default: text")
     plan.add_argument("--out", help="also save the plan as JSON here, for apply PLANFILE")
     plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes pend")
-    plan.add_argument("--fail-on", default="", help="hazard kinds that make plan exit 3")
+    plan.add_argument(
+        "--fail-on", default="", help="hazard kinds that make plan exit 3, comma-separated"
+    )
     plan.add_argument("--prune", action="store_true", help="drop unmanaged objects")
     plan.add_argument(
         "--rehearse", action="store_true", help="run the plan first on a scratch copy"
@@ -74,18 +119,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="plan against a state built on the scratch server from SOURCE (a schema.yaml or "
         "folder of them, a SQL file, a folder of .sql migrations, or git:REV:PATH)",
     )
-    apply = command("apply", "run the plan")
+    apply = command(
+        "apply",
+        "run the plan",
+        epilog=hazard_help()
+        + "\n\nexamples:\n  mmschema apply --yes --allow rewrite    in CI, allowing a rewrite"
+        "\n  mmschema apply plan.json --yes          exactly a plan saved by plan --out"
+        "\n  mmschema apply --revision 3 --yes       back to the file run 3 applied",
+    )
     apply.add_argument(
         "planfile", nargs="?", help="a plan saved by plan --out: run exactly its statements"
     )
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    apply.add_argument("--allow", default="", help="hazard kinds to allow, comma-separated")
+    apply.add_argument(
+        "--allow", default="", help="hazard kinds to allow, comma-separated (see below)"
+    )
     apply.add_argument("--prune", action="store_true", help="drop unmanaged objects")
     apply.add_argument(
-        "--lock-wait", type=float, default=60.0, help="seconds to wait for another apply"
+        "--lock-wait",
+        type=float,
+        default=60.0,
+        help="seconds to wait for another apply (default: %(default)s)",
     )
-    apply.add_argument("--lock-timeout", help="per-statement lock_timeout, e.g. 3s")
-    apply.add_argument("--retries", type=int, help="lock-timeout retries per statement")
+    apply.add_argument(
+        "--lock-timeout", help="per-statement lock_timeout, e.g. 3s (default: settings, or 3s)"
+    )
+    apply.add_argument(
+        "--retries", type=int, help="lock-timeout retries per statement (default: settings, or 5)"
+    )
     apply.add_argument(
         "--rehearse", action="store_true", help="run the plan first on a scratch copy"
     )
@@ -102,10 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
         add_inventory_arguments(many)
     history = command("history", "list earlier apply runs (mmschema.history)")
     history.add_argument("--show", type=int, metavar="N", help="print run N's statements and file")
-    dump = command("dump", "write a schema.yaml for tables of the live database")
-    dump.add_argument("--schema", action="append", default=None, help="schemas to dump")
+    dump = command(
+        "dump",
+        "write a schema.yaml for tables of the live database",
+        epilog="examples:\n  mmschema dump > schema.yaml             every table of every schema"
+        "\n  mmschema dump --schema ledger           the tables of one schema"
+        "\n  mmschema dump sessions ledger.entries   some tables",
+    )
+    dump.add_argument(
+        "--schema",
+        action="append",
+        default=None,
+        help="a schema to dump; repeat for more (default: every schema but the system ones)",
+    )
     dump.add_argument("-o", "--output", help="write to this file instead of stdout")
-    dump.add_argument("tables", nargs="*", help="tables to dump (default: all)")
+    dump.add_argument(
+        "tables", nargs="*", metavar="NAME", help="tables (name or schema.name) or schemas to dump"
+    )
     import_ = commands.add_parser(
         "import",
         help="run SQL files or migration folders on the scratch server; write their schema.yaml",

@@ -51,14 +51,20 @@ def file_name(args: argparse.Namespace) -> str:
     return str(getattr(args, "file", None) or "schema.yaml")
 
 
+def in_workdir(args: argparse.Namespace, name: str) -> Path:
+    """A path the user gave, relative to the Environment's directory (tests inject one)."""
+    path = Path(name)
+    workdir = getattr(args, "workdir", None)
+    if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
+        path = workdir / path
+    return path
+
+
 def load_file(args: argparse.Namespace) -> DesiredState:
     from mmschema.desired.load import load_desired
 
     name = file_name(args)
-    path = Path(name)
-    workdir = getattr(args, "workdir", None)
-    if not path.is_absolute() and workdir is not None and workdir.resolve() != Path.cwd().resolve():
-        path = workdir / path  # relative to the Environment's directory (tests inject one)
+    path = in_workdir(args, name)
     if not path.exists():
         raise UsageError(f"{name}: no such file or directory")
     cache = getattr(args, "cache_dir", None)

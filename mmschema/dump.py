@@ -28,18 +28,57 @@ PLAIN_NAME = re.compile(r"^[^.\"]+$")
 SQL_PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
+class NotFound(Exception):
+    """A schema or table the user named that the database does not have."""
+
+
 def list_tables(conn: psycopg.Connection[Any], schemas: list[str]) -> list[QualifiedName]:
     rows = conn.execute(catalog_sql("list_tables"), {"schemas": schemas}).fetchall()
     return [QualifiedName(schema, name) for schema, name in rows]
 
 
+def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
+    """Every schema but PostgreSQL's own and mmschema's, in name order."""
+    return [str(row[0]) for row in conn.execute(catalog_sql("user_schemas")).fetchall()]
+
+
+def chosen_tables(
+    conn: psycopg.Connection[Any], schemas: list[str] | None, only: list[str] | None = None
+) -> list[QualifiedName]:
+    """The tables of `schemas` (default: every user schema), narrowed to `only`.
+
+    Each name in `only` is a table (`name` or `schema.name`) or a whole schema; a schema
+    or name that matches nothing raises NotFound, so a typo never dumps an empty file.
+    """
+    present = user_schemas(conn)
+    missing = [s for s in schemas or [] if s not in present]
+    if missing:
+        raise NotFound(f"schema {', '.join(missing)} does not exist")
+    names = list_tables(conn, schemas or present)
+    if not only:
+        return names
+    chosen: list[QualifiedName] = []
+    for wanted in only:
+        matched = [n for n in names if wanted in (n.name, str(n), n.schema)]
+        if not matched:
+            raise NotFound(f"{wanted}: no table or schema of that name")
+        chosen.extend(n for n in matched if n not in chosen)
+    return chosen
+
+
 def dump_yaml(
-    conn: psycopg.Connection[Any], schemas: list[str], only: list[str] | None = None
+    conn: psycopg.Connection[Any], schemas: list[str] | None, only: list[str] | None = None
 ) -> str:
-    names = list_tables(conn, schemas)
+    """The schema.yaml text of the tables of `schemas` (default: all) that `only` names."""
+    names = list_tables(conn, schemas or user_schemas(conn))
     if only:
         wanted = set(only)
         names = [n for n in names if n.name in wanted or str(n) in wanted]
+    return dump_tables(conn, names)
+
+
+def dump_tables(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> str:
+    """The schema.yaml text that declares these tables as they are."""
     catalog = read_catalog(conn, names)
     return yaml.safe_dump(catalog_document(catalog), sort_keys=False, allow_unicode=True, width=100)
 

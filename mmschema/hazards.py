@@ -7,7 +7,9 @@ from functools import singledispatch
 
 from mmschema import changes as ch
 
-HAZARD_KINDS = ("destructive", "rewrite", "blocking", "may_fail", "long_running")
+from mmschema.hazard_kinds import HAZARD_KINDS
+
+__all__ = ["HAZARD_KINDS", "Hazard", "hazards"]
 
 
 @dataclass(frozen=True)

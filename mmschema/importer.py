@@ -4,23 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
-
-import psycopg
 
 from mmschema.connect import connect
 from mmschema.dump import dump_yaml
 from mmschema.sources import run_scripts, server_dsn, sql_scripts, temporary_database
-
-SYSTEM_SCHEMAS_SQL = """
-SELECT nspname FROM pg_namespace
-WHERE nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('information_schema', 'mmschema')
-ORDER BY nspname
-"""
-
-
-def user_schemas(conn: psycopg.Connection[Any]) -> list[str]:
-    return [str(row[0]) for row in conn.execute(SYSTEM_SCHEMAS_SQL).fetchall()]
 
 
 def import_sources(
@@ -39,4 +26,4 @@ def import_sources(
     with temporary_database(server) as dsn:
         run_scripts(dsn, scripts)
         with connect(dsn, "mmschema-import") as conn:
-            return dump_yaml(conn, schemas or user_schemas(conn))
+            return dump_yaml(conn, schemas)

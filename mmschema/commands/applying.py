@@ -42,8 +42,7 @@ def refused_hazards(plan: Plan, allowed: set[str]) -> list[str]:
 
 def confirm(environment: Environment, err: Console) -> bool:
     err.print("Apply these changes? Type 'yes' to go on: ", end="", markup=False)
-    answer = environment.stdin.readline().strip().lower()
-    return answer in ("yes", "y")
+    return environment.stdin.readline().strip().lower() == "yes"
 
 
 def apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
@@ -175,7 +174,7 @@ def _run_recorded(
         recorder,
         progress,
     )
-    render_recap(report, 0, out)
+    render_recap(report, out)
     if report.count("failed"):
         return ExitStatus.ERROR
     aftercare.analyze(conn, aftercare.touched_tables(plan))

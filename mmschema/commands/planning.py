@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rich.console import Console
 
@@ -12,6 +11,7 @@ from mmschema.command_base import (
     ExitStatus,
     UsageError,
     file_name,
+    in_workdir,
     load_file,
     parse_kinds,
     print_json,
@@ -30,13 +30,14 @@ from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.environment import Environment
 from mmschema.planner import Planned, compute_plan
+from mmschema.words import count
 
 
 def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     desired = load_file(args)
     _, err = consoles(environment)
     tables = len(desired.tables)
-    err.print(f"{file_name(args)}: valid ({tables} tables)", markup=False)
+    err.print(f"{file_name(args)}: valid ({count(tables, 'table')})", markup=False)
     return ExitStatus.OK
 
 
@@ -122,14 +123,17 @@ def plan_from_source(
 
 
 def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    from mmschema.dump import dump_yaml
+    from mmschema.dump import NotFound, chosen_tables, dump_tables
 
     _, err = consoles(environment)
     target = target_for(args, environment, err)
     with connect(target.dsn) as conn:
-        text = dump_yaml(conn, args.schema or ["public"], args.tables)
+        try:
+            text = dump_tables(conn, chosen_tables(conn, args.schema, args.tables))
+        except NotFound as missing:
+            raise UsageError(f"{missing} in {target.label}") from None
     if args.output:
-        Path(args.output).write_text(text)
+        in_workdir(args, args.output).write_text(text)
     else:
         environment.stdout.write(text)
     return ExitStatus.OK

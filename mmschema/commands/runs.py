@@ -22,18 +22,20 @@ def history(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     out, err = consoles(environment)
     target = target_for(args, environment, err)
     with connect(target.dsn) as conn:
-        if not runlog.exists(conn):
-            err.print(
-                f"mmschema: no history yet: nothing has been applied to {target.label}",
-                markup=False,
-            )
-            return ExitStatus.ERROR
+        recorded = runlog.exists(conn)
         if args.show is not None:
+            if not recorded:
+                err.print(f"mmschema: no run {args.show}: no runs yet", markup=False)
+                return ExitStatus.ERROR
             return _show_run(conn, args.show, out, err)
-        runs = runlog.list_runs(conn)
+        runs = runlog.list_runs(conn) if recorded else []
     if not runs:
-        err.print(f"mmschema: no history yet: no apply runs on {target.label}", markup=False)
-        return ExitStatus.ERROR
+        out.print(
+            f"no runs yet: nothing has been applied to {target.label}",
+            highlight=False,
+            markup=False,
+        )
+        return ExitStatus.OK
     out.print(
         f"{'ID':>5}  {'STARTED':<19}  {'DURATION':>9}  {'USER':<12}  {'OUTCOME':<11}  "
         f"{'STMTS':>5}  CHECKSUM",

@@ -77,9 +77,23 @@ def schema_findings(value: object) -> list[Finding]:
     """Every way the value breaks the format, typos first suggested, then missing keys."""
     findings: list[Finding] = []
     for error in _validator().iter_errors(value):
-        findings.extend(_findings(error))
+        if not _other_case_of_enum(error):
+            findings.extend(_findings(error))
     suggested = {(f.path[:-1], f.suggests) for f in findings if f.suggests}
     return [f for f in findings if not f.missing or (f.path, f.missing) not in suggested]
+
+
+def _other_case_of_enum(error: ValidationError) -> bool:
+    """An enum marked x-case-insensitive given in other letters (`GIN`): not an error."""
+    schema, allowed = error.schema, error.validator_value
+    return (
+        error.validator == "enum"
+        and isinstance(schema, dict)
+        and bool(schema.get("x-case-insensitive"))
+        and isinstance(error.instance, str)
+        and isinstance(allowed, list)
+        and error.instance.lower() in allowed
+    )
 
 
 def describe(path: JsonPath) -> str:

@@ -29,6 +29,7 @@ from mmschema.desired.declared import (
 from mmschema.desired.sqltext import SqlProblem, check_exclusion, check_type
 from mmschema.desired.yamlpos import JsonPath
 from mmschema.model import QualifiedName
+from mmschema.words import count
 
 _NO_INCLUDE = frozenset({"hash", "gin", "brin"})  # access methods without INCLUDE support
 
@@ -235,7 +236,7 @@ def _index(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredIndex:
     what = f"index '{name}'"
     context.check_name(path, "index name", name)
     state = text_of(spec.get("state")) or "present"
-    using = text_of(spec.get("using")) or "btree"
+    using = (text_of(spec.get("using")) or "btree").lower()  # unquoted in SQL: any case
     checked = Scope(context, scope.name, path, scope.columns, scope.present and state == "present")
     keys = tuple(
         _index_key(checked, _at(path, "columns", i), entry, what, using)
@@ -362,7 +363,7 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
     if referenced and columns and len(referenced) != len(columns):
         context.error(
             _at(path, "references", "columns"),
-            f"{what} has {_count(len(columns), 'column')} but references {len(referenced)}",
+            f"{what} has {count(len(columns), 'column')} but references {len(referenced)}",
         )
     deferrable, deferred = deferrable_of(spec.get("deferrable"))
     return DeclaredForeignKey(
@@ -377,10 +378,6 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
         initially_deferred=deferred,
         valid=bool_of(spec.get("valid"), True),
     )
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _checks(scope: Scope, value: object) -> tuple[DeclaredCheck, ...]:

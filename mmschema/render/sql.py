@@ -6,6 +6,7 @@ from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
 from mmschema.locks import Form
 from mmschema.plan import Plan, PlannedChange
+from mmschema.words import count
 
 UNLIMITED_FORMS = (Form.CREATE_INDEX_CONCURRENTLY, Form.BACKFILL)
 
@@ -38,7 +39,7 @@ def render_sql(plan: Plan, settings: Settings | None = None) -> str:
     lines = [
         f"-- mmschema plan for {one_line(plan.target)}; fingerprint {plan.fingerprint}",
         "-- run with: psql -v ON_ERROR_STOP=1 -f <this file>",
-        f"-- {len(plan.changes)} changes",
+        f"-- {count(len(plan.changes), 'change')}",
     ]
     lines += [f"-- unmanaged (kept): {one_line(name)}" for name in plan.unmanaged]
     if plan.empty:

@@ -8,6 +8,7 @@ from rich.markup import escape
 from mmschema import changes as ch
 from mmschema.apply import ApplyReport, ChangeOutcome
 from mmschema.plan import Plan, PlannedChange
+from mmschema.words import count
 
 HAZARD_STYLE = {
     "destructive": "bold red",
@@ -67,7 +68,7 @@ def render_change(step: int, planned: PlannedChange, console: Console) -> None:
 def summary_line(plan: Plan) -> str:
     kinds = sorted(plan.hazard_kinds())
     hazards = f", hazards: {', '.join(kinds)}" if kinds else ""
-    return f"Plan: {len(plan.changes)} changes{hazards}, {len(plan.unmanaged)} unmanaged."
+    return f"Plan: {count(len(plan.changes), 'change')}{hazards}, {len(plan.unmanaged)} unmanaged."
 
 
 def render_outcome(outcome: ChangeOutcome, console: Console) -> None:
@@ -81,9 +82,11 @@ def render_outcome(outcome: ChangeOutcome, console: Console) -> None:
         console.print(f"  {escape(outcome.error)}", style="red", highlight=False)
 
 
-def render_recap(report: ApplyReport, ok: int, console: Console) -> None:
+def render_recap(report: ApplyReport, console: Console) -> None:
+    """Counts as in an Ansible recap: ok is every change that ended well, changed included."""
+    changed = report.count("changed")
     console.print(
-        f"\nRECAP ok={ok} changed={report.count('changed')} failed={report.count('failed')} "
+        f"\nRECAP ok={changed} changed={changed} failed={report.count('failed')} "
         f"skipped={report.count('skipped')}",
         highlight=False,
     )
