@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import singledispatch
 
 from mmschema import changes as ch
-
 from mmschema.hazard_kinds import HAZARD_KINDS
 
 __all__ = ["HAZARD_KINDS", "Hazard", "hazards"]
