@@ -185,12 +185,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="run SQL files or migration folders on the scratch server; write their schema.yaml",
         description="Run SQL files or migration folders (every *.sql in name order) in a fresh "
         "temporary database on the scratch server, then write the schema.yaml of the tables "
-        "they leave.",
+        "they leave. An UPDATE of columns the scripts add becomes those columns' backfill "
+        "(and backfill_where); any other statement the file cannot hold is listed with its "
+        "file:line, and the import fails unless --ignore-data.",
+        epilog="examples:\n  mmschema import schema.sql migrations/ -o schema.yaml"
+        "   the base first, then the folder\n"
+        "  mmschema import dump.sql --ignore-data > schema.yaml   leave its INSERTs out",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     import_.add_argument("sources", nargs="+", metavar="SOURCE", help="SQL file or folder")
     import_.add_argument("-o", "--output", help="write to this file instead of stdout")
-    import_.add_argument("--schema", action="append", default=None, help="schemas to write")
+    import_.add_argument(
+        "--schema", action="append", default=None, help="a schema to write; repeat for more"
+    )
     import_.add_argument("--dev-database", help="scratch server DSN (default: embedded)")
+    import_.add_argument(
+        "--ignore-data",
+        action="store_true",
+        help="write the file even though statements it cannot hold (INSERT, DO, views, ...) "
+        "are left out (they are listed either way)",
+    )
     return parser
 
 

@@ -79,8 +79,11 @@ def dump_yaml(
 
 def dump_tables(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> str:
     """The schema.yaml text that declares these tables as they are."""
-    catalog = read_catalog(conn, names)
-    return yaml.safe_dump(catalog_document(catalog), sort_keys=False, allow_unicode=True, width=100)
+    return document_text(catalog_document(read_catalog(conn, names)))
+
+
+def document_text(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
 def catalog_document(catalog: Catalog) -> dict[str, Any]:

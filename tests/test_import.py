@@ -42,6 +42,7 @@ def test_seed_migrations_import_to_a_file_that_plans_nothing(
             "import",
             str(EXAMPLE / "before.sql"),
             str(MIGRATIONS),
+            "--ignore-data",  # before.sql's sample rows
             "-o",
             "schema.yaml",
             "--dev-database",

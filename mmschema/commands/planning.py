@@ -141,19 +141,40 @@ def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
 def import_schema(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     """Run SQL files or migration folders on the scratch server; write the schema.yaml."""
+    from mmschema.dump import NotFound
     from mmschema.importer import import_sources
 
     _, err = consoles(environment)
-    text = import_sources(
-        args.sources,
-        args.schema,
-        args.dev_database,
-        environment.cwd,
-        lambda line: err.print(line, markup=False),
-    )
+
+    def say(line: str) -> None:
+        err.print(line, markup=False)
+
+    try:
+        imported = import_sources(
+            args.sources, args.schema, args.dev_database, environment.cwd, say
+        )
+    except NotFound as missing:
+        raise UsageError(f"{missing} after running the sources") from None
+    for backfill in imported.backfills:
+        where = f" where {backfill.where}" if backfill.where else ""
+        say(
+            f"{backfill.source}: UPDATE becomes the backfill of {backfill.table}."
+            f"{backfill.column}: {backfill.value}{where}"
+        )
+    if imported.unexpressed:
+        heading = "left out" if args.ignore_data else "schema.yaml cannot hold"
+        say(f"{heading}: {count(len(imported.unexpressed), 'statement')}:")
+        for statement in imported.unexpressed:
+            say(f"  {statement.line()}")
+        if not args.ignore_data:
+            say(
+                "mmschema: nothing written; move these into a script of their own, or pass "
+                "--ignore-data to write the file without them"
+            )
+            return ExitStatus.ERROR
     if args.output:
-        (environment.cwd / args.output).write_text(text)
-        err.print(f"wrote {args.output}", markup=False)
+        in_workdir(args, args.output).write_text(imported.text)
+        say(f"wrote {args.output}")
     else:
-        environment.stdout.write(text)
+        environment.stdout.write(imported.text)
     return ExitStatus.OK
