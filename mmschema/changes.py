@@ -181,6 +181,8 @@ class AlterColumnDefault:
     column: str
     old: str | None
     new: str | None
+    # The sequence the old default used and the column owns (a serial's): dropped with it.
+    drop_sequence: str | None = None
     phase = Phase.ALTER_COLUMNS
 
 
@@ -191,6 +193,18 @@ class CreateOwnedSequence:
     table: QualifiedName
     column: str
     sequence: str  # as nextval() names it, e.g. public.t_id_seq
+    type: str
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class AlterSequenceType:
+    """A serial column's sequence made as wide as its new type (serial to bigserial): an
+    `integer` sequence would still run out at 2^31 under a bigint column."""
+
+    table: QualifiedName
+    column: str
+    sequence: str  # as nextval() names it
     type: str
     phase = Phase.ALTER_COLUMNS
 
@@ -476,6 +490,7 @@ Change = (
     | AlterColumnNullability
     | AlterColumnIdentity
     | CreateOwnedSequence
+    | AlterSequenceType
     | ReplaceGeneratedColumn
     | RetypeUnderGenerated
     | DropView
@@ -521,6 +536,7 @@ KIND_NAMES: dict[type, str] = {
     AlterColumnNullability: "alter_column_nullability",
     AlterColumnIdentity: "alter_column_identity",
     CreateOwnedSequence: "create_owned_sequence",
+    AlterSequenceType: "alter_sequence_type",
     ReplaceGeneratedColumn: "replace_generated_column",
     RetypeUnderGenerated: "retype_under_generated",
     DropView: "drop_view",
@@ -587,6 +603,7 @@ def object_of(change: Change) -> str:
             | AlterColumnNullability(table=table, column=name)
             | AlterColumnIdentity(table=table, column=name)
             | CreateOwnedSequence(table=table, column=name)
+            | AlterSequenceType(table=table, column=name)
         ):
             return f"{table}.{name}"
         case (

@@ -418,6 +418,12 @@ def _diff_column(
         )
         if carried:
             default = want.default if want.identity is None else None
+        base = SERIAL_TYPES.get(declared.type.strip().lower())
+        if base is not None and want.default is not None and want.default == have.default:
+            out.extend(
+                ch.AlterSequenceType(table, want.name, sequence, base)
+                for sequence in referenced_sequences(want.default)
+            )
     nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
     if have.nullable and not want.nullable:
         out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL

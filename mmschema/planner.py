@@ -15,7 +15,7 @@ from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
-from mmschema.sequences import with_restarts
+from mmschema.sequences import with_owned_sequences_dropped, with_restarts
 from mmschema.typecast import classify_type_changes
 
 
@@ -50,6 +50,7 @@ def compute_plan(
     result = diff(comparable, wanted, desired, prune)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
+    result.changes = with_owned_sequences_dropped(conn, result.changes)
     result.changes = [*unfinished_backfills(conn), *result.changes]
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted)

@@ -1,4 +1,5 @@
-"""Identity option changes that restart the sequence: its position is outside the new bounds."""
+"""Sequences behind column changes, read from the target: an identity restarted when its
+position is outside its new bounds, a serial's sequence dropped with its default."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.scratch_steps import referenced_sequences
 
 
 def restart_position(options: tuple[tuple[str, str], ...], last: str | None) -> str | None:
@@ -49,5 +51,44 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
             key = (change.table.schema, change.table.name, change.column)
             if key in last:
                 change = replace(change, restart=restart_position(change.options, last[key]))
+        result.append(change)
+    return result
+
+
+def _dropped_sequence(change: ch.AlterColumnDefault) -> str | None:
+    """The sequence the old default calls and the new one does not."""
+    old = referenced_sequences(change.old or "")
+    new = referenced_sequences(change.new or "")
+    return old[0] if len(old) == 1 and old[0] not in new else None
+
+
+def with_owned_sequences_dropped(
+    conn: psycopg.Connection[Any], changes: list[ch.Change]
+) -> list[ch.Change]:
+    """A default that no longer calls the sequence its column owns (serial to int or to
+    identity) drops that sequence too, as dropping the column would."""
+    targets = [
+        (c, seq)
+        for c in changes
+        if isinstance(c, ch.AlterColumnDefault) and (seq := _dropped_sequence(c)) is not None
+    ]
+    if not targets:
+        return changes
+    rows = conn.execute(
+        catalog_sql("owned_sequences"),
+        {
+            "schemas": [c.table.schema for c, _ in targets],
+            "tables": [c.table.name for c, _ in targets],
+            "columns": [c.column for c, _ in targets],
+            "sequences": [seq for _, seq in targets],
+        },
+    ).fetchall()
+    owned = {(schema, table, column): seq for schema, table, column, seq in rows}
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.AlterColumnDefault):
+            key = (change.table.schema, change.table.name, change.column)
+            if key in owned:
+                change = replace(change, drop_sequence=owned[key])
         result.append(change)
     return result

@@ -226,7 +226,19 @@ def _(change: ch.AlterColumnDefault) -> list[Statement]:
         action = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
     else:
         action = sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(column, sql.SQL(change.new))
-    return [alter_table(change.table, Form.SET_DEFAULT, action)]
+    result = [alter_table(change.table, Form.SET_DEFAULT, action)]
+    if change.drop_sequence is not None:
+        drop = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(sql.SQL(change.drop_sequence))
+        result.append(make_statement(Form.DROP_SEQUENCE, drop))
+    return result
+
+
+@statements.register
+def _(change: ch.AlterSequenceType) -> list[Statement]:
+    alter = sql.SQL("ALTER SEQUENCE {} AS {}").format(
+        sql.SQL(change.sequence), sql.SQL(change.type)
+    )
+    return [make_statement(Form.ALTER_SEQUENCE, alter)]
 
 
 @statements.register

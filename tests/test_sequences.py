@@ -1,0 +1,93 @@
+"""Serial columns' sequences follow the column: widened with it, dropped with its default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.clirunner import plan_document, run_against
+from tests.conftest import query, run_sql
+from tests.outside import Shell
+
+SEQUENCES = (
+    "SELECT sequencename, data_type::text FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1"
+)
+
+
+def apply(text: str, db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    path = tmp_path / "schema.yaml"
+    path.write_text(text)
+    applied = run_against(
+        ["apply", "-f", str(path), "--yes", "--allow", "rewrite,destructive"],
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert plan_document(path, db, scratch_dsn, tmp_path)["changes"] == []
+
+
+def test_serial_to_bigserial_widens_the_sequence(db: str, scratch_dsn: str, shell: Shell) -> None:
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns: {id: {type: bigserial}, note: {type: text}}\n"
+        "    primary_key: [id]\n",
+    )
+    outcome = shell.run(
+        "apply", "-d", db, "--dev-database", scratch_dsn, "--yes", "--allow", "rewrite"
+    )
+    assert outcome.code == 0, outcome.output
+    assert "ALTER SEQUENCE public.t_id_seq AS bigint" in outcome.output
+    assert query(db, SEQUENCES) == [("t_id_seq", "bigint")]
+    # The sequence goes past 2^31 now.
+    run_sql(db, "SELECT setval('t_id_seq', 3000000000); INSERT INTO t (note) VALUES ('x')")
+    assert query(db, "SELECT max(id) FROM t") == [(3000000001,)]
+
+
+def test_serial_to_int_drops_the_sequence(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    apply(
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: integer, nullable: false}\n"
+        "      note: {type: text}\n    primary_key: [id]\n",
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert query(db, SEQUENCES) == []
+
+
+def test_serial_to_identity_takes_the_sequence_name(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """The old sequence goes before the identity's is made: it gets t_id_seq, not t_id_seq1."""
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    apply(
+        "version: 1\ntables:\n  t:\n    columns:\n"
+        "      id: {type: integer, identity: {generated: by_default}}\n"
+        "      note: {type: text}\n    primary_key: [id]\n",
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert query(db, SEQUENCES) == [("t_id_seq", "integer")]
+    identity = "SELECT pg_get_serial_sequence('t', 'id')"
+    assert query(db, identity) == [("public.t_id_seq",)]
+
+
+def test_a_default_on_a_standalone_sequence_keeps_it(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """A sequence the column does not own is not the column's to drop."""
+    run_sql(
+        db,
+        "CREATE SEQUENCE shared_seq; "
+        "CREATE TABLE t (id integer NOT NULL DEFAULT nextval('shared_seq'), note text)",
+    )
+    apply(
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: integer, nullable: false}\n"
+        "      note: {type: text}\n",
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert query(db, SEQUENCES) == [("shared_seq", "bigint")]
