@@ -29,6 +29,7 @@ from mmschema.ddl import (
     job_statement,
     transaction_groups,
 )
+from mmschema.ddl.online import shadow_job
 from mmschema.desired.declared import Settings
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
@@ -164,7 +165,7 @@ class DeferredBackfills:
         self.last: dict[QualifiedName, int] = {}
         for planned in changes:
             job = backfill_job(planned)
-            if job is not None:
+            if job is not None and not isinstance(planned.change, ch.RetypeBackfill):
                 self.last[job.table] = id(planned)
         self.waiting: dict[QualifiedName, tuple[PlannedChange, BackfillJob]] = {}
 
@@ -265,6 +266,8 @@ def backfill_job(planned: PlannedChange) -> BackfillJob | None:
         )
     if isinstance(change, ch.ResumeBackfill):
         return change.job
+    if isinstance(change, ch.RetypeBackfill):
+        return shadow_job(change)
     return None
 
 
@@ -313,7 +316,8 @@ def _apply_change(
             if isinstance(planned.change, ch.ResumeBackfill):
                 for statement_id in planned.change.statement_ids:
                     recorder.mark_resumed(statement_id)
-            whole = backfills.added(planned, job) if backfills else job
+            alone = isinstance(planned.change, ch.RetypeBackfill)  # before its own steps
+            whole = job if alone or backfills is None else backfills.added(planned, job)
             if whole is not None:
                 handles = [recorder.begin(planned, job_statement(whole), whole)]
                 step = time.monotonic()

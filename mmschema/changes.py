@@ -172,6 +172,7 @@ class AlterColumnType:
     # the old default may not cast to the new type.
     old_default: str | None = None
     new_default: str | None = None
+    online_refused: str | None = None  # why a big table's change is not made online
     phase = Phase.ALTER_COLUMNS
 
 
@@ -470,6 +471,75 @@ class ResumeBackfill:
         return self.job.table
 
 
+# An online type change (mmschema.expand): expand, backfill, contract in one short swap.
+
+
+@dataclass(frozen=True)
+class RetypeExpand:
+    """The shadow column of the new type, and the trigger that keeps it in sync."""
+
+    table: QualifiedName
+    column: str
+    shadow: str
+    new_type: str
+    value: str  # the new value from the row's columns: the USING expression, or a cast
+    trigger: str  # the trigger's name, and its function's (in the table's schema)
+    add_column: bool = True  # False: an earlier apply added it
+    add_trigger: bool = True
+    # CHECK (shadow IS NOT NULL) NOT VALID to add: new rows are checked at once, old ones
+    # once backfilled (validated before the swap, which then sets NOT NULL without a scan)
+    check: str | None = None
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class RetypeBackfill:
+    """The shadow column filled for the rows there were when the trigger went in."""
+
+    table: QualifiedName
+    column: str
+    shadow: str
+    value: str
+    progress: str | None = None  # what an earlier apply left (work in flight)
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class RetypeSwap:
+    """One short transaction: the old column dropped, the shadow renamed in its place, its
+    keys attached USING INDEX, its indexes renamed, foreign keys added back NOT VALID."""
+
+    table: QualifiedName
+    column: str
+    shadow: str
+    new_type: str
+    trigger: str
+    not_null_check: str | None = None  # a valid CHECK (shadow IS NOT NULL): SET NOT NULL
+    default: str | None = None
+    comment: str | None = None
+    sequences: tuple[str, ...] = ()  # owned by the column: owned by the new one, AS new_type
+    primary_key: tuple[str, str] | None = None  # (constraint, unique index on the shadow)
+    unique: tuple[tuple[UniqueConstraint, str], ...] = ()  # (constraint, its index)
+    indexes: tuple[tuple[str, str], ...] = ()  # (index name, the shadow's index): renamed
+    locked: tuple[QualifiedName, ...] = ()  # other tables whose foreign keys move
+    drop_foreign_keys: tuple[tuple[QualifiedName, str], ...] = ()
+    add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
+    phase = Phase.ALTER_COLUMNS
+
+
+@dataclass(frozen=True)
+class RetypeAbandon:
+    """An online type change the file no longer wants, before its swap: trigger, function
+    and shadow column (with its indexes and check) dropped."""
+
+    table: QualifiedName
+    column: str
+    shadow: str
+    trigger: str | None
+    progress: str | None = None
+    phase = Phase.ALTER_COLUMNS
+
+
 Change = (
     CreateExtension
     | CreateSchema
@@ -514,6 +584,10 @@ Change = (
     | SetTableOption
     | SetComment
     | ResumeBackfill
+    | RetypeExpand
+    | RetypeBackfill
+    | RetypeSwap
+    | RetypeAbandon
 )
 
 KIND_NAMES: dict[type, str] = {
@@ -560,6 +634,10 @@ KIND_NAMES: dict[type, str] = {
     SetTableOption: "set_table_option",
     SetComment: "set_comment",
     ResumeBackfill: "resume_backfill",
+    RetypeExpand: "retype_online_expand",
+    RetypeBackfill: "retype_online_backfill",
+    RetypeSwap: "retype_online_swap",
+    RetypeAbandon: "retype_online_abandon",
 }
 
 
@@ -632,6 +710,13 @@ def object_of(change: Change) -> str:
             return f"{table}.{option}"
         case ResumeBackfill(job=job):
             return job.label
+        case (
+            RetypeExpand(table=table, column=name)
+            | RetypeBackfill(table=table, column=name)
+            | RetypeSwap(table=table, column=name)
+            | RetypeAbandon(table=table, column=name)
+        ):
+            return f"{table}.{name}"
         case SetComment(target="table", table=table):
             return str(table)
         case SetComment(table=table, name=name):

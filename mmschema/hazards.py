@@ -95,9 +95,11 @@ def _(change: ch.AlterColumnType) -> list[Hazard]:
         return [Hazard("blocking", detail)]
     if change.cast == "binary-coercible" and change.using is None:
         return []
+    refused = f" (not online: {change.online_refused})" if change.online_refused else ""
     rewrite = Hazard(
         "rewrite",
-        f"changing {what} rewrites the table and its indexes under an ACCESS EXCLUSIVE lock",
+        f"changing {what} rewrites the table and its indexes under an ACCESS EXCLUSIVE "
+        f"lock{refused}",
     )
     if change.cast == "lossy":
         loss = f"changing {what} can round, truncate or reject existing values"

@@ -10,6 +10,7 @@ import psycopg
 from mmschema import changes as ch
 from mmschema import history as runlog
 from mmschema.backfill import existing_columns
+from mmschema.expand import is_shadow
 from mmschema.model import QualifiedName
 
 
@@ -30,7 +31,8 @@ def unfinished_backfills(conn: psycopg.Connection[Any]) -> list[ch.ResumeBackfil
         job = group[0].job
         for later in group[1:]:
             job = job.merged(later.job)
-        columns = existing_columns(conn, job)
+        # an online type change's backfill is planned again from the catalog (expand.py)
+        columns = {c for c in existing_columns(conn, job) if not is_shadow(c)}
         if not columns:
             continue
         result.append(

@@ -73,6 +73,12 @@ class Form(Enum):
     CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
+    LOCK_TABLE = "LOCK TABLE"
+    ALTER_SEQUENCE = "ALTER SEQUENCE"
+    CREATE_FUNCTION = "CREATE FUNCTION"
+    DROP_FUNCTION = "DROP FUNCTION"
+    CREATE_TRIGGER = "CREATE TRIGGER"
+    DROP_TRIGGER = "DROP TRIGGER"
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,15 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
+    # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
+    # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS
+    # EXCLUSIVE; ALTER SEQUENCE locks the sequence (and OWNED BY reads the table).
+    Form.LOCK_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ALTER_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),
+    Form.CREATE_FUNCTION: FormTraits(LockLevel.NONE),
+    Form.DROP_FUNCTION: FormTraits(LockLevel.NONE),
+    Form.CREATE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
+    Form.DROP_TRIGGER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
 }
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 import psycopg
 
+from mmschema import changes as ch
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import diff, managed_names
+from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
@@ -38,19 +40,23 @@ def compute_plan(
     target_label: str,
     prune: bool = False,
 ) -> Planned:
-    live = read_catalog(conn, managed_names(desired))
+    names = managed_names(desired)
+    live = read_catalog(conn, names)
     wanted = normalize_desired(
         desired, scratch, cache, live, lambda: read_function_definitions(conn)
     )
-    comparable = live
+    comparable = without_shadows(live)  # an online type change's work in flight
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference
         # between major versions shows up as a change.
-        comparable = normalize_live(live, scratch, cache)
+        comparable = normalize_live(comparable, scratch, cache)
     result = diff(comparable, wanted, desired, prune)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)
+    if any(isinstance(c, ch.AlterColumnType) for c in result.changes) or comparable != live:
+        states = read_state(conn, names)
+        result.changes = expand_contract(live, result.changes, states, desired.settings)
     result.changes = [*unfinished_backfills(conn), *result.changes]
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted)

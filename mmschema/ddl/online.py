@@ -1,4 +1,5 @@
-"""DDL of online work: a backfill job as one recorded UPDATE, resumed backfills."""
+"""DDL of online work: a backfill job as one recorded UPDATE, resumed backfills, and the
+steps of an online type change (expand with a sync trigger, backfill, swap, abandon)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,19 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.backfill import BackfillJob, assignments, differs
-from mmschema.ddl.base import Statement, make_statement, statements
+from mmschema.ddl.base import (
+    Statement,
+    alter_table,
+    comment,
+    make_statement,
+    qualified,
+    statements,
+)
+from mmschema.ddl.constraints import deferrable_clause
+from mmschema.ddl.indexes import rename_index
 from mmschema.ddl.tables import backfill
 from mmschema.locks import Form
+from mmschema.model import QualifiedName
 
 
 def job_statement(job: BackfillJob) -> Statement:
@@ -27,3 +38,174 @@ def job_statement(job: BackfillJob) -> Statement:
 @statements.register
 def _(change: ch.ResumeBackfill) -> list[Statement]:
     return [job_statement(change.job)]
+
+
+def _trigger_function(change: ch.RetypeExpand, using: bool) -> sql.Composable:
+    """The sync function: the shadow column takes the new value of every row written.
+
+    With a USING expression, it is evaluated over the row's own columns (a one-row
+    subquery over NEW), so the file's expression needs no rewriting.
+    """
+    target = sql.SQL("NEW.{}").format(sql.Identifier(change.shadow))
+    if using:
+        value = sql.SQL("(SELECT {} FROM (SELECT NEW.*) AS {})").format(
+            sql.SQL(change.value), sql.Identifier(change.table.name)
+        )
+    else:
+        value = sql.SQL("NEW.{}").format(sql.Identifier(change.column))
+    body = sql.SQL("BEGIN {} := {}; RETURN NEW; END").format(target, value)
+    return sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}").format(
+        sql.Identifier(change.table.schema, change.trigger),
+        sql.Literal(body.as_string(None)),
+    )
+
+
+def plain_cast(column: str, new_type: str) -> str:
+    """The value a shadow column takes without a USING expression: the column, cast."""
+    return sql.SQL("{}::{}").format(sql.Identifier(column), sql.SQL(new_type)).as_string(None)
+
+
+@statements.register
+def _(change: ch.RetypeExpand) -> list[Statement]:
+    result: list[Statement] = []
+    table = qualified(change.table)
+    if change.add_column:
+        action = sql.SQL("ADD COLUMN {} {}").format(
+            sql.Identifier(change.shadow), sql.SQL(change.new_type)
+        )
+        result.append(alter_table(change.table, Form.ADD_COLUMN, action))
+    if change.add_trigger:
+        using = change.value != plain_cast(change.column, change.new_type)
+        result.append(make_statement(Form.CREATE_FUNCTION, _trigger_function(change, using)))
+        result.append(
+            make_statement(
+                Form.CREATE_TRIGGER,
+                sql.SQL(
+                    "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {}"
+                    " FOR EACH ROW EXECUTE FUNCTION {}()"
+                ).format(
+                    sql.Identifier(change.trigger),
+                    table,
+                    sql.Identifier(change.table.schema, change.trigger),
+                ),
+            )
+        )
+    if change.check is not None:
+        action = sql.SQL("ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID").format(
+            sql.Identifier(change.check), sql.Identifier(change.shadow)
+        )
+        result.append(alter_table(change.table, Form.ADD_CHECK, action))
+    return result
+
+
+def shadow_job(change: ch.RetypeBackfill) -> BackfillJob:
+    return BackfillJob.single(change.table, change.shadow, change.value)
+
+
+@statements.register
+def _(change: ch.RetypeBackfill) -> list[Statement]:
+    return [job_statement(shadow_job(change))]
+
+
+def _drop_sync(table: QualifiedName, trigger: str) -> list[Statement]:
+    return [
+        make_statement(
+            Form.DROP_TRIGGER,
+            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
+                sql.Identifier(trigger), qualified(table)
+            ),
+        ),
+        make_statement(
+            Form.DROP_FUNCTION,
+            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(sql.Identifier(table.schema, trigger)),
+        ),
+    ]
+
+
+INTEGER_TYPES = {"smallint", "integer", "bigint"}
+
+
+@statements.register
+def _(change: ch.RetypeSwap) -> list[Statement]:
+    table, shadow, column = (
+        change.table,
+        sql.Identifier(change.shadow),
+        sql.Identifier(change.column),
+    )
+    locked = sql.SQL(", ").join(qualified(t) for t in (*change.locked, table))
+    result = [
+        make_statement(
+            Form.LOCK_TABLE, sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(locked)
+        )
+    ]
+    result.extend(
+        alter_table(
+            owner, Form.DROP_CONSTRAINT, sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(name))
+        )
+        for owner, name in change.drop_foreign_keys
+    )
+    if change.not_null_check is not None:
+        result.append(
+            alter_table(
+                table, Form.SET_NOT_NULL, sql.SQL("ALTER COLUMN {} SET NOT NULL").format(shadow)
+            )
+        )
+        result.append(
+            alter_table(
+                table,
+                Form.DROP_CONSTRAINT,
+                sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(change.not_null_check)),
+            )
+        )
+    for sequence in change.sequences:
+        seq = sql.SQL(sequence)  # as regclass printed it: quoted where needed
+        owned = sql.SQL("ALTER SEQUENCE {} OWNED BY {}").format(
+            seq, sql.Identifier(table.schema, table.name, change.shadow)
+        )
+        result.append(make_statement(Form.ALTER_SEQUENCE, owned))
+        if change.new_type in INTEGER_TYPES:
+            widened = sql.SQL("ALTER SEQUENCE {} AS {}").format(seq, sql.SQL(change.new_type))
+            result.append(make_statement(Form.ALTER_SEQUENCE, widened))
+    result.extend(_drop_sync(table, change.trigger)[:1])
+    result.append(alter_table(table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(column)))
+    result.append(
+        alter_table(
+            table, Form.RENAME_COLUMN, sql.SQL("RENAME COLUMN {} TO {}").format(shadow, column)
+        )
+    )
+    if change.default is not None:
+        result.append(
+            alter_table(
+                table,
+                Form.SET_DEFAULT,
+                sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(column, sql.SQL(change.default)),
+            )
+        )
+    if change.primary_key is not None:
+        name, index = change.primary_key
+        attach = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
+            sql.Identifier(name), sql.Identifier(index)
+        )
+        result.append(alter_table(table, Form.ADD_PRIMARY_KEY_USING_INDEX, attach))
+    for constraint, index in change.unique:
+        attach = sql.SQL("ADD CONSTRAINT {} UNIQUE USING INDEX {}{}").format(
+            sql.Identifier(constraint.name),
+            sql.Identifier(index),
+            deferrable_clause(constraint.deferrable, constraint.initially_deferred),
+        )
+        result.append(alter_table(table, Form.ADD_UNIQUE_USING_INDEX, attach))
+    result.extend(rename_index(table.schema, index, name) for name, index in change.indexes)
+    if change.comment is not None:
+        result.append(comment("column", table, change.column, change.comment))
+    for owner, key in change.add_foreign_keys:
+        result.extend(statements(ch.AddForeignKey(owner, key, not_valid=True)))
+    result.extend(_drop_sync(table, change.trigger)[1:])
+    return result
+
+
+@statements.register
+def _(change: ch.RetypeAbandon) -> list[Statement]:
+    table = change.table
+    result = _drop_sync(table, change.trigger) if change.trigger else []
+    drop = sql.SQL("DROP COLUMN IF EXISTS {}").format(sql.Identifier(change.shadow))
+    return [*result, alter_table(table, Form.DROP_COLUMN, drop)]

@@ -154,6 +154,9 @@ class Settings:
     statement_timeout_ms: int = 30 * 60 * 1000
     retries: int = 5
     allow: frozenset[str] = frozenset()
+    # A rewriting type change of a table with at least this many rows (estimated) is made
+    # online, by expand/contract; smaller tables get the plain ALTER COLUMN TYPE.
+    online_type_change_rows: int = 100_000
 
 
 @dataclass(frozen=True)

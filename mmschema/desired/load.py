@@ -286,6 +286,9 @@ def _settings(context: Context, spec: dict[str, object]) -> Settings:
         statement_timeout_ms=statement,
         retries=_count(retries, default.retries),
         allow=frozenset(allow),
+        online_type_change_rows=_count(
+            spec.get("online_type_change_rows"), default.online_type_change_rows
+        ),
     )
 
 

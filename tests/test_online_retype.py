@@ -1,0 +1,235 @@
+"""Online type changes: expand/contract on big tables, resumable, abandoned cleanly."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+import mmschema.apply
+import mmschema.backfill
+from tests.clirunner import run_against
+from tests.conftest import query, run_sql
+from tests.outside import Shell
+
+pytestmark = pytest.mark.flaky(reruns=2, reruns_delay=1)
+
+ROWS = 20_000
+BEFORE = f"""
+CREATE TABLE fills (id serial PRIMARY KEY, price numeric(18, 8) NOT NULL, size numeric,
+                    note text);
+CREATE INDEX fills_price ON fills (price);
+CREATE TABLE legs (id serial PRIMARY KEY, fill_id integer NOT NULL REFERENCES fills (id),
+                   qty integer);
+INSERT INTO fills (price, size) SELECT 100 + g * 0.25, g % 7 FROM generate_series(1, {ROWS}) g;
+INSERT INTO legs (fill_id, qty) SELECT 1 + g % {ROWS}, g FROM generate_series(1, 2000) g;
+ANALYZE fills; ANALYZE legs;
+"""
+
+COLUMNS_OLD = """
+  fills:
+    columns:
+      id: {type: serial, nullable: false}
+      price: {type: "numeric(18,8)", nullable: false}
+      size: {type: numeric}
+      note: {type: text}
+    primary_key: [id]
+    indexes:
+      fills_price: {columns: [price]}
+  legs:
+    columns:
+      id: {type: serial, nullable: false}
+      fill_id: {type: integer, nullable: false}
+      qty: {type: integer}
+    primary_key: [id]
+    foreign_keys:
+      legs_fill_id_fkey: {columns: [fill_id], references: {table: fills, columns: [id]}}
+"""
+SETTINGS = "settings: {online_type_change_rows: 1000}\n"
+OLD = "version: 1\n" + SETTINGS + "tables:" + COLUMNS_OLD
+NEW = (
+    OLD.replace(
+        "id: {type: serial, nullable: false}\n      price",
+        "id: {type: bigserial, nullable: false}\n      price",
+    )
+    .replace(
+        'price: {type: "numeric(18,8)", nullable: false}',
+        "price: {type: double precision, nullable: false}",
+    )
+    .replace("fill_id: {type: integer", "fill_id: {type: bigint")
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "schema.yaml"
+    path.write_text(text)
+    return path
+
+
+def types(db: str) -> dict[str, str]:
+    rows = query(
+        db,
+        "SELECT attrelid::regclass || '.' || attname, format_type(atttypid, atttypmod)"
+        " FROM pg_attribute WHERE attrelid IN ('fills'::regclass, 'legs'::regclass)"
+        " AND attnum > 0 AND NOT attisdropped",
+    )
+    return {str(k): str(v) for k, v in rows}
+
+
+def leftovers(db: str) -> list[tuple[Any, ...]]:
+    return query(
+        db,
+        "SELECT 'column ' || attname FROM pg_attribute WHERE attrelid = 'fills'::regclass"
+        " AND attname LIKE '\\_mms%' AND NOT attisdropped"
+        " UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgname LIKE '\\_mms%'"
+        " UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE proname LIKE '\\_mms%'"
+        " UNION ALL SELECT 'index ' || relname FROM pg_class WHERE relname LIKE '\\_mms%'",
+    )
+
+
+def test_plan_shows_the_online_steps_and_apply_converges(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, BEFORE)
+    total = query(db, "SELECT count(*), sum(price)::float8, sum(id) FROM fills")
+    shell.write("schema.yaml", NEW)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    text = planned.stdout
+    for step in (
+        "retype_online_expand public.fills.price",
+        "retype_online_backfill public.fills.price",
+        "create_index public.fills._mms_new_fills_price",
+        "retype_online_swap public.fills.price",
+        "retype_online_swap public.fills.id",
+        "CREATE INDEX CONCURRENTLY",
+        "LOCK TABLE",
+    ):
+        assert step in text, text
+    assert "rewrite" not in text.split("Plan:")[-1]  # no rewriting hazard left
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 0, applied.output
+    assert types(db) == {
+        "fills.id": "bigint",
+        "fills.price": "double precision",
+        "fills.size": "numeric",
+        "fills.note": "text",
+        "legs.id": "integer",
+        "legs.fill_id": "bigint",
+        "legs.qty": "integer",
+    }
+    assert leftovers(db) == []
+    assert query(db, "SELECT count(*), sum(price)::float8, sum(id) FROM fills") == total
+    assert query(
+        db,
+        "SELECT data_type FROM information_schema.sequences WHERE sequence_name = 'fills_id_seq'",
+    ) == [("bigint",)]
+    assert query(
+        db, "SELECT convalidated FROM pg_constraint WHERE conname = 'legs_fill_id_fkey'"
+    ) == [(True,)]
+    run_sql(db, "INSERT INTO fills (price) VALUES (1.5)")  # the default still works
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def test_small_tables_keep_the_plain_alter(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    run_sql(db, BEFORE)
+    write(
+        tmp_path, NEW.replace("online_type_change_rows: 1000", "online_type_change_rows: 1000000")
+    )
+    result = run_against(["plan"], db, scratch_dsn, tmp_path)
+    assert "retype_online" not in result.stdout
+    assert "alter_column_type public.fills.price" in result.stdout
+
+
+def test_a_view_keeps_the_plain_alter_and_says_why(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, BEFORE + "CREATE VIEW cheap AS SELECT id, price FROM fills WHERE price < 200;")
+    write(tmp_path, NEW)
+    result = run_against(["plan"], db, scratch_dsn, tmp_path)
+    assert "alter_column_type public.fills.price" in result.stdout
+    assert "not online: views or policies read it" in result.stdout
+
+
+def interrupt_backfill(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = mmschema.backfill.run_backfill
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        real(*args, **{**kwargs, "max_batches": 1})
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", interrupted)
+
+
+def test_interrupted_then_resumed_under_writes(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    write(tmp_path, NEW)
+    interrupt_backfill(monkeypatch)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert first.code == 130, first.stdout + first.stderr
+    assert "column _mms_new_id" in [r[0] for r in leftovers(db)] or leftovers(db)
+    shown = run_against(["plan"], db, scratch_dsn, tmp_path)
+    assert "in flight: shadow column" in shown.stdout
+    assert "may_fail" not in shown.stdout, shown.stdout
+    assert "--prune drops it" not in shown.stdout, shown.stdout
+    monkeypatch.undo()
+
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    written = [0]
+
+    def writer() -> None:
+        deadline = time.monotonic() + 60
+        try:
+            with psycopg.connect(db, autocommit=True) as conn:
+                while not stop.is_set() and time.monotonic() < deadline:
+                    conn.execute("INSERT INTO fills (price, size) VALUES (7.25, 1)")
+                    conn.execute("UPDATE fills SET price = price + 1 WHERE id = 17")
+                    written[0] += 1
+                    time.sleep(0.002)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        second = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert second.code == 0, second.stdout + second.stderr
+    assert written[0] > 10
+    assert leftovers(db) == []
+    assert types(db)["fills.price"] == "double precision"
+    expected = ROWS + written[0]
+    assert query(db, "SELECT count(*) FROM fills") == [(expected,)]
+    third = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert third.code == 0, third.stdout + third.stderr
+
+
+def test_going_back_before_the_swap_removes_the_shadow(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    interrupt_backfill(monkeypatch)
+    write(tmp_path, NEW)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert first.code == 130
+    assert leftovers(db)
+    monkeypatch.undo()
+    write(tmp_path, OLD)
+    shown = run_against(["plan"], db, scratch_dsn, tmp_path)
+    assert "retype_online_abandon public.fills" in shown.stdout
+    back = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert back.code == 0, back.stdout + back.stderr
+    assert leftovers(db) == []
+    assert types(db)["fills.price"] == "numeric(18,8)"
