@@ -74,7 +74,6 @@ class Form(Enum):
     COMMENT = "COMMENT ON"
     BACKFILL = "UPDATE (backfill)"
     LOCK_TABLE = "LOCK TABLE"
-    ALTER_SEQUENCE = "ALTER SEQUENCE"
     CREATE_FUNCTION = "CREATE FUNCTION"
     DROP_FUNCTION = "DROP FUNCTION"
     CREATE_TRIGGER = "CREATE TRIGGER"
@@ -147,9 +146,8 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
     # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
     # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS
-    # EXCLUSIVE; ALTER SEQUENCE locks the sequence (and OWNED BY reads the table).
+    # EXCLUSIVE.
     Form.LOCK_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
-    Form.ALTER_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),
     Form.CREATE_FUNCTION: FormTraits(LockLevel.NONE),
     Form.DROP_FUNCTION: FormTraits(LockLevel.NONE),
     Form.CREATE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
