@@ -93,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     command("validate", "check the file; touches no database", database=False)
+    fmt = command(
+        "fmt",
+        "rewrite the file's SQL values (types, defaults, checks, ...) as PostgreSQL prints "
+        "them, keeping comments and order",
+        database=False,
+    )
+    fmt.add_argument("--dev-database", help="scratch server DSN used to normalize")
+    fmt.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file would change"
+    )
     commands.add_parser("schema", help="print the file format's JSON Schema")
     plan = command(
         "plan",
@@ -238,6 +248,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
 
     handlers: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
         "validate": commands.validate,
+        "fmt": commands.fmt,
         "schema": commands.schema,
         "plan": commands.plan,
         "apply": commands.apply,

@@ -60,13 +60,19 @@ def in_workdir(args: argparse.Namespace, name: str) -> Path:
     return path
 
 
-def load_file(args: argparse.Namespace) -> DesiredState:
-    from mmschema.desired.load import load_desired
-
+def file_path(args: argparse.Namespace) -> Path:
+    """The schema file or directory the command works on (it must exist)."""
     name = file_name(args)
     path = in_workdir(args, name)
     if not path.exists():
         raise UsageError(f"{name}: no such file or directory")
+    return path
+
+
+def load_file(args: argparse.Namespace) -> DesiredState:
+    from mmschema.desired.load import load_desired
+
+    path = file_path(args)
     cache = getattr(args, "cache_dir", None)
     return load_desired(path, cache / "files" if cache else None)
 

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 
 from mmschema import __version__, cachefile
+from mmschema.canonical import canonical_tables
 from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
@@ -105,6 +106,15 @@ def run_on_scratch(
     return catalog
 
 
+@dataclass(frozen=True)
+class Normalized:
+    """The file's tables in PostgreSQL's spelling, and how many needed the scratch server."""
+
+    catalog: Catalog
+    declared: int  # present tables in the file
+    on_scratch: int  # of them, those the scratch server normalized (0: never contacted)
+
+
 def normalize_desired(
     desired: DesiredState,
     scratch: Scratch,
@@ -112,30 +122,55 @@ def normalize_desired(
     live: Catalog,
     live_functions: Callable[[], list[str]] = list,
 ) -> Catalog:
-    names = [t.name for t in desired.present_tables()]
+    return normalize_file(desired, scratch, cache, live, live_functions).catalog
+
+
+def normalize_file(
+    desired: DesiredState,
+    scratch: Scratch,
+    cache: NormalizeCache,
+    live: Catalog,
+    live_functions: Callable[[], list[str]] = list,
+) -> Normalized:
+    """The file's tables as the scratch server prints them; those already spelled so
+    (canonical.py) are built without it, and with none left no server is contacted."""
+    present = desired.present_tables()
+    types = [(t.name.schema, t.name.name) for t in live.types]
+    types += [(e.name.schema, e.name.name) for e in desired.enums]
+    ready = canonical_tables(present, types)
+    rest = replace(desired, tables=tuple(t for t in desired.tables if t.name not in ready))
+    names = [t.name for t in rest.present_tables()]
     extra_extensions = live.extensions - set(desired.extensions)
 
     def make_steps() -> list[ScratchStep]:
         return [
             *extension_steps(extra_extensions),
             *function_steps(live_functions()),
-            *desired_steps(desired, live.types),
+            *desired_steps(rest, live.types),
         ]
 
-    # The file's text decides its tables (the normalized result holds no positions).
-    declared = desired.text or repr(desired.tables)
-    enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
-    inputs = (
-        "desired",
-        declared,
-        desired.extensions,
-        sorted(extra_extensions),
-        live.types,
-        enums,
-    )
-    key = cache.key(scratch.identity, inputs, names)
-    catalog = run_on_scratch(scratch, make_steps, key, names, cache, links=desired_links(desired))
-    declared_tables = {t.name: t for t in desired.present_tables()}
+    if names:
+        # The file's text decides its tables (the normalized result holds no positions).
+        declared = desired.text or repr(desired.tables)
+        enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
+        inputs = (
+            "desired",
+            declared,
+            desired.extensions,
+            sorted(extra_extensions),
+            live.types,
+            enums,
+        )
+        key = cache.key(scratch.identity, inputs, names)
+        links = desired_links(rest)
+        catalog = run_on_scratch(scratch, make_steps, key, names, cache, links=links)
+    else:
+        # Canonical spellings are the same on every major: nothing to put through again.
+        catalog = Catalog(server_version=live.server_version)
+    # In the catalog's order (schema, name), whichever chunk or path a table came from.
+    everything = dict(sorted([*catalog.tables.items(), *ready.items()]))
+    catalog = replace(catalog, tables=everything)
+    declared_tables = {t.name: t for t in present}
     tables = {
         name: declared_options(
             replace(
@@ -143,9 +178,10 @@ def normalize_desired(
             ),
             declared_tables[name],
         )
-        for name, table in catalog.tables.items()
+        for name, table in everything.items()
     }
-    return replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+    catalog = replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+    return Normalized(catalog, len(present), len(names))
 
 
 def desired_links(desired: DesiredState) -> list[tuple[QualifiedName, QualifiedName]]:

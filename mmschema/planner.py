@@ -14,7 +14,7 @@ from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
-from mmschema.normalize import NormalizeCache, Scratch, normalize_desired, normalize_live
+from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.sequences import with_owned_sequences_dropped, with_restarts
@@ -26,6 +26,8 @@ class Planned:
     plan: Plan
     live: Catalog  # as read from the target
     desired: Catalog  # as the scratch server prints it
+    declared: int = 0  # present tables in the file
+    on_scratch: int = 0  # of them, those the scratch server had to normalize
 
 
 def major(server_version: int) -> int:
@@ -42,9 +44,10 @@ def compute_plan(
 ) -> Planned:
     names = managed_names(desired)
     live = read_catalog(conn, names)
-    wanted = normalize_desired(
+    normalized = normalize_file(
         desired, scratch, cache, live, lambda: read_function_definitions(conn)
     )
+    wanted = normalized.catalog
     comparable = without_shadows(live)  # an online type change's work in flight
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference
@@ -59,4 +62,4 @@ def compute_plan(
         result.changes = expand_contract(live, result.changes, states, desired.settings)
     result.changes = [*unfinished_backfills(conn), *result.changes]
     plan = preflight(conn, make_plan(result, live, target_label), live)
-    return Planned(plan, live, wanted)
+    return Planned(plan, live, wanted, normalized.declared, normalized.on_scratch)

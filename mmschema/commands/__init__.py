@@ -2,6 +2,7 @@
 
 from mmschema.commands.applying import apply
 from mmschema.commands.common import consoles, make_plan, output_format, show_plan
+from mmschema.commands.formatting import fmt
 from mmschema.commands.planning import drift, dump, import_schema, plan, schema, validate
 from mmschema.commands.runs import history
 
@@ -10,6 +11,7 @@ __all__ = [
     "consoles",
     "drift",
     "dump",
+    "fmt",
     "history",
     "import_schema",
     "make_plan",

@@ -73,6 +73,8 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if sink is not None:
         sink.append(planned.plan)
     show_plan(planned.plan, fmt, out, environment, desired.settings)
+    if fmt == "text" and sink is None and planned.declared:
+        err.print(scratch_note(planned), markup=False)
     if rehearsed is not None:
         from mmschema.rehearsal import show_rehearsal
 
@@ -91,6 +93,17 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if args.detailed_exitcode and not planned.plan.empty:
         return ExitStatus.CHANGES
     return ExitStatus.OK
+
+
+def scratch_note(planned: Planned) -> str:
+    """How many declared tables needed the scratch server (the rest are spelled canonically)."""
+    note = f"{planned.on_scratch} of {planned.declared} declared tables needed the scratch server"
+    if planned.on_scratch == 0:
+        return note
+    return (
+        f"{note} (or its cache): expressions, checks, partitions, or spellings "
+        "that `mmschema fmt` rewrites"
+    )
 
 
 def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
