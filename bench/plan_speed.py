@@ -1,16 +1,19 @@
-"""How long a plan takes next to the raw catalog read it cannot avoid.
+"""How long a plan takes next to the catalog reads it cannot avoid, and next to migra.
 
-    .venv/bin/python -m bench.plan_speed --tables 200 [--major 17] [--runs 7]
+    .venv/bin/python -m bench.plan_speed --tables 5000 [--major 17] [--runs 3]
 
-One throwaway server; a database of N tables (mixed column types, a primary key, a plain,
-a partial and an expression index, a check and a unique constraint); its schema.yaml
-written by `mmschema dump`. Measured, median of --runs each:
+One throwaway server (default settings but fsync off; max_locks_per_transaction 64); a
+database of N tables in N/20 schemas (mixed column types, a primary key, a plain, a partial
+and an expression index, a check and a unique constraint). Two files describe it: the one
+`mmschema dump` writes ("dumped": PostgreSQL's spelling) and one written by hand with the
+usual shorthands (int8, varchar, timestamptz, `amount >= 0`). Measured, median of runs:
 
-  floor       connect + read_catalog() for the N tables (the read a plan cannot skip)
-  plan warm   `mmschema plan` in-process, normalization cache filled
-  plan cold   `mmschema plan` in-process, empty cache: normalizes on --dev-database
-  drift       `mmschema drift` in-process, cache filled
-  migra       `migra` (subprocess) between the database and a copy of it, if installed
+  reference   three pg_catalog queries: the tables, their columns, their indexes
+  floor       connect + read_catalog() for the N tables (what plan reads)
+  in-process  `mmschema plan` / `drift` through cli.main, warm and cold cache
+  process     `.venv/bin/mmschema plan` as a new process, warm and cold (empty .mmschema),
+              on each file, with its peak RSS
+  migra       `migra` (a process) between the database and a copy of it, if installed
 
 and the number of SQL statements read_catalog() sends for 10 tables and for N.
 """
@@ -20,9 +23,13 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +56,6 @@ MIGRA_CANDIDATES = (
     ROOT / "bench" / ".venv-migra" / "bin" / "migra",
     Path("/tmp/venv-migra/bin/migra"),
 )
-WARM_PLAN_TARGET = 1.5
 
 
 def table_ddl(i: int) -> str:
@@ -106,18 +112,95 @@ CREATE INDEX {n}_attrs_kind_idx ON {n} ((attrs ->> 'kind'));"""
     return f"CREATE TABLE {name} ({columns.format(n=name)}\n);" + indexes.format(n=name) + "\n"
 
 
+SCHEMA_SIZE = 20  # tables per schema, as in a schema-per-tenant database
+BUILD_BATCH = 200  # tables per transaction while building (the lock table is default)
+
+
+def schema_of(i: int) -> str:
+    return f"s{i // SCHEMA_SIZE:04d}"
+
+
 def build_database(server: LocalServer, tables: int) -> str:
     dsn = create_database(server, DB)
-    with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
-        for i in range(tables):
-            for statement in table_ddl(i).split(";"):
-                if statement.strip():
-                    conn.execute(statement.encode())
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for first in range(0, tables, BUILD_BATCH):
+            with conn.transaction():
+                for i in range(first, min(first + BUILD_BATCH, tables)):
+                    if i % SCHEMA_SIZE == 0:
+                        conn.execute(f"CREATE SCHEMA {schema_of(i)}".encode())
+                    conn.execute(f"SET search_path = {schema_of(i)}".encode())
+                    for statement in table_ddl(i).split(";"):
+                        if statement.strip():
+                            conn.execute(statement.encode())
     return dsn
 
 
+def hand_spelled_table(i: int) -> str:
+    """Table t_<i> as a person writes it: the same table, PostgreSQL's shorthands."""
+    n = f"t_{i:04d}"
+    shape = i % 3
+    if shape == 0:
+        body = f"""
+    columns:
+      id: {{type: int8, identity: by_default}}
+      code: {{type: text, nullable: false}}
+      email: {{type: varchar(200)}}
+      amount: {{type: "decimal(12,2)", nullable: false, default: 0}}
+      status: {{type: text, nullable: false, default: "'new'"}}
+      tags: {{type: "text[]"}}
+      payload: {{type: jsonb}}
+      created_at: {{type: timestamptz, nullable: false, default: now()}}
+    primary_key: [id]
+    checks: {{{n}_amount_check: amount >= 0}}
+    unique: {{{n}_code_key: {{columns: [code]}}}}
+    indexes:
+      {n}_created_idx: {{columns: [{{column: created_at, order: desc}}]}}
+      {n}_open_idx: {{columns: [status], where: "status <> 'done'"}}
+      {n}_email_lower_idx: {{columns: [{{expr: lower(email)}}]}}"""
+    elif shape == 1:
+        body = f"""
+    columns:
+      id: {{type: uuid}}
+      account: {{type: int4, nullable: false}}
+      kind: {{type: int2, nullable: false, default: 1}}
+      price: {{type: float8}}
+      qty: {{type: int8, nullable: false}}
+      note: {{type: text, collation: C}}
+      active: {{type: bool, nullable: false, default: true}}
+      happened_on: {{type: date}}
+    primary_key: [id]
+    checks: {{{n}_qty_check: qty > 0 AND kind BETWEEN 1 AND 9}}
+    unique: {{{n}_account_kind_key: {{columns: [account, kind]}}}}
+    indexes:
+      {n}_account_idx: {{columns: [account, happened_on]}}
+      {n}_active_idx: {{columns: [happened_on], where: active}}
+      {n}_price_idx: {{columns: [{{expr: "coalesce(price, 0) * qty"}}]}}"""
+    else:
+        body = f"""
+    columns:
+      id: {{type: int4, identity: always}}
+      slug: {{type: varchar(64), nullable: false}}
+      body: {{type: text}}
+      score: {{type: float4, default: 0.5}}
+      attrs: {{type: jsonb, nullable: false, default: "'{{}}'::jsonb"}}
+      updated_at: {{type: timestamp}}
+      version: {{type: int4, nullable: false, default: 1}}
+    primary_key: [id]
+    checks: {{{n}_version_check: version > 0}}
+    unique: {{{n}_slug_key: {{columns: [slug]}}}}
+    indexes:
+      {n}_updated_idx: {{columns: [updated_at]}}
+      {n}_scored_idx: {{columns: [score], where: score IS NOT NULL AND version > 1}}
+      {n}_attrs_kind_idx: {{columns: [{{expr: "attrs ->> 'kind'"}}]}}"""
+    return f"  {schema_of(i)}.{n}:{body}\n"
+
+
+def hand_spelled_file(tables: int) -> str:
+    return "version: 1\ntables:\n" + "".join(hand_spelled_table(i) for i in range(tables))
+
+
 def table_names(tables: int) -> list[QualifiedName]:
-    return [QualifiedName("public", f"t_{i:04d}") for i in range(tables)]
+    return [QualifiedName(schema_of(i), f"t_{i:04d}") for i in range(tables)]
 
 
 class CountingCursor(psycopg.Cursor[Any]):
@@ -155,9 +238,50 @@ def count_server_statements(dsn: str, names: list[QualifiedName]) -> int | None:
     return int(row[0]) if row else None
 
 
+# The reference read: tables, columns and indexes alone, one bulk pg_catalog query each.
+REFERENCE_TABLES = """
+SELECT c.oid, n.nspname, c.relname, c.relkind
+FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
+JOIN pg_namespace n ON n.nspname = m.schema
+JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name"""
+REFERENCE_COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid)
+FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ANY(%(oids)s) AND a.attnum > 0 AND NOT a.attisdropped"""
+REFERENCE_INDEXES = """
+SELECT i.indrelid, i.indexrelid, pg_get_indexdef(i.indexrelid)
+FROM pg_index i WHERE i.indrelid = ANY(%(oids)s)"""
+
+
+def reference_read(dsn: str, names: list[QualifiedName]) -> None:
+    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+    with psycopg.connect(dsn, autocommit=True) as conn, conn.transaction():
+        rows = conn.execute(REFERENCE_TABLES, params).fetchall()
+        oids = {"oids": [row[0] for row in rows]}
+        conn.execute(REFERENCE_COLUMNS, oids).fetchall()
+        conn.execute(REFERENCE_INDEXES, oids).fetchall()
+
+
 def floor_read(dsn: str, names: list[QualifiedName]) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         read_catalog(conn, names)
+
+
+def run_process(argv: list[str], cwd: Path) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (bytes) and exit status + stderr tail of one process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if process.returncode not in (0, 2):
+        raise SystemExit(f"{' '.join(argv[:2])} failed ({process.returncode}): {errors[-800:]}")
+    return elapsed, usage.ru_maxrss * 1024, errors
 
 
 def find_migra() -> Path | None:
@@ -191,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.plan_speed", description=__doc__)
     parser.add_argument("--tables", type=int, default=200, help="tables in the database")
     parser.add_argument("--major", type=int, default=17, help="PostgreSQL major (14-18)")
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per measurement")
-    parser.add_argument("--cold-runs", type=int, default=3, help="timed cold plans")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per warm measurement")
+    parser.add_argument("--cold-runs", type=int, default=2, help="timed runs per cold one")
     parser.add_argument("--no-migra", action="store_true", help="skip the migra comparison")
     args = parser.parse_args(argv)
     if args.tables < 10:
@@ -207,52 +331,83 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@dataclass
+class Row:
+    label: str
+    samples: list[float]
+    rss: int | None = None
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+
 def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
     n = args.tables
     print(f"PostgreSQL {server.version}, {n} tables, {os.cpu_count()} cores, runs={args.runs}")
+    started = time.perf_counter()
     dsn = build_database(server, n)
     scratch = create_database(server, SCRATCH_DB)
-    schema = workdir / "schema.yaml"
-    check_cli(run_cli(["dump", "-d", dsn, "-o", str(schema)], workdir), "mmschema dump")
+    dumped = workdir / "dumped"
+    hand = workdir / "hand"
+    for directory in (dumped, hand):
+        directory.mkdir()
+    check_cli(run_cli(["dump", "-d", dsn, "-o", str(dumped / "schema.yaml")], dumped), "dump")
+    (hand / "schema.yaml").write_text(hand_spelled_file(n))
+    print(f"database and files made in {time.perf_counter() - started:.0f}s")
     names = table_names(n)
+    target = ["-d", dsn, "--dev-database", scratch]
 
-    plan_args = ["plan", "-f", str(schema), "-d", dsn, "--dev-database", scratch]
-    drift_args = ["drift", "-f", str(schema), "-d", dsn, "--dev-database", scratch]
-    cache_dir = workdir / ".mmschema" / "cache"
+    def plan_in_process() -> None:
+        result = run_cli(["plan", *target, "--detailed-exitcode"], dumped)
+        check_cli(result, "mmschema plan (the dumped file must plan empty)")
 
-    def plan() -> None:
-        result = run_cli(plan_args, workdir)
-        check_cli(result, "mmschema plan")
-        if "No changes" not in result.stdout and "no changes" not in result.stdout.lower():
-            raise SystemExit(f"the dumped file does not plan empty:\n{result.stdout[:2000]}")
+    def drift_in_process() -> None:
+        check_cli(run_cli(["drift", *target], dumped), "mmschema drift")
 
-    def drift() -> None:
-        check_cli(run_cli(drift_args, workdir), "mmschema drift")
+    def clear(directory: Path) -> Callable[[], None]:
+        return lambda: shutil.rmtree(directory / ".mmschema", ignore_errors=True)
 
-    def clear_cache() -> None:
-        shutil.rmtree(cache_dir, ignore_errors=True)
+    venv_cli = str(ROOT / ".venv" / "bin" / "mmschema")
+    rows: list[Row] = []
 
-    # Warm-up: imports, the server's own catalog caches, then a filled normalization cache.
-    floor_read(dsn, names)
-    first_cold = timed(plan)
-    floor, floor_s = median_time(lambda: floor_read(dsn, names), args.runs)
-    warm, warm_s = median_time(plan, args.runs)
-    drift_t, drift_s = median_time(drift, args.runs)
-    cold, cold_s = median_time(plan, args.cold_runs, before=clear_cache)
-    plan()  # refill the cache for anything after
+    def process(label: str, directory: Path, runs: int, cold: bool) -> Row:
+        samples, peak = [], 0
+        for _ in range(runs):
+            if cold:
+                clear(directory)()
+            argv = [venv_cli, "plan", *target, "--detailed-exitcode"]
+            elapsed, rss, errors = run_process(argv, directory)
+            samples.append(elapsed)
+            peak = max(peak, rss)
+        row = Row(label, samples, peak)
+        print(f"  {label}: {ms(row.median)} ({errors.strip().splitlines()[-1:]})", flush=True)
+        return row
 
-    venv_cli = ROOT / ".venv" / "bin" / "mmschema"
-    sub_plan = [str(venv_cli), *plan_args]
-
-    def plan_subprocess() -> None:
-        done = subprocess.run(sub_plan, cwd=workdir, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise SystemExit(f"mmschema plan (subprocess) failed: {done.stderr}")
-
-    sub_warm, _ = median_time(plan_subprocess, max(3, args.runs // 2))
+    floor_read(dsn, names)  # the server's caches
+    reference = Row(
+        "reference read: 3 pg_catalog queries",
+        median_time(lambda: reference_read(dsn, names), args.runs)[1],
+    )
+    floor = Row(
+        "floor: connect + read_catalog", median_time(lambda: floor_read(dsn, names), args.runs)[1]
+    )
+    rows += [reference, floor]
+    clear(dumped)()
+    rows.append(Row("plan, first in-process (cold, imports)", [timed(plan_in_process)]))
+    rows.append(Row("plan, warm, in-process", median_time(plan_in_process, args.runs)[1]))
+    rows.append(Row("drift, warm, in-process", median_time(drift_in_process, args.runs)[1]))
+    cold_in = median_time(plan_in_process, args.cold_runs, before=clear(dumped))[1]
+    rows.append(Row("plan, cold, in-process, dumped file", cold_in))
+    plan_in_process()
+    warm_process = process("plan, warm process, dumped file", dumped, args.runs, cold=False)
+    cold_dumped = process("plan, cold process, dumped file", dumped, args.cold_runs, cold=True)
+    cold_hand = process("plan, cold process, hand-spelled file", hand, args.cold_runs, cold=True)
+    warm_hand = process("plan, warm process, hand-spelled file", hand, args.runs, cold=False)
+    rows += [warm_process, cold_dumped, cold_hand, warm_hand]
 
     migra_note = ""
-    migra_t: float | None = None
+    migra_row: Row | None = None
     migra = None if args.no_migra else find_migra()
     if migra is None:
         migra_note = "migra not installed (see bench/README.md)" if not args.no_migra else "skipped"
@@ -262,20 +417,24 @@ def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
         if probe.returncode not in (0, 2) or probe.stdout.strip():
             migra_note = f"migra failed (exit {probe.returncode}): {probe.stderr.strip()[-300:]}"
         else:
-            migra_t, _ = median_time(lambda: run_migra(migra, dsn, copy), max(3, args.runs // 2))
+            samples = median_time(lambda: run_migra(migra, dsn, copy), max(2, args.cold_runs))[1]
+            migra_row = Row("migra db vs copy, process", samples)
+            rows.append(migra_row)
 
-    rows = [
-        ["floor: connect + read_catalog", ms(floor), "1.00", spread(floor_s)],
-        ["plan, warm cache (in-process)", ms(warm), f"{warm / floor:.2f}", spread(warm_s)],
-        ["drift, warm cache (in-process)", ms(drift_t), f"{drift_t / floor:.2f}", spread(drift_s)],
-        ["plan, cold cache (in-process)", ms(cold), f"{cold / floor:.2f}", spread(cold_s)],
-        ["plan, first ever (imports too)", ms(first_cold), f"{first_cold / floor:.2f}", "1 run"],
-        ["plan, warm, subprocess CLI", ms(sub_warm), f"{sub_warm / floor:.2f}", ""],
-    ]
-    if migra_t is not None:
-        rows.append(["migra db vs copy, subprocess", ms(migra_t), f"{migra_t / floor:.2f}", ""])
     print()
-    print_table(["measurement", "median", "x floor", "min..max"], rows)
+    print_table(
+        ["measurement", "median", "x floor", "min..max", "peak RSS"],
+        [
+            [
+                r.label,
+                ms(r.median),
+                f"{r.median / floor.median:.2f}",
+                spread(r.samples),
+                f"{r.rss / 2**20:.0f} MiB" if r.rss else "",
+            ]
+            for r in rows
+        ],
+    )
     if migra_note:
         print(f"migra: {migra_note}")
 
@@ -290,28 +449,26 @@ def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
             [f"{n} tables", str(all_), str(server_all) if server_all is not None else "n/a"],
         ],
     )
-
     ok_count = few == all_ and server_few == server_all
-    ok_warm = warm / floor <= WARM_PLAN_TARGET
     print()
     print(
-        f"warm plan / floor = {warm / floor:.2f} (target <= {WARM_PLAN_TARGET}): "
-        f"{'OK' if ok_warm else 'OVER TARGET'}"
+        f"catalog read / reference read = {floor.median / reference.median:.2f}  (target <= 2)"
     )
-    print(f"cold plan / floor = {cold / floor:.2f}")
-    if migra_t is not None:
-        print(
-            f"migra / floor     = {migra_t / floor:.2f}  "
-            f"(migra / warm subprocess plan = {migra_t / sub_warm:.2f})"
-        )
+    if migra_row is not None:
+        m = migra_row.median
+        print(f"migra / warm process, dumped        = {m / warm_process.median:.2f}  (target >= 4)")
+        print(f"migra / cold process, dumped        = {m / cold_dumped.median:.2f}  (target >= 2)")
+        print(f"migra / cold process, hand-spelled  = {m / cold_hand.median:.2f}  (target >= 1)")
+    peak = max(r.rss or 0 for r in rows)
+    print(f"peak RSS of an mmschema process     = {peak / 2**20:.0f} MiB  (target < 1024)")
     print(
         f"statements for 10 vs {n} tables: {few} vs {all_}: {'equal' if ok_count else 'NOT EQUAL'}"
     )
-    return 0 if ok_count and ok_warm else 1
+    return 0 if ok_count else 1
 
 
 def spread(samples: list[float]) -> str:
-    return f"{min(samples) * 1000:.1f}..{max(samples) * 1000:.1f}"
+    return f"{min(samples) * 1000:.0f}..{max(samples) * 1000:.0f}"
 
 
 if __name__ == "__main__":
