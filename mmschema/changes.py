@@ -90,6 +90,9 @@ class DropEnum:
 class RenameTable:
     old: QualifiedName
     new: QualifiedName
+    # Names PostgreSQL derived from the old table name, renamed along as CREATE TABLE under
+    # the new name would give them: ("constraint" | "sequence", old name, new name).
+    derived: tuple[tuple[str, str, str], ...] = ()
     phase = Phase.RENAME_TABLES
 
 

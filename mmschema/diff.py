@@ -230,8 +230,16 @@ def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Tabl
     have = live.tables.get(table.name)
     old = table.renamed_from
     if have is None and old is not None and old in live.tables:
-        result.changes.append(ch.RenameTable(old, table.name))
-        return replace(live.tables[old], name=table.name)
+        renamed = live.tables[old]
+        key = renamed.primary_key
+        derived: tuple[tuple[str, str, str], ...] = ()
+        if key is not None and key.name == f"{old.name}_pkey" and table.primary_key is not None:
+            new_key = f"{table.name.name}_pkey"
+            if table.primary_key.name in (None, new_key) and len(new_key.encode()) < 64:
+                derived = (("constraint", key.name, new_key),)
+                renamed = replace(renamed, primary_key=replace(key, name=new_key))
+        result.changes.append(ch.RenameTable(old, table.name, derived))
+        return replace(renamed, name=table.name)
     return have
 
 

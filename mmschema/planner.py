@@ -17,7 +17,11 @@ from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
-from mmschema.sequences import with_owned_sequences_dropped, with_restarts
+from mmschema.sequences import (
+    with_identity_sequences_renamed,
+    with_owned_sequences_dropped,
+    with_restarts,
+)
 from mmschema.typecast import classify_type_changes
 
 
@@ -57,6 +61,7 @@ def compute_plan(
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)
+    result.changes = with_identity_sequences_renamed(conn, result.changes)
     if any(isinstance(c, ch.AlterColumnType) for c in result.changes) or comparable != live:
         states = read_state(conn, names)
         result.changes = expand_contract(live, result.changes, states, desired.settings)

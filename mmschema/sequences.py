@@ -3,6 +3,7 @@ position is outside its new bounds, a serial's sequence dropped with its default
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -10,7 +11,14 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.model import QualifiedName
 from mmschema.scratch_steps import referenced_sequences
+
+
+def live_names(changes: list[ch.Change]) -> Callable[[QualifiedName], QualifiedName]:
+    """A table's name in the target as it is now (before the plan's renames)."""
+    renamed = {c.new: c.old for c in changes if isinstance(c, ch.RenameTable)}
+    return lambda name: renamed.get(name, name)
 
 
 def restart_position(options: tuple[tuple[str, str], ...], last: str | None) -> str | None:
@@ -36,11 +44,12 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
     targets = [c for c in changes if isinstance(c, ch.AlterColumnIdentity) and c.set_options]
     if not targets:
         return changes
+    live = live_names(changes)
     rows = conn.execute(
         catalog_sql("sequence_positions"),
         {
-            "schemas": [c.table.schema for c in targets],
-            "tables": [c.table.name for c in targets],
+            "schemas": [live(c.table).schema for c in targets],
+            "tables": [live(c.table).name for c in targets],
             "columns": [c.column for c in targets],
         },
     ).fetchall()
@@ -48,7 +57,7 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
     result: list[ch.Change] = []
     for change in changes:
         if isinstance(change, ch.AlterColumnIdentity) and change.set_options:
-            key = (change.table.schema, change.table.name, change.column)
+            key = (live(change.table).schema, live(change.table).name, change.column)
             if key in last:
                 change = replace(change, restart=restart_position(change.options, last[key]))
         result.append(change)
@@ -74,11 +83,12 @@ def with_owned_sequences_dropped(
     ]
     if not targets:
         return changes
+    live = live_names(changes)
     rows = conn.execute(
         catalog_sql("owned_sequences"),
         {
-            "schemas": [c.table.schema for c, _ in targets],
-            "tables": [c.table.name for c, _ in targets],
+            "schemas": [live(c.table).schema for c, _ in targets],
+            "tables": [live(c.table).name for c, _ in targets],
             "columns": [c.column for c, _ in targets],
             "sequences": [seq for _, seq in targets],
         },
@@ -87,8 +97,37 @@ def with_owned_sequences_dropped(
     result: list[ch.Change] = []
     for change in changes:
         if isinstance(change, ch.AlterColumnDefault):
-            key = (change.table.schema, change.table.name, change.column)
+            key = (live(change.table).schema, live(change.table).name, change.column)
             if key in owned:
                 change = replace(change, drop_sequence=owned[key])
+        result.append(change)
+    return result
+
+
+def with_identity_sequences_renamed(
+    conn: psycopg.Connection[Any], changes: list[ch.Change]
+) -> list[ch.Change]:
+    """A renamed table's identity sequences named after it (<table>_<column>_seq) are
+    renamed along, as an identity created under the new name would be called."""
+    renames = [c for c in changes if isinstance(c, ch.RenameTable)]
+    if not renames:
+        return changes
+    rows = conn.execute(
+        catalog_sql("identity_sequences"),
+        {"schemas": [c.old.schema for c in renames], "tables": [c.old.name for c in renames]},
+    ).fetchall()
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, sequence in rows:
+        found.setdefault((schema, table), []).append((column, sequence))
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.RenameTable):
+            extra = []
+            for column, sequence in found.get((change.old.schema, change.old.name), []):
+                new = f"{change.new.name}_{column}_seq"
+                if sequence == f"{change.old.name}_{column}_seq" and len(new.encode()) < 64:
+                    extra.append(("sequence", sequence, new))
+            if extra:
+                change = replace(change, derived=(*change.derived, *extra))
         result.append(change)
     return result

@@ -91,3 +91,20 @@ def test_a_default_on_a_standalone_sequence_keeps_it(
         tmp_path,
     )
     assert query(db, SEQUENCES) == [("shared_seq", "bigint")]
+
+
+def test_a_renamed_serial_table_made_identity(db: str, scratch_dsn: str, tmp_path: Path) -> None:
+    """The sequence reads go to the table's name before the rename."""
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    apply(
+        "version: 1\ntables:\n  t2:\n    renamed_from: t\n    columns:\n"
+        "      id: {type: integer, identity: {generated: by_default}}\n"
+        "      note: {type: text}\n    primary_key: [id]\n",
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert query(db, SEQUENCES) == [("t2_id_seq", "integer")]
+    assert query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 't2'::regclass") == [
+        ("t2_pkey",)
+    ]

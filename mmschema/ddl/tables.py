@@ -136,7 +136,19 @@ def _(change: ch.DetachPartition) -> list[Statement]:
 @statements.register
 def _(change: ch.RenameTable) -> list[Statement]:
     action = sql.SQL("RENAME TO {}").format(sql.Identifier(change.new.name))
-    return [alter_table(change.old, Form.RENAME_TABLE, action)]
+    result = [alter_table(change.old, Form.RENAME_TABLE, action)]
+    for kind, old, new in change.derived:
+        if kind == "constraint":
+            rename = sql.SQL("RENAME CONSTRAINT {} TO {}").format(
+                sql.Identifier(old), sql.Identifier(new)
+            )
+            result.append(alter_table(change.new, Form.RENAME_CONSTRAINT, rename))
+        else:
+            sequence = sql.SQL("ALTER SEQUENCE {} RENAME TO {}").format(
+                sql.Identifier(change.new.schema, old), sql.Identifier(new)
+            )
+            result.append(make_statement(Form.ALTER_SEQUENCE, sequence))
+    return result
 
 
 @statements.register

@@ -1,0 +1,8 @@
+-- The sequences of these tables' identity columns: (schema, table, column, sequence name).
+SELECT c.schema, c.tbl, a.attname, s.relname
+FROM unnest(%(schemas)s::text[], %(tables)s::text[]) AS c(schema, tbl)
+JOIN pg_attribute a ON a.attrelid = to_regclass(format('%%I.%%I', c.schema, c.tbl))
+     AND a.attidentity <> '' AND NOT a.attisdropped
+JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = a.attrelid
+     AND d.refobjsubid = a.attnum AND d.classid = 'pg_class'::regclass AND d.deptype = 'i'
+JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
