@@ -90,6 +90,8 @@ def expected_codes(args: list[str]) -> set[int]:
         return {3}  # the README says: asks on a terminal, refused without --yes elsewhere
     if command in ("plan", "drift"):
         return {0, 2}
+    if command == "fmt" and "--check" in args:
+        return {0, 1}  # 1: the file would change
     return {0}
 
 
