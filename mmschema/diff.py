@@ -12,6 +12,7 @@ from mmschema.dependencies import (
     split_replacements_over_retyped_columns,
 )
 from mmschema.desired.declared import DeclaredColumn, DeclaredEnum, DeclaredTable, DesiredState
+from mmschema.equivalent import same_default
 from mmschema.model import (
     SERIAL_TYPES,
     Catalog,
@@ -454,7 +455,7 @@ def _diff_column(
             )
         )
         default = None
-    if want.identity is None and default != want.default:
+    if want.identity is None and not same_default(default, want.default, want.type):
         out.extend(owned_sequences(table, want, declared))
         out.append(ch.AlterColumnDefault(table, want.name, default, want.default))
     if want.nullable and not have.nullable and want.name not in pinned:
