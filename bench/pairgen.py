@@ -100,6 +100,14 @@ TYPES: dict[str, tuple[str, list[str], list[str], list[str]]] = {
     ),
     "double precision": ("1.25", ["0"], ["{c} > 0"], ["numeric", "real"]),
     "real": ("1.5", ["0"], ["{c} > 0"], ["double precision"]),
+    "json": ("'{\"b\": 2}'", ["'{}'::json"], ["{c}::text <> ''"], ["jsonb", "text"]),
+    "varchar(20)": ("'c'", ["'c'"], ["{c} IN ('c', 'd')"], ["varchar(40)", "text"]),
+    "varchar(40)": ("'c'", ["'c'"], ["{c} <> 'zz'"], ["text"]),
+    "varchar(100)": ("'e'", ["'e'"], ["length({c}) > 0"], ["text", "varchar(50)"]),
+    "varchar(200)": ("'e'", ["'e'"], ["length({c}) > 0"], ["text"]),
+    "numeric(12,2)": ("3.25", ["0"], ["{c} >= 0"], ["numeric", "integer"]),
+    "numeric(14,4)": ("3.5", ["0"], ["{c} >= 0"], ["numeric"]),
+    "varchar(20)[]": ("'{x}'", ["'{}'"], ["cardinality({c}) < 5"], ["text[]"]),
 }
 KEY_KINDS = ["serial", "bigserial", "int_identity", "bigint_identity_always", "int_plain", "uuid"]
 
@@ -203,7 +211,7 @@ def new_column(rng: random.Random, name: Callable) -> Col:
 
 
 def plain_cols(table: Tbl) -> list[Col]:
-    return [c for c in table.cols if c.key is None and c.generated is None]
+    return [c for c in table.cols if c.key is None and c.generated is None and c.type in TYPES]
 
 
 def add_index(rng: random.Random, name: Callable, table: Tbl) -> None:
@@ -701,6 +709,7 @@ def file_text(dumped: str, before: Schema, after: Schema) -> str:
     document: dict[str, Any] = yaml.safe_load(dumped)
     tables: dict[str, Any] = document.setdefault("tables", {}) or {}
     document["tables"] = tables
+
     def relations(schema: Schema) -> set[str]:
         return {n for t in schema.tables.values() for n in (t.name, *t.partitions)}
 
