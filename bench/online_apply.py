@@ -131,6 +131,8 @@ class Load:
     # while the writers run: an old-app row with a symbol, inserted after a backfill
     # passed, keeps the new column's default (see --old-app-symbols).
     symbols: tuple[str | None, ...] = (None,)
+    # Another workload: (phase, rows, writer number, connection, rng) -> its operations.
+    workload: Callable[..., list[Callable[[int], object]]] | None = None
     samples: list[list[Sample]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -190,6 +192,8 @@ class Load:
     def _ops(
         self, number: int, conn: psycopg.Connection[Any], rng: random.Random
     ) -> list[Callable[[int], object]]:
+        if self.workload is not None:
+            return self.workload(self.phase, self.sessions, number, conn, rng)
         prefix = f"w{self.phase}-{number}-"
 
         def insert_session(i: int) -> object:
@@ -287,8 +291,10 @@ def run_phase(
     dsn: str,
     sizes: tuple[int, int],
     ddl: Callable[[], None] | None,
+    workload: Callable[..., list[Callable[[int], object]]] | None = None,
 ) -> PhaseResult:
     load = Load(dsn, args.writers, args.rate, sizes[0], sizes[1], phase, DDL_TIME_LIMIT_S)
+    load.workload = workload
     if args.old_app_symbols:
         load.symbols = ("BTC/USD", "ETH/USD", None)
     load.start()
@@ -318,13 +324,15 @@ def mmschema_cmd(*args: str) -> list[str]:
 APPLY_OUTCOME: list[int] = []
 
 
-def mmschema_apply(dsn: str, scratch: str, workdir: Path) -> None:
+def mmschema_apply(
+    dsn: str, scratch: str, workdir: Path, schema: Path = EXAMPLE / "schema.yaml"
+) -> None:
     done = subprocess.run(
         mmschema_cmd(
             "apply",
             "--yes",
             "-f",
-            str(EXAMPLE / "schema.yaml"),
+            str(schema),
             "-d",
             dsn,
             "--dev-database",
@@ -355,13 +363,15 @@ def plain_ddl(dsn: str) -> None:
             conn.execute(statement.encode())
 
 
-def plans_empty(dsn: str, scratch: str, workdir: Path) -> str:
+def plans_empty(
+    dsn: str, scratch: str, workdir: Path, schema: Path = EXAMPLE / "schema.yaml"
+) -> str:
     done = subprocess.run(
         mmschema_cmd(
             "plan",
             "--detailed-exitcode",
             "-f",
-            str(EXAMPLE / "schema.yaml"),
+            str(schema),
             "-d",
             dsn,
             "--dev-database",
@@ -395,6 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="ops/s per writer")
     parser.add_argument("--baseline-seconds", type=float, default=15.0)
     parser.add_argument(
+        "--phases",
+        default="market-maker,type-change",
+        help="comma-separated: market-maker (the example's migration), type-change "
+        "(fills.id int to bigint and price numeric to double precision)",
+    )
+    parser.add_argument(
         "--old-app-symbols",
         action="store_true",
         help="writers insert sessions with a symbol (and no pairs), as the old app would",
@@ -415,11 +431,20 @@ def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
         f"PostgreSQL {server.version}, fills={args.rows}, {os.cpu_count()} cores, "
         f"{args.writers} writers x {args.rate:g} ops/s"
     )
+    ok = True
+    if "market-maker" in args.phases:
+        ok = market_maker(server, args, workdir) and ok
+    if "type-change" in args.phases:
+        ok = type_change(server, args, workdir) and ok
+    return 0 if ok else 1
+
+
+def market_maker(server: LocalServer, args: argparse.Namespace, workdir: Path) -> bool:
+    """The market-maker migration: mmschema apply against the plain DDL."""
     began = time.perf_counter()
     dsn, plain, scratch = build(server, args.rows)
     sizes = (max(100, args.rows // 20), max(100, args.rows // 4))
-    print(f"  data loaded and copied in {time.perf_counter() - began:.1f}s")
-
+    print(f"market-maker migration: data loaded and copied in {time.perf_counter() - began:.1f}s")
     baseline = run_phase(1, "baseline (no DDL)", args, dsn, sizes, None)
     applied = run_phase(
         2, "mmschema apply", args, dsn, sizes, lambda: mmschema_apply(dsn, scratch, workdir)
@@ -427,7 +452,70 @@ def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
     plainly = run_phase(3, "plain DDL", args, plain, sizes, lambda: plain_ddl(plain))
     converged = plans_empty(dsn, scratch, workdir)
     plain_same = plans_empty(plain, scratch, workdir)
+    report(args, baseline, applied, plainly)
+    print(
+        f"(plan after mmschema apply empty: {converged}; plan after plain DDL empty: {plain_same})"
+    )
+    print(f"mmschema apply exit status: {APPLY_OUTCOME[-1] if APPLY_OUTCOME else 'not run'}")
+    return converged == "yes" and applied.errors == 0 and APPLY_OUTCOME[-1:] == [0]
 
+
+def type_change(server: LocalServer, args: argparse.Namespace, workdir: Path) -> bool:
+    """fills.id int to bigint (referenced by fill_fees.fill_id, which follows) and
+    fills.price numeric to double precision: mmschema's online change against plain ALTER."""
+    from bench import retype_phase as rt
+
+    began = time.perf_counter()
+    dsn = create_database(server, "tc_apply")
+    run_script(dsn, rt.SETUP)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in rt.grow_sql(args.rows):
+            conn.execute(statement.encode())
+    plain = create_database(server, "tc_plain", template="tc_apply")
+    scratch = create_database(server, "tc_scratch")
+    schema = rt.write_schema(workdir)
+    before = rt.checksum(dsn, args.rows)
+    print(
+        f"\ntype change: fills={args.rows}, fill_fees={max(100, args.rows // 10)}; loaded and "
+        f"copied in {time.perf_counter() - began:.1f}s"
+    )
+    sizes = (args.rows, args.rows)
+    phases = [
+        run_phase(4, "baseline (no DDL)", args, dsn, sizes, None, rt.retype_ops),
+        run_phase(
+            5,
+            "mmschema apply",
+            args,
+            dsn,
+            sizes,
+            lambda: mmschema_apply(dsn, scratch, workdir, schema),
+            rt.retype_ops,
+        ),
+        run_phase(6, "plain ALTER", args, plain, sizes, lambda: rt.plain_ddl(plain), rt.retype_ops),
+    ]
+    converged = plans_empty(dsn, scratch, workdir, schema)
+    plain_same = plans_empty(plain, scratch, workdir, schema)
+    after, after_plain = rt.checksum(dsn, args.rows), rt.checksum(plain, args.rows)
+    report(args, *phases)
+    applied, plainly = phases[1], phases[2]
+    print(
+        f"stall mmschema / plain = 1/{plainly.longest / applied.longest:.0f}; "
+        f"DDL time mmschema / plain = {applied.ddl_seconds / plainly.ddl_seconds:.1f}x"
+    )
+    print(
+        f"(plan after mmschema apply empty: {converged}; after plain ALTER: {plain_same}; "
+        f"rows and sums of the rows there were unchanged: mmschema {after == before}, "
+        f"plain {after_plain == before})"
+    )
+    print(f"mmschema apply exit status: {APPLY_OUTCOME[-1] if APPLY_OUTCOME else 'not run'}")
+    return (
+        converged == "yes" and after == before and applied.errors == 0 and APPLY_OUTCOME[-1:] == [0]
+    )
+
+
+def report(
+    args: argparse.Namespace, baseline: PhaseResult, applied: PhaseResult, plainly: PhaseResult
+) -> None:
     print()
     rows = [
         [
@@ -447,20 +535,13 @@ def run(server: LocalServer, args: argparse.Namespace, workdir: Path) -> int:
         rows,
     )
     print()
-    target = args.writers * args.rate
     for r in (applied, plainly):
         print(
             f"{r.name:15s} p99 / baseline = {r.p99 / baseline.p99:7.1f}x   "
             f"longest stall / baseline = {r.longest / baseline.longest:7.1f}x   "
             f"throughput / baseline = {r.throughput / baseline.throughput:.2f}"
         )
-    print(
-        f"(offered load {target:g} ops/s; plan after mmschema apply empty: {converged}; "
-        f"plan after plain DDL empty: {plain_same})"
-    )
-    print(f"mmschema apply exit status: {APPLY_OUTCOME[-1] if APPLY_OUTCOME else 'not run'}")
-    ok = converged == "yes" and applied.errors == 0 and APPLY_OUTCOME == [0]
-    return 0 if ok else 1
+    print(f"(offered load {args.writers * args.rate:g} ops/s)")
 
 
 if __name__ == "__main__":

@@ -268,54 +268,50 @@ def batch_query(
     many differed (without waiting for row locks), how many keys the window held, and its
     last key.
 
-    Values are inlined as literals and no parameters are sent, so a `%` in the file's
-    expressions (modulo) is never taken for a placeholder.
+    The window is a key range, so every part of the statement is an index range scan (a
+    TID range scan by ctid); the update finds the locked rows by ctid. Values are inlined
+    as literals and no parameters are sent, so a `%` in the file's expressions (modulo) is
+    never taken for a placeholder.
     """
     use_ctid = not keys
     names = keys or ["ctid"]
     key_list = sql.SQL(", ").join(sql.Identifier(k) for k in names)
+    descending = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in names)
     table = sql.Identifier(job.table.schema, job.table.name)
-    window: list[sql.Composable] = []
-    if after is not None:
-        window.append(sql.SQL("({}) > ({})").format(key_list, _key_literals(after, use_ctid)))
+    lower = (
+        sql.SQL("({}) > ({}) AND ").format(key_list, _key_literals(after, use_ctid))
+        if after is not None
+        else sql.SQL("")
+    )
+    window = [lower]
     if until is not None:
-        window.append(sql.SQL("({}) <= ({})").format(key_list, _key_literals(until, use_ctid)))
-    where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(window)) if window else sql.SQL("")
-    in_window = (
-        sql.SQL("ctid = ANY(ARRAY(SELECT ctid FROM w))")
-        if use_ctid
-        else sql.SQL("({}) IN (SELECT {} FROM w)").format(key_list, key_list)
-    )
+        window.append(sql.SQL("({}) <= ({}) AND ").format(key_list, _key_literals(until, use_ctid)))
     # The update names no other relation, so the file's expression sees only the table.
-    match = (
-        sql.SQL("ctid = ANY(ARRAY(SELECT ctid FROM b))")
-        if use_ctid
-        else sql.SQL("({}) IN (SELECT {} FROM b)").format(key_list, key_list)
-    )
+    in_range = sql.SQL("{}({}) <= (SELECT {} FROM l)").format(lower, key_list, key_list)
     last = sql.SQL(", ").join(
         sql.SQL("{}::text").format(sql.Identifier(k)) if use_ctid else sql.Identifier(k)
         for k in names
     )
-    descending = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in names)
     locking = sql.SQL("FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE")
     return sql.SQL(
-        "WITH w AS (SELECT {keys} FROM {table}{where} ORDER BY {keys} LIMIT {size}),"
-        " b AS (SELECT {keys} FROM {table} WHERE {in_window} AND {condition} {locking}),"
-        " u AS (UPDATE {table} SET {sets} WHERE {match} RETURNING 1)"
+        "WITH w AS (SELECT {keys} FROM {table} WHERE {window}true ORDER BY {keys} LIMIT {size}),"
+        " l AS (SELECT {keys} FROM w ORDER BY {descending} LIMIT 1),"
+        " b AS (SELECT ctid FROM {table} WHERE {in_range} AND {condition} {locking}),"
+        " u AS (UPDATE {table} SET {sets} WHERE ctid = ANY(ARRAY(SELECT ctid FROM b))"
+        " RETURNING 1)"
         " SELECT (SELECT count(*) FROM u),"
-        " (SELECT count(*) FROM {table} WHERE {in_window} AND {condition}),"
-        " (SELECT count(*) FROM w), l.* FROM (SELECT 1) AS one"
-        " LEFT JOIN (SELECT {last} FROM w ORDER BY {descending} LIMIT 1) AS l ON true"
+        " (SELECT count(*) FROM {table} WHERE {in_range} AND {condition}),"
+        " (SELECT count(*) FROM w), r.* FROM (SELECT 1) AS one"
+        " LEFT JOIN (SELECT {last} FROM l) AS r ON true"
     ).format(
         keys=key_list,
         descending=descending,
         table=table,
-        where=where,
-        in_window=in_window,
+        window=sql.Composed(window),
+        in_range=in_range,
         condition=differs(job),
         locking=locking,
         sets=assignments(job),
-        match=match,
         last=last,
         size=sql.Literal(size),
     )

@@ -497,14 +497,17 @@ class RetypeExpand:
 
 @dataclass(frozen=True)
 class RetypeBackfill:
-    """The shadow column filled for the rows there were when the trigger went in."""
+    """The shadow columns of a table's online type changes filled, in one pass, for the
+    rows there were when the triggers went in."""
 
     table: QualifiedName
-    column: str
-    shadow: str
-    value: str
+    parts: tuple[tuple[str, str, str], ...]  # (column, its shadow, the shadow's value)
     progress: str | None = None  # what an earlier apply left (work in flight)
     phase = Phase.ALTER_COLUMNS
+
+    @property
+    def column(self) -> str:
+        return ", ".join(column for column, _, _ in self.parts)
 
 
 @dataclass(frozen=True)
@@ -713,9 +716,12 @@ def object_of(change: Change) -> str:
             return f"{table}.{option}"
         case ResumeBackfill(job=job):
             return job.label
+        case RetypeBackfill(table=table) if len(change.parts) > 1:
+            return f"{table}.({change.column})"
+        case RetypeBackfill(table=table):
+            return f"{table}.{change.column}"
         case (
             RetypeExpand(table=table, column=name)
-            | RetypeBackfill(table=table, column=name)
             | RetypeSwap(table=table, column=name)
             | RetypeAbandon(table=table, column=name)
         ):

@@ -141,6 +141,7 @@ def expand_contract(
         if isinstance(change, ch.AlterColumnType):
             change = _decide(live, change, changes, states, settings, online)
         result.append(change)
+    result = _follow_foreign_keys(live, result, online)
     fk_moves = _foreign_keys_moving(live, result, online)
     moved = list(fk_moves)  # in a fixed order: saved plans compare statements
     steps: list[ch.Change] = []
@@ -169,7 +170,45 @@ def expand_contract(
                 steps.extend(_steps(live, change, states, drops, adds))
                 continue
         steps.append(change)
-    return _abandoned(live, online, states) + steps
+    return _abandoned(live, online, states) + one_pass_per_table(steps)
+
+
+def _online_step(step: ch.Change) -> bool:
+    match step:
+        case ch.RetypeExpand() | ch.RetypeBackfill() | ch.RetypeSwap() | ch.RetypeAbandon():
+            return True
+        case ch.ValidateConstraint(name=name):
+            return is_shadow(name)
+        case ch.CreateIndex(index=index) | ch.RebuildInvalidIndex(index=index):
+            return is_shadow(index.name)
+    return False
+
+
+def one_pass_per_table(steps: list[ch.Change]) -> list[ch.Change]:
+    """A table's online type changes share one backfill: their expands first, then one
+    pass that fills every shadow column, then the rest of each change in order."""
+    tables = [s.table for s in steps if isinstance(s, ch.RetypeBackfill)]
+    repeated = {t for t in tables if tables.count(t) > 1}
+    if not repeated:
+        return steps
+    result: list[ch.Change] = []
+    done: set[QualifiedName] = set()
+    for step in steps:
+        table = getattr(step, "table", None)
+        if table not in repeated or not _online_step(step):
+            result.append(step)
+            continue
+        if table in done:
+            continue
+        done.add(table)
+        mine = [s for s in steps if getattr(s, "table", None) == table and _online_step(s)]
+        expands = [s for s in mine if isinstance(s, ch.RetypeExpand | ch.RetypeAbandon)]
+        fills = [s for s in mine if isinstance(s, ch.RetypeBackfill)]
+        rest = [s for s in mine if s not in expands and s not in fills]
+        progress = next((f.progress for f in fills if f.progress), None)
+        merged = ch.RetypeBackfill(table, tuple(p for f in fills for p in f.parts), progress)
+        result.extend([*expands, merged, *rest])
+    return result
 
 
 def _decide(
@@ -195,6 +234,43 @@ def _decide(
         return replace(change, online_refused=reason)
     online[(change.table, change.column)] = change
     return change
+
+
+def _follow_foreign_keys(
+    live: Catalog,
+    changes: list[ch.Change],
+    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+) -> list[ch.Change]:
+    """A small table's column that a foreign key ties to an online column changes online
+    too (the same way), so that the key moves in the swaps and nothing is rewritten."""
+    links: dict[tuple[QualifiedName, str], set[tuple[QualifiedName, str]]] = {}
+    outbound = [(t.name, k) for t in live.tables.values() for k in t.foreign_keys]
+    for owner, key in [*outbound, *live.inbound_foreign_keys]:
+        for mine, theirs in zip(key.columns, key.referenced_columns, strict=False):
+            links.setdefault((owner, mine), set()).add((key.references, theirs))
+            links.setdefault((key.references, theirs), set()).add((owner, mine))
+    result: list[ch.Change] = []
+    for change in changes:
+        if (
+            isinstance(change, ch.AlterColumnType)
+            and (change.table, change.column) not in online
+            and change.online_refused is None
+            and change.old_type != change.new_type
+            and (change.cast in REWRITING or change.using is not None)
+            and links.get((change.table, change.column), set()) & set(online)
+        ):
+            table = live.tables.get(change.table)
+            reason = (
+                refusal(without_shadows(live).tables[change.table], change, changes)
+                if table is not None
+                else "the table is new"
+            )
+            if reason is None:
+                online[(change.table, change.column)] = change
+            else:
+                change = replace(change, online_refused=reason)
+        result.append(change)
+    return result
 
 
 def _foreign_keys_moving(
@@ -273,7 +349,7 @@ def _steps(
         progress = f"shadow column {shadow} from an earlier apply" + (
             " and its sync trigger in place" if has_trigger else "; its trigger is added again"
         )
-    steps.append(ch.RetypeBackfill(name, column, shadow, value, progress))
+    steps.append(ch.RetypeBackfill(name, ((column, shadow, value),), progress))
     if not_null_check is not None and (
         add_check is not None or current is None or not current.valid
     ):

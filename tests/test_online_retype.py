@@ -103,7 +103,7 @@ def test_plan_shows_the_online_steps_and_apply_converges(
     text = planned.stdout
     for step in (
         "retype_online_expand public.fills.price",
-        "retype_online_backfill public.fills.price",
+        "retype_online_backfill public.fills.(id, price)",
         "create_index public.fills._mms_new_fills_price",
         "retype_online_swap public.fills.price",
         "retype_online_swap public.fills.id",
@@ -193,6 +193,10 @@ def test_interrupted_then_resumed_under_writes(
                 while not stop.is_set() and time.monotonic() < deadline:
                     conn.execute("INSERT INTO fills (price, size) VALUES (7.25, 1)")
                     conn.execute("UPDATE fills SET price = price + 1 WHERE id = 17")
+                    # rows the backfill has not reached yet, through another column
+                    conn.execute(
+                        "UPDATE fills SET size = 1 WHERE id = %s", (ROWS - written[0] % 5000,)
+                    )
                     written[0] += 1
                     time.sleep(0.002)
         except BaseException as error:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from mmschema import changes as ch
-from mmschema.backfill import BackfillJob, assignments, differs
+from mmschema.backfill import BackfillJob, BackfillPart, assignments, differs
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -81,6 +81,8 @@ def _(change: ch.RetypeExpand) -> list[Statement]:
             make_statement(
                 Form.CREATE_TRIGGER,
                 sql.SQL(
+                    # every UPDATE, not only of the column: a row updated before the
+                    # backfill reached it must not keep a NULL shadow (the NOT NULL check)
                     "CREATE TRIGGER {} BEFORE INSERT OR UPDATE ON {}"
                     " FOR EACH ROW EXECUTE FUNCTION {}()"
                 ).format(
@@ -99,7 +101,10 @@ def _(change: ch.RetypeExpand) -> list[Statement]:
 
 
 def shadow_job(change: ch.RetypeBackfill) -> BackfillJob:
-    return BackfillJob.single(change.table, change.shadow, change.value)
+    """One job for all the table's shadow columns: each batch sets them together."""
+    return BackfillJob(
+        change.table, tuple(BackfillPart(shadow, value) for _, shadow, value in change.parts)
+    )
 
 
 @statements.register
