@@ -296,7 +296,10 @@ def _diff_table(
     _diff_indexes(have, want, table, prune, result, live, taken_over)
     _diff_table_options(have, table, prune, result)
     if have.comment != want.comment:
-        result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+        if table.comment_given or prune:
+            result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+        else:  # a comment the file does not give is left alone, like table options
+            result.unmanaged.append(f"comment {name}")
 
 
 TABLE_OPTIONS = (  # (option, what the plan calls it, PostgreSQL's default)

@@ -119,6 +119,7 @@ class DeclaredTable:
     primary_key: DeclaredPrimaryKey | None = None
     indexes: tuple[DeclaredIndex, ...] = ()
     comment: str | None = None
+    comment_given: bool = True  # `comment:` is in the file (null too): else unmanaged
     renamed_from: QualifiedName | None = None
     state: str = "present"
     unique: tuple[DeclaredUnique, ...] = ()

@@ -70,6 +70,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         primary_key=primary_key,
         indexes=tuple(indexes),
         comment=text_of(spec.get("comment")),
+        comment_given="comment" in spec,
         renamed_from=_renamed_table(context, path, spec.get("renamed_from"), name.schema),
         state=state,
         unique=_unique(scope, spec.get("unique")),
