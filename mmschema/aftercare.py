@@ -19,7 +19,6 @@ def touched_tables(plan: Plan) -> list[QualifiedName]:
 
 def analyze(conn: psycopg.Connection[Any], tables: list[QualifiedName]) -> None:
     """ANALYZE the tables the plan touched (those that still exist)."""
-    conn.execute("SET statement_timeout = 0")
     for table in tables:
         name = sql.Identifier(table.schema, table.name).as_string(conn)
         exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()

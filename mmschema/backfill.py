@@ -423,13 +423,13 @@ class _Batcher:
             began = time.monotonic()
             query = batch_query(self.job, self.keys, after, walk.size, until, skip_locked)
             try:
+                # statement_timeout is the session's: apply sets it for the whole run
                 with self.conn.transaction():
                     self.conn.execute(
                         sql.SQL("SET LOCAL lock_timeout = {}").format(
                             sql.Literal(f"{self.lock_timeout_ms}ms")
                         )
                     )
-                    self.conn.execute("SET LOCAL statement_timeout = 0")
                     row = self.conn.execute(query).fetchone()
             except errors.LockNotAvailable:
                 failures += 1

@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import __version__
 from mmschema.backfill import BackfillJob
 from mmschema.connect import redact
 from mmschema.ddl import Statement
+from mmschema.model import QualifiedName
 from mmschema.plan import PlannedChange
 
 SCHEMA = "mmschema"
+ABANDONED = (
+    "its mmschema died without recording an end (killed, or the server restarted); "
+    "the apply lock was free, noticed by the next apply"
+)
 
 CREATE_SQL = (
     "CREATE SCHEMA IF NOT EXISTS mmschema",
@@ -36,7 +43,8 @@ CREATE_SQL = (
         file_checksum text NOT NULL,
         file_text text NOT NULL,
         outcome text NOT NULL DEFAULT 'running'
-            CHECK (outcome IN ('running', 'succeeded', 'failed', 'interrupted')),
+            CONSTRAINT history_outcome_check
+            CHECK (outcome IN ('running', 'succeeded', 'failed', 'interrupted', 'abandoned')),
         message text
     )""",
     """CREATE TABLE IF NOT EXISTS mmschema.history_statements (
@@ -70,20 +78,132 @@ def exists(conn: psycopg.Connection[Any]) -> bool:
     return bool(row and row[0])
 
 
-def ensure(conn: psycopg.Connection[Any]) -> None:
-    """Create the history schema and tables if missing (run under the apply lock)."""
+def ensure(conn: psycopg.Connection[Any], tables: Sequence[QualifiedName] = ()) -> None:
+    """Create the history schema and tables if missing (run under the apply lock), usable by
+    the owners of the given tables and the database's owner too."""
     if exists(conn):
+        _allow_abandoned(conn)
+    else:
+        for statement in CREATE_SQL:
+            conn.execute(statement)
+    _share_with_owners(conn, tables)
+
+
+def _share_with_owners(conn: psycopg.Connection[Any], tables: Sequence[QualifiedName]) -> None:
+    """Whoever owns the managed tables must be able to apply next: grant them the history
+    (when this role owns it), so that a superuser's first apply locks no one out."""
+    names = [sql.Identifier(t.schema, t.name).as_string(conn) for t in tables]
+    rows = conn.execute(
+        """SELECT DISTINCT pg_get_userbyid(owner) FROM (
+               SELECT c.relowner FROM unnest(%s::text[]) AS t(name)
+               JOIN pg_class c ON c.oid = to_regclass(t.name)
+               UNION SELECT datdba FROM pg_database WHERE datname = current_database()
+           ) AS owners(owner)
+           WHERE owner <> current_user::regrole
+             AND pg_has_role((SELECT nspowner FROM pg_namespace WHERE nspname = 'mmschema'),
+                             'USAGE')""",
+        (names,),
+    ).fetchall()
+    for (owner,) in rows:
+        role = sql.Identifier(owner)
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA mmschema TO {}").format(role))
+        conn.execute(
+            sql.SQL(
+                "GRANT SELECT, INSERT, UPDATE ON mmschema.history, mmschema.history_statements"
+                " TO {}"
+            ).format(role)
+        )
+
+
+def usability_problem(conn: psycopg.Connection[Any]) -> str | None:
+    """Why this role could not record a run in the history, if it could not."""
+    row = conn.execute(
+        """SELECT current_user, n.oid IS NOT NULL, pg_get_userbyid(n.nspowner),
+                  n.oid IS NULL OR has_schema_privilege(n.oid, 'USAGE'),
+                  has_database_privilege(current_database(), 'CREATE')
+           FROM (SELECT 1) AS one LEFT JOIN pg_namespace n ON n.nspname = 'mmschema'"""
+    ).fetchone()
+    assert row is not None
+    role, schema_exists, owner, usage, create = row
+    if not schema_exists:
+        if create:
+            return None
+        return (
+            f"role {role} may not create the history schema mmschema in this database "
+            f"(GRANT CREATE ON DATABASE to it, or apply once as the database's owner)"
+        )
+    grant = (
+        f"GRANT USAGE ON SCHEMA mmschema TO {role}; GRANT SELECT, INSERT, UPDATE ON "
+        f"mmschema.history, mmschema.history_statements TO {role}"
+    )
+    if not usage:
+        return f"role {role} may not use the history schema mmschema (owned by {owner}): {grant}"
+    if not exists(conn):
+        row = conn.execute("SELECT has_schema_privilege('mmschema', 'CREATE')").fetchone()
+        if row and row[0]:
+            return None
+        return f"role {role} may not create the history tables in schema mmschema ({owner}'s)"
+    # has_table_privilege with a list of privileges is true when any one is held
+    writable = conn.execute(
+        """SELECT bool_and(has_table_privilege(t, p))
+           FROM unnest(ARRAY['mmschema.history', 'mmschema.history_statements']) AS t,
+                unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']) AS p"""
+    ).fetchone()
+    if writable and writable[0]:
+        return None
+    return f"role {role} may not write the history in schema mmschema (owned by {owner}): {grant}"
+
+
+def _allow_abandoned(conn: psycopg.Connection[Any]) -> None:
+    """History made by an older mmschema has no 'abandoned' outcome: add it."""
+    row = conn.execute(
+        """SELECT pg_get_constraintdef(oid) FROM pg_constraint
+           WHERE conrelid = 'mmschema.history'::regclass AND conname = 'history_outcome_check'"""
+    ).fetchone()
+    if row is not None and "abandoned" in str(row[0]):
         return
-    for statement in CREATE_SQL:
-        conn.execute(statement)
+    conn.execute(
+        """ALTER TABLE mmschema.history DROP CONSTRAINT IF EXISTS history_outcome_check,
+           ADD CONSTRAINT history_outcome_check CHECK (outcome IN
+               ('running', 'succeeded', 'failed', 'interrupted', 'abandoned'))"""
+    )
+
+
+def mark_abandoned(conn: psycopg.Connection[Any]) -> list[int]:
+    """Runs still `running` while this apply holds the apply lock died (their process was
+    killed, or the server restarted, before they could record an end): say so."""
+    if not exists(conn):
+        return []
+    rows = conn.execute("SELECT id FROM mmschema.history WHERE outcome = 'running'").fetchall()
+    if not rows:
+        return []
+    ids = [int(r[0]) for r in rows]
+    _allow_abandoned(conn)
+    with conn.transaction():
+        conn.execute(
+            """UPDATE mmschema.history_statements SET outcome = 'abandoned'
+               WHERE run_id = ANY(%s) AND outcome = 'running'""",
+            (ids,),
+        )
+        conn.execute(
+            """UPDATE mmschema.history SET outcome = 'abandoned', message = %s
+               WHERE id = ANY(%s)""",
+            (ABANDONED, ids),
+        )
+    return ids
 
 
 class Recorder:
     """Writes one run and its statements, each insert committed at once."""
 
-    def __init__(self, conn: psycopg.Connection[Any], file_text: str) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        file_text: str,
+        tables: Sequence[QualifiedName] = (),
+    ) -> None:
         self.conn = conn
-        ensure(conn)
+        ensure(conn, tables)
         row = conn.execute(
             """INSERT INTO mmschema.history (mmschema_version, file_checksum, file_text)
                VALUES (%s, %s, %s) RETURNING id""",

@@ -14,7 +14,6 @@ from psycopg import errors, sql
 from mmschema.ddl import Statement
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
-from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
 Notice = Callable[[str], None]
@@ -36,7 +35,10 @@ def acquire_apply_lock(conn: psycopg.Connection[Any], wait_seconds: float, notic
             return
         holder = describe_lock_holder(conn)
         if time.monotonic() >= deadline:
-            raise ApplyFailed(f"another apply is running on this database ({holder})")
+            raise ApplyFailed(
+                f"another apply is running on this database ({holder}); gave up after "
+                f"waiting {wait_seconds:g}s (--lock-wait); run apply again when it is done"
+            )
         if not announced:
             notice(f"waiting for another apply to finish ({holder})")
             announced = True
@@ -47,23 +49,38 @@ def describe_lock_holder(conn: psycopg.Connection[Any]) -> str:
     row = conn.execute(catalog_sql("apply_lock_holder"), {"key": ADVISORY_LOCK_KEY}).fetchone()
     if row is None:
         return "holder unknown"
-    pid, app, host, since = row
-    return f"held by pid {pid}, application {app!r}, host {host}, since {since}"
+    pid, app, user, host, seconds = row
+    connected = f"connected {seconds:.0f}s ago" if seconds is not None else "age hidden"
+    return f"pid {pid}, application {app or '?'!r}, user {user}, from {host}, {connected}"
 
 
 def release_apply_lock(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
 
 
-def set_timeouts(conn: psycopg.Connection[Any], settings: Settings, statement: Statement) -> None:
-    """Per statement, on the connection that runs it: lock_timeout below statement_timeout."""
+def set_timeouts(
+    conn: psycopg.Connection[Any], settings: Settings, statement: Statement | None = None
+) -> None:
+    """On the connection that runs statements: lock_timeout below statement_timeout.
+
+    Every statement gets both, index builds and backfill batches included; set once for
+    the session too, so that what runs between the plan's statements is bounded as well.
+    """
     lock_ms = settings.lock_timeout_ms
-    if statement.form in (Form.CREATE_INDEX_CONCURRENTLY, Form.BACKFILL):
-        statement_ms = 0
-    else:
-        statement_ms = max(settings.statement_timeout_ms, lock_ms + 1000)
+    statement_ms = settings.applied_statement_timeout_ms
     conn.execute(sql.SQL("SET lock_timeout = {}").format(sql.Literal(f"{lock_ms}ms")))
     conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(f"{statement_ms}ms")))
+
+
+def timeouts_notice(settings: Settings) -> str | None:
+    """What to say when apply does not use the declared statement_timeout as written."""
+    declared, applied = settings.statement_timeout_ms, settings.applied_statement_timeout_ms
+    if declared == applied:
+        return None
+    return (
+        f"statement_timeout {declared}ms is raised to {applied}ms, lock_timeout "
+        f"({settings.lock_timeout_ms}ms) + 1s, so that a lock wait ends before the statement"
+    )
 
 
 def run_with_retries(
@@ -110,7 +127,13 @@ def describe_blockers(conn: psycopg.Connection[Any], table: QualifiedName) -> li
     except psycopg.Error:
         return []
     return [
-        f"pid {pid} ({app or 'no application_name'}, {state}, transaction open {age:.1f}s, "
+        f"pid {pid} ({app or 'no application_name'}, {state}, {_transaction_age(age)}, "
         f"holds {modes}: {query!r})"
         for pid, app, state, age, query, modes in rows
     ]
+
+
+def _transaction_age(seconds: float | None) -> str:
+    if seconds is None:  # another role's session, and this one may not see its activity
+        return "transaction age hidden from this role (grant it pg_read_all_stats)"
+    return f"transaction open {seconds:.1f}s"

@@ -24,6 +24,7 @@ from mmschema.connect import Target, connect
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.environment import Environment
 from mmschema.plan import Plan, stale_reason
+from mmschema.privileges import missing_privileges
 from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
 from mmschema.saved_plan import NotASavedPlan, other_target, read_saved_plan, saved_file
@@ -68,13 +69,30 @@ def _apply(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if saved is not None and (elsewhere := other_target(saved[0], target.label)):
         err.print(f"mmschema: refused: {elsewhere}; pass -d for that database", markup=False)
         return ExitStatus.REFUSED
+    if (raised := waiting.timeouts_notice(settings)) is not None:
+        err.print(f"mmschema: {raised}", markup=False)
     with applying.sigterm_as_interrupt(), connect(target.dsn, "mmschema-apply") as conn:
-        waiting.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
+        waiting.set_timeouts(conn, settings)  # for every statement of the run, until reset
+        try:
+            waiting.acquire_apply_lock(conn, args.lock_wait, lambda m: err.print(m, markup=False))
+        except waiting.ApplyFailed as busy:
+            raise UsageError(str(busy)) from None
+        _mark_dead_runs(conn, err)
         try:
             return _apply_locked(args, environment, desired, conn, target, allowed, settings, saved)
         finally:
             if not conn.closed and not conn.broken:
                 waiting.release_apply_lock(conn)
+
+
+def _mark_dead_runs(conn: psycopg.Connection[Any], err: Console) -> None:
+    """Runs left `running` by a killed mmschema or a restarted server become `abandoned`."""
+    try:
+        dead = runlog.mark_abandoned(conn)
+    except psycopg.errors.InsufficientPrivilege:
+        return  # the history is not this role's to write; the plan check says so if needed
+    for run_id in dead:
+        err.print(f"mmschema: run {run_id} died without an end; marked abandoned", markup=False)
 
 
 def _apply_locked(
@@ -100,6 +118,14 @@ def _apply_locked(
         out.print(f"ok: {target.label} already matches the file", highlight=False)
         return _finish(conn, desired, plan, out, err, args, environment, target)
     render_plan(plan, out)
+    unable = missing_privileges(conn, plan)
+    if (history_problem := runlog.usability_problem(conn)) is not None:
+        unable.append(history_problem)
+    if unable:
+        for line in unable:
+            err.print(f"mmschema: {line}", markup=False)
+        err.print("mmschema: nothing was changed", markup=False)
+        return ExitStatus.ERROR
     refused = refused_hazards(plan, allowed)
     if refused:
         for line in refused:
@@ -128,7 +154,8 @@ def _apply_locked(
             err.print("mmschema: declined", markup=False)
             return ExitStatus.REFUSED
     with connect(target.dsn, "mmschema-history") as history_conn:
-        recorder = runlog.Recorder(history_conn, desired.text)
+        tables = [t.name for t in desired.tables]
+        recorder = runlog.Recorder(history_conn, desired.text, tables)
         try:
             status = _run_recorded(
                 args, environment, desired, conn, target, settings, plan, recorder

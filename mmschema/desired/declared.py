@@ -159,6 +159,14 @@ class Settings:
     # online, by expand/contract; smaller tables get the plain ALTER COLUMN TYPE.
     online_type_change_rows: int = 100_000
 
+    @property
+    def applied_statement_timeout_ms(self) -> int:
+        """The statement_timeout apply gives every statement: 0 (no limit, as declared) or at
+        least lock_timeout + 1 s, so that a lock wait always ends by lock_timeout first."""
+        if self.statement_timeout_ms == 0:
+            return 0
+        return max(self.statement_timeout_ms, self.lock_timeout_ms + 1000)
+
 
 @dataclass(frozen=True)
 class DesiredState:

@@ -11,7 +11,7 @@ from mmschema.plan import Plan, PlannedChange
 from mmschema.render.batched import batched_backfill
 from mmschema.words import count
 
-UNLIMITED_FORMS = (Form.CREATE_INDEX_CONCURRENTLY, Form.BACKFILL)
+UNLIMITED_FORMS = (Form.BACKFILL,)
 
 
 def one_line(text: str) -> str:
@@ -31,10 +31,11 @@ def change_header(planned: PlannedChange) -> list[str]:
 
 
 def statement_timeout(settings: Settings, form: Form) -> str:
-    """As apply sets it: no limit for concurrent builds and backfills, else above lock_timeout."""
+    """As apply sets it: every statement above lock_timeout (or 0 when declared so), but the
+    backfill's DO block, one statement that runs and commits all batches, has no limit."""
     if form in UNLIMITED_FORMS:
         return "0"
-    return f"{max(settings.statement_timeout_ms, settings.lock_timeout_ms + 1000)}ms"
+    return f"{settings.applied_statement_timeout_ms}ms"
 
 
 def render_sql(plan: Plan, settings: Settings | None = None) -> str:

@@ -75,7 +75,6 @@ COMMIT;
 
 -- create_index public.sessions.idx_sessions_pair_count
 --   lock: SHARE UPDATE EXCLUSIVE, outside a transaction
-SET statement_timeout = '0';
 CREATE INDEX CONCURRENTLY "idx_sessions_pair_count" ON "public"."sessions" USING btree ("pair_count");
 
 -- create_index public.sessions.idx_sessions_pairs_gin
