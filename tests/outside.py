@@ -82,15 +82,19 @@ class Shell:
         command: Sequence[str] | None = None,
     ) -> Outcome:
         """`mmschema ARGS` (or another `command`) in the project, as the user, a new process."""
+        done = subprocess.run(
+            self.argv(*args, command=command), cwd=self.project, env=self.env(env),
+            input=stdin, capture_output=True, text=True, timeout=timeout, check=False,
+        )
+        return Outcome(done.returncode, done.stdout, done.stderr)
+
+    def argv(self, *args: str, command: Sequence[str] | None = None) -> list[str]:
+        """The command line that runs `mmschema ARGS` (or `command`) as the user."""
         argv = [*(command or [str(MMSCHEMA)]), *args]
         if not self.user.is_root and os.geteuid() == 0:
             argv = ["setpriv", f"--reuid={self.user.uid}", f"--regid={self.user.gid}",
                     "--clear-groups", "--", *argv]
-        done = subprocess.run(
-            argv, cwd=self.project, env=self.env(env), input=stdin, capture_output=True,
-            text=True, timeout=timeout, check=False,
-        )
-        return Outcome(done.returncode, done.stdout, done.stderr)
+        return argv
 
 
 def _give(path: Path, user: User) -> None:

@@ -19,7 +19,7 @@ from psycopg.conninfo import make_conninfo
 from mmschema.waiting import ADVISORY_LOCK_KEY
 from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
-from tests.outside import MMSCHEMA, Shell
+from tests.outside import Shell
 
 pytestmark = [pytest.mark.one_major, pytest.mark.flaky(reruns=2, reruns_delay=1)]
 
@@ -146,19 +146,10 @@ def test_killed_apply_is_marked_abandoned_by_the_next(
     blocker = psycopg.connect(db)
     blocker.execute("SELECT * FROM t").fetchall()  # the ADD COLUMN waits and retries
     process = subprocess.Popen(
-        [
-            str(MMSCHEMA),
-            "apply",
-            "--yes",
-            "-d",
-            db,
-            "--dev-database",
-            scratch_dsn,
-            "--lock-timeout",
-            "200ms",
-            "--retries",
-            "200",
-        ],
+        shell.argv(
+            *("apply", "--yes", "-d", db, "--dev-database", scratch_dsn),
+            *("--lock-timeout", "200ms", "--retries", "200"),
+        ),
         cwd=shell.project,
         env=shell.env(),
         stdout=subprocess.PIPE,
