@@ -149,3 +149,27 @@ def test_help_lists_hazard_kinds_defaults_and_examples(shell: Shell) -> None:
         assert "(default: schema.yaml)" in page
     assert "(default: 60.0)" in shell.run("apply", "--help", env=WIDE).stdout
     assert "examples:" in shell.run("dump", "--help").stdout
+
+
+@pytest.mark.one_major
+def test_the_backfill_bar_ends_full_under_backfill_where(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE s (id integer PRIMARY KEY, symbol text);"
+        "INSERT INTO s SELECT g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'BTC' END"
+        " FROM generate_series(1, 3000) g;"
+        "ANALYZE s;",
+    )
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  s:\n    columns:\n      id: {type: integer}\n"
+        "      symbol: {type: text}\n"
+        "      pairs: {type: jsonb, backfill: jsonb_build_array(symbol),"
+        " backfill_where: symbol IS NOT NULL}\n    primary_key: [id]\n",
+    )
+    code, output = on_terminal(shell, ["apply", "-d", db, "--dev-database", scratch_dsn], "yes\n")
+    assert code == 0, output
+    assert "2000/2000" in output, output
+    assert "/3000" not in output, output
