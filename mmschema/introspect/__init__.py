@@ -28,7 +28,6 @@ from mmschema.model import (
     UniqueConstraint,
     UserType,
     View,
-    column_from,
 )
 
 R = TypeVar("R")
@@ -340,9 +339,18 @@ def build_catalog(
     schemas: list[SchemaRow],
 ) -> Catalog:
     columns_by_table: dict[QualifiedName, list[Column]] = defaultdict(list)
-    for c in columns:
-        options = tuple((k, v) for k, v in c.identity_options)
-        column = replace(column_from(c), identity_options=options)
+    for c in columns:  # built field by field: this runs once per column of the database
+        column = Column(
+            name=c.name,
+            type=c.type,
+            nullable=c.nullable,
+            default=c.default,
+            identity=c.identity,
+            generated=c.generated,
+            collation=c.collation,
+            comment=c.comment,
+            identity_options=tuple((k, v) for k, v in c.identity_options),
+        )
         columns_by_table[QualifiedName(c.schema, c.table_name)].append(column)
     indexes_by_table: dict[QualifiedName, list[Index]] = defaultdict(list)
     keys_by_table: dict[QualifiedName, PrimaryKey] = {}

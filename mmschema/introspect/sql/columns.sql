@@ -10,8 +10,12 @@ SELECT n.nspname AS schema,
        CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation,
        col_description(c.oid, a.attnum) AS comment,
        -- an identity's sequence options that differ from the defaults for its type
+       -- (a CASE, so that only identity columns look their sequence up)
+       CASE WHEN a.attidentity = '' THEN '{}'::text[] ELSE
        ARRAY(SELECT ARRAY[o.k, o.v]
-             FROM (VALUES
+             FROM pg_depend dep
+             JOIN pg_sequence sq ON sq.seqrelid = dep.objid
+             CROSS JOIN LATERAL (VALUES
                      ('cache', sq.seqcache::text, '1'),
                      ('cycle', sq.seqcycle::text, 'false'),
                      ('increment', sq.seqincrement::text, '1'),
@@ -28,8 +32,10 @@ SELECT n.nspname AS schema,
                      ('start', sq.seqstart::text,
                       CASE WHEN sq.seqincrement > 0 THEN sq.seqmin ELSE sq.seqmax END::text)
                   ) AS o(k, v, d)
-             WHERE sq.seqrelid IS NOT NULL AND o.v <> o.d
-             ORDER BY o.k) AS identity_options
+             WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid
+               AND dep.classid = 'pg_class'::regclass
+               AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' AND o.v <> o.d
+             ORDER BY o.k) END AS identity_options
 FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
 JOIN pg_namespace n ON n.nspname = m.schema
 JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind IN ('r', 'p')
@@ -37,10 +43,4 @@ JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdroppe
 JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
-LEFT JOIN LATERAL (SELECT q.*
-                   FROM pg_depend dep
-                   JOIN pg_sequence q ON q.seqrelid = dep.objid
-                   WHERE dep.classid = 'pg_class'::regclass AND dep.refobjid = c.oid
-                     AND dep.refobjsubid = a.attnum AND dep.deptype = 'i') AS sq
-       ON a.attidentity <> ''
 ORDER BY 1, 2, a.attnum

@@ -1,7 +1,7 @@
 -- UNIQUE, FOREIGN KEY, CHECK and EXCLUDE constraints of the managed tables (primary keys come with
 -- indexes), and the foreign keys of other tables that reference a managed table.
--- DISTINCT: a key between two managed tables is found from both of them.
-SELECT DISTINCT n.nspname AS schema,
+-- UNION: a key between two managed tables is found from both of them.
+SELECT n.nspname AS schema,
        c.relname AS table_name,
        con.conname AS name,
        con.contype::text AS kind,
@@ -23,12 +23,21 @@ SELECT DISTINCT n.nspname AS schema,
             WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid) END AS expression,
        coalesce((SELECT (to_jsonb(i) ->> 'indnullsnotdistinct')::boolean
                  FROM pg_index i WHERE i.indexrelid = con.conindid), false) AS nulls_not_distinct
-FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
-JOIN pg_namespace mn ON mn.nspname = m.schema
-JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = m.name AND mc.relkind IN ('r', 'p')
-JOIN pg_constraint con
-  ON ((con.conrelid = mc.oid AND con.contype IN ('u', 'f', 'c', 'x'))
-      OR (con.confrelid = mc.oid AND con.contype = 'f'))
+FROM (
+       -- Two joins, not one with OR: each can use pg_constraint's index or one hash join.
+       WITH managed AS (
+         SELECT mc.oid
+         FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
+         JOIN pg_namespace mn ON mn.nspname = m.schema
+         JOIN pg_class mc ON mc.relnamespace = mn.oid AND mc.relname = m.name
+                         AND mc.relkind IN ('r', 'p'))
+       SELECT own.oid FROM managed
+       JOIN pg_constraint own ON own.conrelid = managed.oid AND own.contype IN ('u', 'f', 'c', 'x')
+       UNION
+       SELECT inbound.oid FROM managed
+       JOIN pg_constraint inbound ON inbound.confrelid = managed.oid AND inbound.contype = 'f'
+     ) AS found
+JOIN pg_constraint con ON con.oid = found.oid
   AND con.conparentid = 0  -- not a partition's clone of its parent's key
   AND (con.contype <> 'c' OR con.conislocal)  -- nor a check it inherits
 JOIN pg_class c ON c.oid = con.conrelid

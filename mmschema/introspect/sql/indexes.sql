@@ -6,8 +6,8 @@ SELECT n.nspname AS schema,
        i.indisunique AS is_unique,
        i.indisvalid AS valid,
        -- an INVALID index that a CREATE INDEX is building right now is not a failed build
-       EXISTS (SELECT 1 FROM pg_stat_progress_create_index p
-               WHERE p.index_relid = i.indexrelid) AS building,
+       -- (uncorrelated: the progress view is read once, not once per index)
+       i.indexrelid IN (SELECT p.index_relid FROM pg_stat_progress_create_index p) AS building,
        am.amname AS method,
        i.indnkeyatts::int AS key_count,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
