@@ -184,3 +184,28 @@ def test_fmt_rewrites_the_spelling_and_keeps_the_rest(
     planned = shell.run("plan", "-d", db, "--dev-database", nowhere, "--detailed-exitcode")
     assert planned.code == 0, planned.output
     assert "0 of 1 declared tables needed the scratch server" in planned.stderr
+
+
+def test_plan_from_git_needs_no_server_when_both_files_are_canonical(shell: Shell) -> None:
+    before = (
+        "version: 1\ntables:\n  t:\n    columns: {id: {type: bigint}, name: {type: text}}\n"
+        "    primary_key: [id]\n"
+    )
+    shell.write("schema.yaml", before)
+    for args in (["init", "-q"], ["add", "schema.yaml"], ["commit", "-q", "-m", "before"]):
+        done = shell.run(
+            "-c", "user.name=t", "-c", "user.email=t@example.com", *args, command=["git"]
+        )
+        assert done.code == 0, done.output
+    shell.write(
+        "schema.yaml",
+        before + "    indexes: {t_name: {columns: [name]}}\n"
+        "  u:\n    columns: {at: {type: timestamp with time zone, default: now()}}\n",
+    )
+    nowhere = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"  # never reached
+    planned = shell.run("plan", "--from", "git:HEAD:schema.yaml", "--dev-database", nowhere)
+    assert planned.code == 0, planned.output
+    assert "create_index public.t.t_name" in planned.stdout
+    assert "create_table public.u" in planned.stdout
+    assert "embedded" not in planned.output
+    assert not shell.path(".mmschema/pgdata").exists()

@@ -119,6 +119,18 @@ def plan_from_source(
     from mmschema.sources import build_state, read_source, server_dsn, temporary_database
 
     source = read_source(args.from_source, environment.cwd)
+    from mmschema.serverless import plan_without_server
+
+    serverless = plan_without_server(
+        source,
+        desired,
+        scratch_for(args, environment, err),
+        cache_for(environment),
+        f"from:{args.from_source}",
+        getattr(args, "prune", False),
+    )
+    if serverless is not None:
+        return serverless  # both files canonical: no server at all
     server = server_dsn(
         args.dev_database, environment.cwd, lambda line: err.print(line, markup=False)
     )
