@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
 
@@ -289,11 +289,16 @@ def _apply_change(
     if job and statements and statements[-1].form == Form.BACKFILL:
         statements, backfill_statement = statements[:-1], statements[-1]
     handles: list[int] = []
+    brief = isinstance(planned.change, ch.RetypeExpand | ch.RetypeSwap)
+    if brief:
+        settings = short_waits(settings)
     try:
         for group in transaction_groups(statements):
             handles = [recorder.begin(planned, s) for s in group]
             timings: list[float] = []
-            if group[0].transactional:
+            if group[0].transactional and brief:
+                attempt = partial(_run_at_once, conn, group, settings, timings)
+            elif group[0].transactional:
                 attempt = partial(_run_transaction, conn, group, settings, timings)
             else:
                 attempt = partial(_run_alone, conn, group[0], settings, timings)
@@ -418,6 +423,35 @@ def _run_transaction(
             set_timeouts(conn, settings, statement)
             conn.execute(statement.sql.encode())
             timings.append(time.monotonic() - step)
+
+
+BRIEF_LOCK_TIMEOUT_MS = 100
+BRIEF_RETRIES = 30
+
+
+def short_waits(settings: Settings) -> Settings:
+    """For the ACCESS EXCLUSIVE steps of online changes: writers queue behind a waiting
+    lock request, so it waits briefly (and is retried, with backoff) instead of long."""
+    return replace(
+        settings,
+        lock_timeout_ms=min(settings.lock_timeout_ms, BRIEF_LOCK_TIMEOUT_MS),
+        retries=max(settings.retries, BRIEF_RETRIES),
+    )
+
+
+def _run_at_once(
+    conn: psycopg.Connection[Any],
+    statements: tuple[Statement, ...],
+    settings: Settings,
+    timings: list[float],
+) -> None:
+    """One transaction sent as one query: its locks are held for no round trips."""
+    timings.clear()
+    step = time.monotonic()
+    with conn.transaction():
+        set_timeouts(conn, settings, statements[0])
+        conn.execute(";\n".join(s.sql for s in statements).encode())
+    timings.extend([time.monotonic() - step] + [0.0] * (len(statements) - 1))
 
 
 def _run_alone(
