@@ -20,6 +20,7 @@ from mmschema.command_base import (
 )
 from mmschema.environment import Environment
 from mmschema.hazard_kinds import HAZARD_KINDS, HAZARD_MEANINGS
+from mmschema.userdirs import cache_dir
 
 # Importing anything heavy (psycopg, rich, pglast) waits until a command runs, so that
 # `--version` and `--help` answer at once; the names above are kept for older importers.
@@ -215,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the file even though statements it cannot hold (INSERT, DO, views, ...) "
         "are left out (they are listed either way)",
     )
+    server = commands.add_parser(
+        "server",
+        help="the embedded PostgreSQL: status, stop",
+        description="The embedded PostgreSQL that mmschema starts when no database is "
+        "configured, and uses as its scratch server without --dev-database: one per user, "
+        "in $MMSCHEMA_HOME (default ~/.cache/mmschema), stopped after $MMSCHEMA_SERVER_IDLE "
+        "(default 5min; off: never) without use.",
+    )
+    server.add_argument(
+        "action", choices=["status", "stop"], help="status: show it; stop: stop it now"
+    )
     return parser
 
 
@@ -236,13 +248,14 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     remember(getattr(args, "database", None))
     remember(getattr(args, "dev_database", None))
     args.workdir = environment.cwd
-    args.cache_dir = environment.cwd / ".mmschema" / "cache"
+    args.cache_dir = cache_dir(environment.cwd, environment.env)
     import psycopg
     from rich.console import Console
 
     from mmschema import commands
     from mmschema.connect import ConnectionFailed, primary_message, scrub
     from mmschema.desired.declared import InvalidFile
+    from mmschema.localserver import LocalServerError
     from mmschema.scratch_chunks import LockTableTooSmall
     from mmschema.sources import SourceError
 
@@ -256,6 +269,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         "dump": commands.dump,
         "history": commands.history,
         "import": commands.import_schema,
+        "server": commands.server,
     }
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
@@ -269,7 +283,13 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         for line in invalid.errors:
             err.print(line, markup=False)
         return int(ExitStatus.ERROR)
-    except (UsageError, ConnectionFailed, SourceError, LockTableTooSmall) as error:
+    except (
+        UsageError,
+        ConnectionFailed,
+        SourceError,
+        LockTableTooSmall,
+        LocalServerError,
+    ) as error:
         err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
         return int(ExitStatus.ERROR)
     except psycopg.Error as error:

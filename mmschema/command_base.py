@@ -84,5 +84,5 @@ def target_for(args: argparse.Namespace, environment: Environment, err: Console)
     return resolve_target(
         args.database,
         environment,
-        lambda: embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False)),
+        lambda: embedded_dsn(lambda line: err.print(line, markup=False), environment.env),
     )

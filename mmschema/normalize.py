@@ -8,7 +8,6 @@ no scratch server at all.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,7 +36,7 @@ from mmschema.scratch_steps import (
     function_steps,
 )
 
-CACHE_FORMAT = "4"
+CACHE_FORMAT = "5"
 
 
 @dataclass
@@ -55,9 +54,8 @@ class NormalizeCache:
         self.directory = directory
 
     def key(self, identity: str, inputs: object, names: list[QualifiedName]) -> str:
-        """Everything the scratch result depends on; inputs must have an exact repr()."""
-        text = repr((CACHE_FORMAT, __version__, identity, inputs, [str(n) for n in names]))
-        return hashlib.sha256(text.encode()).hexdigest()
+        """Everything the scratch result depends on, digested the same way in every process."""
+        return cachefile.digest((CACHE_FORMAT, __version__, identity, inputs, names))
 
     def get(self, key: str) -> Catalog | None:
         if self.directory is None:
@@ -151,7 +149,7 @@ def normalize_file(
 
     if names:
         # The file's text decides its tables (the normalized result holds no positions).
-        declared = desired.text or repr(desired.tables)
+        declared = desired.text or desired.tables
         enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
         inputs = (
             "desired",

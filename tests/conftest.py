@@ -18,7 +18,7 @@ import pytest
 from pglast import split
 from psycopg import sql
 
-from mmschema.embedded import ensure_database
+from mmschema.embedded import ensure_database, stop_embedded
 from mmschema.localserver import (
     LocalServer,
     bin_dir_for_major,
@@ -102,7 +102,7 @@ def reap_stale_server_dirs() -> None:
         found = re.match(rf"{DIR_PREFIX}(\d+)-", path.name)
         if found is None or _alive(int(found.group(1))):
             continue
-        for pid_file in path.glob("*/postmaster.pid"):
+        for pid_file in path.rglob("postmaster.pid"):
             info = read_pid_file(pid_file.parent)
             if info is not None:
                 with contextlib.suppress(OSError):
@@ -187,6 +187,25 @@ def _drop_database(conn: psycopg.Connection[Any], name: str, major: int) -> None
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
     )
     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_home() -> Iterator[Path]:
+    """In-process commands keep the embedded server (and the cache key) in a throwaway
+    mmschema home, not in the user's; its server is stopped at the end of the session."""
+    path = make_server_dir("home")
+    before = os.environ.get("MMSCHEMA_HOME")
+    os.environ["MMSCHEMA_HOME"] = str(path)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(Exception):
+            stop_embedded()
+        if before is None:
+            del os.environ["MMSCHEMA_HOME"]
+        else:
+            os.environ["MMSCHEMA_HOME"] = before
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

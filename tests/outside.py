@@ -10,18 +10,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from mmschema.localserver import SERVICE_USERS
+from mmschema.localserver import SERVICE_USERS, process_is_postgres
 
 MMSCHEMA = Path(sys.prefix) / "bin" / "mmschema"
 # Variables of the developer's shell that would point the command somewhere else.
 SCRUBBED = ("DATABASE_URL", "MMSCHEMA_DATABASE_URL", "PGHOST", "PGPORT", "PGDATABASE",
-            "PGUSER", "PGPASSWORD", "PGSERVICE", "PYTHONPATH", "XDG_CACHE_HOME")
+            "PGUSER", "PGPASSWORD", "PGSERVICE", "PYTHONPATH", "XDG_CACHE_HOME",
+            "MMSCHEMA_HOME", "MMSCHEMA_CACHE_DIR", "MMSCHEMA_SERVER_IDLE")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,20 @@ class Shell:
         env.update(extra or {})
         return env
 
+    def elsewhere(self, name: str) -> Shell:
+        """Another project directory of the same user (beside this one)."""
+        project = self.project.parent / name
+        project.mkdir()
+        _give(project, self.user)
+        return Shell(self.user, project)
+
+    def start(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+        """`mmschema ARGS` started in the project, not waited for (stdout/stderr piped)."""
+        return subprocess.Popen(
+            self.argv(*args), cwd=self.project, env=self.env(env), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
     def run(
         self,
         *args: str,
@@ -110,7 +126,7 @@ def users() -> list[str]:
 def make_user(kind: str, base: Path) -> User:
     """The account for `kind` with a fresh, empty home under `base`."""
     home = base / f"home-{kind}"
-    home.mkdir()
+    home.mkdir(mode=0o700)  # as /root is: closed to PostgreSQL's service user
     if kind == "root" or os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
         return User(entry.pw_name, entry.pw_uid, entry.pw_gid, home)
@@ -142,7 +158,26 @@ def shell(request: pytest.FixtureRequest) -> Iterator[Shell]:
 
 
 def stop_servers_under(base: Path) -> None:
-    """Fast shutdown of every PostgreSQL whose data directory lies under `base`."""
-    for pid_file in base.rglob("postmaster.pid"):
+    """Fast shutdown of every PostgreSQL whose data directory lies under `base` (or is
+    linked from there: root's embedded server keeps its data under /var/tmp), and of the
+    embedded servers' idle watchers; the linked data directories are removed."""
+    linked = [link for link in base.rglob("pgdata") if link.is_symlink()]
+    outside = [Path(os.readlink(link)) for link in linked]
+    for pid_file in base.rglob("watcher.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = int(pid_file.read_text())
+            if b"mmschema.idlestop" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGTERM)
+    postmasters = []
+    for pid_file in [*base.rglob("postmaster.pid"), *(d / "postmaster.pid" for d in outside)]:
         with contextlib.suppress(OSError, ValueError, IndexError):
-            os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGINT)
+            pid = int(pid_file.read_text().splitlines()[0])
+            os.kill(pid, signal.SIGINT)
+            postmasters.append(pid)
+    deadline = time.monotonic() + 30
+    while postmasters and time.monotonic() < deadline:
+        postmasters = [pid for pid in postmasters if process_is_postgres(pid)]
+        time.sleep(0.1)
+    for data_dir in outside:
+        if data_dir.parent.name.startswith("mmschema-"):
+            shutil.rmtree(data_dir.parent, ignore_errors=True)

@@ -13,7 +13,7 @@ from mmschema import cachefile
 @pytest.fixture(autouse=True)
 def own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "home-cache"))
-    cachefile.signing_key.cache_clear()
+    cachefile.key_at.cache_clear()
 
 
 def test_a_written_value_reads_back_and_the_key_is_private(tmp_path: Path) -> None:

@@ -206,7 +206,7 @@ def test_database_url_from_dotenv(market: str, scratch_dsn: str, tmp_path: Path)
 @pytest.fixture
 def embedded_workdir(pg_tmp_dir: Path) -> Iterator[Path]:
     yield pg_tmp_dir
-    stop_embedded(pg_tmp_dir)
+    stop_embedded()
 
 
 def test_embedded_default_with_no_database_configured(embedded_workdir: Path) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -110,104 +107,80 @@ def test_failed_start_reports_the_server_log(pg_tmp_dir: Path) -> None:
 
 
 @pytest.fixture
-def workdir(pg_tmp_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A project directory, made current, whose embedded server is stopped afterwards."""
-    path = pg_tmp_dir / "project"
-    path.mkdir()
-    monkeypatch.chdir(path)
+def own_home(pg_tmp_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An mmschema home of this test's own, whose embedded server is stopped afterwards."""
+    home = pg_tmp_dir / "mmschema-home"
+    monkeypatch.setenv("MMSCHEMA_HOME", str(home))
     try:
-        yield path
+        yield home
     finally:
-        stop_embedded(path)
+        stop_embedded()
 
 
-def test_embedded_server_starts_once_then_is_reused(workdir: Path) -> None:
+def test_embedded_server_starts_once_then_is_reused(own_home: Path) -> None:
     lines: list[str] = []
-    dsn = embedded_dsn(workdir, lines.append)
+    dsn = embedded_dsn(lines.append)
     assert len(lines) == 1
     assert lines[0].startswith(
         f"mmschema: no database configured; using the embedded PostgreSQL {EMBEDDED_MAJOR}."
     )
-    assert " in .mmschema/ (127.0.0.1:" in lines[0]
-    assert lines[0].endswith(", just started)")
-    assert (workdir / ".mmschema" / "pgdata" / "PG_VERSION").read_text().strip() == "18"
+    assert "(just started; stops after 5 min idle; data in " in lines[0]
+    home = embedded_home()
+    assert home.root == own_home / "server" / str(EMBEDDED_MAJOR)
+    assert (home.data_dir / "PG_VERSION").read_text().strip() == "18"
     assert query(dsn, "SELECT current_setting('server_version_num')::int / 10000") == [(18,)]
 
-    assert embedded_dsn(workdir, lines.append) == dsn
+    assert embedded_dsn(lines.append) == dsn
     assert len(lines) == 2
     assert "just started" not in lines[1]
+    assert embedded_dsn() == dsn  # as the scratch server: nothing said
+    assert len(lines) == 2
 
-    scratch = embedded.scratch_dsn(workdir, lines.append)
+    scratch = embedded.scratch_dsn()
     assert query(scratch, "SELECT current_database()") == [("mmschema_scratch",)]
-    assert stop_embedded(workdir)
-    assert not stop_embedded(workdir)
+    assert stop_embedded()
+    assert not stop_embedded()
 
 
-def test_embedded_server_comes_back_after_a_stop(workdir: Path) -> None:
-    first = embedded_dsn(workdir, lambda _line: None)
+def test_embedded_server_comes_back_after_a_stop(own_home: Path) -> None:
+    first = embedded_dsn()
     run_sql(first, "CREATE TABLE kept (id int)")
-    stop_embedded(workdir)
+    stop_embedded()
     lines: list[str] = []
-    second = embedded_dsn(workdir, lines.append)
-    assert lines[0].endswith(", just started)")
+    second = embedded_dsn(lines.append)
+    assert "just started" in lines[0]
     assert query(second, "SELECT count(*) FROM kept") == [(0,)]
 
 
-def test_concurrent_commands_start_one_embedded_server(workdir: Path) -> None:
-    code = textwrap.dedent(
-        """
-        import sys
-        from pathlib import Path
-        from mmschema.embedded import embedded_dsn
-        print(embedded_dsn(Path(sys.argv[1]), lambda line: print(line, file=sys.stderr)))
-        """
-    )
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-c", code, str(workdir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    results = [run.communicate(timeout=120) for run in runs]
-    assert all(run.returncode == 0 for run in runs), results
-    assert len({out for out, _err in results}) == 1
-    started = [err for _out, err in results if err.strip().endswith("just started)")]
-    assert len(started) == 1, results
-
-
-@pytest.mark.skipif(os.geteuid() != 0, reason="the fallback is for root")
-def test_embedded_server_falls_back_to_tmp_when_unreachable(
+@pytest.mark.skipif(os.geteuid() != 0, reason="the outside data directory is for root")
+def test_root_keeps_the_data_where_the_service_user_reaches_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     private = tmp_path / "private"
-    project = private / "project"
-    project.mkdir(parents=True)
+    private.mkdir(mode=0o700)
     private.chmod(0o700)
-    monkeypatch.chdir(project)
-    home = embedded_home(project)
+    monkeypatch.setenv("MMSCHEMA_HOME", str(private / "mmschema"))
+    home = embedded_home()
     try:
-        lines: list[str] = []
-        dsn = embedded_dsn(project, lines.append)
-        assert len(lines) == 1
-        assert f" in {home.root}/ because user " in lines[0]
-        assert "cannot reach .mmschema/" in lines[0]
-        assert str(home.root).startswith("/tmp/mmschema-")
-        assert not (project / ".mmschema").exists()
+        dsn = embedded_dsn()
+        assert (home.root / "pgdata").is_symlink()
+        assert home.data_dir == (home.root / "pgdata").resolve()
+        assert not home.data_dir.is_relative_to(private)
+        assert home.data_dir.stat().st_uid != 0
+        assert (home.root / "password").stat().st_mode & 0o777 == 0o600
         assert query(dsn, "SELECT 1") == [(1,)]
     finally:
-        stop_embedded(project)
-        shutil.rmtree(home.root, ignore_errors=True)
+        stop_embedded()
+        shutil.rmtree(home.data_dir.parent, ignore_errors=True)
 
 
-def test_embedded_server_needs_its_password(workdir: Path) -> None:
-    """Other local users cannot connect: the superuser has a password kept in .mmschema/."""
-    dsn = embedded_dsn(workdir, lambda _line: None)
-    secret = (workdir / ".mmschema" / "password").read_text().strip()
+def test_embedded_server_needs_its_password(own_home: Path) -> None:
+    """Other local users cannot connect: the superuser has a password kept in the home."""
+    dsn = embedded_dsn()
+    password = embedded_home().root / "password"
+    secret = password.read_text().strip()
     assert secret and secret in unquote(dsn)
-    assert (workdir / ".mmschema" / "password").stat().st_mode & 0o777 == 0o600
+    assert password.stat().st_mode & 0o777 == 0o600
     port = dsn.rsplit(":", 1)[1].split("/", 1)[0]
     with pytest.raises(psycopg.OperationalError, match="password"):
         psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", connect_timeout=5)

