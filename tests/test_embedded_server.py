@@ -105,12 +105,12 @@ def test_projects_share_one_server_kept_in_the_users_cache(shell: Shell) -> None
 
 def test_an_idle_server_stops_by_itself_and_leaves_no_process(shell: Shell) -> None:
     shell.write("schema.yaml", SCHEMA)
-    idle = {"MMSCHEMA_SERVER_IDLE": "3s"}
+    idle = {"MMSCHEMA_SERVER_IDLE": "10s"}
     # run() waits for the command's stdout and stderr to close: the watcher holds neither.
     planned = shell.run("plan", env=idle, timeout=60)
     assert planned.code == 0, planned.output
     text = status(shell)
-    assert "stops after 3 s idle" in text
+    assert "stops after 10 s idle" in text
     server = number(r"\(pid (\d+)", text)
     watcher = number(r"idle watcher pid (\d+)", text)
     assert os.getsid(watcher) != os.getsid(0)  # a session of its own, no terminal
