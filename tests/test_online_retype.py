@@ -237,3 +237,57 @@ def test_going_back_before_the_swap_removes_the_shadow(
     assert back.code == 0, back.stdout + back.stderr
     assert leftovers(db) == []
     assert types(db)["fills.price"] == "numeric(18,8)"
+
+
+@pytest.mark.parametrize("stop_after", ["create_index", "retype_online_swap"])
+def test_stopped_between_steps_then_apply_converges(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_after: str
+) -> None:
+    """Ctrl-C after any step: the next plan shows what is left, the next apply finishes."""
+    run_sql(db, BEFORE)
+    write(tmp_path, NEW)
+    real = mmschema.apply._apply_change
+
+    def stopping(*args: Any, **kwargs: Any) -> Any:
+        outcome = real(*args, **kwargs)
+        if outcome.change.kind == stop_after:
+            raise KeyboardInterrupt
+        return outcome
+
+    monkeypatch.setattr(mmschema.apply, "_apply_change", stopping)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert first.code == 130, first.stdout + first.stderr
+    monkeypatch.undo()
+    shown = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert shown.code == 2 and "retype_online_swap" in shown.stdout
+    assert "--prune drops it" not in shown.stdout, shown.stdout
+    second = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert second.code == 0, second.stdout + second.stderr
+    assert leftovers(db) == []
+    assert types(db)["fills.id"] == "bigint" and types(db)["legs.fill_id"] == "bigint"
+    assert query(db, "SELECT count(*) FROM fills") == [(ROWS,)]
+    assert query(
+        db, "SELECT convalidated FROM pg_constraint WHERE conname = 'legs_fill_id_fkey'"
+    ) == [(True,)]
+
+
+def test_killed_backend_during_the_backfill_then_apply_converges(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    write(tmp_path, NEW)
+    real = mmschema.backfill.run_backfill
+
+    def killed(conn: psycopg.Connection[Any], *args: Any, **kwargs: Any) -> Any:
+        real(conn, *args, **{**kwargs, "max_batches": 1})
+        query(db, "SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(mmschema.apply, "run_backfill", killed)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert first.code != 0
+    monkeypatch.undo()
+    second = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert second.code == 0, second.stdout + second.stderr
+    assert leftovers(db) == []
+    assert types(db)["fills.price"] == "double precision"
