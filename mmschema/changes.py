@@ -524,6 +524,9 @@ class RetypeSwap:
     default: str | None = None
     comment: str | None = None
     sequences: tuple[str, ...] = ()  # owned by the column: owned by the new one, AS new_type
+    # An identity column's: moved to the new column, going on from the old one's next value
+    identity: str | None = None  # "always" | "by_default"
+    identity_options: tuple[tuple[str, str], ...] = ()  # all but start, as the live one has
     primary_key: tuple[str, str] | None = None  # (constraint, unique index on the shadow)
     unique: tuple[tuple[UniqueConstraint, str], ...] = ()  # (constraint, its index)
     indexes: tuple[tuple[str, str], ...] = ()  # (index name, the shadow's index): renamed

@@ -99,8 +99,6 @@ def refusal(table: Table, change: ch.AlterColumnType, changes: list[ch.Change]) 
         return "the column is renamed in the same plan"
     if table.partitioned or table.partition_of is not None:
         return "the table is partitioned or a partition"
-    if column.identity is not None:
-        return "it is an identity column"
     if column.generated is not None or any(
         c.generated and _mentions(c.generated, change.column) for c in table.columns
     ):
@@ -401,6 +399,8 @@ def _steps(
             default=change.new_default if change.old_default is not None else live_column.default,
             comment=live_column.comment,
             sequences=tuple(s for c, s in state.owned_sequences if c == column),
+            identity=live_column.identity,
+            identity_options=live_column.identity_options,
             primary_key=primary_key,
             unique=tuple(unique),
             indexes=tuple((old, index.name) for old, index in built if old),

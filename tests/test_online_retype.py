@@ -291,3 +291,37 @@ def test_killed_backend_during_the_backfill_then_apply_converges(
     assert second.code == 0, second.stdout + second.stderr
     assert leftovers(db) == []
     assert types(db)["fills.price"] == "double precision"
+
+
+def test_identity_key_goes_on_from_its_next_value(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE ev (id integer GENERATED ALWAYS AS IDENTITY (INCREMENT BY 2) PRIMARY KEY,"
+        " v integer NOT NULL);"
+        "INSERT INTO ev (v) SELECT g FROM generate_series(1, 5000) g; ANALYZE ev;",
+    )
+    before = query(db, "SELECT max(id), sum(v) FROM ev")[0]
+    write(
+        tmp_path,
+        "version: 1\n" + SETTINGS + "tables:\n  ev:\n    columns:\n"
+        "      id: {type: bigint, nullable: false, identity: {generated: always, increment: 2}}\n"
+        "      v: {type: integer, nullable: false}\n    primary_key: [id]\n",
+    )
+    planned = run_against(["plan"], db, scratch_dsn, tmp_path)
+    assert "retype_online_swap public.ev.id" in planned.stdout, planned.stdout
+    applied = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT max(id), sum(v) FROM ev")[0] == before
+    run_sql(db, "INSERT INTO ev (v) VALUES (1)")
+    new_id = query(db, "SELECT max(id) FROM ev")[0][0]
+    assert new_id > before[0] and (new_id - before[0]) % 2 == 0
+    assert query(db, "SELECT pg_get_serial_sequence('ev', 'id')") == [("public.ev_id_seq",)]
+    assert query(
+        db,
+        "SELECT attidentity, format_type(atttypid, NULL) FROM pg_attribute"
+        " WHERE attrelid = 'ev'::regclass AND attname = 'id'",
+    ) == [("a", "bigint")]
+    again = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert again.code == 0, again.stdout + again.stderr

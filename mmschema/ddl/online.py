@@ -17,7 +17,7 @@ from mmschema.ddl.base import (
 )
 from mmschema.ddl.constraints import deferrable_clause
 from mmschema.ddl.indexes import rename_index
-from mmschema.ddl.tables import backfill
+from mmschema.ddl.tables import backfill, sequence_options
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
@@ -171,6 +171,8 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
         if change.new_type in INTEGER_TYPES:
             widened = sql.SQL("ALTER SEQUENCE {} AS {}").format(seq, sql.SQL(change.new_type))
             result.append(make_statement(Form.ALTER_SEQUENCE, widened))
+    if change.identity is not None:
+        result.append(_move_identity(change))
     result.extend(_drop_sync(table, change.trigger)[:1])
     result.append(alter_table(table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(column)))
     result.append(
@@ -206,6 +208,38 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
         result.extend(statements(ch.AddForeignKey(owner, key, not_valid=True)))
     result.extend(_drop_sync(table, change.trigger)[1:])
     return result
+
+
+def _move_identity(change: ch.RetypeSwap) -> Statement:
+    """The identity goes from the old column to the shadow: its sequence is dropped with it,
+    the shadow's (with the same options, under the same name) goes on from its next value."""
+    table = qualified(change.table)
+    kind = "ALWAYS" if change.identity == "always" else "BY DEFAULT"
+    options = change.identity_options
+    extra = sql.SQL(" ({})").format(sequence_options(options)) if options else sql.SQL("")
+    add = sql.SQL("ALTER TABLE {} ALTER COLUMN {} ADD GENERATED {} AS IDENTITY{}").format(
+        table, sql.Identifier(change.shadow), sql.SQL(kind), extra
+    )
+    body = sql.SQL(
+        "DECLARE old regclass := pg_get_serial_sequence({table_text}, {column_text})::regclass;"
+        " next bigint := nextval(old);"
+        " name text := (SELECT relname FROM pg_class WHERE oid = old);"
+        " BEGIN"
+        " ALTER TABLE {table} ALTER COLUMN {column} DROP IDENTITY;"
+        " EXECUTE {add};"
+        " PERFORM setval(pg_get_serial_sequence({table_text}, {shadow_text}), next, false);"
+        " EXECUTE format('ALTER SEQUENCE %s RENAME TO %I',"
+        " pg_get_serial_sequence({table_text}, {shadow_text}), name);"
+        " END"
+    ).format(
+        table_text=sql.Literal(table.as_string(None)),
+        column_text=sql.Literal(change.column),
+        shadow_text=sql.Literal(change.shadow),
+        table=table,
+        column=sql.Identifier(change.column),
+        add=sql.Literal(add.as_string(None)),
+    )
+    return make_statement(Form.IDENTITY, sql.SQL("DO {}").format(sql.Literal(body.as_string(None))))
 
 
 @statements.register
