@@ -263,7 +263,7 @@ def _create_table(
             result.changes.append(ch.SetTableOption(want.name, option, value))
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
         result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
-    _diff_constraints(Table(want.name), want, False, result, new_table=True)
+    _diff_constraints(Table(want.name), want, False, result, new_table=True, file_table=table)
 
 
 def _diff_table(
@@ -292,7 +292,7 @@ def _diff_table(
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
     taken_over = _diff_primary_key(have, want, table, prune, result)
-    _diff_constraints(have, want, prune, result)
+    _diff_constraints(have, want, prune, result, file_table=table)
     _diff_indexes(have, want, table, prune, result, live, taken_over)
     _diff_table_options(have, table, prune, result)
     if have.comment != want.comment:
@@ -511,7 +511,12 @@ def _diff_primary_key(
 
 
 def _diff_constraints(
-    have: Table, want: Table, prune: bool, result: DiffResult, new_table: bool = False
+    have: Table,
+    want: Table,
+    prune: bool,
+    result: DiffResult,
+    new_table: bool = False,
+    file_table: DeclaredTable | None = None,
 ) -> None:
     """UNIQUE, CHECK and FOREIGN KEY constraints, by name; a changed one is dropped and added.
 
@@ -520,6 +525,7 @@ def _diff_constraints(
     """
     name = want.name
     out = result.changes
+    written_checks = {c.name: c.expr for c in file_table.checks} if file_table else {}
     for unique in want.unique:
         current = next((u for u in have.unique if u.name == unique.name), None)
         if current != unique:
@@ -538,7 +544,11 @@ def _diff_constraints(
         # A valid constraint is made NOT VALID only by adding it again.
         if current_check is not None:
             out.append(ch.DropConstraint(name, check.name, "check"))
-        out.append(ch.AddCheck(name, check, not_valid=not new_table or not check.valid))
+        # Added as written: PostgreSQL's printed form does not always parse back to
+        # itself (an IN list on varchar), the text the scratch server checked does.
+        written = written_checks.get(check.name)
+        added = replace(check, expression=written) if written is not None else check
+        out.append(ch.AddCheck(name, added, not_valid=not new_table or not check.valid))
         if not new_table and check.valid:
             out.append(ch.ValidateConstraint(name, check.name))
     for key in want.foreign_keys:

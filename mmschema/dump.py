@@ -21,6 +21,7 @@ from mmschema.model import (
     UniqueConstraint,
     UserType,
 )
+from mmschema.reparse import reparsable
 
 SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
 NEXTVAL = re.compile(r"^nextval\('(?P<name>[^']+)'::regclass\)$")
@@ -175,9 +176,10 @@ def table_document(table: Table) -> dict[str, Any]:
 
 
 def check_document(check: Check) -> str | dict[str, Any]:
+    expression = reparsable(check.expression)
     if check.valid and not check.no_inherit:
-        return check.expression
-    document: dict[str, Any] = {"expr": check.expression}
+        return expression
+    document: dict[str, Any] = {"expr": expression}
     if not check.valid:
         document["valid"] = False
     if check.no_inherit:
