@@ -173,7 +173,7 @@ def key_column(kind: str) -> Col:
     return Col("id", types[kind], nullable=False, default=default, key=kind)
 
 
-def new_table(rng: random.Random, name: Callable, existing: Schema) -> Tbl:
+def new_table(rng: random.Random, name: Namer, existing: Schema) -> Tbl:
     table = Tbl(name("t"), [key_column(rng.choice(KEY_KINDS))])
     for _ in range(rng.randint(1, 5)):
         table.cols.append(new_column(rng, name))
@@ -200,7 +200,7 @@ def new_table(rng: random.Random, name: Callable, existing: Schema) -> Tbl:
     return table
 
 
-def new_column(rng: random.Random, name: Callable) -> Col:
+def new_column(rng: random.Random, name: Namer) -> Col:
     type_ = rng.choice(list(TYPES))
     col = Col(name("c"), type_)
     if rng.random() < 0.3:
@@ -214,13 +214,15 @@ def plain_cols(table: Tbl) -> list[Col]:
     return [c for c in table.cols if c.key is None and c.generated is None and c.type in TYPES]
 
 
-def add_index(rng: random.Random, name: Callable, table: Tbl) -> None:
+def add_index(rng: random.Random, name: Namer, table: Tbl) -> None:
     cols = [c for c in plain_cols(table) if c.name != "region"]
     if not cols:
         return
     col = rng.choice(cols)
     q = f'"{col.name}"'
     t = col.type
+    if t == "json":  # no operator class for any index method
+        return
     options: list[str] = [f"({q})", f"({q} DESC NULLS LAST)", f"({q}) WHERE {q} IS NOT NULL"]
     if t in ("text", "varchar(10)", "varchar(50)"):
         options += [f"(lower({q}))", f"({q} text_pattern_ops)", f"USING hash ({q})"]
@@ -244,7 +246,7 @@ def add_index(rng: random.Random, name: Callable, table: Tbl) -> None:
     table.indexes[name("ix")] = definition
 
 
-def add_check(rng: random.Random, name: Callable, table: Tbl) -> None:
+def add_check(rng: random.Random, name: Namer, table: Tbl) -> None:
     cols = plain_cols(table)
     if cols:
         col = rng.choice(cols)
@@ -252,13 +254,13 @@ def add_check(rng: random.Random, name: Callable, table: Tbl) -> None:
         table.checks[name("ck")] = expression
 
 
-def add_unique(rng: random.Random, name: Callable, table: Tbl) -> None:
+def add_unique(rng: random.Random, name: Namer, table: Tbl) -> None:
     cols = [c for c in plain_cols(table) if c.type not in ("jsonb", "text[]", "json")]
     if cols and not table.partitioned:
         table.uniques[name("uq")] = [rng.choice(cols).name]
 
 
-def add_fk(rng: random.Random, name: Callable, table: Tbl, schema: Schema) -> None:
+def add_fk(rng: random.Random, name: Namer, table: Tbl, schema: Schema) -> None:
     targets = [
         t
         for t in schema.tables.values()
@@ -276,7 +278,7 @@ def add_fk(rng: random.Random, name: Callable, table: Tbl, schema: Schema) -> No
     table.fks[name("fk")] = (col.name, target.name, on_delete)
 
 
-def mutate(rng: random.Random, name: Callable, before: Schema) -> Schema:
+def mutate(rng: random.Random, name: Namer, before: Schema) -> Schema:
     """`after`: before with 1 to 4 random edits."""
     after = copy.deepcopy(before)
     after.renamed_tables, after.renamed_columns = {}, {}
@@ -289,12 +291,12 @@ def pick_table(rng: random.Random, schema: Schema) -> Tbl | None:
     return rng.choice(list(schema.tables.values())) if schema.tables else None
 
 
-def edit_add_table(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_add_table(rng: random.Random, name: Namer, s: Schema) -> None:
     table = new_table(rng, name, s)
     s.tables[table.name] = table
 
 
-def edit_drop_table(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_drop_table(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None or len(s.tables) < 2 or table.name in s.renamed_tables:
         return
@@ -305,7 +307,7 @@ def edit_drop_table(rng: random.Random, name: Callable, s: Schema) -> None:
                 del other.fks[fk]
 
 
-def edit_rename_table(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_rename_table(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None or table.partitioned or table.name in s.renamed_tables:
         return
@@ -320,7 +322,7 @@ def edit_rename_table(rng: random.Random, name: Callable, s: Schema) -> None:
                 other.fks[fk] = (col, new, action)
 
 
-def edit_add_column(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_add_column(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is not None:
         col = new_column(rng, name)
@@ -331,7 +333,7 @@ def edit_add_column(rng: random.Random, name: Callable, s: Schema) -> None:
         table.cols.append(col)
 
 
-def edit_drop_column(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_drop_column(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     cols = [c for c in plain_cols(table)] if table else []
     cols = [c for c in cols if c.name != "region"]
@@ -348,7 +350,7 @@ def edit_drop_column(rng: random.Random, name: Callable, s: Schema) -> None:
     table.fks = {k: v for k, v in table.fks.items() if v[0] != col.name}
 
 
-def edit_rename_column(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_rename_column(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None or table.name in s.renamed_tables or table.partitioned:
         return
@@ -368,7 +370,7 @@ def edit_rename_column(rng: random.Random, name: Callable, s: Schema) -> None:
     table.fks = {k: ((new if v[0] == old else v[0]), v[1], v[2]) for k, v in table.fks.items()}
 
 
-def edit_change_type(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_change_type(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     cols = plain_cols(table) if table else []
     cols = [c for c in cols if c.name != "region" and not c.name.startswith("ref")]
@@ -392,7 +394,7 @@ def edit_change_type(rng: random.Random, name: Callable, s: Schema) -> None:
         table.uniques = {k: v for k, v in table.uniques.items() if col.name not in v}
 
 
-def edit_default(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_default(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     cols = [c for c in plain_cols(table) if c.type in TYPES] if table else []
     if cols:
@@ -403,7 +405,7 @@ def edit_default(rng: random.Random, name: Callable, s: Schema) -> None:
             col.default = rng.choice(TYPES[col.type][1])
 
 
-def edit_not_null(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_not_null(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     cols = plain_cols(table) if table else []
     cols = [c for c in cols if table and c.name not in table.pk]
@@ -414,7 +416,7 @@ def edit_not_null(rng: random.Random, name: Callable, s: Schema) -> None:
         col.nullable = not col.nullable if col.default is not None else True
 
 
-def edit_check(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_check(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None:
         return
@@ -424,7 +426,7 @@ def edit_check(rng: random.Random, name: Callable, s: Schema) -> None:
         add_check(rng, name, table)
 
 
-def edit_unique(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_unique(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None:
         return
@@ -434,7 +436,7 @@ def edit_unique(rng: random.Random, name: Callable, s: Schema) -> None:
         add_unique(rng, name, table)
 
 
-def edit_index(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_index(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None:
         return
@@ -452,7 +454,7 @@ def edit_index(rng: random.Random, name: Callable, s: Schema) -> None:
         add_index(rng, name, table)
 
 
-def edit_fk(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_fk(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None:
         return
@@ -467,7 +469,7 @@ def edit_fk(rng: random.Random, name: Callable, s: Schema) -> None:
         add_fk(rng, name, table, s)
 
 
-def edit_key(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_key(rng: random.Random, name: Namer, s: Schema) -> None:
     """The id column's kind changes: serial, bigserial, identity, plain; or identity options."""
     table = pick_table(rng, s)
     if table is None or table.cols[0].key in (None, "uuid"):
@@ -486,7 +488,7 @@ def edit_key(rng: random.Random, name: Callable, s: Schema) -> None:
     id_col.type, id_col.key, id_col.default, id_col.identity_min = fresh.type, kind, None, None
 
 
-def edit_pk(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_pk(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is None or table.partitioned:
         return
@@ -504,7 +506,7 @@ def edit_pk(rng: random.Random, name: Callable, s: Schema) -> None:
             table.pk = ["id", col.name] if rng.random() < 0.5 else [col.name]
 
 
-def edit_partitions(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_partitions(rng: random.Random, name: Namer, s: Schema) -> None:
     parted = [t for t in s.tables.values() if t.partitioned]
     if not parted:
         return
@@ -518,7 +520,7 @@ def edit_partitions(rng: random.Random, name: Callable, s: Schema) -> None:
         add_index(rng, name, table)
 
 
-def edit_comment(rng: random.Random, name: Callable, s: Schema) -> None:
+def edit_comment(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
     if table is not None:
         table.comment = None if table.comment else f"about {table.name}"
@@ -637,10 +639,11 @@ class Outcome:
 class Referee:
     """One server; databases a, b and scratch made again for each pair."""
 
-    def __init__(self, server: LocalServer, work: Path) -> None:
+    def __init__(self, server: LocalServer, work: Path, prefix: str = "pair") -> None:
         self.server = server
         self.work = work
-        self.scratch = create_database(server, "scratch", "template0")
+        self.prefix = prefix
+        self.scratch = create_database(server, f"{prefix}_scratch", "template0")
 
     def pg_dump(self, dsn: str) -> str:
         args = [str(self.server.bin_dir / "pg_dump"), "--schema-only", "--no-owner"]
@@ -658,8 +661,8 @@ class Referee:
 
     def judge_sql(self, before: str, after: str, edit: Callable[[str], str]) -> Outcome:
         """The referee on two scripts; `edit` turns the dump of B into the file."""
-        a = create_database(self.server, "a", "template0")
-        b = create_database(self.server, "b", "template0")
+        a = create_database(self.server, f"{self.prefix}_a", "template0")
+        b = create_database(self.server, f"{self.prefix}_b", "template0")
         try:
             run_script(a, before)
             run_script(b, after)
@@ -727,9 +730,22 @@ def file_text(dumped: str, before: Schema, after: Schema) -> str:
 
 
 def run(pairs: int, seed: int, major: int, keep: Path | None, quiet: bool = False) -> Counter[str]:
+    with throwaway_server(major) as server:
+        return judge_pairs(server, pairs, seed, keep, quiet)
+
+
+def judge_pairs(
+    server: LocalServer,
+    pairs: int,
+    seed: int,
+    keep: Path | None = None,
+    quiet: bool = False,
+    prefix: str = "pair",
+) -> Counter[str]:
+    """Outcome counts of `pairs` pairs from `seed` on this server; failing ones into keep."""
     counts: Counter[str] = Counter()
-    with throwaway_server(major) as server, tempfile.TemporaryDirectory() as tmp:
-        referee = Referee(server, Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        referee = Referee(server, Path(tmp), prefix)
         for number in range(pairs):
             pair_seed = seed * 1_000_003 + number
             before, after = make_pair(pair_seed)
