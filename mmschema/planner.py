@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
-from mmschema.desired.declared import DesiredState
+from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
@@ -17,6 +17,7 @@ from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
+from mmschema.references import outside_reference_problems
 from mmschema.sequences import (
     with_identity_sequences_renamed,
     with_owned_sequences_dropped,
@@ -52,6 +53,9 @@ def compute_plan(
         desired, scratch, cache, live, lambda: read_function_definitions(conn)
     )
     wanted = normalized.catalog
+    unreachable = outside_reference_problems(conn, desired, wanted)
+    if unreachable:
+        raise InvalidFile(unreachable)
     comparable = without_shadows(live)  # an online type change's work in flight
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference

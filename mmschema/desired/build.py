@@ -159,7 +159,17 @@ class Scope:
     def check_renames(self, entries: list[tuple[str, str | None, JsonPath]], kind: str) -> None:
         """An object renamed from a name the table also declares would be both kept and moved."""
         declared = {name for name, _, _ in entries}
+        renamed: dict[str, str] = {}
         for name, old, path in entries:
+            if old is not None and old in renamed:
+                self.context.error(
+                    (*path, "renamed_from"),
+                    f"{kind} '{name}' is renamed_from '{old}', as {kind} '{renamed[old]}' is "
+                    f"already; one {kind} can become only one",
+                )
+                continue
+            if old is not None:
+                renamed[old] = name
             if old is not None and old != name and old in declared:
                 self.context.error(
                     (*path, "renamed_from"),

@@ -11,8 +11,10 @@ from mmschema.desired.declared import (
     DeclaredTable,
     Source,
 )
+from mmschema.desired.typecategory import can_reference
 from mmschema.model import QualifiedName, ancestors
 
+HISTORY_SCHEMA = "mmschema"  # apply's own history lives there (mmschema.history)
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
 
@@ -127,6 +129,7 @@ def check_tables(tables: list[DeclaredTable], report: Report) -> None:
     """The checks that need every file: duplicates, namespaces, references, renames."""
     unique_tables = _check_duplicate_tables(tables, report)
     _check_relation_names(unique_tables, report)
+    _check_own_schema(unique_tables, report)
     _check_references(unique_tables, report)
     _check_table_renames(unique_tables, report)
     _check_partitions(unique_tables, report)
@@ -193,8 +196,19 @@ def _check_relation_names(tables: dict[QualifiedName, DeclaredTable], report: Re
             )
 
 
+def _check_own_schema(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    for table in tables.values():
+        if table.name.schema == HISTORY_SCHEMA:
+            report.add(
+                table.source,
+                f"table {shown(table.name)} is in schema {HISTORY_SCHEMA}, which holds "
+                "mmschema's own history; declare it in another schema",
+            )
+
+
 def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
-    """A foreign key to a table of the file must name its present columns, or its primary key."""
+    """A foreign key to a table of the file must name its present columns, or its primary key,
+    as many as it has, of types that can be compared, that a key or unique index covers."""
     for table in tables.values():
         for key in table.foreign_keys if table.state == "present" else ():
             target = tables.get(key.references)
@@ -204,12 +218,52 @@ def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report
             if target.state != "present":
                 report.add(key.source, f"{what}, which is declared state: absent")
                 continue
-            present = {c.name for c in _columns_of(target, tables)}
+            present = {c.name: c for c in _columns_of(target, tables)}
             for column in key.referenced_columns:
                 if column not in present:
                     report.add(key.source, f"{what}, which does not declare column '{column}'")
-            if not key.referenced_columns and _primary_key_of(target, tables) is None:
+            primary = _primary_key_of(target, tables)
+            if not key.referenced_columns and primary is None:
                 report.add(key.source, f"{what} without columns, but it has no primary_key")
+            referenced = key.referenced_columns or (primary.columns if primary else ())
+            if not referenced or any(c not in present for c in referenced):
+                continue
+            if len(referenced) != len(key.columns):
+                report.add(
+                    key.source,
+                    f"foreign key '{key.name}' has {len(key.columns)} columns but references "
+                    f"{len(referenced)} of table {shown(target.name)}",
+                )
+                continue
+            if not _covered_by_unique(set(referenced), target, tables):
+                report.add(
+                    key.source,
+                    f"{what} ({', '.join(referenced)}), which no primary key, unique constraint "
+                    "or unique index (without WHERE) of that table covers exactly",
+                )
+            own = {c.name: c for c in _columns_of(table, tables)}
+            for mine, theirs in zip(key.columns, referenced, strict=True):
+                if mine in own and not can_reference(own[mine].type, present[theirs].type):
+                    report.add(
+                        key.source,
+                        f"foreign key '{key.name}': column '{mine}' ({own[mine].type}) cannot "
+                        f"reference column '{theirs}' ({present[theirs].type}) of table "
+                        f"{shown(target.name)}: no implicit cast joins these types",
+                    )
+
+
+def _covered_by_unique(
+    columns: set[str], table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]
+) -> bool:
+    primary = _primary_key_of(table, tables)
+    candidates = [set(primary.columns)] if primary else []
+    candidates += [set(u.columns) for u in table.unique]
+    candidates += [
+        {str(k.column) for k in i.keys}
+        for i in table.present_indexes()
+        if i.unique and i.where is None and all(k.column is not None for k in i.keys)
+    ]
+    return columns in candidates
 
 
 def _root(table: DeclaredTable, tables: dict[QualifiedName, DeclaredTable]) -> DeclaredTable:
@@ -232,6 +286,17 @@ def _primary_key_of(
 
 
 def _check_table_renames(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
+    renamed: dict[QualifiedName, DeclaredTable] = {}
+    for table in tables.values():
+        old = table.renamed_from
+        if old is not None and old in renamed:
+            report.add(
+                table.source,
+                f"table {shown(table.name)} is renamed_from {shown(old)}, as table "
+                f"{shown(renamed[old].name)} is already (at {renamed[old].source})",
+            )
+        elif old is not None:
+            renamed[old] = table
     for table in tables.values():
         old = table.renamed_from
         if old is not None and old in tables and old != table.name:

@@ -14,6 +14,7 @@ from mmschema.desired.build import (
     number_text,
     text_of,
 )
+from mmschema.desired.checks import shown
 from mmschema.desired.declared import (
     DeclaredCheck,
     DeclaredColumn,
@@ -85,7 +86,50 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         replica_identity=_replica_identity(spec.get("replica_identity")),
     )
     _check_constraint_names(scope, table)
+    _check_replica_identity(scope, table)
     return table
+
+
+def _check_replica_identity(scope: Scope, table: DeclaredTable) -> None:
+    """REPLICA IDENTITY USING INDEX needs a unique, non-partial index of the table's
+    NOT NULL columns: one the file declares (as an index, unique constraint or key)."""
+    identity = table.replica_identity or ""
+    if not identity.startswith("index:") or table.state != "present":
+        return
+    name = identity.removeprefix("index:")
+    path = _at(scope.path, "replica_identity", "index")
+    what = f"replica_identity names index '{name}'"
+    key = table.primary_key
+    columns: tuple[str, ...]
+    if key is not None and (key.name or f"{table.name.name}_pkey") == name:
+        return
+    unique = next((u for u in table.unique if u.name == name), None)
+    index = next((i for i in table.present_indexes() if i.name == name), None)
+    if unique is not None:
+        if unique.deferrable:
+            scope.context.error(path, f"{what}, a deferrable unique constraint; it cannot be")
+            return
+        columns = unique.columns
+    elif index is not None:
+        if not index.unique or index.where or any(k.column is None for k in index.keys):
+            scope.context.error(
+                path, f"{what}, which is not unique, or is partial, or has expressions"
+            )
+            return
+        columns = tuple(str(k.column) for k in index.keys)
+    else:
+        scope.context.error(
+            path,
+            f"{what}, which table {shown(table.name)} does not declare "
+            "(as a unique index, unique constraint or primary key)",
+        )
+        return
+    declared = {c.name: c for c in table.present_columns()}
+    for column in columns:
+        if column in declared and declared[column].nullable:
+            scope.context.error(
+                path, f"{what}, whose column '{column}' may be null; declare it nullable: false"
+            )
 
 
 def _at(path: JsonPath, *more: str | int) -> JsonPath:
