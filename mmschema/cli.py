@@ -42,12 +42,13 @@ PLAN_FORMATS = ["text", "json", "sql", "markdown"]
 
 EXAMPLES = """\
 examples:
-  mmschema validate                          check schema.yaml; touches no database
-  mmschema plan -d "$DATABASE_URL"           what would change, with locks and hazards
-  mmschema apply -d "$DATABASE_URL" --yes    run it (asks for "yes" on a terminal)
-  mmschema drift --format prometheus         exit 2 when the database moved away
-  mmschema dump > schema.yaml                start from an existing database
-  mmschema import migrations/ -o schema.yaml adopt a folder of SQL migrations
+  mmschema validate                        check schema.yaml; touches no database
+  mmschema plan -d "$DATABASE_URL"         what would change, with locks and hazards
+  mmschema apply -d "$DATABASE_URL" --yes  run it (asks for "yes" on a terminal)
+  mmschema drift --format prometheus       exit 2 when the database moved away
+  mmschema dump > schema.yaml              start from an existing database
+  mmschema import base.sql migrations/ -o schema.yaml
+                                           adopt a folder of SQL migrations, its base first
 
 exit codes: 0 ok, 1 error, 2 changes pending (plan --detailed-exitcode) or drift,
 3 refused (a hazard not allowed, a stale saved plan, declined).
@@ -322,5 +323,9 @@ def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
         help="only these targets or groups (repeatable, or a comma list)",
     )
     parser.add_argument(
-        "--parallel", type=int, default=1, metavar="N", help="targets to run at once"
+        "--parallel",
+        type=int,
+        default=1,
+        metavar="N",
+        help="targets to run at once (default: %(default)s)",
     )
