@@ -151,6 +151,9 @@ class AddColumn:
     column: Column
     backfill: str | None = None
     backfill_where: str | None = None
+    # Every existing row gets a computed value (a STORED generated column, a serial, a
+    # volatile default): the table is rewritten.
+    rewrites: bool = False
     phase = Phase.ADD_COLUMNS
 
 

@@ -118,6 +118,25 @@ def _(change: ch.RetypeUnderGenerated) -> list[Hazard]:
 
 
 @hazards.register
+def _(change: ch.AddColumn) -> list[Hazard]:
+    if not change.rewrites:
+        return []
+    column = change.column
+    why = (
+        "a STORED generated column"
+        if column.generated
+        else f"its default {column.default} is volatile"
+        if column.default
+        else f"a {column.type} column's sequence default is volatile"
+    )
+    detail = (
+        f"adding {column.name} rewrites {change.table} under an ACCESS EXCLUSIVE lock: {why}, "
+        "computed for every existing row"
+    )
+    return [Hazard("rewrite", detail)]
+
+
+@hazards.register
 def _(change: ch.ReplaceGeneratedColumn) -> list[Hazard]:
     detail = f"generated column {change.column.name} is dropped and added again (table rewrite)"
     return [Hazard("rewrite", detail)]

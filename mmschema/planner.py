@@ -24,6 +24,7 @@ from mmschema.sequences import (
     with_restarts,
 )
 from mmschema.typecast import classify_type_changes
+from mmschema.volatility import with_rewriting_columns
 
 
 @dataclass
@@ -66,6 +67,7 @@ def compute_plan(
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)
     result.changes = with_identity_sequences_renamed(conn, result.changes)
+    result.changes = with_rewriting_columns(conn, result.changes)
     if any(isinstance(c, ch.AlterColumnType) for c in result.changes) or comparable != live:
         states = read_state(conn, names)
         result.changes = expand_contract(live, result.changes, states, desired.settings)

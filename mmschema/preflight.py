@@ -11,7 +11,7 @@ from psycopg import errors, sql
 
 from mmschema import changes as ch
 from mmschema.hazards import Hazard
-from mmschema.model import Catalog, ForeignKey, Index, IndexKey, QualifiedName
+from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
 from mmschema.typecast import explicit_cast, text_cast
 
@@ -207,6 +207,7 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             and column.default is None
             and column.identity is None
             and column.generated is None
+            and column.type.strip().lower() not in SERIAL_TYPES  # nextval() fills them
         ):
             return [rows_check(table, column.name)]
         case ch.AlterColumnType() if reads_as_input(change):
