@@ -64,10 +64,17 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
     return result
 
 
-def _dropped_sequence(change: ch.AlterColumnDefault) -> str | None:
-    """The sequence the old default calls and the new one does not."""
-    old = referenced_sequences(change.old or "")
-    new = referenced_sequences(change.new or "")
+def _dropped_sequence(change: ch.Change) -> str | None:
+    """The sequence the old default calls and the new one does not (a default changed,
+    or one a type change drops and does not set again)."""
+    if isinstance(change, ch.AlterColumnDefault):
+        before, after = change.old, change.new
+    elif isinstance(change, ch.AlterColumnType):
+        before, after = change.old_default, change.new_default
+    else:
+        return None
+    old = referenced_sequences(before or "")
+    new = referenced_sequences(after or "")
     return old[0] if len(old) == 1 and old[0] not in new else None
 
 
@@ -79,7 +86,8 @@ def with_owned_sequences_dropped(
     targets = [
         (c, seq)
         for c in changes
-        if isinstance(c, ch.AlterColumnDefault) and (seq := _dropped_sequence(c)) is not None
+        if isinstance(c, ch.AlterColumnDefault | ch.AlterColumnType)
+        and (seq := _dropped_sequence(c)) is not None
     ]
     if not targets:
         return changes
@@ -96,10 +104,18 @@ def with_owned_sequences_dropped(
     owned = {(schema, table, column): seq for schema, table, column, seq in rows}
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AlterColumnDefault):
+        if isinstance(change, ch.AlterColumnDefault | ch.AlterColumnType):
             key = (live(change.table).schema, live(change.table).name, change.column)
-            if key in owned:
-                change = replace(change, drop_sequence=owned[key])
+            sequence = owned.get(key)
+            if sequence is not None and isinstance(change, ch.AlterColumnDefault):
+                change = replace(change, drop_sequence=sequence)
+            elif sequence is not None:
+                # The type change dropped the default: the sequence goes right after, before
+                # an identity that would otherwise be named <sequence>1.
+                result.append(change)
+                change = ch.AlterColumnDefault(
+                    change.table, change.column, None, None, drop_sequence=sequence
+                )
         result.append(change)
     return result
 

@@ -108,3 +108,19 @@ def test_a_renamed_serial_table_made_identity(db: str, scratch_dsn: str, tmp_pat
     assert query(db, "SELECT conname FROM pg_constraint WHERE conrelid = 't2'::regclass") == [
         ("t2_pkey",)
     ]
+
+
+def test_serial_to_bigint_identity_drops_the_old_sequence(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    """A type change drops the serial's default itself: its sequence goes too."""
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    apply(
+        "version: 1\ntables:\n  t:\n    columns:\n"
+        "      id: {type: bigint, identity: {generated: always}}\n"
+        "      note: {type: text}\n    primary_key: [id]\n",
+        db,
+        scratch_dsn,
+        tmp_path,
+    )
+    assert query(db, SEQUENCES) == [("t_id_seq", "bigint")]
