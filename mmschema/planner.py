@@ -57,7 +57,8 @@ def compute_plan(
     unreachable = outside_reference_problems(conn, desired, wanted)
     if unreachable:
         raise InvalidFile(unreachable)
-    comparable = without_shadows(live)  # an online type change's work in flight
+    comparable = without_shadows(live)  # an online type change's work in flight hidden
+    in_flight = comparable is not live
     if wanted.tables and major(live.server_version) != major(wanted.server_version):
         # Put the live side through the same server, so no printing difference
         # between major versions shows up as a change.
@@ -68,7 +69,7 @@ def compute_plan(
     result.changes = with_owned_sequences_dropped(conn, result.changes)
     result.changes = with_identity_sequences_renamed(conn, result.changes)
     result.changes = with_rewriting_columns(conn, result.changes)
-    if any(isinstance(c, ch.AlterColumnType) for c in result.changes) or comparable != live:
+    if in_flight or any(isinstance(c, ch.AlterColumnType) for c in result.changes):
         states = read_state(conn, names)
         result.changes = expand_contract(live, result.changes, states, desired.settings)
     result.changes = [*unfinished_backfills(conn), *result.changes]
