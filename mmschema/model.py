@@ -207,15 +207,17 @@ class Table:
 
 @dataclass(frozen=True)
 class UserType:
-    """An enum or domain of the target that declared columns may use (not managed)."""
+    """An enum, domain or composite type of the target that declared columns may use
+    (not managed)."""
 
     name: QualifiedName
-    kind: str  # "enum" | "domain"
+    kind: str  # "enum" | "domain" | "composite"
     labels: tuple[str, ...] = ()
     base_type: str | None = None
     not_null: bool = False
     default: str | None = None
     checks: tuple[str, ...] = ()  # pg_get_constraintdef() of each CHECK
+    attributes: tuple[str, ...] = ()  # a composite's "name type", in order
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,14 @@ def _(change: ch.SetComment) -> list[Statement]:
 
 
 def create_user_type(user_type: UserType) -> list[str]:
-    """A copy of a target's enum or domain (for the scratch server only)."""
+    """A copy of a target's enum, domain or composite type (for the scratch server only)."""
     name = qualified(user_type.name)
     if user_type.kind == "enum":
         labels = sql.SQL(", ").join(map(sql.Literal, user_type.labels))
         return [render(sql.SQL("CREATE TYPE {} AS ENUM ({})").format(name, labels))]
+    if user_type.kind == "composite":  # attributes as the target's catalog prints them
+        attributes = sql.SQL(", ").join(sql.SQL(a) for a in user_type.attributes)
+        return [render(sql.SQL("CREATE TYPE {} AS ({})").format(name, attributes))]
     parts: list[sql.Composable] = [
         sql.SQL("CREATE DOMAIN {} AS {}").format(name, sql.SQL(user_type.base_type or "text"))
     ]

@@ -138,6 +138,7 @@ class TypeRow:
     not_null: bool
     default: str | None
     checks: list[str]
+    attributes: list[str]
 
 
 @dataclass
@@ -305,12 +306,13 @@ def _partition(row: PartitionRow) -> Partition:
 def _user_type(row: TypeRow) -> UserType:
     return UserType(
         name=QualifiedName(row.schema, row.name),
-        kind="enum" if row.kind == "e" else "domain",
+        kind={"e": "enum", "d": "domain"}.get(row.kind, "composite"),
         labels=tuple(row.labels),
         base_type=row.base_type,
         not_null=row.not_null,
         default=row.default,
         checks=tuple(row.checks),
+        attributes=tuple(row.attributes),
     )
 
 
