@@ -317,7 +317,8 @@ def run_inventory(args: argparse.Namespace, environment: Environment, handler: H
             markup=False,
         )
         return int(ExitStatus.REFUSED)
-    if getattr(args, "revision", None) is None:
+    from_plans = bool(getattr(args, "planfile", None)) and args.file is None  # they carry it
+    if getattr(args, "revision", None) is None and not from_plans:
         load_file(args)  # an invalid file fails once, before any database is touched
     fmt = getattr(args, "format", None) or "text"
     grouped = args.command == "plan"  # shown once all are planned, identical plans together

@@ -124,3 +124,19 @@ def test_inventory_plan_shows_one_plan_per_group_of_identical_plans(
     assert sorted(groups) == [["ap-1"], ["dev"], ["eu-1", "us-1"]]
     alike = next(p for p in document["plans"] if "eu-1" in p["targets"])
     assert alike["fingerprint"] and alike["plan"]["summary"]["changes"] == 2
+
+
+@pytest.mark.one_major
+def test_inventory_applies_saved_plans_without_the_schema_file(
+    shell: Shell, databases: dict[str, str], scratch_dsn: str
+) -> None:
+    project(shell, databases)
+    made = shell.run("plan", "-i", "targets.yaml", "--dev-database", scratch_dsn, "--out", "p.json")
+    assert made.code == 0, made.output
+    shell.path("schema.yaml").unlink()
+    applied = shell.run(
+        "apply", "p.json", "-i", "targets.yaml", "--dev-database", scratch_dsn,
+        "--yes", "--allow", "rewrite",
+    )  # fmt: skip
+    assert applied.code == 0, applied.output
+    assert "converged" in applied.stdout
