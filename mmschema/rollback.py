@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile
+from mmschema.diff import TABLE_OPTIONS
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 
@@ -106,7 +107,15 @@ def _names(unmanaged: str, part: Part | None) -> bool:
     if part is None:
         return False
     table, kind, name = part
-    return unmanaged.startswith(f"{kind} {table}") and (not name or f"{table}.{name}" in unmanaged)
+    if kind == "constraint":
+        kinds = ("unique", "foreign key", "check", "exclusion")
+        return any(unmanaged == f"{k} {table}.{name}" for k in kinds)
+    if kind == "primary key":
+        return unmanaged.startswith(f"primary key {table}.")
+    if kind == "option":
+        label = next(label for option, label, _ in TABLE_OPTIONS if option == name)
+        return unmanaged.startswith(f"{label} {table} (")
+    return unmanaged == f"{kind} {table}.{name}"
 
 
 def load_later(texts: list[tuple[int, str]], skipped: list[str]) -> list[tuple[int, DesiredState]]:

@@ -77,6 +77,10 @@ def test_revision_undoes_what_later_runs_changed_and_nothing_else(
     assert query(db, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_score'") == [(0,)]
     assert "--prune" in rolled.stderr and "left alone" in rolled.stderr
     assert "column public.t.legacy" in rolled.stdout  # shown as unmanaged, not dropped
+    assert query(db, "SELECT count(*) FROM pg_constraint WHERE conname = 'score_positive'") == [
+        (0,)
+    ]
+    assert "check public.t.score_positive" not in rolled.stdout  # dropped, not unmanaged
     assert "Traceback" not in rolled.output
 
 
