@@ -148,12 +148,26 @@ def test_sql_script_under_a_write_load_keeps_writers_moving_and_converges(
     assert again.code == 0, again.output
 
 
-KEYS = {
-    "no primary key": ("", "", "id bigint NOT NULL"),
+KEYS = {  # the schema's key lines, the extra column's line, the table as it is
+    "no primary key": (
+        "",
+        "",
+        "CREATE TABLE sessions (id bigint NOT NULL, symbol text);"
+        "INSERT INTO sessions SELECT g, 'S' || g FROM generate_series(1, 20000) g",
+    ),
     "two key columns": (
         "    primary_key: [part, id]\n",
         "      part: {type: integer}\n",
-        "id bigint, part integer, PRIMARY KEY (part, id)",
+        "CREATE TABLE sessions (id bigint, part integer, symbol text, PRIMARY KEY (part, id));"
+        "INSERT INTO sessions SELECT g, g % 7, 'S' || g FROM generate_series(1, 20000) g",
+    ),
+    "partitions without a primary key": (
+        "    partition_by: RANGE (id)\n",
+        "",
+        "CREATE TABLE sessions (id bigint NOT NULL, symbol text) PARTITION BY RANGE (id);"
+        "CREATE TABLE sessions_a PARTITION OF sessions FOR VALUES FROM (0) TO (5000);"
+        "CREATE TABLE sessions_b PARTITION OF sessions FOR VALUES FROM (5000) TO (30000);"
+        "INSERT INTO sessions SELECT g, 'S' || g FROM generate_series(1, 20000) g",
     ),
 }
 
@@ -162,13 +176,8 @@ KEYS = {
 def test_sql_script_backfills_by_any_key(
     shell: Shell, db: str, scratch_dsn: str, pg_server: LocalServer, kind: str
 ) -> None:
-    key, extra_column, columns = KEYS[kind]
-    filler = ", g % 7" if "part" in columns else ""
-    run_sql(
-        db,
-        f"CREATE TABLE sessions ({columns}, symbol text);"
-        f"INSERT INTO sessions SELECT g{filler}, 'S' || g FROM generate_series(1, 20000) g",
-    )
+    key, extra_column, table = KEYS[kind]
+    run_sql(db, table)
     text = WANTED.replace("    primary_key: [id]\n", key)
     text = text.replace(
         "      symbol: {type: text}\n", "      symbol: {type: text}\n" + extra_column

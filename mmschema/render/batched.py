@@ -1,11 +1,11 @@
 """A backfill job as one psql statement: a DO block that commits after every short batch.
 
-It walks the primary key (or, without one, the table's blocks by ctid range) up to where
-the table ends when it starts, updates in each window the rows that still differ, and
-commits; each batch waits for row locks under the session's lock_timeout and is tried
-again a few times after a timeout. The window adapts to keep a batch near 40 ms, so a
-writer never waits for more than one short batch. A DO block may COMMIT when psql runs it
-outside a transaction block (PostgreSQL 11 and later).
+It walks the primary key (or, without one, the blocks of the table or of each of its
+partitions, by ctid range) up to where the table ends when it starts, updates in each
+window the rows that still differ, and commits; each batch waits for row locks under the
+session's lock_timeout and is tried again a few times after a timeout. The window adapts
+to keep a batch near 40 ms, so a writer never waits for more than one short batch. A DO
+block may COMMIT when psql runs it outside a transaction block (PostgreSQL 11 and later).
 """
 
 from __future__ import annotations
@@ -105,8 +105,10 @@ def _by_blocks(job: BackfillJob, retries: int) -> sql.Composed:
         "  last_block bigint;\n"
         "{common_declare}"
         "BEGIN\n"
-        "  last_block := pg_relation_size({name}::regclass)"
-        " / current_setting('block_size')::bigint;\n"
+        # pg_partition_tree lists nothing for a table without partitions
+        "  SELECT greatest(pg_relation_size({name}::regclass), max(pg_relation_size(relid)))"
+        " / current_setting('block_size')::bigint"
+        " INTO last_block FROM pg_partition_tree({name}::regclass);\n"
         "  WHILE lo <= last_block LOOP\n"
         "{batch}"
         "    lo := lo + size;\n"
