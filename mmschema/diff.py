@@ -26,6 +26,7 @@ from mmschema.model import (
 )
 from mmschema.namespace import drops_that_make_room, held_names
 from mmschema.pgnames import partition_index_name
+from mmschema.renames import column_renames, with_renamed_columns
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
 
@@ -41,6 +42,8 @@ class DiffResult:
     swallowed: set[tuple[QualifiedName, str]] = field(default_factory=set)
     # Relation names per schema: the live ones, and parts' names this plan chose.
     names_in_use: dict[str, set[str]] = field(default_factory=dict)
+    # Column renames the file declares, per table: live keys and indexes read with them.
+    column_renames: dict[QualifiedName, dict[str, str]] = field(default_factory=dict)
 
     def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
         index = change.index if isinstance(change, ch.DropIndex) else change.old
@@ -61,7 +64,7 @@ def managed_names(declared: DesiredState) -> list[QualifiedName]:
 def diff(
     live: Catalog, desired: Catalog, declared: DesiredState, prune: bool = False
 ) -> DiffResult:
-    result = DiffResult()
+    result = DiffResult(column_renames=column_renames(live, declared))
     for extension in declared.extensions:
         if extension not in live.extensions:
             result.changes.append(ch.CreateExtension(extension))
@@ -291,6 +294,7 @@ def _diff_table(
                 result.changes.append(ch.DropColumn(name, column.name, cascade))
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
+    have = with_renamed_columns(have, result.column_renames)
     taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result, file_table=table)
     _diff_indexes(have, want, table, prune, result, live, taken_over)
