@@ -10,6 +10,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pytest
+
+from mmschema.localserver import embedded_bin_dir, free_port
 from tests.outside import Shell
 
 ANNOUNCED = "no database configured; using the embedded PostgreSQL"
@@ -253,3 +256,32 @@ def test_stale_cache_entries_are_pruned(shell: Shell, db: str, scratch_dsn: str)
     assert len(left) == 1000
     assert not {f"{i:04}.pickle" for i in range(5)} & set(left)
     assert len([name for name in left if len(name) > 20]) == 1  # the plan's own entry
+
+
+def test_server_stop_also_stops_an_older_versions_project_server(shell: Shell) -> None:
+    """Older versions left a server running in each project's .mmschema/pgdata."""
+    if shell.user.is_root:
+        pytest.skip("older versions ran root's servers from /tmp, as the service user")
+    bin_dir = embedded_bin_dir()
+    data = ".mmschema/pgdata"
+    made = shell.run("-D", data, "-U", "postgres", "-A", "trust", command=[str(bin_dir / "initdb")])
+    assert made.code == 0, made.output
+    options = f"-p {free_port()} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+    started = shell.run(
+        "-D",
+        data,
+        "-l",
+        ".mmschema/log",
+        "-w",
+        "-o",
+        options,
+        "start",
+        command=[str(bin_dir / "pg_ctl")],
+    )
+    assert started.code == 0, started.output
+    pid = int((shell.project / data / "postmaster.pid").read_text().split()[0])
+    assert "an older mmschema's server still runs in" in status(shell)
+    stopped = shell.run("server", "stop")
+    assert stopped.code == 0, stopped.output
+    assert "stopped an older mmschema's server in" in stopped.stdout
+    wait_until(lambda: not alive(pid), 30)
