@@ -218,6 +218,34 @@ def copy_supporting_objects(target: psycopg.Connection[Any], plan: Plan, dsn: st
                 conn.execute(statement.encode())
 
 
+def copy_sequence_positions(target: psycopg.Connection[Any], plan: Plan, dsn: str) -> None:
+    """Where the target's serial and identity sequences stand, so that option changes
+    (a new MINVALUE, say) meet the copy as they will meet the target."""
+    columns = [
+        (name, column.name)
+        for name, table in plan.live.tables.items()
+        for column in table.columns
+    ]
+    rows = target.execute(
+        catalog_sql("sequence_positions"),
+        {
+            "schemas": [n.schema for n, _ in columns],
+            "tables": [n.name for n, _ in columns],
+            "columns": [c for _, c in columns],
+        },
+    ).fetchall()
+    with connect(dsn, "mmschema-rehearsal") as conn:
+        for schema, table, column, last_value in rows:
+            if last_value is None:
+                continue
+            qualified = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            with contextlib.suppress(psycopg.Error):  # a table the copy does not hold
+                conn.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, %s), %s::bigint)",
+                    [qualified.as_string(conn), column, last_value],
+                )
+
+
 def rehearse(
     target: psycopg.Connection[Any],
     desired: DesiredState,
@@ -251,6 +279,7 @@ def rehearse(
             lines = output.strip().splitlines()
             reason = lines[-1] if lines else f"exit status {code}"
             raise RehearsalFailed(f"rehearsal: cannot copy the managed tables: {reason}")
+        copy_sequence_positions(target, plan, dsn)
         with connect(dsn, "mmschema-rehearsal") as conn:
             results = run_measured(conn, dsn, plan)
             again = compute_plan(conn, desired, scratch, cache, "rehearsal", prune=prune).plan

@@ -9,7 +9,7 @@ import pytest
 from mmschema.localserver import LocalServer
 from tests.clirunner import run_cli
 from tests.conftest import run_sql
-from tests.test_cases import CASES, CASES_DIR
+from tests.test_cases import CASES, CASES_DIR, extra_args
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,6 @@ def test_rehearsal_measures_no_lock_stronger_than_predicted(
     if min_version.exists() and pg_server.major < int(min_version.read_text().strip()):
         pytest.skip(f"needs PostgreSQL {min_version.read_text().strip()}")
     run_sql(db, (case / "before.sql").read_text())
-    args = ["plan", "-f", str(case / "schema.yaml"), "--rehearse"]
+    args = ["plan", "-f", str(case / "schema.yaml"), "--rehearse", *extra_args(case)]
     result = run_cli([*args, "-d", db, "--dev-database", scratch_dsn], tmp_path)
     assert result.code == 0, result.stdout + result.stderr
