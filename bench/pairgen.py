@@ -1,6 +1,7 @@
 """Random before/after schema pairs, each judged by the referee: does mmschema converge it?
 
     .venv/bin/python -m bench.pairgen --pairs 2000 [--seed 1] [--major 17] [--keep DIR]
+    .venv/bin/python -m bench.pairgen --only 11000048,11000095   # judge these pairs again
 
 A pair is two schemas of a few tables: `before`, and `after` made from it by a handful of
 random edits (tables and columns added, dropped and renamed, types changed, defaults, NOT
@@ -729,9 +730,11 @@ def file_text(dumped: str, before: Schema, after: Schema) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def run(pairs: int, seed: int, major: int, keep: Path | None, quiet: bool = False) -> Counter[str]:
+def run(
+    pairs: int, seed: int, major: int, keep: Path | None, only: list[int] | None = None
+) -> Counter[str]:
     with throwaway_server(major) as server:
-        return judge_pairs(server, pairs, seed, keep, quiet)
+        return judge_pairs(server, pairs, seed, keep, only=only)
 
 
 def judge_pairs(
@@ -741,13 +744,16 @@ def judge_pairs(
     keep: Path | None = None,
     quiet: bool = False,
     prefix: str = "pair",
+    only: list[int] | None = None,
 ) -> Counter[str]:
-    """Outcome counts of `pairs` pairs from `seed` on this server; failing ones into keep."""
+    """Outcome counts of `pairs` pairs from `seed` (or of the pairs `only` names) on this
+    server; failing ones into keep."""
     counts: Counter[str] = Counter()
+    seeds = only if only else [seed * 1_000_003 + number for number in range(pairs)]
+    pairs = len(seeds)
     with tempfile.TemporaryDirectory() as tmp:
         referee = Referee(server, Path(tmp), prefix)
-        for number in range(pairs):
-            pair_seed = seed * 1_000_003 + number
+        for number, pair_seed in enumerate(seeds):
             before, after = make_pair(pair_seed)
             (referee.work / "schema.yaml").unlink(missing_ok=True)
             try:
@@ -775,9 +781,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--major", type=int, default=17)
     parser.add_argument("--keep", type=Path, help="write failing pairs into this folder")
+    parser.add_argument("--only", help="judge these pair seeds (comma-separated) instead")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    counts = run(args.pairs, args.seed, args.major, args.keep)
+    only = [int(x) for x in args.only.split(",")] if args.only else None
+    counts = run(args.pairs, args.seed, args.major, args.keep, only)
     total = sum(counts.values())
     judged = total - counts["bad-pair"]
     print("\n" + ", ".join(f"{k}={v}" for k, v in counts.most_common()))
