@@ -80,14 +80,43 @@ def dump_yaml(
 
 def dump_tables(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> str:
     """The schema.yaml text that declares these tables as they are."""
-    return document_text(catalog_document(read_catalog(conn, names)))
+    catalog = read_catalog(conn, names)
+    return document_text(catalog_document(catalog, standalone_sequences(conn, catalog)))
+
+
+def standalone_sequences(conn: psycopg.Connection[Any], catalog: Catalog) -> set[tuple[str, str]]:
+    """(table, column) whose default calls a sequence named as serial's would be but that
+    the column does not own: dumped as that default, not as serial (which would own one)."""
+    candidates = [
+        (t.name, c.name, match["name"])
+        for t in catalog.tables.values()
+        for c in t.columns
+        if SERIAL_TYPES.get(c.type)
+        and (match := NEXTVAL.match(c.default or ""))
+        and match["name"] == _serial_sequence(t.name, c.name)
+    ]
+    if not candidates:
+        return set()
+    rows = conn.execute(
+        catalog_sql("owned_sequences"),
+        {
+            "schemas": [t.schema for t, _, _ in candidates],
+            "tables": [t.name for t, _, _ in candidates],
+            "columns": [c for _, c, _ in candidates],
+            "sequences": [q for _, _, q in candidates],
+        },
+    ).fetchall()
+    owned = {(str(QualifiedName(schema, table)), column) for schema, table, column, _ in rows}
+    return {(str(t), c) for t, c, _ in candidates} - owned
 
 
 def document_text(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
 
 
-def catalog_document(catalog: Catalog) -> dict[str, Any]:
+def catalog_document(
+    catalog: Catalog, standalone: set[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     document: dict[str, Any] = {"version": 1}
     extensions = sorted(catalog.extensions - {"plpgsql"})
     if extensions:
@@ -95,7 +124,9 @@ def catalog_document(catalog: Catalog) -> dict[str, Any]:
     enums = used_enums(catalog)
     if enums:
         document["enums"] = {table_key(e.name): {"labels": list(e.labels)} for e in enums}
-    document["tables"] = {table_key(t.name): table_document(t) for t in catalog.tables.values()}
+    document["tables"] = {
+        table_key(t.name): table_document(t, standalone or set()) for t in catalog.tables.values()
+    }
     return document
 
 
@@ -132,7 +163,7 @@ def table_key(name: QualifiedName) -> str:
     return f"{quote_part(name.schema)}.{quote_part(name.name)}"
 
 
-def table_document(table: Table) -> dict[str, Any]:
+def table_document(table: Table, standalone: set[tuple[str, str]] | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {}
     if table.partition_of is not None:  # its columns are its parent's
         document["partition_of"] = {
@@ -140,7 +171,10 @@ def table_document(table: Table) -> dict[str, Any]:
             "bound": table.partition_bound or "DEFAULT",
         }
     else:
-        document["columns"] = {c.name: column_document(table.name, c) for c in table.columns}
+        document["columns"] = {
+            c.name: column_document(table.name, c, (str(table.name), c.name) in (standalone or ()))
+            for c in table.columns
+        }
     if table.partition_by is not None:
         document["partition_by"] = table.partition_by
     key = table.primary_key
@@ -216,10 +250,12 @@ def foreign_key_document(key: ForeignKey) -> dict[str, Any]:
     return document
 
 
-def column_document(table: QualifiedName, column: Column) -> dict[str, Any]:
+def column_document(
+    table: QualifiedName, column: Column, standalone: bool = False
+) -> dict[str, Any]:
     document: dict[str, Any] = {"type": column.type}
     default = column.default
-    serial = SERIAL_TYPES.get(column.type)
+    serial = None if standalone else SERIAL_TYPES.get(column.type)
     match = NEXTVAL.match(default or "")
     if serial and match and match["name"] == _serial_sequence(table, column.name):
         document["type"] = serial

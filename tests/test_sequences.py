@@ -124,3 +124,23 @@ def test_serial_to_bigint_identity_drops_the_old_sequence(
         tmp_path,
     )
     assert query(db, SEQUENCES) == [("t_id_seq", "bigint")]
+
+
+def test_a_standalone_sequence_default_is_dumped_as_it_is(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    """nextval('t_id_seq') on a sequence the column does not own is no serial: dumped as
+    the default it is, it plans nothing on the database it came from."""
+    run_sql(
+        db,
+        "CREATE SEQUENCE t_id_seq; "
+        "CREATE TABLE t (id integer NOT NULL DEFAULT nextval('t_id_seq'), note text)",
+    )
+    target = ("-d", db, "--dev-database", scratch_dsn)
+    dumped = shell.run("dump", *target)
+    assert dumped.code == 0, dumped.output
+    assert "serial" not in dumped.output
+    assert "nextval('public.t_id_seq'::regclass)" in dumped.output
+    shell.write("schema.yaml", dumped.output)
+    planned = shell.run("plan", *target, "--detailed-exitcode")
+    assert planned.code == 0, planned.output
