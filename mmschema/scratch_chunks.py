@@ -126,7 +126,7 @@ class ScratchRun:
             self.run_steps(self.preamble)
             self.run_steps([step for group in groups for step in group.steps])
             names = [name for group in groups for name in group.names]
-            return read_catalog_in_transaction(self.conn, names)
+            return read_catalog_in_transaction(self.conn, names, what_reads=False)
 
     def run_steps(self, steps: Sequence[ScratchStep]) -> None:
         """All steps in one round trip; on an error, again one by one to place it."""
@@ -184,7 +184,7 @@ def run_in_chunks(
         raise InvalidFile(run.errors)
     if not catalogs:
         with conn.transaction(force_rollback=True):
-            return read_catalog_in_transaction(conn, [])
+            return read_catalog_in_transaction(conn, [], what_reads=False)
     return merged(catalogs)
 
 

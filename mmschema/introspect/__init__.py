@@ -225,9 +225,13 @@ def read_catalog(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> C
 
 
 def read_catalog_in_transaction(
-    conn: psycopg.Connection[Any], names: list[QualifiedName]
+    conn: psycopg.Connection[Any], names: list[QualifiedName], what_reads: bool = True
 ) -> Catalog:
-    """The same read inside a transaction the caller owns (the scratch server's)."""
+    """The same read inside a transaction the caller owns (the scratch server's).
+
+    what_reads=False leaves out the views, policies and dependents that read the tables:
+    the scratch server creates none, so its read-backs skip those three statements.
+    """
     params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
     conn.execute("SET LOCAL search_path = pg_catalog")
     conn.execute("SET LOCAL TimeZone = 'UTC'")
@@ -240,15 +244,18 @@ def read_catalog_in_transaction(
     schemas = _fetch(conn, "schemas", SchemaRow, {})
     types = _fetch(conn, "types", TypeRow, {})
     partitions = _fetch(conn, "partitions", PartitionRow, params)
-    views = _fetch(conn, "views", ViewRow, params)
-    dependents = _fetch(conn, "column_dependents", DependentRow, params)
-    policies = _fetch(conn, "policies", PolicyRow, params)
     catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
     catalog = with_constraints(catalog, constraints)
     catalog = with_per_table(catalog, "partitions", partitions, _partition)
+    catalog = replace(catalog, types=tuple(map(_user_type, types)))
+    if not what_reads:
+        return catalog
+    views = _fetch(conn, "views", ViewRow, params)
+    dependents = _fetch(conn, "column_dependents", DependentRow, params)
+    policies = _fetch(conn, "policies", PolicyRow, params)
     catalog = with_per_table(catalog, "dependents", dependents, _dependent)
     catalog = with_per_table(catalog, "policies", policies, _policy)
-    return replace(catalog, types=tuple(map(_user_type, types)), views=tuple(map(_view, views)))
+    return replace(catalog, views=tuple(map(_view, views)))
 
 
 class _TableRow(Protocol):
