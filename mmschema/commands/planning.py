@@ -149,14 +149,18 @@ def plan_from_source(
 
 def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     from mmschema.dump import NotFound, chosen_tables, dump_tables
+    from mmschema.inexpressible import inexpressible
 
     _, err = consoles(environment)
     target = target_for(args, environment, err)
     with connect(target.dsn) as conn:
         try:
-            text = dump_tables(conn, chosen_tables(conn, args.schema, args.tables))
+            names = chosen_tables(conn, args.schema, args.tables)
         except NotFound as missing:
             raise UsageError(f"{missing} in {target.label}") from None
+        text = dump_tables(conn, names)
+        for line in inexpressible(conn, names):
+            err.print(f"warning: {line}", markup=False)
     if args.output:
         in_workdir(args, args.output).write_text(text)
     else:

@@ -1,0 +1,25 @@
+"""What dump cannot write into schema.yaml, named so that nothing is lost in silence."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from mmschema.introspect import catalog_sql
+from mmschema.model import QualifiedName
+
+
+def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> list[str]:
+    """One line per constraint option of these tables the file format cannot declare."""
+    if not names:
+        return []
+    rows = conn.execute(
+        catalog_sql("inexpressible"),
+        {"schemas": [n.schema for n in names], "tables": [n.name for n in names]},
+    ).fetchall()
+    return [
+        f"{QualifiedName(schema, table)}.{constraint}: {what} cannot be declared in "
+        "schema.yaml; the dumped file leaves it out (plan and apply would not keep it)"
+        for schema, table, constraint, what in rows
+    ]
