@@ -62,3 +62,17 @@ def test_more_tables_than_the_lock_table_holds_plan_and_converge(
     assert applied.code == 0, applied.output[-2000:]
     again = shell.run("plan", "--detailed-exitcode", *database, timeout=300)
     assert again.code == 0, again.output[-2000:]
+
+
+def test_a_big_file_of_distinct_values_is_no_alias_bomb() -> None:
+    """A dumped file of 20,000 tables holds well over a million values, none of them aliased."""
+    from mmschema.desired.yamlpos import MAX_VALUES, YamlError, load_yaml
+
+    many = load_yaml("[" + ", ".join(str(i) for i in range(MAX_VALUES + 10)) + "]\n", "big.yaml")
+    assert many is not None and len(many.value) == MAX_VALUES + 10  # type: ignore[arg-type]
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+    for level in "bcdefgh":
+        previous = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 10) + "]\n"
+    with pytest.raises(YamlError, match="too many values"):
+        load_yaml(bomb, "bomb.yaml")

@@ -15,7 +15,7 @@ Position = tuple[int, int]  # 1-based line and column
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
-MAX_VALUES = 500_000  # guards against alias bombs ("billion laughs"); ~60k-line files
+MAX_VALUES = 500_000  # values built again through aliases: guards against "billion laughs"
 MAX_DEPTH = 64  # the format nests 6 deep; PyYAML recurses per level and would overflow
 _OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
             yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
@@ -128,9 +128,15 @@ class _Builder:
         self.count = 0
 
     def build(self, node: Node, path: JsonPath) -> object:
-        self.count += 1
-        if self.count > MAX_VALUES:
-            raise YamlError(self.name, position_of(node), "too many values (aliases expanded?)")
+        # An alias bomb builds the same nodes again and again: count those builds only, so a
+        # big file of distinct values (20,000 tables) is no bomb. Marked on the node itself.
+        if getattr(node, "_mmschema_built", False):
+            self.count += 1
+            if self.count > MAX_VALUES:
+                message = "too many values (aliases expanded?)"
+                raise YamlError(self.name, position_of(node), message)
+        else:
+            node._mmschema_built = True  # type: ignore[attr-defined]
         self.document.positions[path] = position_of(node)
         if len(path) > MAX_DEPTH:
             message = f"nested more than {MAX_DEPTH} levels deep"
