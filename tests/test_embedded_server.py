@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from mmschema.localserver import embedded_bin_dir, free_port
@@ -285,3 +286,19 @@ def test_server_stop_also_stops_an_older_versions_project_server(shell: Shell) -
     assert stopped.code == 0, stopped.output
     assert "stopped an older mmschema's server in" in stopped.stdout
     wait_until(lambda: not alive(pid), 30)
+
+
+def test_a_connected_client_keeps_the_server_from_stopping(shell: Shell) -> None:
+    """A long apply holds a connection: the idle period starts when it ends."""
+    shell.write("schema.yaml", SCHEMA)
+    idle = {"MMSCHEMA_SERVER_IDLE": "10s"}
+    assert shell.run("plan", env=idle).code == 0
+    port = number(r"127\.0\.0\.1:(\d+)", status(shell))
+    state = shell.user.home / ".cache" / "mmschema" / "server" / "18"
+    password = (state / "password").read_text().strip()
+    dsn = f"postgresql://postgres:{password}@127.0.0.1:{port}/postgres"
+    with psycopg.connect(dsn) as conn:
+        time.sleep(20)
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert "running on" in status(shell)
+    wait_until(lambda: "not running" in status(shell), 60)
