@@ -210,6 +210,9 @@ def _build_file(context: Context, data: dict[str, object]) -> FilePart:
     if isinstance(settings, dict):
         part.settings = (_settings(context, settings), context.key(("settings",)))
     part.extensions = [e.strip() for e in list_of(data.get("extensions")) if isinstance(e, str)]
+    for i, extension in enumerate(list_of(data.get("extensions"))):
+        if isinstance(extension, str):  # a name, quoted as one; but one PostgreSQL keeps
+            context.check_name(("extensions", i), "extension name", extension.strip())
     for name, query in mapping_of(data.get("assertions")).items():
         if isinstance(query, str):
             source = context.key(("assertions", name))

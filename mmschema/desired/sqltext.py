@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -197,3 +198,70 @@ def check_exclusion(text: str) -> None:
     commands = statements[0]["stmt"].get("AlterTableStmt", {}).get("cmds", []) if statements else []
     if len(statements) != 1 or len(commands) != 1:
         raise SqlProblem("is not the body of one EXCLUDE constraint")
+
+
+_PARTITION_BY_KEYS = frozenset({"relation", "partspec", "oncommit"})
+_BOUND_KEYS = frozenset({"relation", "inhRelations", "partbound", "oncommit"})
+
+
+def check_partition_by(text: str) -> None:
+    """Raise SqlProblem unless the text is one PARTITION BY clause without its keywords
+    (`RANGE (created_at)`), as it is written after `CREATE TABLE ... PARTITION BY`."""
+    what = "the key of one PARTITION BY clause (such as RANGE (at) or LIST (region))"
+    _check_clause(
+        "CREATE TABLE x () PARTITION BY {}",
+        text,
+        " TABLESPACE mmschema_next",
+        lambda create: set(create) <= _PARTITION_BY_KEYS and "partspec" in create,
+        lambda create: create.get("tablespacename") == "mmschema_next",
+        what,
+    )
+
+
+def check_partition_bound(text: str) -> None:
+    """Raise SqlProblem unless the text is one partition bound (`FOR VALUES IN ('eu')`,
+    `DEFAULT`), as written after `PARTITION OF parent` and `ATTACH PARTITION name`."""
+    what = "one partition bound (FOR VALUES ... or DEFAULT)"
+    _check_clause(
+        "CREATE TABLE x PARTITION OF y {}",
+        text,
+        " PARTITION BY LIST (mmschema_next)",
+        lambda create: set(create) <= _BOUND_KEYS and "partbound" in create,
+        lambda create: "partspec" in create,
+        what,
+    )
+    attach = _try_parse(f"ALTER TABLE y ATTACH PARTITION x {text}")
+    statements = attach.get("stmts", []) if attach is not None else []
+    alter = statements[0].get("stmt", {}).get("AlterTableStmt", {}) if statements else {}
+    if len(statements) != 1 or len(alter.get("cmds", [])) != 1:
+        raise SqlProblem(f"is not {what}")
+
+
+def _check_clause(
+    template: str,
+    text: str,
+    follower: str,
+    alone: Callable[[dict[str, Any]], bool],
+    followed: Callable[[dict[str, Any]], bool],
+    what: str,
+) -> None:
+    """The text, put in the template, must make one CREATE TABLE that `alone` accepts, and
+    stay so with the follower written after it on the same line (nothing swallows it)."""
+    if not text.strip():
+        raise SqlProblem("is empty")
+    statement = template.format(text)
+    create = _one_create(_parse(statement))
+    if create is None or not alone(create):
+        raise SqlProblem(f"is not {what}")
+    create = _one_create(_try_parse(statement + follower) or {})
+    if create is None or not followed(create):
+        below = _one_create(_try_parse(f"{statement}\n{follower}") or {})
+        raise SqlProblem(_TRAILING_COMMENT if below and followed(below) else f"is not {what}")
+
+
+def _one_create(tree: dict[str, Any]) -> dict[str, Any] | None:
+    statements = tree.get("stmts", [])
+    if len(statements) != 1:
+        return None
+    create = statements[0].get("stmt", {}).get("CreateStmt")
+    return create if isinstance(create, dict) else None

@@ -27,7 +27,13 @@ from mmschema.desired.declared import (
     DeclaredUnique,
     Source,
 )
-from mmschema.desired.sqltext import SqlProblem, check_exclusion, check_type
+from mmschema.desired.sqltext import (
+    SqlProblem,
+    check_exclusion,
+    check_partition_bound,
+    check_partition_by,
+    check_type,
+)
 from mmschema.desired.yamlpos import JsonPath
 from mmschema.model import QualifiedName
 from mmschema.words import count
@@ -49,6 +55,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         )
     # A partition's columns are its parent's: the server checks what its indexes name.
     scope = Scope(context, name, path, present=state == "present" and parent is None)
+    bound = partition_of.get("bound")
     columns = _columns(scope, spec)
     primary_key = _primary_key(scope, spec.get("primary_key"))
     if primary_key is not None:  # PostgreSQL makes primary key columns NOT NULL
@@ -78,9 +85,11 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         foreign_keys=_foreign_keys(scope, spec.get("foreign_keys")),
         checks=_checks(scope, spec.get("checks")),
         exclusions=_exclusions(scope, spec.get("exclude")),
-        partition_by=text_of(spec.get("partition_by")),
+        partition_by=_clause(context, _at(path, "partition_by"), spec.get("partition_by"), key),
         partition_of=parent,
-        partition_bound=text_of(partition_of.get("bound")) if parent is not None else None,
+        partition_bound=_clause(context, _at(path, "partition_of", "bound"), bound, key)
+        if parent is not None
+        else None,
         unlogged=_flag(spec.get("unlogged")),
         row_security=_row_security(spec.get("row_level_security")),
         replica_identity=_replica_identity(spec.get("replica_identity")),
@@ -142,6 +151,25 @@ def _renamed_table(
     if not isinstance(value, str):
         return None
     return context.table_name(_at(path, "renamed_from"), value, schema, "renamed_from")
+
+
+_CLAUSES = {
+    "partition_by": ("partition_by", check_partition_by),
+    "bound": ("partition_of.bound", check_partition_bound),
+}
+
+
+def _clause(context: Context, path: JsonPath, value: object, table: str) -> str | None:
+    """partition_by or a partition's bound, after checking it is exactly one of its kind."""
+    text = text_of(value)
+    if text is None:
+        return None
+    what, check = _CLAUSES[str(path[-1])]
+    try:
+        check(text)
+    except SqlProblem as problem:
+        context.error(path, f"{what} of table {table!r} {problem}")
+    return text
 
 
 def _flag(value: object) -> bool | None:
