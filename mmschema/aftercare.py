@@ -8,6 +8,7 @@ import psycopg
 from psycopg import sql
 
 from mmschema import changes as ch
+from mmschema.connect import primary_message
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 
@@ -27,10 +28,24 @@ def analyze(conn: psycopg.Connection[Any], tables: list[QualifiedName]) -> None:
 
 
 def failing_assertions(conn: psycopg.Connection[Any], assertions: dict[str, str]) -> list[str]:
-    """Names of the file's assertions whose query returns rows, with the row count."""
-    failures = []
-    for name, query in assertions.items():
-        rows = conn.execute(query.encode()).fetchall()
-        if rows:
-            failures.append(f"{name} ({len(rows)} rows)")
+    """Names of the file's assertions whose query returns rows, with the row count.
+
+    They run in a READ ONLY transaction that is rolled back: a function an assertion calls
+    cannot write anything either (lo_create, nextval, set_config stay undone or refused).
+    """
+    failures: list[str] = []
+    if not assertions:
+        return failures
+    with conn.transaction() as transaction:
+        conn.execute("SET TRANSACTION READ ONLY")
+        for name, query in assertions.items():
+            try:
+                with conn.transaction():
+                    rows = conn.execute(query.encode()).fetchall()
+            except psycopg.Error as error:
+                failures.append(f"{name} (cannot run: {primary_message(error)})")
+                continue
+            if rows:
+                failures.append(f"{name} ({len(rows)} rows)")
+        raise psycopg.Rollback(transaction)
     return failures
