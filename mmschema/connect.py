@@ -155,6 +155,10 @@ def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.C
         raise ConnectionFailed(
             f"cannot connect to {describe(dsn)}: {scrub(message, dsn)}"
         ) from None
+    # The file's SQL was parsed as PostgreSQL reads UTF-8 by default: a server or database
+    # set to standard_conforming_strings = off (or a client encoding whose characters may end
+    # in a backslash byte) would end its strings elsewhere.
+    conn.execute("SET standard_conforming_strings = on; SET client_encoding = 'UTF8'")
     return conn
 
 
