@@ -17,6 +17,7 @@ import psycopg
 
 from mmschema import __version__, cachefile
 from mmschema.canonical import canonical_tables
+from mmschema.confined import confine
 from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
@@ -97,9 +98,12 @@ def run_on_scratch(
     if cached is not None:
         return cached
     with scratch.connect() as conn:
+        confinement = confine(conn)
         conn.autocommit = False
         prepare_session(conn)
-        catalog = run_in_chunks(conn, make_steps(), names, links, tolerate_errors)
+        catalog = run_in_chunks(
+            conn, make_steps(), names, links, tolerate_errors, confinement=confinement
+        )
     cache.put(key, catalog)
     return catalog
 

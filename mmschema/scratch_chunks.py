@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import errors as pg_errors
 
+from mmschema.confined import Confinement
 from mmschema.connect import primary_message
 from mmschema.desired.declared import InvalidFile
 from mmschema.introspect import read_catalog_in_transaction
@@ -114,6 +115,7 @@ class ScratchRun:
     conn: psycopg.Connection[Any]
     preamble: list[ScratchStep]
     tolerate_errors: bool
+    confinement: Confinement
     errors: list[str] = field(default_factory=list)
 
     def report(self, message: str) -> None:
@@ -123,18 +125,27 @@ class ScratchRun:
     def run_chunk(self, groups: Sequence[Group]) -> Catalog:
         """Create the groups' tables after the preamble, read them back, roll back."""
         with self.conn.transaction(force_rollback=True):
+            self.confinement.open()
             self.run_steps(self.preamble)
             self.run_steps([step for group in groups for step in group.steps])
             names = [name for group in groups for name in group.names]
             return read_catalog_in_transaction(self.conn, names, what_reads=False)
 
     def run_steps(self, steps: Sequence[ScratchStep]) -> None:
-        """All steps in one round trip; on an error, again one by one to place it."""
+        """All steps in one round trip; on an error, again one by one to place it.
+
+        The privileged steps (CREATE EXTENSION) go first, as the session's own user."""
+        steps = [s for s in steps if s.privileged] + [s for s in steps if not s.privileged]
         if not steps:
             return
+        privileged = ";\n".join(s.statement for s in steps if s.privileged)
+        confined = ";\n".join(s.statement for s in steps if not s.privileged)
         try:
             with self.conn.transaction():
-                self.conn.execute(";\n".join(s.statement for s in steps).encode())
+                if privileged:
+                    self.conn.execute(privileged.encode())
+                if confined:
+                    self.confinement.run(confined)
             return
         except pg_errors.OutOfMemory:
             raise
@@ -146,7 +157,10 @@ class ScratchRun:
                 continue
             try:
                 with self.conn.transaction():
-                    self.conn.execute(step.statement.encode())
+                    if step.privileged:
+                        self.conn.execute(step.statement.encode())
+                    else:
+                        self.confinement.run(step.statement)
             except pg_errors.OutOfMemory:
                 raise
             except psycopg.Error as error:
@@ -163,12 +177,16 @@ def run_in_chunks(
     names: Sequence[QualifiedName],
     links: Iterable[tuple[QualifiedName, QualifiedName]] = (),
     tolerate_errors: bool = False,
+    confinement: Confinement | None = None,
 ) -> Catalog:
-    """The tables `steps` create, as the scratch server reads them back, chunk by chunk."""
+    """The tables `steps` create, as the scratch server reads them back, chunk by chunk.
+
+    The steps carrying SQL text run as `confinement` says (made by `confine`, in autocommit,
+    before the session's first transaction); without it, inside a function all the same."""
     preamble, groups = group_steps(steps, names, links)
     budget, per_transaction = lock_budget(conn)
     conn.rollback()  # every chunk is a transaction of its own
-    run = ScratchRun(conn, preamble, tolerate_errors)
+    run = ScratchRun(conn, preamble, tolerate_errors, confinement or Confinement(conn, False))
     pending = chunked(groups, budget)
     catalogs: list[Catalog] = []
     while pending:

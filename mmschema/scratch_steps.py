@@ -40,6 +40,9 @@ class ScratchStep:
     source: str  # "path:line:column: what" prefix for errors
     table: QualifiedName | None = None
     optional: bool = False  # a failure is skipped: what depends on it reports the error
+    # Made by mmschema from names alone (CREATE EXTENSION): runs as the session's own user,
+    # not confined like the statements that carry the file's (or the target's) SQL text.
+    privileged: bool = False
 
 
 def raw_column(column: Any) -> Column:
@@ -98,7 +101,10 @@ def extension_steps(extensions: frozenset[str] | set[str]) -> list[ScratchStep]:
     """The target's extensions, where the scratch server has them (their types, opclasses)."""
     return [
         ScratchStep(
-            ddl.statements_for_extension(name), f"extension {name} of the target", optional=True
+            ddl.statements_for_extension(name),
+            f"extension {name} of the target",
+            optional=True,
+            privileged=True,
         )
         for name in sorted(extensions)
         if name != "plpgsql"
@@ -119,7 +125,12 @@ def type_steps(types: tuple[UserType, ...]) -> list[ScratchStep]:
 def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> list[ScratchStep]:
     """One scratch statement per declared object, so an error points at its declaration."""
     steps = [
-        ScratchStep(ddl.statements_for_extension(name), f"extensions: extension {name!r}", None)
+        ScratchStep(
+            ddl.statements_for_extension(name),
+            f"extensions: extension {name!r}",
+            None,
+            privileged=True,
+        )
         for name in desired.extensions
     ]
     declared = {e.name for e in desired.enums}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import secrets
 import subprocess
@@ -20,10 +21,11 @@ from typing import Any
 
 import psycopg
 from pglast import split
-from pglast.parser import ParseError
+from pglast.parser import ParseError, parse_sql_json
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
+from mmschema.confined import script_connections
 from mmschema.connect import connect, primary_message
 
 TEMP_PREFIX = "mmschema_import_"
@@ -95,12 +97,20 @@ def statements_of(script: Script) -> list[tuple[int, str]]:
 FORWARD_REFERENCE = (errors.UndefinedTable, errors.UndefinedObject, errors.InvalidSchemaName)
 
 
-def run_script(conn: psycopg.Connection[Any], script: Script) -> None:
-    """Run one script statement by statement in autocommit, like `psql -f` with ON_ERROR_STOP."""
+def run_script(
+    conn: psycopg.Connection[Any],
+    script: Script,
+    extensions: psycopg.Connection[Any] | None = None,
+) -> None:
+    """Run one script statement by statement in autocommit, like `psql -f` with ON_ERROR_STOP.
+
+    A statement that is exactly one CREATE EXTENSION runs on `extensions` when given (the
+    session of a user allowed to create untrusted extensions)."""
     deferred: list[tuple[int, str]] = []
     for line, statement in statements_of(script):
+        session = extensions if extensions and _creates_extension(statement) else conn
         try:
-            conn.execute(statement.encode())
+            session.execute(statement.encode())
         except FORWARD_REFERENCE as error:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 raise SourceError(f"{script.name}:{line}: {primary_message(error)}") from None
@@ -120,10 +130,20 @@ def run_script(conn: psycopg.Connection[Any], script: Script) -> None:
         deferred = [(line, statement) for line, statement, _ in failures]
 
 
+def _creates_extension(statement: str) -> bool:
+    try:
+        parsed = json.loads(parse_sql_json(statement))
+    except ParseError:
+        return False
+    found = parsed.get("stmts", [])
+    return len(found) == 1 and "CreateExtensionStmt" in found[0].get("stmt", {})
+
+
 def run_scripts(dsn: str, scripts: Sequence[Script]) -> None:
-    with connect(dsn, "mmschema-import") as conn:
+    """Run the scripts in order, as an unprivileged role when `dsn` is a superuser's."""
+    with script_connections(dsn, "mmschema-import") as (conn, extensions):
         for script in scripts:
-            run_script(conn, script)
+            run_script(conn, script, extensions)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.rollback()  # a script that left a transaction open: psql would too
 
