@@ -59,18 +59,23 @@ class Confinement:
     def __init__(self, conn: psycopg.Connection[Any], as_role: bool) -> None:
         self.conn = conn
         self.as_role = as_role
+        self.direct = False  # no runner (no TEMP privilege, no plpgsql): not a superuser
 
     def open(self) -> None:
         """In the scratch transaction, before the first statement: create the runner."""
         definer = sql.SQL("SECURITY DEFINER") if self.as_role else sql.SQL("")
-        self.conn.execute(
-            sql.SQL(
-                "CREATE FUNCTION {}(statement text) RETURNS void LANGUAGE plpgsql {} "
-                "AS 'BEGIN EXECUTE statement; END'"
-            ).format(RUNNER, definer)
-        )
+        create = sql.SQL(
+            "CREATE FUNCTION {}(statement text) RETURNS void LANGUAGE plpgsql {} "
+            "AS 'BEGIN EXECUTE statement; END'"
+        ).format(RUNNER, definer)
         if not self.as_role:
+            try:
+                with self.conn.transaction():
+                    self.conn.execute(create)
+            except psycopg.Error:
+                self.direct = True
             return
+        self.conn.execute(create)
         role = sql.Identifier(ROLE)
         self.conn.execute(sql.SQL("ALTER FUNCTION {}(text) OWNER TO {}").format(RUNNER, role))
         for (schema,) in self.conn.execute(_CLOSED_SCHEMAS, (ROLE,)).fetchall():
@@ -81,8 +86,11 @@ class Confinement:
             )
 
     def run(self, statement: str) -> None:
-        """One statement the file's text is part of, through the runner."""
-        self.conn.execute(sql.SQL("SELECT {}(%s)").format(RUNNER), (statement,))
+        """Statements the file's text is part of, through the runner."""
+        if self.direct:
+            self.conn.execute(statement.encode())
+        else:
+            self.conn.execute(sql.SQL("SELECT {}(%s)").format(RUNNER), (statement,))
 
 
 def confine(conn: psycopg.Connection[Any]) -> Confinement:

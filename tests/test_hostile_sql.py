@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
 
 from tests.outside import Outcome, Shell
 
@@ -263,6 +265,13 @@ def test_the_scratch_session_is_not_a_superuser_even_with_a_superuser_dev_databa
     assert "probe_a" in outcome.output
 
 
+def test_the_embedded_scratch_session_is_not_a_superuser(shell: Shell, db: str) -> None:
+    shell.write("schema.yaml", SUPERUSER_PROBE)
+    outcome = shell.run("plan", "-d", db, timeout=300)
+    assert outcome.code == 0, outcome.output
+    assert "probe_a" in outcome.output
+
+
 def test_a_commit_in_a_bound_leaves_no_table_on_the_scratch_server(
     shell: Shell, db: str, scratch_dsn: str
 ) -> None:
@@ -318,6 +327,7 @@ def test_sql_scripts_run_unprivileged_on_a_superuser_dev_database(
     if command == "import":
         outcome = shell.run("import", "migration.sql", "--dev-database", scratch_dsn)
     else:
+        shell.write("schema.yaml", "version: 1\n")
         outcome = shell.run(
             "plan", "--from", "migration.sql", "-d", db, "--dev-database", scratch_dsn
         )
@@ -327,6 +337,17 @@ def test_sql_scripts_run_unprivileged_on_a_superuser_dev_database(
     assert not sentinels.marker.exists()
     assert not _role_exists(scratch_dsn, sentinels.role)
     assert _import_roles(scratch_dsn) == []
+
+
+def test_sql_scripts_run_unprivileged_on_the_embedded_server(
+    shell: Shell, sentinels: Sentinels
+) -> None:
+    shell.write("migration.sql", f"CREATE TABLE t (id int);\n{sentinels.payload};\n")
+    outcome = shell.run("import", "migration.sql", timeout=300)
+    assert outcome.code == 1, outcome.output
+    assert "migration.sql:2: permission denied" in outcome.output
+    assert "Traceback" not in outcome.output
+    assert not sentinels.marker.exists()
 
 
 def test_an_import_of_ordinary_migrations_still_works(shell: Shell, scratch_dsn: str) -> None:
@@ -413,7 +434,11 @@ def test_a_target_without_standard_conforming_strings_reads_the_file_as_the_pars
     with psycopg.connect(db, autocommit=True) as conn:
         conn.execute(TARGET_DATA)
         name = conn.info.dbname
-        conn.execute(f'ALTER DATABASE "{name}" SET standard_conforming_strings = off')
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} SET standard_conforming_strings = off").format(
+                sql.Identifier(name)
+            )
+        )
     default = "'\\' || ' ); DROP TABLE data; SELECT ('"
     shell.write(
         "schema.yaml",
@@ -429,3 +454,28 @@ def test_a_target_without_standard_conforming_strings_reads_the_file_as_the_pars
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT DISTINCT note FROM data").fetchone()
     assert row == ("\\ ); DROP TABLE data; SELECT (",)
+
+
+def test_a_dev_database_of_a_normal_user_runs_the_file_as_that_user(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    token = secrets.token_hex(4)
+    role, database = f"mmschema_dev_{token}", f"mmschema_dev_{token}"
+    with psycopg.connect(scratch_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                sql.Identifier(database), sql.Identifier(role)
+            )
+        )
+    try:
+        dev = make_conninfo(scratch_dsn, user=role, dbname=database)
+        shell.write("schema.yaml", SUPERUSER_PROBE)
+        outcome = shell.run("plan", "-d", db, "--dev-database", dev)
+        assert outcome.code == 0, outcome.output
+        assert "probe_a" in outcome.output
+        assert _relations(dev) == []
+    finally:
+        with psycopg.connect(scratch_dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
