@@ -38,6 +38,8 @@ from mmschema.desired.yamlpos import JsonPath
 from mmschema.model import QualifiedName
 from mmschema.words import count
 
+MAX_COLUMNS = 1600  # PostgreSQL's MaxHeapAttributeNumber
+
 _NO_INCLUDE = frozenset({"hash", "gin", "brin"})  # access methods without INCLUDE support
 
 
@@ -201,6 +203,12 @@ def _columns(scope: Scope, spec: dict[str, object]) -> list[DeclaredColumn]:
     columns = mapping_of(spec.get("columns"))
     built = [_column(scope, n, s) for n, s in columns.items() if isinstance(s, dict)]
     scope.columns = {c.name: c for c in built}
+    if len(built) > MAX_COLUMNS:
+        over = built[MAX_COLUMNS].name
+        scope.context.key_error(
+            _at(scope.path, "columns", over),
+            f"column '{over}': tables can have at most {MAX_COLUMNS} columns",
+        )
     scope.check_renames(
         [(c.name, c.renamed_from, _at(scope.path, "columns", c.name)) for c in built], "column"
     )

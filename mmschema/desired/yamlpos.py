@@ -198,6 +198,10 @@ class _Builder:
                 self._problem(source, "a '<<' merge refers to the mapping that contains it")
                 continue
             for key_node, value_node, _ in self._pairs(source, outer):
+                self.count += 1  # merges of merges can repeat keys exponentially
+                if self.count > MAX_VALUES:
+                    message = "too many values (aliases expanded?)"
+                    raise YamlError(self.name, position_of(source), message)
                 yield key_node, value_node, False
 
     def _merge_sources(self, node: Node) -> list[MappingNode]:
