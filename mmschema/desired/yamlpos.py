@@ -61,6 +61,7 @@ def load_yaml(text: str, name: str) -> YamlDocument | None:
         raise _too_deep(text, name) from None
     if root is None:
         return None
+    _check_expanded_size(root, name)
     builder = _Builder(name)
     value = builder.build(root, ())
     builder.document.value = value
@@ -99,6 +100,34 @@ def _too_deep(text: str, name: str) -> YamlError:
     except yaml.YAMLError:
         pass
     return YamlError(name, position, f"nested more than {MAX_DEPTH} levels deep")
+
+
+def _check_expanded_size(root: Node, name: str) -> None:
+    """Refuse an alias bomb before expanding it: its size is counted per distinct node."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Node, depth: int) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # an alias cycle counts once; the builder reports it
+        total = 1
+        if depth <= MAX_DEPTH and isinstance(node, SequenceNode):
+            total += sum(size(child, depth + 1) for child in node.value)
+        elif depth <= MAX_DEPTH and isinstance(node, MappingNode):
+            total += sum(size(v, depth + 1) + 1 for _, v in node.value)
+        sizes[id(node)] = total
+        return total
+
+    children = (
+        [v for _, v in root.value] if isinstance(root, MappingNode)
+        else list(root.value) if isinstance(root, SequenceNode) else []
+    )
+    total = 0
+    for child in children:
+        total += size(child, 1)
+        if total > MAX_VALUES:
+            raise YamlError(name, position_of(child), "too many values (aliases expanded?)")
 
 
 def position_of(node: Node) -> Position:
