@@ -46,6 +46,8 @@ INSERT INTO ledger.entries (account_id, amount, note)
   SELECT 1 + g % 200, g * 1.5, 'entry ' || g FROM generate_series(1, 400) g;
 """
 SEED_TABLES = ("public.accounts", "ledger.entries")
+# Roles other tests make, and the scratch server's unprivileged role (one per cluster, made
+# on first use), are not the hostile file's doing.
 OBJECTS = """
 SELECT 'relation', n.nspname, c.relname, c.relkind::text FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -58,7 +60,8 @@ UNION ALL SELECT 'function', n.nspname, p.proname, '' FROM pg_proc p
   JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname !~ '^(pg_|information_schema)'
 UNION ALL SELECT 'large object', oid::text, '', '' FROM pg_largeobject_metadata
 UNION ALL SELECT 'extension', extname, '', '' FROM pg_extension
-UNION ALL SELECT 'role', rolname, '', '' FROM pg_roles WHERE rolname !~ '^(pg_|mm_|owner_|other_)'
+UNION ALL SELECT 'role', rolname, '', '' FROM pg_roles
+  WHERE rolname !~ '^(pg_|mm_|owner_|other_|mmschema_scratch)'
 """
 # The table each new relation belongs to (itself, an index's table, a sequence's owner).
 OWNERS = """
