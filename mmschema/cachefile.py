@@ -46,9 +46,11 @@ def signing_key() -> bytes | None:
 def key_at(path: Path) -> bytes | None:
     """The key kept at `path`, made there on first use."""
     try:
-        return path.read_bytes()
-    except OSError:
+        return path.read_bytes() or None
+    except FileNotFoundError:
         pass
+    except OSError:  # unreadable: work without the cache rather than fail
+        return None
     try:
         make_directory(path.parent)
         key = os.urandom(32)
@@ -56,8 +58,10 @@ def key_at(path: Path) -> bytes | None:
         with os.fdopen(descriptor, "wb") as out:
             out.write(key)
         return key
-    except FileExistsError:
-        return path.read_bytes()
+    except FileExistsError:  # another process made it first
+        with contextlib.suppress(OSError):
+            return path.read_bytes() or None
+        return None
     except OSError:
         return None
 

@@ -37,3 +37,9 @@ def test_a_file_not_signed_by_us_is_ignored(tmp_path: Path) -> None:
 
 def test_missing_file_is_none(tmp_path: Path) -> None:
     assert cachefile.read(tmp_path / "nothing.pickle") is None
+
+
+def test_an_unreadable_key_means_no_cache_not_a_traceback(tmp_path: Path) -> None:
+    key = tmp_path / "cache.key"
+    key.mkdir()  # a key the process cannot read as a file
+    assert cachefile.key_at(key) is None
