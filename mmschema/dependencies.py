@@ -4,6 +4,8 @@ that a type change would break or be refused for. Pure functions over the diff's
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.model import Catalog, ForeignKey, Index, Policy, QualifiedName, View
@@ -46,15 +48,20 @@ def rebuild_dependent_foreign_keys(
     dropping = {(c.table, c.name) for c in changes if isinstance(c, ch.DropConstraint)}
     handled = dropping | {(c.table, c.key.name) for c in changes if isinstance(c, ch.AddForeignKey)}
     outbound = [(t.name, key) for t in live.tables.values() for key in t.foreign_keys]
-    for table, key in [*outbound, *live.inbound_foreign_keys]:
+    renamed = {c.old: c.new for c in changes if isinstance(c, ch.RenameTable)}
+    for live_name, live_key in [*outbound, *live.inbound_foreign_keys]:
+        # The plan's changes name a renamed table by its new name.
+        table = renamed.get(live_name, live_name)
+        key = replace(live_key, references=renamed.get(live_key.references, live_key.references))
         if (table, key.name) in dropping:
             continue
         if key.references in dropped | recreated:
             # DROP TABLE refuses while another table's key references it. A key of a
-            # table that goes too is not added again; one of a kept table is.
+            # table that goes too is not added again; one of a kept table is, when the table
+            # it references comes back (re-created), not when that table is dropped.
             first = key.references in recreated | early
             changes.append(ch.DropConstraint(table, key.name, "foreign_key", first))
-            if table not in dropped | recreated:
+            if table not in dropped | recreated and key.references in recreated:
                 changes.extend(_added_again(live, desired, table, key))
             continue
         if table in recreated or (table, key.name) in handled:
