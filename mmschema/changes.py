@@ -45,9 +45,24 @@ class Phase(IntEnum):
     VALIDATE_CONSTRAINTS = 17
     ATTACH_PARTITIONS = 18  # once the table has what its parent requires
     COMMENTS = 19
-    DROP_COLUMNS = 20
-    DROP_TABLES = 21
-    DROP_TYPES = 22  # after the columns and tables that may have used them
+    VIEWS = 20  # after the tables and columns they read, before those are dropped
+    DROP_COLUMNS = 21
+    DROP_TABLES = 22
+    DROP_TYPES = 23  # after the columns and tables that may have used them
+
+
+class KindChange:
+    """A change that a kind module (mmschema/kinds/) defines: it names its kind and object."""
+
+    phase: Phase
+
+    @property
+    def kind_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def subject(self) -> str:
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -600,6 +615,7 @@ Change = (
     | RetypeBackfill
     | RetypeSwap
     | RetypeAbandon
+    | KindChange
 )
 
 KIND_NAMES: dict[type, str] = {
@@ -654,12 +670,16 @@ KIND_NAMES: dict[type, str] = {
 
 
 def kind_of(change: Change) -> str:
+    if isinstance(change, KindChange):
+        return change.kind_name
     return KIND_NAMES[type(change)]
 
 
 def object_of(change: Change) -> str:
     """The `schema.table[.name]` a change is about, as shown in plans."""
     match change:
+        case KindChange():
+            return change.subject
         case CreateExtension(name=name) | CreateSchema(name=name):
             return name
         case CreateEnum(name=name) | AddEnumValue(name=name) | DropEnum(name=name):

@@ -21,6 +21,7 @@ from mmschema.model import (
     UniqueConstraint,
     UserType,
 )
+from mmschema.pipeline.kinds import dump_objects
 from mmschema.reparse import reparsable
 
 SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
@@ -76,6 +77,19 @@ def dump_yaml(
         wanted = set(only)
         names = [n for n in names if n.name in wanted or str(n) in wanted]
     return dump_tables(conn, names)
+
+
+def dump_schema(
+    conn: psycopg.Connection[Any],
+    names: list[QualifiedName],
+    schemas: list[str] | None,
+    only: list[str] | None = None,
+) -> str:
+    """The schema.yaml text of these tables and of every other kind's objects in `schemas`
+    (default: every user schema) that `only` names, if given."""
+    document = catalog_document(read_catalog(conn, names))
+    document.update(dump_objects(conn, schemas or user_schemas(conn), only or []))
+    return document_text(document)
 
 
 def dump_tables(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> str:

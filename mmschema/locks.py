@@ -70,6 +70,7 @@ class Form(Enum):
     ROW_SECURITY = "ALTER TABLE ENABLE/DISABLE/FORCE ROW LEVEL SECURITY"
     REPLICA_IDENTITY = "ALTER TABLE REPLICA IDENTITY"
     CREATE_VIEW = "CREATE VIEW"
+    REPLACE_VIEW = "CREATE OR REPLACE VIEW"
     DROP_POLICY = "DROP POLICY"
     CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
@@ -142,6 +143,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.REPLICA_IDENTITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     # CREATE VIEW (and its comment, owner, grants) reads the tables under ACCESS SHARE.
     Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
+    Form.REPLACE_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
     Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
+from mmschema.kinds.base import KindObject
+
 # The serial pseudo-types and the integer type each one stands for.
 SERIAL_TYPES = {
     "smallserial": "smallint",
@@ -260,6 +262,7 @@ class Catalog:
     inbound_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it
     views: tuple[View, ...] = ()  # views reading managed tables, shallowest first
+    objects: tuple[KindObject, ...] = ()  # of the kinds in mmschema/kinds the file names
 
 
 class PartitionAware(Protocol):

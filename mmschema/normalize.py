@@ -22,12 +22,14 @@ from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
 )
+from mmschema.kinds.base import KindObject
 from mmschema.model import (
     Catalog,
     ForeignKey,
     QualifiedName,
     Table,
 )
+from mmschema.pipeline.kinds import normalize_objects
 from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import (
     ScratchStep,
@@ -182,8 +184,42 @@ def normalize_file(
         )
         for name, table in everything.items()
     }
-    catalog = replace(catalog, tables=tables, extensions=frozenset(desired.extensions))
+    catalog = replace(
+        catalog,
+        tables=tables,
+        extensions=frozenset(desired.extensions),
+        objects=normalized_objects(desired, scratch, cache, live),
+    )
     return Normalized(catalog, len(present), len(names))
+
+
+def normalized_objects(
+    desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
+) -> tuple[KindObject, ...]:
+    """The file's views and other kinds' objects as the scratch server prints them (cached);
+    those it marks absent as declared."""
+    absent = tuple(o for o in desired.objects if o.state != "present")
+    if len(absent) == len(desired.objects):
+        return absent
+    inputs = (
+        "objects",
+        desired.text or repr(desired.tables),
+        repr(desired.objects),
+        desired.extensions,
+        sorted(live.extensions),
+        live.types,
+    )
+    key = cache.key(scratch.identity, inputs, [])
+    cached = cache.get(key)
+    if cached is not None:
+        return (*cached.objects, *absent)
+    with scratch.connect() as conn:
+        confinement = confine(conn)
+        conn.autocommit = False
+        prepare_session(conn)
+        objects = normalize_objects(conn, confinement, desired, live)
+    cache.put(key, Catalog(objects=objects))
+    return (*objects, *absent)
 
 
 def desired_links(desired: DesiredState) -> list[tuple[QualifiedName, QualifiedName]]:

@@ -72,6 +72,7 @@ def fingerprint(live: Catalog) -> str:
         sorted(live.tables.items(), key=lambda item: item[0]),
         sorted(live.extensions),
         live.types,
+        live.objects,
     )
     return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 

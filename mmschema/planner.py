@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
@@ -15,6 +15,7 @@ from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
+from mmschema.pipeline.kinds import read_objects
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.references import outside_reference_problems
@@ -49,7 +50,7 @@ def compute_plan(
     prune: bool = False,
 ) -> Planned:
     names = managed_names(desired)
-    live = read_catalog(conn, names)
+    live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
     normalized = normalize_file(
         desired, scratch, cache, live, lambda: read_function_definitions(conn)
     )

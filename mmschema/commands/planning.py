@@ -148,7 +148,7 @@ def plan_from_source(
 
 
 def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    from mmschema.dump import NotFound, chosen_tables, dump_tables
+    from mmschema.dump import NotFound, chosen_tables, dump_schema
     from mmschema.inexpressible import inexpressible
 
     _, err = consoles(environment)
@@ -158,7 +158,7 @@ def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             names = chosen_tables(conn, args.schema, args.tables)
         except NotFound as missing:
             raise UsageError(f"{missing} in {target.label}") from None
-        text = dump_tables(conn, names)
+        text = dump_schema(conn, names, args.schema, args.tables)
         for line in inexpressible(conn, names):
             err.print(f"warning: {line}", markup=False)
     if args.output:

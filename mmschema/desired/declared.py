@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from mmschema.kinds.base import KindObject
 from mmschema.model import QualifiedName
 
 
@@ -176,6 +177,7 @@ class DesiredState:
     assertions: dict[str, str] = field(default_factory=dict)
     text: str = ""  # the whole file(s) as read, recorded in history
     enums: tuple[DeclaredEnum, ...] = ()
+    objects: tuple[KindObject, ...] = ()  # of the kinds in mmschema/kinds (views, ...)
 
     def present_enums(self) -> tuple[DeclaredEnum, ...]:
         return tuple(e for e in self.enums if e.state == "present")

@@ -25,7 +25,9 @@ from mmschema.desired.schemaerrors import describe, format_schema, kind_of, sche
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
+from mmschema.kinds.base import KindObject
 from mmschema.model import QualifiedName, parents_first
+from mmschema.pipeline.kinds import build_objects, merged_objects
 
 FILE_HEADER = "# file: "
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a schema of 20,000 tables is ~10 MB; /dev/zero is endless
@@ -42,6 +44,7 @@ class FilePart:
     extensions: list[str] = field(default_factory=list)
     assertions: list[tuple[str, str, Source]] = field(default_factory=list)
     enums: list[DeclaredEnum] = field(default_factory=list)
+    objects: list[KindObject] = field(default_factory=list)
 
 
 def json_schema() -> dict[str, object]:
@@ -206,6 +209,7 @@ def _build_file(context: Context, data: dict[str, object]) -> FilePart:
     for key, spec in mapping_of(data.get("enums")).items():
         if isinstance(spec, dict):
             part.enums.append(_enum(context, key, spec))
+    part.objects = build_objects(context, data)
     settings = data.get("settings")
     if isinstance(settings, dict):
         part.settings = (_settings(context, settings), context.key(("settings",)))
@@ -331,6 +335,7 @@ def _merge(parts: list[FilePart], report: Report) -> DesiredState:
             continue
         enums[enum.name] = enum
     return DesiredState(
+        objects=merged_objects([o for part in parts for o in part.objects], report),
         enums=tuple(enums.values()),
         tables=tuple(tables),
         settings=settings[0] if settings else Settings(),

@@ -1,0 +1,53 @@
+-- Views: those named (schema, name arrays) and every view of the schemas in %(schemas_all)s,
+-- with what decides equality (pg_get_viewdef, options, comment; the caller pins
+-- search_path to pg_catalog), their columns with types (CREATE OR REPLACE may only append),
+-- and the views they read and that read them, directly or further down (depth first).
+WITH RECURSIVE chosen AS (
+    SELECT c.oid
+    FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
+    JOIN pg_namespace n ON n.nspname = m.schema
+    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind = 'v'
+    UNION
+    SELECT c.oid
+    FROM pg_class c
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'v' AND n.nspname = ANY(%(schemas_all)s::text[])
+), edges AS (
+    SELECT DISTINCT r.ev_class AS reader, d.refobjid AS read
+    FROM pg_depend d
+    JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+    JOIN pg_class t ON t.oid = d.refobjid AND t.relkind = 'v'
+    WHERE d.refclassid = 'pg_class'::regclass AND r.ev_class <> d.refobjid
+), readers AS (
+    SELECT e.read AS view_oid, e.reader, 1 AS depth
+    FROM edges e WHERE e.read IN (SELECT oid FROM chosen)
+    UNION
+    SELECT r.view_oid, e.reader, r.depth + 1
+    FROM readers r JOIN edges e ON e.read = r.reader
+    WHERE r.depth < 32
+)
+SELECT n.nspname::text AS schema,
+       c.relname::text AS name,
+       pg_get_viewdef(c.oid, true) AS query,
+       coalesce(c.reloptions, '{}') AS options,
+       obj_description(c.oid, 'pg_class') AS comment,
+       ARRAY(SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+             FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum) AS columns,
+       ARRAY(SELECT ARRAY[rn.nspname::text, rc.relname::text]
+             FROM edges e
+             JOIN pg_class rc ON rc.oid = e.read
+             JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+             WHERE e.reader = c.oid
+             ORDER BY rn.nspname, rc.relname) AS reads,
+       ARRAY(SELECT ARRAY[vn.nspname::text, v.relname::text]
+             FROM (SELECT reader, max(depth) AS depth FROM readers
+                   WHERE view_oid = c.oid GROUP BY reader) AS r
+             JOIN pg_class v ON v.oid = r.reader
+             JOIN pg_namespace vn ON vn.oid = v.relnamespace
+             ORDER BY r.depth DESC, vn.nspname, v.relname) AS readers
+FROM chosen
+JOIN pg_class c ON c.oid = chosen.oid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+ORDER BY 1, 2

@@ -1,0 +1,476 @@
+"""Views: declared under `views:`, compared as pg_get_viewdef prints them, replaced or rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.rows import class_row
+
+from mmschema import changes as ch
+from mmschema.connect import primary_message
+from mmschema.ddl.base import (
+    Statement,
+    comment,
+    create_schema,
+    make_statement,
+    qualified,
+    statements,
+)
+from mmschema.desired.build import Context
+from mmschema.desired.checks import shown
+from mmschema.desired.declared import Source
+from mmschema.desired.sqltext import SqlProblem, check_query
+from mmschema.hazards import Hazard, hazards
+from mmschema.kinds.base import KindObject
+from mmschema.locks import Form
+from mmschema.model import QualifiedName
+from mmschema.scratch_chunks import ScratchRun
+
+FILE_KEY = "views"
+
+
+@dataclass(frozen=True)
+class ManagedView:
+    """A view the file declares (or its live counterpart): equal when printed the same."""
+
+    name: QualifiedName
+    query: str  # pg_get_viewdef() once normalized; the file's text before
+    security_barrier: bool = False
+    check_option: str | None = None  # "local" | "cascaded"
+    security_invoker: bool = False
+    comment: str | None = None
+    state: str = field(default="present", compare=False)
+    source: Source | None = field(default=None, compare=False)
+    columns: tuple[str, ...] = field(default=(), compare=False)  # "name type", in order
+    reads: tuple[str, ...] = field(default=(), compare=False)  # keys of views it reads
+    readers: tuple[ManagedView, ...] = field(default=(), compare=False)  # deepest first
+
+    @property
+    def key(self) -> str:
+        return str(self.name)
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Its reloptions as WITH (...) spells them."""
+        found = []
+        if self.security_barrier:
+            found.append("security_barrier=true")
+        if self.check_option is not None:
+            found.append(f"check_option={self.check_option}")
+        if self.security_invoker:
+            found.append("security_invoker=true")
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class CreateView(ch.KindChange):
+    """CREATE VIEW, or CREATE OR REPLACE VIEW when the live one's columns are only appended to."""
+
+    view: ManagedView
+    replace: bool = False
+    only_comment: bool = False
+    set_comment: bool = False  # the comment changes too (CREATE OR REPLACE keeps it)
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        if self.only_comment:
+            return "set_view_comment"
+        return "replace_view" if self.replace else "create_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+@dataclass(frozen=True)
+class RebuildView(ch.KindChange):
+    """DROP VIEW and CREATE VIEW in one transaction (its columns change other than by
+    appending), with every view reading it dropped before and created again after."""
+
+    old: ManagedView
+    new: ManagedView
+    readers: tuple[ManagedView, ...]  # deepest first, each as it will be made again
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        return "rebuild_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.new.name)
+
+
+@dataclass(frozen=True)
+class DropView(ch.KindChange):
+    """DROP VIEW of a view the file marks `state: absent` (CASCADE to the views reading it)."""
+
+    view: ManagedView
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        return "drop_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+class ViewKind:
+    """The views kind, as the pipeline sees it."""
+
+    file_key = FILE_KEY
+
+    def owns(self, item: object) -> bool:
+        return isinstance(item, ManagedView)
+
+    def build(self, context: Context, key: str, spec: Mapping[str, object]) -> KindObject:
+        return build_view(context, key, spec)
+
+    def read(
+        self, conn: psycopg.Connection[Any], declared: Sequence[KindObject]
+    ) -> tuple[KindObject, ...]:
+        names = [v.name for v in _views(declared)]
+        return tuple(read_views(conn, names, [])) if names else ()
+
+    def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
+        return tuple(normalize_views(run, list(_views(declared))))
+
+    def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
+        return diff_views(list(_views(live)), list(_views(desired)))
+
+    def dump(
+        self, conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
+    ) -> dict[str, Any]:
+        found = read_views(conn, [], list(schemas))
+        if only:
+            wanted = set(only)
+            found = [v for v in found if {v.name.name, v.key, v.name.schema} & wanted]
+        return {view_key(v.name): view_document(v) for v in found}
+
+
+KIND = ViewKind()
+
+
+def _views(objects: Iterable[object]) -> Iterable[ManagedView]:
+    return (o for o in objects if isinstance(o, ManagedView))
+
+
+# --- the file -------------------------------------------------------------------------
+
+
+def build_view(context: Context, key: str, spec: Mapping[str, object]) -> ManagedView:
+    path = (FILE_KEY, key)
+    name = context.table_name(path, key, "public", "view")
+    state = spec.get("state")
+    query = spec.get("query")
+    text = ""
+    if isinstance(query, str):
+        try:
+            text = check_query(query).removesuffix(";").strip()
+        except SqlProblem as problem:
+            context.error((*path, "query"), f"view {shown(name)}: query {problem}")
+    options = spec.get("options")
+    chosen = options if isinstance(options, dict) else {}
+    check_option = chosen.get("check_option")
+    note = spec.get("comment")
+    return ManagedView(
+        name=name,
+        query=text,
+        security_barrier=chosen.get("security_barrier") is True,
+        check_option=check_option if isinstance(check_option, str) else None,
+        security_invoker=chosen.get("security_invoker") is True,
+        comment=note if isinstance(note, str) else None,
+        state=state if isinstance(state, str) else "present",
+        source=context.key(path),
+    )
+
+
+# --- the catalog ----------------------------------------------------------------------
+
+
+@dataclass
+class ViewRow:
+    schema: str
+    name: str
+    query: str
+    options: list[str]
+    comment: str | None
+    columns: list[str]
+    reads: list[list[str]]
+    readers: list[list[str]]
+
+
+def _catalog_sql() -> LiteralString:
+    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", "views.sql").read_text()
+    return text
+
+
+def read_views(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+) -> list[ManagedView]:
+    """The views named and all those of `schemas`, each with the views reading it."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction():
+        if idle:  # the target's: only read
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SET LOCAL search_path = pg_catalog")
+        rows = _fetch(conn, names, schemas)
+        readers = sorted({QualifiedName(*r) for row in rows for r in row.readers})
+        known = {QualifiedName(row.schema, row.name) for row in rows}
+        missing = [r for r in readers if r not in known]
+        rows += _fetch(conn, missing, []) if missing else []
+    by_name = {QualifiedName(row.schema, row.name): _from_row(row) for row in rows}
+    result = []
+    for row in rows:
+        view = by_name[QualifiedName(row.schema, row.name)]
+        if QualifiedName(row.schema, row.name) in known:
+            chain = tuple(
+                by_name[QualifiedName(*r)] for r in row.readers if QualifiedName(*r) in by_name
+            )
+            result.append(replace(view, readers=chain))
+    return result
+
+
+def _fetch(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+) -> list[ViewRow]:
+    params = {
+        "schemas": [n.schema for n in names],
+        "names": [n.name for n in names],
+        "schemas_all": list(schemas),
+    }
+    with conn.cursor(row_factory=class_row(ViewRow)) as cur:
+        cur.execute(_catalog_sql(), params)
+        return cur.fetchall()
+
+
+def _from_row(row: ViewRow) -> ManagedView:
+    options = {key: value for key, _, value in (o.partition("=") for o in row.options)}
+    return ManagedView(
+        name=QualifiedName(row.schema, row.name),
+        query=printed(row.query),
+        security_barrier=options.get("security_barrier") in ("true", "on", "1"),
+        check_option=options.get("check_option"),
+        security_invoker=options.get("security_invoker") in ("true", "on", "1"),
+        comment=row.comment,
+        columns=tuple(row.columns),
+        reads=tuple(str(QualifiedName(*r)) for r in row.reads),
+    )
+
+
+def printed(query: str) -> str:
+    """pg_get_viewdef's text without its leading blank and trailing semicolon."""
+    return query.strip().removesuffix(";").rstrip()
+
+
+# --- the scratch server ---------------------------------------------------------------
+
+
+def normalize_views(run: ScratchRun, declared: list[ManagedView]) -> list[ManagedView]:
+    """The declared views as PostgreSQL prints them: created on the scratch server (whose
+    transaction the caller rolls back), in rounds so that a view may read one declared
+    later, then read back with the catalog query."""
+    pending = [v for v in declared if v.state == "present"]
+    if not pending:
+        return []
+    conn = run.conn
+    schemas = sorted({v.name.schema for v in pending})
+    for schema in schemas:
+        run.confinement.run(create_schema(schema).as_string(conn))
+    failures: dict[str, str] = {}
+    while pending:
+        left: list[ManagedView] = []
+        for view in pending:
+            try:
+                with conn.transaction():
+                    run.confinement.run(create_view(view, replace=False).as_string(conn))
+            except pg_errors.OutOfMemory:
+                raise
+            except psycopg.Error as error:
+                failures[view.key] = primary_message(error)
+                left.append(view)
+        if len(left) == len(pending):
+            break
+        pending = left
+    else:
+        left = []
+    for view in left:
+        run.report(f"{view.source}: view {shown(view.name)}: {failures[view.key]}")
+    if left:
+        return []
+    names = [v.name for v in declared if v.state == "present"]
+    found = {v.key: v for v in read_views(conn, names, [])}
+    return [
+        _declared_as_printed(view, found[view.key])
+        for view in declared
+        if view.state == "present" and view.key in found
+    ]
+
+
+def _declared_as_printed(view: ManagedView, printed_view: ManagedView) -> ManagedView:
+    return replace(printed_view, source=view.source, comment=view.comment, readers=())
+
+
+# --- the diff -------------------------------------------------------------------------
+
+
+def diff_views(live: list[ManagedView], desired: list[ManagedView]) -> list[ch.Change]:
+    """Drops first (a view before those it reads), then creates and replacements, each
+    after the declared views it reads; views the file does not name are left alone."""
+    have = {v.key: v for v in live}
+    wanted = {v.key: v for v in desired}
+    changes: list[ch.Change] = []
+    rebuilt: set[str] = set()
+    for view in desired:
+        old = have.get(view.key)
+        if view.state == "absent" and old is not None:
+            changes.append(DropView(old))
+    creating: list[ch.Change] = []
+    for view in reads_first([v for v in desired if v.state == "present"]):
+        old = have.get(view.key)
+        if view.key in rebuilt:
+            continue
+        if old is None:
+            creating.append(CreateView(view))
+        elif old == view:
+            continue
+        elif _appended(old.columns, view.columns):
+            creating.append(CreateView(view, replace=True))
+        else:
+            readers = tuple(
+                wanted.get(r.key, r)
+                for r in old.readers
+                if r.key not in wanted or wanted[r.key].state == "present"
+            )
+            rebuilt.update(r.key for r in readers)
+            creating.append(RebuildView(old, view, readers))
+    for change in creating:
+        if isinstance(change, CreateView) and change.replace:
+            old = have[change.view.key]
+            same = (old.query, old.options) == (change.view.query, change.view.options)
+            set_comment = old.comment != change.view.comment
+            change = CreateView(change.view, True, only_comment=same, set_comment=set_comment)
+        changes.append(change)
+    return changes
+
+
+def _appended(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
+    return len(new) >= len(old) and new[: len(old)] == old
+
+
+def reads_first(views: list[ManagedView]) -> list[ManagedView]:
+    """The views in their order, but each after the listed views it reads."""
+    by_key = {v.key: v for v in views}
+    done: dict[str, ManagedView] = {}
+
+    def visit(view: ManagedView, path: frozenset[str]) -> None:
+        if view.key in done or view.key in path:
+            return
+        for read in view.reads:
+            if read in by_key:
+                visit(by_key[read], path | {view.key})
+        done[view.key] = view
+
+    for view in views:
+        visit(view, frozenset())
+    return list(done.values())
+
+
+# --- SQL ------------------------------------------------------------------------------
+
+
+def create_view(view: ManagedView, replace: bool) -> sql.Composable:
+    options = (
+        sql.SQL(" WITH ({})").format(sql.SQL(", ").join(map(sql.SQL, view.options)))
+        if view.options
+        else sql.SQL("")
+    )
+    verb = sql.SQL("CREATE OR REPLACE VIEW" if replace else "CREATE VIEW")
+    # The query was parsed as exactly one SELECT (and printed by PostgreSQL when planned).
+    return sql.SQL("{} {}{} AS {}").format(verb, qualified(view.name), options, sql.SQL(view.query))
+
+
+def _made(view: ManagedView, replace: bool, set_comment: bool = False) -> list[Statement]:
+    form = Form.REPLACE_VIEW if replace else Form.CREATE_VIEW
+    made = [make_statement(form, create_view(view, replace))]
+    if set_comment if replace else view.comment is not None:
+        made.append(comment("view", view.name, view.name.name, view.comment))
+    return made
+
+
+def _drop(view: ManagedView, cascade: bool = False) -> Statement:
+    text = sql.SQL("DROP VIEW {}{}").format(
+        qualified(view.name), sql.SQL(" CASCADE" if cascade else "")
+    )
+    return make_statement(Form.DROP_VIEW, text)
+
+
+@statements.register
+def _(change: CreateView) -> list[Statement]:
+    view = change.view
+    if change.only_comment:
+        return [comment("view", view.name, view.name.name, view.comment)]
+    made = _made(view, change.replace, change.set_comment)
+    if not change.replace and view.name.schema != "public":
+        made.insert(0, make_statement(Form.CREATE_SCHEMA, create_schema(view.name.schema)))
+    return made
+
+
+@statements.register
+def _(change: RebuildView) -> list[Statement]:
+    result = [_drop(reader) for reader in change.readers]
+    result.append(_drop(change.old))
+    result += _made(change.new, replace=False)
+    for reader in reversed(change.readers):
+        result += _made(reader, replace=False)
+    return result
+
+
+@statements.register
+def _(change: DropView) -> list[Statement]:
+    return [_drop(change.view, cascade=bool(change.view.readers))]
+
+
+@hazards.register
+def _(change: DropView) -> list[Hazard]:
+    readers = change.view.readers
+    if not readers:
+        return []
+    names = ", ".join(str(r.name) for r in readers)
+    detail = f"drops view {change.view.name} and the views reading it: {names}"
+    return [Hazard("destructive", detail)]
+
+
+# --- dump -----------------------------------------------------------------------------
+
+
+def view_key(name: QualifiedName) -> str:
+    return name.name if name.schema == "public" and "." not in name.name else shown(name)
+
+
+def view_document(view: ManagedView) -> dict[str, Any]:
+    document: dict[str, Any] = {"query": view.query}
+    options: dict[str, Any] = {}
+    if view.security_barrier:
+        options["security_barrier"] = True
+    if view.check_option is not None:
+        options["check_option"] = view.check_option
+    if view.security_invoker:
+        options["security_invoker"] = True
+    if options:
+        document["options"] = options
+    if view.comment is not None:
+        document["comment"] = view.comment
+    return document
+
+
+__all__ = ["KIND", "CreateView", "DropView", "ManagedView", "RebuildView"]

@@ -1,0 +1,107 @@
+"""The generic hooks: read, normalize, diff and dump every registered kind, naming none."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psycopg
+
+from mmschema import changes as ch
+from mmschema.confined import Confinement
+from mmschema.desired.build import Context
+from mmschema.desired.checks import Report
+from mmschema.desired.declared import DesiredState, InvalidFile
+from mmschema.kinds import views
+from mmschema.kinds.base import Kind, KindObject
+from mmschema.model import Catalog
+from mmschema.scratch_chunks import ScratchRun
+from mmschema.scratch_steps import desired_steps, extension_steps
+
+KINDS: tuple[Kind, ...] = (views.KIND,)
+FILE_KEYS = tuple(kind.file_key for kind in KINDS)
+
+
+def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
+    return [o for o in objects if kind.owns(o)]
+
+
+def build_objects(context: Context, data: Mapping[str, object]) -> list[KindObject]:
+    """Every kind's objects a file declares under the kind's top-level key."""
+    found: list[KindObject] = []
+    for kind in KINDS:
+        section = data.get(kind.file_key)
+        if not isinstance(section, dict):
+            continue  # the JSON Schema check reports it
+        for key, spec in section.items():
+            if isinstance(key, str) and isinstance(spec, dict):
+                found.append(kind.build(context, key, spec))
+    return found
+
+
+def merged_objects(objects: Sequence[KindObject], report: Report) -> tuple[KindObject, ...]:
+    """The objects of all files, each key once per kind."""
+    seen: dict[tuple[type, str], KindObject] = {}
+    for item in objects:
+        first = seen.get((type(item), item.key))
+        if first is not None:
+            where = getattr(item, "source", None)
+            if where is not None:
+                message = f"{item.key} is declared twice (first at {getattr(first, 'source', '')})"
+                report.add(where, message)
+            continue
+        seen[(type(item), item.key)] = item
+    return tuple(seen.values())
+
+
+def read_objects(
+    conn: psycopg.Connection[Any], declared: Sequence[KindObject]
+) -> tuple[KindObject, ...]:
+    """The live objects the file names, one bulk query per kind that has any (read only)."""
+    found: list[KindObject] = []
+    for kind in KINDS:
+        mine = of_kind(kind, declared)
+        if mine:
+            found += kind.read(conn, mine)
+    return tuple(found)
+
+
+def normalize_objects(
+    conn: psycopg.Connection[Any], confinement: Confinement, desired: DesiredState, live: Catalog
+) -> tuple[KindObject, ...]:
+    """The declared objects as the scratch server prints them: the file's tables created
+    first (their errors are the tables' normalization's to report), then each kind's
+    objects, read back, all in one transaction that is rolled back."""
+    tables = ScratchRun(conn, [], True, confinement)
+    run = ScratchRun(conn, [], False, confinement)
+    found: list[KindObject] = []
+    with conn.transaction(force_rollback=True):
+        confinement.open()
+        extensions = set(desired.extensions) | set(live.extensions)
+        tables.run_steps([*extension_steps(extensions), *desired_steps(desired, live.types)])
+        for kind in KINDS:
+            mine = of_kind(kind, desired.objects)
+            if mine:
+                found += kind.normalize(run, mine)
+    if run.errors:
+        raise InvalidFile(run.errors)
+    return tuple(found)
+
+
+def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
+    changes: list[ch.Change] = []
+    for kind in KINDS:
+        changes += kind.diff(of_kind(kind, live), of_kind(kind, desired))
+    return changes
+
+
+def dump_objects(
+    conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
+) -> dict[str, Any]:
+    """The file's sections for every kind found in `schemas` (those `only` names, if given)."""
+    document: dict[str, Any] = {}
+    for kind in KINDS:
+        section = kind.dump(conn, schemas, only)
+        if section:
+            document[kind.file_key] = section
+    return document
