@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import yaml
 from psycopg import sql
 from rich.console import Console
 
@@ -31,12 +32,13 @@ from mmschema.connect import connect, primary_message
 from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
-from mmschema.dump import dump_yaml
+from mmschema.dump import document_text, dump_yaml
 from mmschema.hazards import Hazard, hazards
 from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.locks import LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
+from mmschema.pipeline.kinds import objects_document
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
 from mmschema.sources import SourceError, run_apply, server_dsn, temporary_database
@@ -268,6 +270,9 @@ def rehearse(
     copied = list(dict.fromkeys([*managed, *partitions]))
     schemas = sorted({n.schema for n in copied})
     copy_text = dump_yaml(target, schemas, [str(n) for n in copied])
+    live_objects = objects_document(plan.live.objects)  # the views the plan works on
+    if live_objects:
+        copy_text = document_text({**yaml.safe_load(copy_text), **live_objects})
     server = server_dsn(dev_database, workdir, announce)
     with temporary_database(server) as dsn:
         copy_supporting_objects(target, plan, dsn)

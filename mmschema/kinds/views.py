@@ -156,6 +156,14 @@ class ViewKind:
             found = [v for v in found if {v.name.name, v.key, v.name.schema} & wanted]
         return {view_key(v.name): view_document(v) for v in found}
 
+    def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
+        """The file section that makes these live views again, with the views reading them."""
+        found: dict[str, ManagedView] = {}
+        for view in _views(live):
+            for one in (view, *view.readers):
+                found.setdefault(one.key, one)
+        return {view_key(v.name): view_document(v) for v in found.values()}
+
 
 KIND = ViewKind()
 
@@ -407,9 +415,11 @@ def _made(view: ManagedView, replace: bool, set_comment: bool = False) -> list[S
     return made
 
 
-def _drop(view: ManagedView, cascade: bool = False) -> Statement:
-    text = sql.SQL("DROP VIEW {}{}").format(
-        qualified(view.name), sql.SQL(" CASCADE" if cascade else "")
+def _drop(view: ManagedView, cascade: bool = False, if_exists: bool = False) -> Statement:
+    text = sql.SQL("DROP VIEW {}{}{}").format(
+        sql.SQL("IF EXISTS " if if_exists else ""),
+        qualified(view.name),
+        sql.SQL(" CASCADE" if cascade else ""),
     )
     return make_statement(Form.DROP_VIEW, text)
 
@@ -427,7 +437,8 @@ def _(change: CreateView) -> list[Statement]:
 
 @statements.register
 def _(change: RebuildView) -> list[Statement]:
-    result = [_drop(reader) for reader in change.readers]
+    # IF EXISTS: a reader may be gone already (a copy made of the file's tables only).
+    result = [_drop(reader, if_exists=True) for reader in change.readers]
     result.append(_drop(change.old))
     result += _made(change.new, replace=False)
     for reader in reversed(change.readers):

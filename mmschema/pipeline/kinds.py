@@ -95,6 +95,16 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
     return changes
 
 
+def objects_document(live: Sequence[KindObject]) -> dict[str, Any]:
+    """The file's sections that make these live objects again (a rehearsal's copy)."""
+    document: dict[str, Any] = {}
+    for kind in KINDS:
+        section = kind.document(of_kind(kind, live))
+        if section:
+            document[kind.file_key] = section
+    return document
+
+
 def dump_objects(
     conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
 ) -> dict[str, Any]:
