@@ -87,7 +87,8 @@ def dump_schema(
 ) -> str:
     """The schema.yaml text of these tables and of every other kind's objects in `schemas`
     (default: every user schema) that `only` names, if given."""
-    document = catalog_document(read_catalog(conn, names))
+    catalog = read_catalog(conn, names)
+    document = catalog_document(catalog, standalone_sequences(conn, catalog))
     document.update(dump_objects(conn, schemas or user_schemas(conn), only or []))
     return document_text(document)
 
