@@ -103,15 +103,19 @@ def _too_deep(text: str, name: str) -> YamlError:
 
 
 def _check_expanded_size(root: Node, name: str) -> None:
-    """Refuse an alias bomb before expanding it: its size is counted per distinct node."""
+    """Refuse an alias bomb before expanding it: its size is counted per distinct node, and
+    only what aliases add beyond the distinct nodes counts (a 20,000-table file is no bomb)."""
     sizes: dict[int, int] = {}
+    distinct = 0
 
     def size(node: Node, depth: int) -> int:
+        nonlocal distinct
         known = sizes.get(id(node))
         if known is not None:
             return known
         sizes[id(node)] = 1  # an alias cycle counts once; the builder reports it
         total = 1
+        distinct += 1 + (len(node.value) if isinstance(node, MappingNode) else 0)
         if depth <= MAX_DEPTH and isinstance(node, SequenceNode):
             total += sum(size(child, depth + 1) for child in node.value)
         elif depth <= MAX_DEPTH and isinstance(node, MappingNode):
@@ -126,7 +130,7 @@ def _check_expanded_size(root: Node, name: str) -> None:
     total = 0
     for child in children:
         total += size(child, 1)
-        if total > MAX_VALUES:
+        if total - distinct > MAX_VALUES:
             raise YamlError(name, position_of(child), "too many values (aliases expanded?)")
 
 
