@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import query, run_sql
-from tests.outside import Shell
+from tests.outside import Outcome, Shell
+from tests.test_rollback import V1
 
-V1 = """\
-version: 1
-tables:
-  t:
-    columns:
-      id:   {type: integer, nullable: false}
-      note: {type: text}
-    primary_key: [id]
-"""
 V2 = """\
 version: 1
 tables:
@@ -54,23 +46,20 @@ def applied_v1_then_v2(shell: Shell, db: str, scratch: str) -> None:
     assert query(db, "SELECT id FROM mmschema.history ORDER BY id") == [(1,), (2,)]
 
 
+def roll_back_to_run_1(shell: Shell, db: str, scratch: str, *more: str) -> Outcome:
+    """`apply --revision 1` with destructive changes allowed."""
+    return shell.run(
+        "apply", "--revision", "1", *more, "-d", db, "--dev-database", scratch,
+        "--yes", "--allow", "destructive",
+    )
+
+
 @pytest.mark.one_major
 def test_revision_undoes_what_later_runs_changed_and_nothing_else(
     shell: Shell, db: str, scratch_dsn: str
 ) -> None:
     applied_v1_then_v2(shell, db, scratch_dsn)
-    rolled = shell.run(
-        "apply",
-        "--revision",
-        "1",
-        "-d",
-        db,
-        "--dev-database",
-        scratch_dsn,
-        "--yes",
-        "--allow",
-        "destructive",
-    )
+    rolled = roll_back_to_run_1(shell, db, scratch_dsn)
     assert rolled.code == 0, rolled.output
     assert columns(db, "t") == {"id", "note", "legacy"}  # score undone, legacy kept
     assert columns(db, "audit") == set()  # the table run 2 added is gone
@@ -89,19 +78,7 @@ def test_revision_with_prune_drops_what_the_file_does_not_name(
     shell: Shell, db: str, scratch_dsn: str
 ) -> None:
     applied_v1_then_v2(shell, db, scratch_dsn)
-    rolled = shell.run(
-        "apply",
-        "--revision",
-        "1",
-        "--prune",
-        "-d",
-        db,
-        "--dev-database",
-        scratch_dsn,
-        "--yes",
-        "--allow",
-        "destructive",
-    )
+    rolled = roll_back_to_run_1(shell, db, scratch_dsn, "--prune")
     assert rolled.code == 0, rolled.output
     assert columns(db, "t") == {"id", "note"}
     assert "with --prune" in rolled.stderr
