@@ -417,24 +417,24 @@ def edit_not_null(rng: random.Random, name: Namer, s: Schema) -> None:
         col.nullable = not col.nullable if col.default is not None else True
 
 
+def drop_one_or_add(rng: random.Random, items: dict[str, Any], add: Callable[[], None]) -> None:
+    """Half the time drop one of `items` (when there are any), else `add` one."""
+    if items and rng.random() < 0.5:
+        del items[rng.choice(list(items))]
+    else:
+        add()
+
+
 def edit_check(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
-    if table is None:
-        return
-    if table.checks and rng.random() < 0.5:
-        del table.checks[rng.choice(list(table.checks))]
-    else:
-        add_check(rng, name, table)
+    if table is not None:
+        drop_one_or_add(rng, table.checks, lambda: add_check(rng, name, table))
 
 
 def edit_unique(rng: random.Random, name: Namer, s: Schema) -> None:
     table = pick_table(rng, s)
-    if table is None:
-        return
-    if table.uniques and rng.random() < 0.5:
-        del table.uniques[rng.choice(list(table.uniques))]
-    else:
-        add_unique(rng, name, table)
+    if table is not None:
+        drop_one_or_add(rng, table.uniques, lambda: add_unique(rng, name, table))
 
 
 def edit_index(rng: random.Random, name: Namer, s: Schema) -> None:
