@@ -423,6 +423,17 @@ class DropIndex:
 
 
 @dataclass(frozen=True)
+class RenameConstraint:
+    """ALTER TABLE ... RENAME CONSTRAINT: a catalog update (an index-backed one renames its
+    index too)."""
+
+    table: QualifiedName
+    old: str
+    new: str
+    phase = Phase.RENAME_COLUMNS
+
+
+@dataclass(frozen=True)
 class RenameIndex:
     table: QualifiedName
     old: str
@@ -606,6 +617,7 @@ Change = (
     | BuildPartitionedIndex
     | DropIndex
     | RenameIndex
+    | RenameConstraint
     | ReplaceIndex
     | RebuildInvalidIndex
     | SetTableOption
@@ -657,6 +669,7 @@ KIND_NAMES: dict[type, str] = {
     BuildPartitionedIndex: "create_index",
     DropIndex: "drop_index",
     RenameIndex: "rename_index",
+    RenameConstraint: "rename_constraint",
     ReplaceIndex: "replace_index",
     RebuildInvalidIndex: "rebuild_invalid_index",
     SetTableOption: "set_table_option",
@@ -699,7 +712,11 @@ def object_of(change: Change) -> str:
             | DetachPartition(table=table)
         ):
             return str(table)
-        case RenameColumn(table=table, new=name) | RenameIndex(table=table, new=name):
+        case (
+            RenameColumn(table=table, new=name)
+            | RenameIndex(table=table, new=name)
+            | RenameConstraint(table=table, new=name)
+        ):
             return f"{table}.{name}"
         case (
             AddColumn(table=table, column=column)

@@ -72,8 +72,11 @@ def diff(
     new_schemas: set[str] = set()
     _diff_enums(live, declared.enums, new_schemas, result)
     gone: set[QualifiedName] = set()  # dropped or re-created: their partitions went too
+    parents = _renamed_tables(live, declared)
     for table in declared.tables:  # partitions after their parents
         have = _live_table(live, table, result)
+        if have is not None and have.partition_of in parents:
+            have = replace(have, partition_of=parents[have.partition_of])
         if have is not None and have.partition_of in gone:
             gone.add(have.name)
             have = None
@@ -230,6 +233,15 @@ def _kept_unique_constraint(have: Table, index: Index) -> bool:
             for u in have.unique
         )
     )
+
+
+def _renamed_tables(live: Catalog, declared: DesiredState) -> dict[QualifiedName, QualifiedName]:
+    """The file's table renames that this plan makes (old name: new name)."""
+    return {
+        t.renamed_from: t.name
+        for t in declared.tables
+        if t.renamed_from in live.tables and t.name not in live.tables
+    }
 
 
 def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:

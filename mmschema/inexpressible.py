@@ -8,6 +8,7 @@ import psycopg
 
 from mmschema.introspect import catalog_sql
 from mmschema.model import QualifiedName
+from mmschema.notnull_names import custom_not_null_names
 
 
 def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> list[str]:
@@ -18,8 +19,9 @@ def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> 
         catalog_sql("inexpressible"),
         {"schemas": [n.schema for n in names], "tables": [n.name for n in names]},
     ).fetchall()
+    found = sorted([*rows, *custom_not_null_names(conn, names)])
     return [
         f"{QualifiedName(schema, table)}.{constraint}: {what} cannot be declared in "
         "schema.yaml; the dumped file leaves it out (plan and apply would not keep it)"
-        for schema, table, constraint, what in rows
+        for schema, table, constraint, what in found
     ]

@@ -15,6 +15,7 @@ from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
+from mmschema.notnull_names import with_not_null_names_renamed
 from mmschema.pipeline.kinds import read_objects
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
@@ -69,6 +70,7 @@ def compute_plan(
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)
     result.changes = with_identity_sequences_renamed(conn, result.changes)
+    result.changes = with_not_null_names_renamed(conn, result.changes)
     result.changes = with_rewriting_columns(conn, result.changes)
     if in_flight or any(isinstance(c, ch.AlterColumnType) for c in result.changes):
         states = read_state(conn, names)

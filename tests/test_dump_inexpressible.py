@@ -29,11 +29,14 @@ def test_dump_warns_of_what_the_file_cannot_say(
             "CREATE TABLE tagged (id integer, p integer, t integer, CONSTRAINT tagged_p_fkey "
             "FOREIGN KEY (p, t) REFERENCES pair (a, b) ON DELETE SET NULL (p))",
         )
+    if pg_server.major >= 18:
+        run_sql(db, "CREATE TABLE named (id integer CONSTRAINT id_present NOT NULL)")
     outcome = shell.run("dump", "-d", db, "--dev-database", scratch_dsn)
     assert outcome.code == 0, outcome.output
     warnings = [line for line in outcome.stderr.splitlines() if line.startswith("warning:")]
     expected = [
         "public.child.child_p_fkey: MATCH FULL",
+        *(["public.named.id_present: a NOT NULL constraint's own name"] * (pg_server.major >= 18)),
         "public.pair.pair_a_b_key: INCLUDE columns",
         "public.pair.pair_a_b_key: WITH (storage parameters) on its index",
         "public.parent.parent_pkey: DEFERRABLE primary key",

@@ -9,7 +9,6 @@ import pytest
 
 from bench.pairgen import Referee, judge_pairs
 from mmschema.localserver import LocalServer
-from tests.test_sequences import NOT_NULL_NAMES_18
 
 PAIRS = 20
 SEED = 7
@@ -31,11 +30,7 @@ def test_a_dumped_varchar_in_list_check_is_built_the_same(
 
 
 @pytest.mark.one_major
-def test_random_pairs_of_a_fixed_seed_converge(
-    pg_server: LocalServer, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if pg_server.major >= 18:  # one pair (7000027) differs by a NOT NULL constraint's name
-        request.applymarker(pytest.mark.xfail(reason=NOT_NULL_NAMES_18, strict=False))
+def test_random_pairs_of_a_fixed_seed_converge(pg_server: LocalServer, tmp_path: Path) -> None:
     counts = judge_pairs(pg_server, PAIRS, SEED, keep=tmp_path, quiet=True, prefix="fixedseed")
     failures = {p.name: (p / "detail.txt").read_text()[:1500] for p in tmp_path.iterdir()}
     assert counts["ok"] + counts["bad-pair"] == PAIRS, failures

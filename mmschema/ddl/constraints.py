@@ -164,3 +164,11 @@ def _(change: ch.AddExclusion) -> list[Statement]:
 def _(change: ch.DropConstraint) -> list[Statement]:
     action = sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(change.name))
     return [alter_table(change.table, Form.DROP_CONSTRAINT, action)]
+
+
+@statements.register
+def _(change: ch.RenameConstraint) -> list[Statement]:
+    action = sql.SQL("RENAME CONSTRAINT {} TO {}").format(
+        sql.Identifier(change.old), sql.Identifier(change.new)
+    )
+    return [alter_table(change.table, Form.RENAME_CONSTRAINT, action)]
