@@ -10,6 +10,8 @@ import psycopg
 from psycopg import errors, sql
 
 from mmschema import changes as ch
+from mmschema.conversion_check import conversion_check, never_rejects
+from mmschema.ddl.online import plain_cast
 from mmschema.hazards import Hazard
 from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
@@ -212,6 +214,11 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             return [rows_check(table, column.name)]
         case ch.AlterColumnType() if reads_as_input(change):
             return [unconvertible_check(table, change)]
+        case ch.RetypeExpand(column=name, new_type=new_type):
+            column = next(c for c in live.tables[table].columns if c.name == name)
+            if never_rejects(column.type, change, plain_cast(name, new_type)):
+                return []
+            return [conversion_check(table, change, column)]
         case ch.AddUnique(constraint=unique):
             keys = tuple(IndexKey(c) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)

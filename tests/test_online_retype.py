@@ -325,3 +325,56 @@ def test_identity_key_goes_on_from_its_next_value(
     ) == [("a", "bigint")]
     again = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
     assert again.code == 0, again.stdout + again.stderr
+
+
+ORDERS = """
+CREATE TABLE orders (id serial PRIMARY KEY, ref text NOT NULL, qty numeric);
+INSERT INTO orders (ref, qty) SELECT g::text, g FROM generate_series(1, 3000) g;
+UPDATE orders SET ref = 'n/a' WHERE id IN (7, 700);
+UPDATE orders SET ref = '99999999999' WHERE id = 1500;
+ANALYZE orders;
+"""
+
+
+def orders_file(ref: str, extra: str = "") -> str:
+    return (
+        "version: 1\n" + SETTINGS + "tables:\n  orders:\n    columns:\n"
+        "      id: {type: serial, nullable: false}\n"
+        f"      ref: {ref}\n"
+        "      qty: {type: numeric}\n    primary_key: [id]\n" + extra
+    )
+
+
+def test_rows_the_conversion_rejects_refuse_the_online_change(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, ORDERS)
+    shell.write(
+        "schema.yaml",
+        orders_file('{type: integer, nullable: false, using: "ref::integer"}'),
+    )
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_online_expand public.orders.ref" in planned.stdout, planned.stdout
+    assert "may_fail" in planned.stdout and "3 rows" in planned.stdout, planned.stdout
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 3, applied.output
+    assert "apply refused" in applied.stderr and "Traceback" not in applied.output
+    assert (
+        query(
+            db,
+            "SELECT attname FROM pg_attribute WHERE attrelid = 'orders'::regclass"
+            " AND attname LIKE '\\_mms%' AND NOT attisdropped",
+        )
+        == []
+    )
+    assert query(db, "SELECT tgname FROM pg_trigger WHERE tgname LIKE '\\_mms%'") == []
+    run_sql(db, "UPDATE orders SET ref = '0' WHERE ref !~ '^[0-9]{1,9}$'")
+    fixed = shell.run("apply", "--yes", *common)
+    assert fixed.code == 0, fixed.output
+    assert query(
+        db,
+        "SELECT format_type(atttypid, NULL) FROM pg_attribute"
+        " WHERE attrelid = 'orders'::regclass AND attname = 'ref'",
+    ) == [("integer",)]

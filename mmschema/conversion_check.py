@@ -1,0 +1,124 @@
+"""Pre-flight of an online type change: the rows whose value the conversion rejects, counted
+read-only before the shadow column exists (the plain ALTER's check only knows input casts)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import errors, sql
+
+from mmschema import changes as ch
+from mmschema.hazards import Hazard
+from mmschema.model import Column, QualifiedName
+
+Check = Callable[[psycopg.Connection[Any]], Hazard | None]
+
+REJECTED_SETTING = "mmschema.rejected_rows"
+INTEGERS = ("smallint", "integer", "bigint")
+
+
+def never_rejects(old_type: str, change: ch.RetypeExpand, plain_value: str) -> bool:
+    """A widening no value can fail (int to bigint): the scan would be wasted on a big table."""
+    if change.value != plain_value:
+        return False
+    if old_type in INTEGERS and change.new_type in INTEGERS:
+        return INTEGERS.index(old_type) <= INTEGERS.index(change.new_type)
+    return change.new_type == "text"
+
+
+def _converted(change: ch.RetypeExpand) -> sql.Composable:
+    return sql.SQL("CAST(({}) AS {})").format(sql.SQL(change.value), sql.SQL(change.new_type))
+
+
+def _whole_table_query(
+    table: QualifiedName, change: ch.RetypeExpand, not_null: bool
+) -> sql.Composed:
+    """One scan converting every row: fails at the first rejected value, else counts the
+    rows that convert to NULL where the column must not be NULL."""
+    nulls = sql.SQL("v IS NULL") if not_null else sql.SQL("false")
+    return sql.SQL(
+        "SELECT count(*) FILTER (WHERE {}) FROM (SELECT {} AS v FROM {} AS {}) AS c"
+    ).format(
+        nulls,
+        _converted(change),
+        sql.Identifier(table.schema, table.name),
+        sql.Identifier(table.name),
+    )
+
+
+def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -> sql.Composed:
+    """Each row converted in its own subtransaction (read-only), the rejected ones counted
+    into a transaction-local setting: only run once the whole-table scan failed."""
+    target = sql.Identifier(table.schema, table.name)
+    value = sql.SQL("(SELECT {} FROM (SELECT r.*) AS {})").format(
+        _converted(change), sql.Identifier(table.name)
+    )
+    null_counts = sql.SQL("IF v IS NULL THEN n := n + 1; END IF;") if not_null else sql.SQL("")
+    body = sql.SQL(
+        "DECLARE r {target}%ROWTYPE; v {type}; n bigint := 0;"
+        " BEGIN"
+        " FOR r IN SELECT * FROM {target} LOOP"
+        " BEGIN v := {value}; {nulls}"
+        " EXCEPTION WHEN data_exception THEN n := n + 1;"
+        " END;"
+        " END LOOP;"
+        " PERFORM set_config({setting}, n::text, true);"
+        " END"
+    ).format(
+        target=target,
+        type=sql.SQL(change.new_type),
+        value=value,
+        nulls=null_counts,
+        setting=sql.Literal(REJECTED_SETTING),
+    )
+    return sql.SQL("DO {}").format(sql.Literal(body.as_string(None)))
+
+
+def conversion_check(table: QualifiedName, change: ch.RetypeExpand, column: Column) -> Check:
+    """may_fail with the number of rows the conversion rejects (values the new type refuses,
+    or NULL where the column is NOT NULL)."""
+    not_null = not column.nullable
+    target = f"{change.column} to {change.new_type}"
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        try:
+            with conn.transaction():
+                row = conn.execute(_whole_table_query(table, change, not_null)).fetchone()
+            found = int(row[0]) if row else 0
+        except psycopg.DataError as first:
+            counted, reason = _count_rows(conn, table, change, not_null)
+            detail = f"first error: {first.diag.message_primary or first}"
+            if counted is None:
+                return Hazard(
+                    "may_fail",
+                    f"at least one row of {table} fails the conversion of {target} ({detail}); "
+                    f"{reason}",
+                )
+            return Hazard(
+                "may_fail", f"{counted} rows of {table} fail the conversion of {target} ({detail})"
+            )
+        if not found:
+            return None
+        return Hazard(
+            "may_fail", f"{found} rows of {table} convert {change.column} to NULL; it is NOT NULL"
+        )
+
+    return check
+
+
+def _count_rows(
+    conn: psycopg.Connection[Any], table: QualifiedName, change: ch.RetypeExpand, not_null: bool
+) -> tuple[int | None, str]:
+    try:
+        with conn.transaction():
+            conn.execute(_row_by_row(table, change, not_null))
+            row = conn.execute(
+                sql.SQL("SELECT current_setting({}, true)").format(sql.Literal(REJECTED_SETTING))
+            ).fetchone()
+    except errors.QueryCanceled:
+        return None, "counting them row by row took too long"
+    except psycopg.Error as error:
+        return None, f"they could not be counted ({error.diag.message_primary or error})"
+    return (int(row[0]) if row and row[0] else 0), ""
