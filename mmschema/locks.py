@@ -80,6 +80,12 @@ class Form(Enum):
     DROP_FUNCTION = "DROP FUNCTION"
     CREATE_TRIGGER = "CREATE TRIGGER"
     DROP_TRIGGER = "DROP TRIGGER"
+    REPLACE_TRIGGER = "CREATE OR REPLACE TRIGGER"
+    ENABLE_TRIGGER = "ALTER TABLE ENABLE/DISABLE TRIGGER"
+    RENAME_TRIGGER = "ALTER TRIGGER RENAME"
+    CREATE_MATVIEW = "CREATE MATERIALIZED VIEW"
+    DROP_MATVIEW = "DROP MATERIALIZED VIEW"
+    RENAME_MATVIEW = "ALTER MATERIALIZED VIEW RENAME"
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,16 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.DROP_FUNCTION: FormTraits(LockLevel.NONE),
     Form.CREATE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
     Form.DROP_TRIGGER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    # CREATE OR REPLACE TRIGGER and ENABLE/DISABLE TRIGGER lock the table as CREATE TRIGGER
+    # does; renaming a trigger takes ACCESS EXCLUSIVE (PostgreSQL's renametrig).
+    Form.REPLACE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
+    Form.ENABLE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
+    Form.RENAME_TRIGGER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    # CREATE MATERIALIZED VIEW reads its tables under ACCESS SHARE (the new relation and
+    # its indexes are nobody else's yet); drop and rename lock the materialized view.
+    Form.CREATE_MATVIEW: FormTraits(LockLevel.ACCESS_SHARE),
+    Form.DROP_MATVIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.RENAME_MATVIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
 }
 
 

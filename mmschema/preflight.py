@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -15,6 +15,7 @@ from mmschema.ddl.online import plain_cast
 from mmschema.hazards import Hazard
 from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
+from mmschema.sizes import TableSize
 from mmschema.typecast import explicit_cast, text_cast
 
 PREFLIGHT_TIMEOUT_MS = 60_000
@@ -259,24 +260,6 @@ def run_checks(conn: psycopg.Connection[Any], checks: list[Check]) -> list[Hazar
         if hazard is not None:
             found.append(hazard)
     return found
-
-
-LONG_RUNNING_BYTES = 1 << 30
-LONG_RUNNING_ROWS = 10_000_000
-
-
-@dataclass(frozen=True)
-class TableSize:
-    rows: int  # reltuples, the planner's estimate (-1 before the first ANALYZE on PG 14+)
-    bytes: int  # pg_total_relation_size: heap, indexes and TOAST
-    has_rows: bool
-
-    @property
-    def large(self) -> bool:
-        return self.bytes > LONG_RUNNING_BYTES or self.rows > LONG_RUNNING_ROWS
-
-    def describe(self) -> str:
-        return f"~{max(self.rows, 0):,} rows, {self.bytes / (1 << 20):,.0f} MB"
 
 
 def table_size(conn: psycopg.Connection[Any], table: QualifiedName) -> TableSize:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from mmschema import changes as ch
-from mmschema import preflight
+from mmschema import sizes
 from mmschema.model import Index, IndexKey, PrimaryKey, QualifiedName
-from mmschema.preflight import TableSize, size_hazards
+from mmschema.preflight import size_hazards
+from mmschema.sizes import TableSize
 from tests.clirunner import run_cli
 from tests.conftest import run_sql
 
@@ -73,7 +74,7 @@ def test_thresholds_apply_to_a_live_table(
         "alter_column_type": ["rewrite"],
         "alter_column_nullability": [],
     }
-    monkeypatch.setattr(preflight, "LONG_RUNNING_ROWS", 50)
+    monkeypatch.setattr(sizes, "LONG_RUNNING_ROWS", 50)
     assert hazards() == {
         "alter_column_type": ["rewrite", "long_running"],
         "alter_column_nullability": ["long_running"],

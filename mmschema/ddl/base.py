@@ -74,7 +74,7 @@ def make_statement(form: Form, composed: sql.Composable) -> Statement:
 
 def comment(target: str, table: QualifiedName, name: str, text: str | None) -> Statement:
     literal = sql.Literal(text) if text is not None else sql.SQL("NULL")
-    if target in ("table", "view"):
+    if target in ("table", "view", "materialized view"):
         obj = sql.SQL("{} {}").format(sql.SQL(target.upper()), qualified(table))
     elif target == "column":
         obj = sql.SQL("COLUMN {}").format(sql.Identifier(table.schema, table.name, name))

@@ -111,6 +111,25 @@ def check_query(text: str) -> str:
     return text.strip()
 
 
+def relations_read(text: str) -> list[tuple[str | None, str]]:
+    """The (schema or None, name) of every relation a parsed query names (CTE names too)."""
+    found: list[tuple[str | None, str]] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            ref = node.get("RangeVar")
+            if isinstance(ref, dict) and isinstance(ref.get("relname"), str):
+                found.append((ref.get("schemaname"), ref["relname"]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(_try_parse(text))
+    return found
+
+
 def _parse(sql: str) -> dict[str, Any]:
     try:
         tree: dict[str, Any] = json.loads(parse_sql_json(sql))

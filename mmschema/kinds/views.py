@@ -227,7 +227,7 @@ def read_views(
 ) -> list[ManagedView]:
     """The views named and all those of `schemas`, each with the views reading it."""
     idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction():
+    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
         if idle:  # the target's: only read
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SET LOCAL search_path = pg_catalog")

@@ -12,13 +12,13 @@ from mmschema.confined import Confinement
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.kinds import views
+from mmschema.kinds import matviews, views
 from mmschema.kinds.base import Kind, KindObject
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import desired_steps, extension_steps
 
-KINDS: tuple[Kind, ...] = (views.KIND,)
+KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
 
 

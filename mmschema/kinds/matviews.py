@@ -1,0 +1,645 @@
+"""Materialized views: declared under `materialized_views:`, compared as pg_get_viewdef prints
+them, with their indexes; a changed query rebuilds them and the views reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.rows import class_row
+
+from mmschema import changes as ch
+from mmschema.connect import primary_message
+from mmschema.ddl.base import Statement, comment, create_schema, make_statement, qualified
+from mmschema.ddl.base import statements as ddl_statements
+from mmschema.ddl.indexes import create_index
+from mmschema.desired.build import Context, Scope, text_of
+from mmschema.desired.checks import shown
+from mmschema.desired.declared import Source
+from mmschema.desired.sqltext import SqlProblem, check_query, relations_read
+from mmschema.desired.tables import _index as declared_index
+from mmschema.hazards import Hazard, hazards
+from mmschema.index_yaml import index_document
+from mmschema.introspect import IndexRow
+from mmschema.introspect import _index as index_from_row
+from mmschema.kinds import views
+from mmschema.kinds.base import KindObject
+from mmschema.locks import Form
+from mmschema.model import Index, QualifiedName
+from mmschema.scratch_chunks import ScratchRun
+from mmschema.scratch_steps import raw_index
+from mmschema.sizes import TableSize
+
+FILE_KEY = "materialized_views"
+
+
+@dataclass(frozen=True)
+class ManagedMatview:
+    """A materialized view the file declares (or its live counterpart)."""
+
+    name: QualifiedName
+    query: str  # pg_get_viewdef() once normalized; the file's text before
+    comment: str | None = None
+    with_data: bool = True  # declared: built WITH DATA; live: populated (never compared)
+    indexes: tuple[Index, ...] = ()  # declared: those present; live: all of them
+    absent_indexes: tuple[str, ...] = ()
+    renamed_from: QualifiedName | None = None
+    state: str = "present"
+    source: Source | None = None
+    reads: tuple[str, ...] = ()  # keys of the relations it reads
+    readers: tuple[views.ManagedView | ManagedMatview, ...] = ()  # deepest first
+
+    @property
+    def key(self) -> str:
+        return str(self.name)
+
+    def index(self, name: str) -> Index | None:
+        return next((i for i in self.indexes if i.name == name), None)
+
+
+@dataclass(frozen=True)
+class SourceSize:
+    """A live relation a declared materialized view reads: how big a WITH DATA build gets."""
+
+    name: QualifiedName
+    rows: int
+    bytes: int
+    state: str = "present"
+
+    @property
+    def key(self) -> str:
+        return f"size of {self.name}"
+
+
+@dataclass(frozen=True)
+class CreateMatview(ch.KindChange):
+    """CREATE MATERIALIZED VIEW ... WITH [NO] DATA, its indexes and comment."""
+
+    view: ManagedMatview
+    source_rows: TableSize | None = None  # what WITH DATA reads, when that is large
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        return "create_materialized_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+@dataclass(frozen=True)
+class RebuildMatview(ch.KindChange):
+    """DROP and CREATE MATERIALIZED VIEW in one transaction (its query changed), with its
+    undeclared indexes made again as they were and every view reading it rebuilt."""
+
+    old: ManagedMatview
+    new: ManagedMatview
+    readers: tuple[views.ManagedView | ManagedMatview, ...]  # deepest first
+    source_rows: TableSize | None = None
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        return "rebuild_materialized_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.new.name)
+
+
+@dataclass(frozen=True)
+class AlterMatview(ch.KindChange):
+    """What changes in place: a rename, indexes dropped and built, the comment."""
+
+    view: ManagedMatview
+    renamed_from: QualifiedName | None = None
+    drop_indexes: tuple[str, ...] = ()
+    create_indexes: tuple[Index, ...] = ()
+    set_comment: bool = False
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        if self.renamed_from is not None:
+            return "rename_materialized_view"
+        if self.drop_indexes or self.create_indexes:
+            return "change_materialized_view_indexes"
+        return "set_materialized_view_comment"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+@dataclass(frozen=True)
+class DropMatview(ch.KindChange):
+    """DROP MATERIALIZED VIEW of one the file marks `state: absent` (CASCADE to its readers)."""
+
+    view: ManagedMatview
+    phase = ch.Phase.VIEWS
+
+    @property
+    def kind_name(self) -> str:
+        return "drop_materialized_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+class MatviewKind:
+    """The materialized views kind, as the pipeline sees it."""
+
+    file_key = FILE_KEY
+
+    def owns(self, item: object) -> bool:
+        return isinstance(item, ManagedMatview | SourceSize)
+
+    def build(self, context: Context, key: str, spec: Mapping[str, object]) -> KindObject:
+        return build_matview(context, key, spec)
+
+    def read(
+        self, conn: psycopg.Connection[Any], declared: Sequence[KindObject]
+    ) -> tuple[KindObject, ...]:
+        mine = list(_matviews(declared))
+        names = [v.name for v in mine] + [v.renamed_from for v in mine if v.renamed_from]
+        if not names:
+            return ()
+        return (*read_matviews(conn, names, []), *read_source_sizes(conn, mine))
+
+    def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
+        return tuple(normalize_matviews(run, list(_matviews(declared))))
+
+    def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
+        sizes = [s for s in live if isinstance(s, SourceSize)]
+        return diff_matviews(list(_matviews(live)), list(_matviews(desired)), sizes)
+
+    def dump(
+        self, conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
+    ) -> dict[str, Any]:
+        found = read_matviews(conn, [], list(schemas))
+        if only:
+            wanted = set(only)
+            found = [v for v in found if {v.name.name, v.key, v.name.schema} & wanted]
+        return {views.view_key(v.name): matview_document(v) for v in found}
+
+    def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
+        """The file section that makes these live materialized views again."""
+        return {views.view_key(v.name): matview_document(v) for v in _matviews(live)}
+
+
+KIND = MatviewKind()
+
+
+def _matviews(objects: Iterable[object]) -> Iterable[ManagedMatview]:
+    return (o for o in objects if isinstance(o, ManagedMatview))
+
+
+# --- the file -------------------------------------------------------------------------
+
+
+def build_matview(context: Context, key: str, spec: Mapping[str, object]) -> ManagedMatview:
+    path = (FILE_KEY, key)
+    name = context.table_name(path, key, "public", "materialized view")
+    state = text_of(spec.get("state")) or "present"
+    query = spec.get("query")
+    text = ""
+    if isinstance(query, str):
+        try:
+            text = check_query(query).removesuffix(";").strip()
+        except SqlProblem as problem:
+            context.error((*path, "query"), f"materialized view {shown(name)}: query {problem}")
+    scope = Scope(context, name, path, present=False)  # its columns are the query's
+    indexes = [
+        declared_index(scope, index_name, index_spec)
+        for index_name, index_spec in _mapping(spec.get("indexes")).items()
+        if isinstance(index_spec, dict)
+    ]
+    old = text_of(spec.get("renamed_from"))
+    renamed_from = (
+        context.table_name((*path, "renamed_from"), old, name.schema, "renamed_from")
+        if old
+        else None
+    )
+    return ManagedMatview(
+        name=name,
+        query=text,
+        comment=text_of(spec.get("comment")),
+        with_data=spec.get("with_data") is not False,
+        indexes=tuple(raw_index(i) for i in indexes if i.state == "present"),
+        absent_indexes=tuple(i.name for i in indexes if i.state != "present"),
+        renamed_from=renamed_from,
+        state=state,
+        source=context.key(path),
+    )
+
+
+def _mapping(value: object) -> dict[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+# --- the catalog ----------------------------------------------------------------------
+
+
+@dataclass
+class MatviewRow:
+    schema: str
+    name: str
+    query: str
+    populated: bool
+    options: list[str]
+    comment: str | None
+    reads: list[list[str]]
+    readers: list[list[str]]
+
+
+@dataclass
+class SizeRow:
+    schema: str
+    name: str
+    rows: int
+    bytes: int
+
+
+def _sql(name: str) -> LiteralString:
+    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
+    return text
+
+
+def read_matviews(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+) -> list[ManagedMatview]:
+    """The materialized views named and all those of `schemas`, each with its indexes and
+    the views and materialized views reading it (read only on the target)."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
+        if idle:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SET LOCAL search_path = pg_catalog")
+        rows = _fetch(conn, names, schemas)
+        view_names = _readers_of_kind(rows, "v")
+        mat_names = _readers_of_kind(rows, "m")
+        known = {QualifiedName(r.schema, r.name) for r in rows}
+        rows += _fetch(conn, [n for n in mat_names if n not in known], [])
+        indexes = _indexes(conn, [QualifiedName(r.schema, r.name) for r in rows])
+    reader_views = {v.name: v for v in views.read_views(conn, view_names, [])}
+    made = {
+        QualifiedName(r.schema, r.name): _from_row(r, indexes.get((r.schema, r.name), ()))
+        for r in rows
+    }
+    result = []
+    for row in rows:
+        name = QualifiedName(row.schema, row.name)
+        if name not in known:
+            continue
+        chain: list[views.ManagedView | ManagedMatview] = []
+        for schema, reader_name, _ in row.readers:
+            reader = QualifiedName(schema, reader_name)
+            found = reader_views.get(reader) or made.get(reader)
+            if found is not None:
+                chain.append(replace(found, readers=()))
+        result.append(replace(made[name], readers=tuple(chain)))
+    return result
+
+
+def _readers_of_kind(rows: list[MatviewRow], relkind: str) -> list[QualifiedName]:
+    return sorted({QualifiedName(s, n) for r in rows for s, n, k in r.readers if k == relkind})
+
+
+def _fetch(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+) -> list[MatviewRow]:
+    params = {
+        "schemas": [n.schema for n in names],
+        "names": [n.name for n in names],
+        "schemas_all": list(schemas),
+    }
+    with conn.cursor(row_factory=class_row(MatviewRow)) as cur:
+        cur.execute(_sql("matviews.sql"), params)
+        return cur.fetchall()
+
+
+def _indexes(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName]
+) -> dict[tuple[str, str], tuple[Index, ...]]:
+    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+    with conn.cursor(row_factory=class_row(IndexRow)) as cur:
+        cur.execute(_sql("matview_indexes.sql"), params)
+        rows = cur.fetchall()
+    found: dict[tuple[str, str], list[Index]] = {}
+    for row in rows:
+        found.setdefault((row.schema, row.table_name), []).append(index_from_row(row))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def _from_row(row: MatviewRow, indexes: tuple[Index, ...]) -> ManagedMatview:
+    return ManagedMatview(
+        name=QualifiedName(row.schema, row.name),
+        query=views.printed(row.query),
+        comment=row.comment,
+        with_data=row.populated,
+        indexes=indexes,
+        reads=tuple(str(QualifiedName(*r)) for r in sorted(row.reads)),
+    )
+
+
+def read_source_sizes(
+    conn: psycopg.Connection[Any], declared: Sequence[ManagedMatview]
+) -> list[SourceSize]:
+    """The target's relations the declared queries name (unqualified: public), with their
+    size: a WITH DATA build reads them all."""
+    names = sorted(
+        {
+            QualifiedName(schema or "public", name)
+            for view in declared
+            if view.state == "present" and view.with_data
+            for schema, name in relations_read(view.query)
+        }
+    )
+    if not names:
+        return []
+    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction(), conn.cursor(row_factory=class_row(SizeRow)) as cur:
+        if idle:
+            cur.execute("SET TRANSACTION READ ONLY")
+        cur.execute(_sql("relation_sizes.sql"), params)
+        rows = cur.fetchall()
+    return [SourceSize(QualifiedName(r.schema, r.name), r.rows, r.bytes) for r in rows]
+
+
+# --- the scratch server ---------------------------------------------------------------
+
+
+def normalize_matviews(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMatview]:
+    """The declared materialized views as PostgreSQL prints them: created WITH NO DATA on
+    the scratch server (after the views, whose transaction the caller rolls back), in
+    rounds so that one may read another declared later, with their indexes; read back."""
+    pending = [v for v in declared if v.state == "present"]
+    if not pending:
+        return []
+    conn = run.conn
+    for schema in sorted({v.name.schema for v in pending}):
+        run.confinement.run(create_schema(schema).as_string(conn))
+    failures: dict[str, str] = {}
+    while pending:
+        left: list[ManagedMatview] = []
+        for view in pending:
+            try:
+                with conn.transaction():
+                    for statement in _made(replace(view, with_data=False)):
+                        run.confinement.run(statement.sql)
+            except pg_errors.OutOfMemory:
+                raise
+            except psycopg.Error as error:
+                failures[view.key] = primary_message(error)
+                left.append(view)
+        if len(left) == len(pending):
+            break
+        pending = left
+    else:
+        left = []
+    for view in left:
+        run.report(f"{view.source}: materialized view {shown(view.name)}: {failures[view.key]}")
+    if left:
+        return []
+    names = [v.name for v in declared if v.state == "present"]
+    found = {v.key: v for v in read_matviews(conn, names, [])}
+    return [
+        replace(
+            found[view.key],
+            source=view.source,
+            comment=view.comment,
+            with_data=view.with_data,
+            absent_indexes=view.absent_indexes,
+            renamed_from=view.renamed_from,
+            readers=(),
+        )
+        for view in declared
+        if view.state == "present" and view.key in found
+    ]
+
+
+# --- the diff -------------------------------------------------------------------------
+
+
+def diff_matviews(
+    live: list[ManagedMatview], desired: list[ManagedMatview], sizes: list[SourceSize]
+) -> list[ch.Change]:
+    """Drops first, then renames, creations, rebuilds and index changes, each after the
+    declared materialized views it reads; those the file does not name are left alone."""
+    have = {v.key: v for v in live}
+    changes: list[ch.Change] = []
+    for view in desired:
+        old = have.get(view.key)
+        if view.state == "absent" and old is not None:
+            changes.append(DropMatview(old))
+    rebuilt: set[str] = set()
+    for view in _reads_first([v for v in desired if v.state == "present"]):
+        old = have.get(view.key)
+        renamed = None
+        if old is None and view.renamed_from is not None:
+            old = have.get(str(view.renamed_from))
+            if old is not None:
+                renamed = view.renamed_from
+                old = replace(old, name=view.name)
+        if old is None:
+            changes.append(CreateMatview(view, _large_source(view, sizes)))
+            continue
+        if view.key in rebuilt:
+            continue
+        if old.query != view.query:
+            if renamed is not None:
+                changes.append(AlterMatview(view, renamed_from=renamed))
+            readers = tuple(r for r in old.readers if r.key not in rebuilt)
+            rebuilt.update(r.key for r in readers)
+            changes.append(RebuildMatview(old, view, readers, _large_source(view, sizes)))
+            continue
+        drops = tuple(
+            i.name
+            for i in old.indexes
+            if i.name in view.absent_indexes or _changed(view.index(i.name), i)
+        )
+        creates = tuple(i for i in view.indexes if old.index(i.name) != i)
+        set_comment = old.comment != view.comment
+        if renamed is not None or drops or creates or set_comment:
+            changes.append(AlterMatview(view, renamed, drops, creates, set_comment))
+    return changes
+
+
+def _changed(declared: Index | None, live: Index) -> bool:
+    return declared is not None and declared != live
+
+
+def _large_source(view: ManagedMatview, sizes: list[SourceSize]) -> TableSize | None:
+    if not view.with_data:
+        return None
+    reads = set(view.reads)
+    read = [s for s in sizes if str(s.name) in reads]
+    total = TableSize(sum(max(s.rows, 0) for s in read), sum(s.bytes for s in read), True)
+    return total if total.large else None
+
+
+def _reads_first(found: list[ManagedMatview]) -> list[ManagedMatview]:
+    by_key = {v.key: v for v in found}
+    done: dict[str, ManagedMatview] = {}
+
+    def visit(view: ManagedMatview, path: frozenset[str]) -> None:
+        if view.key in done or view.key in path:
+            return
+        for read in view.reads:
+            if read in by_key:
+                visit(by_key[read], path | {view.key})
+        done[view.key] = view
+
+    for view in found:
+        visit(view, frozenset())
+    return list(done.values())
+
+
+# --- SQL ------------------------------------------------------------------------------
+
+
+def _made(view: ManagedMatview, index_form: Form = Form.CREATE_MATVIEW) -> list[Statement]:
+    # On a line of its own: the query cannot swallow it, whatever it ends in.
+    data = sql.SQL("\nWITH DATA" if view.with_data else "\nWITH NO DATA")
+    # The query was parsed as exactly one SELECT (and printed by PostgreSQL when planned).
+    create = sql.SQL("CREATE MATERIALIZED VIEW {} AS {}{}").format(
+        qualified(view.name), sql.SQL(view.query), data
+    )
+    made = [make_statement(Form.CREATE_MATVIEW, create)]
+    made += [_index(view.name, index, index_form) for index in view.indexes]
+    if view.comment is not None:
+        made.append(comment("materialized view", view.name, view.name.name, view.comment))
+    return made
+
+
+def _index(name: QualifiedName, index: Index, form: Form) -> Statement:
+    # On a materialized view being created nobody else reads it yet: the index goes with it.
+    return Statement(form, create_index(name, index, index.name, concurrently=False).sql)
+
+
+def _drop(view: ManagedMatview, cascade: bool = False, if_exists: bool = False) -> Statement:
+    text = sql.SQL("DROP MATERIALIZED VIEW {}{}{}").format(
+        sql.SQL("IF EXISTS " if if_exists else ""),
+        qualified(view.name),
+        sql.SQL(" CASCADE" if cascade else ""),
+    )
+    return make_statement(Form.DROP_MATVIEW, text)
+
+
+def _drop_reader(reader: views.ManagedView | ManagedMatview) -> Statement:
+    if isinstance(reader, ManagedMatview):
+        return _drop(reader, if_exists=True)
+    text = sql.SQL("DROP VIEW IF EXISTS {}").format(qualified(reader.name))
+    return make_statement(Form.DROP_VIEW, text)
+
+
+def _make_reader(reader: views.ManagedView | ManagedMatview) -> list[Statement]:
+    if isinstance(reader, ManagedMatview):
+        return _made(reader)
+    return ddl_statements(views.CreateView(reader))
+
+
+@ddl_statements.register
+def _(change: CreateMatview) -> list[Statement]:
+    made = _made(change.view)
+    if change.view.name.schema != "public":
+        made.insert(0, make_statement(Form.CREATE_SCHEMA, create_schema(change.view.name.schema)))
+    return made
+
+
+@ddl_statements.register
+def _(change: RebuildMatview) -> list[Statement]:
+    result = [_drop_reader(reader) for reader in change.readers]
+    result.append(_drop(change.old))
+    declared = {i.name for i in change.new.indexes} | set(change.new.absent_indexes)
+    kept = tuple(i for i in change.old.indexes if i.name not in declared)
+    result += _made(replace(change.new, indexes=(*change.new.indexes, *kept)))
+    for reader in reversed(change.readers):
+        result += _make_reader(reader)
+    return result
+
+
+@ddl_statements.register
+def _(change: AlterMatview) -> list[Statement]:
+    view = change.view
+    result: list[Statement] = []
+    if change.renamed_from is not None:
+        old = change.renamed_from
+        if old.schema != view.name.schema:
+            moved = sql.SQL("ALTER MATERIALIZED VIEW {} SET SCHEMA {}").format(
+                qualified(old), sql.Identifier(view.name.schema)
+            )
+            result.append(make_statement(Form.RENAME_MATVIEW, moved))
+            old = QualifiedName(view.name.schema, old.name)
+        if old.name != view.name.name:
+            renamed = sql.SQL("ALTER MATERIALIZED VIEW {} RENAME TO {}").format(
+                qualified(old), sql.Identifier(view.name.name)
+            )
+            result.append(make_statement(Form.RENAME_MATVIEW, renamed))
+    for name in change.drop_indexes:
+        drop = sql.SQL("DROP INDEX {}").format(sql.Identifier(view.name.schema, name))
+        result.append(make_statement(Form.DROP_INDEX, drop))
+    result += [_index(view.name, index, Form.CREATE_INDEX) for index in change.create_indexes]
+    if change.set_comment:
+        result.append(comment("materialized view", view.name, view.name.name, view.comment))
+    return result
+
+
+@ddl_statements.register
+def _(change: DropMatview) -> list[Statement]:
+    return [_drop(change.view, cascade=bool(change.view.readers))]
+
+
+@hazards.register
+def _(change: DropMatview) -> list[Hazard]:
+    readers = change.view.readers
+    if not readers:
+        return []
+    names = ", ".join(str(r.name) for r in readers)
+    detail = f"drops materialized view {change.view.name} and the views reading it: {names}"
+    return [Hazard("destructive", detail)]
+
+
+@hazards.register
+def _(change: CreateMatview) -> list[Hazard]:
+    return _build_hazard(change.view, change.source_rows)
+
+
+@hazards.register
+def _(change: RebuildMatview) -> list[Hazard]:
+    return _build_hazard(change.new, change.source_rows)
+
+
+def _build_hazard(view: ManagedMatview, size: TableSize | None) -> list[Hazard]:
+    if size is None:
+        return []
+    detail = (
+        f"building materialized view {view.name} WITH DATA runs its query over "
+        f"{size.describe()} of tables"
+    )
+    return [Hazard("long_running", detail)]
+
+
+# --- dump -----------------------------------------------------------------------------
+
+
+def matview_document(view: ManagedMatview) -> dict[str, Any]:
+    document: dict[str, Any] = {"query": view.query}
+    if not view.with_data:
+        document["with_data"] = False
+    if view.indexes:
+        document["indexes"] = {i.name: index_document(i) for i in view.indexes}
+    if view.comment is not None:
+        document["comment"] = view.comment
+    return document
+
+
+__all__ = ["KIND", "AlterMatview", "CreateMatview", "DropMatview", "ManagedMatview"]
