@@ -293,7 +293,8 @@ def run_phase(
     ddl: Callable[[], None] | None,
     workload: Callable[..., list[Callable[[int], object]]] | None = None,
 ) -> PhaseResult:
-    load = Load(dsn, args.writers, args.rate, sizes[0], sizes[1], phase, DDL_TIME_LIMIT_S)
+    limit = args.ddl_limit + 2 * SETTLE_S
+    load = Load(dsn, args.writers, args.rate, sizes[0], sizes[1], phase, limit)
     load.workload = workload
     if args.old_app_symbols:
         load.symbols = ("BTC/USD", "ETH/USD", None)
@@ -325,7 +326,11 @@ APPLY_OUTCOME: list[int] = []
 
 
 def mmschema_apply(
-    dsn: str, scratch: str, workdir: Path, schema: Path = EXAMPLE / "schema.yaml"
+    dsn: str,
+    scratch: str,
+    workdir: Path,
+    schema: Path = EXAMPLE / "schema.yaml",
+    limit: float = DDL_TIME_LIMIT_S,
 ) -> None:
     done = subprocess.run(
         mmschema_cmd(
@@ -341,7 +346,7 @@ def mmschema_apply(
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=DDL_TIME_LIMIT_S,
+        timeout=limit,
         check=False,
     )
     APPLY_OUTCOME.append(done.returncode)
@@ -415,6 +420,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="writers insert sessions with a symbol (and no pairs), as the old app would",
     )
+    parser.add_argument(
+        "--ddl-limit",
+        type=float,
+        default=DDL_TIME_LIMIT_S,
+        help="seconds an apply may take (and the writers run beside it); raise for 5M rows",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="mmschema-bench-apply-"))
@@ -447,7 +458,12 @@ def market_maker(server: LocalServer, args: argparse.Namespace, workdir: Path) -
     print(f"market-maker migration: data loaded and copied in {time.perf_counter() - began:.1f}s")
     baseline = run_phase(1, "baseline (no DDL)", args, dsn, sizes, None)
     applied = run_phase(
-        2, "mmschema apply", args, dsn, sizes, lambda: mmschema_apply(dsn, scratch, workdir)
+        2,
+        "mmschema apply",
+        args,
+        dsn,
+        sizes,
+        lambda: mmschema_apply(dsn, scratch, workdir, limit=args.ddl_limit),
     )
     plainly = run_phase(3, "plain DDL", args, plain, sizes, lambda: plain_ddl(plain))
     converged = plans_empty(dsn, scratch, workdir)
@@ -488,7 +504,7 @@ def type_change(server: LocalServer, args: argparse.Namespace, workdir: Path) ->
             args,
             dsn,
             sizes,
-            lambda: mmschema_apply(dsn, scratch, workdir, schema),
+            lambda: mmschema_apply(dsn, scratch, workdir, schema, args.ddl_limit),
             rt.retype_ops,
         ),
         run_phase(6, "plain ALTER", args, plain, sizes, lambda: rt.plain_ddl(plain), rt.retype_ops),

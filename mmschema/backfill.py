@@ -41,6 +41,7 @@ START_BATCH = 1000
 MIN_BATCH = 10
 MAX_BATCH = 100_000
 TARGET_SECONDS = 0.04  # a batch's row locks are what writers updating those rows wait for
+DIFFERS = "_mms_differs"  # the window's own column: whether the row still needs the backfill
 
 
 @dataclass(frozen=True)
@@ -293,14 +294,17 @@ def batch_query(
         for k in names
     )
     locking = sql.SQL("FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE")
+    # Every part sees the statement's one snapshot: the window's rows that differ, counted
+    # as the window is read, are those the locking scan finds or skips.
     return sql.SQL(
-        "WITH w AS (SELECT {keys} FROM {table} WHERE {window}true ORDER BY {keys} LIMIT {size}),"
+        "WITH w AS (SELECT {keys}, {condition} AS {differs} FROM {table}"
+        " WHERE {window}true ORDER BY {keys} LIMIT {size}),"
         " l AS (SELECT {keys} FROM w ORDER BY {descending} LIMIT 1),"
         " b AS (SELECT ctid FROM {table} WHERE {in_range} AND {condition} {locking}),"
         " u AS (UPDATE {table} SET {sets} WHERE ctid = ANY(ARRAY(SELECT ctid FROM b))"
         " RETURNING 1)"
         " SELECT (SELECT count(*) FROM u),"
-        " (SELECT count(*) FROM {table} WHERE {in_range} AND {condition}),"
+        " (SELECT count(*) FROM w WHERE {differs}),"
         " (SELECT count(*) FROM w), r.* FROM (SELECT 1) AS one"
         " LEFT JOIN (SELECT {last} FROM l) AS r ON true"
     ).format(
@@ -310,6 +314,7 @@ def batch_query(
         window=sql.Composed(window),
         in_range=in_range,
         condition=differs(job),
+        differs=sql.Identifier(DIFFERS),
         locking=locking,
         sets=assignments(job),
         last=last,
@@ -423,12 +428,14 @@ class _Batcher:
             began = time.monotonic()
             query = batch_query(self.job, self.keys, after, walk.size, until, skip_locked)
             try:
-                # statement_timeout is the session's: apply sets it for the whole run
+                # statement_timeout is the session's: apply sets it for the whole run.
+                # A batch's commit need not wait for the WAL flush: batches a crash loses
+                # still differ, and the next apply's backfill redoes them.
                 with self.conn.transaction():
                     self.conn.execute(
-                        sql.SQL("SET LOCAL lock_timeout = {}").format(
-                            sql.Literal(f"{self.lock_timeout_ms}ms")
-                        )
+                        "SELECT set_config('lock_timeout', %s, true),"
+                        " set_config('synchronous_commit', 'off', true)",
+                        (f"{self.lock_timeout_ms}ms",),
                     )
                     row = self.conn.execute(query).fetchone()
             except errors.LockNotAvailable:
