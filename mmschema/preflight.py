@@ -10,6 +10,7 @@ import psycopg
 from psycopg import errors, sql
 
 from mmschema import changes as ch
+from mmschema.bounds import bound_predicate
 from mmschema.conversion_check import conversion_check, never_rejects
 from mmschema.ddl.online import plain_cast
 from mmschema.hazards import Hazard
@@ -236,6 +237,80 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
     return []
 
 
+def default_partition_check(
+    parent: QualifiedName, partition_by: str, table: QualifiedName, bound: str
+) -> Check | None:
+    """Rows of the parent's DEFAULT partition that the new bound covers: PostgreSQL refuses
+    the CREATE or ATTACH ("updated partition constraint for default partition would be
+    violated") until they are moved out."""
+    predicate = bound_predicate(partition_by, bound)
+    if predicate is None:
+        return None
+    find_default = sql.SQL(
+        "SELECT n.nspname, c.relname FROM pg_partitioned_table p"
+        " JOIN pg_class c ON c.oid = p.partdefid JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE p.partrelid = {}::regclass"
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        name = sql.Identifier(parent.schema, parent.name).as_string(conn)
+        row = conn.execute(find_default.format(sql.Literal(name))).fetchone()
+        if row is None or QualifiedName(row[0], row[1]) == table:
+            return None
+        default = QualifiedName(row[0], row[1])
+        listing = sql.SQL("SELECT * FROM {} WHERE ({})").format(
+            sql.Identifier(default.schema, default.name), sql.SQL(predicate)
+        )
+        return offenders_check(
+            listing,
+            lambda found: f"{found} rows of the DEFAULT partition {default} fall within the "
+            f"bound of {table}: apply fails (PostgreSQL refuses the partition) until they "
+            "are moved out",
+        )(conn)
+
+    return check
+
+
+def partition_checks(change: ch.Change, live: Catalog) -> list[Check]:
+    """Pre-flights of a partition created or attached under a live parent."""
+    match change:
+        case ch.CreateTable(table=table) if table.partition_of and table.partition_bound:
+            parent, name, bound = table.partition_of, table.name, table.partition_bound
+        case ch.AttachPartition(table=name, parent=parent, bound=bound):
+            pass
+        case _:
+            return []
+    have = live.tables.get(parent)
+    if have is None or have.partition_by is None:
+        return []
+    check = default_partition_check(parent, have.partition_by, name, bound)
+    return [check] if check is not None else []
+
+
+def conversion_checks(change: ch.Change, live: Catalog) -> list[Check]:
+    """A type change whose conversion can raise on some values (not binary-coercible, not
+    an implicit cast, or a USING of the file's)."""
+    table = live_table(change, live)
+    if table is None or not isinstance(change, ch.AlterColumnType):
+        return []
+    if not (change.cast in ("lossy", "no implicit cast") or change.using is not None):
+        return []
+    column = next((c for c in live.tables[table].columns if c.name == change.column), None)
+    if column is None:
+        return []
+    # The online change's conversion pre-flight, on the value the plain ALTER computes.
+    value = change.using or sql.Identifier(change.column).as_string(None)
+    expand = ch.RetypeExpand(table, change.column, "", change.new_type, value, "")
+    counted = conversion_check(table, expand, column)
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        if conn.info.server_version >= 160000 and reads_as_input(change):
+            return None  # unconvertible_check counts and lists them
+        return counted(conn)
+
+    return [check]
+
+
 def run_checks(conn: psycopg.Connection[Any], checks: list[Check]) -> list[Hazard]:
     """Each check under a savepoint: one that cannot run (a column the plan adds) is skipped."""
     found: list[Hazard] = []
@@ -342,8 +417,9 @@ def preflight(
     todo = [
         (i, table)
         for i, c in enumerate(plan.changes)
-        if (table := live_table(c.change, live)) is not None
-        and (slow_scan(c.change) or checks_for(c.change, live))
+        if ((table := live_table(c.change, live)) is not None
+        and (slow_scan(c.change) or checks_for(c.change, live)))
+        or partition_checks(c.change, live)
     ]
     if not todo:
         return plan
@@ -355,10 +431,15 @@ def preflight(
         conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(f"{PREFLIGHT_LOCK_MS}ms"))
         for i, table in todo:
             change = changes[i].change
-            if slow_scan(change) and table not in sizes:
+            if table is not None and slow_scan(change) and table not in sizes:
                 sizes[table] = safe_table_size(conn, table)
-            extra = run_checks(conn, checks_for(change, live))
-            if table in sizes:
+            extra = run_checks(
+                conn,
+                checks_for(change, live)
+                + partition_checks(change, live)
+                + conversion_checks(change, live),
+            )
+            if table is not None and table in sizes:
                 extra = size_hazards(change, sizes[table]) + extra
             if extra:
                 changes[i] = replace(changes[i], hazards=changes[i].hazards + tuple(extra))
