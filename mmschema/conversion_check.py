@@ -39,7 +39,8 @@ def _whole_table_query(
     rows that convert to NULL where the column must not be NULL."""
     nulls = sql.SQL("v IS NULL") if not_null else sql.SQL("false")
     return sql.SQL(
-        "SELECT count(*) FILTER (WHERE {}) FROM (SELECT {} AS v FROM {} AS {}) AS c"
+        # count(v): a subquery output nothing reads is never computed (the planner drops it)
+        "SELECT count(*) FILTER (WHERE {}), count(v) FROM (SELECT {} AS v FROM {} AS {}) AS c"
     ).format(
         nulls,
         _converted(change),
@@ -57,6 +58,8 @@ def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -
     )
     null_counts = sql.SQL("IF v IS NULL THEN n := n + 1; END IF;") if not_null else sql.SQL("")
     body = sql.SQL(
+        # use_column: a column named like a variable (r, v, n) is the column in the value
+        "#variable_conflict use_column\n"
         "DECLARE r {target}%ROWTYPE; v {type}; n bigint := 0;"
         " BEGIN"
         " FOR r IN SELECT * FROM {target} LOOP"
