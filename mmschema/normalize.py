@@ -188,13 +188,17 @@ def normalize_file(
         catalog,
         tables=tables,
         extensions=frozenset(desired.extensions),
-        objects=normalized_objects(desired, scratch, cache, live),
+        objects=normalized_objects(desired, scratch, cache, live, live_functions),
     )
     return Normalized(catalog, len(present), len(names))
 
 
 def normalized_objects(
-    desired: DesiredState, scratch: Scratch, cache: NormalizeCache, live: Catalog
+    desired: DesiredState,
+    scratch: Scratch,
+    cache: NormalizeCache,
+    live: Catalog,
+    live_functions: Callable[[], list[str]] = list,
 ) -> tuple[KindObject, ...]:
     """The file's views and other kinds' objects as the scratch server prints them (cached);
     those it marks absent as declared."""
@@ -217,7 +221,7 @@ def normalized_objects(
         confinement = confine(conn)
         conn.autocommit = False
         prepare_session(conn)
-        objects = normalize_objects(conn, confinement, desired, live)
+        objects = normalize_objects(conn, confinement, desired, live, live_functions())
     cache.put(key, Catalog(objects=objects))
     return (*objects, *absent)
 

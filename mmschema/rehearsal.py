@@ -212,6 +212,9 @@ def copy_supporting_objects(target: psycopg.Connection[Any], plan: Plan, dsn: st
     for user_type in plan.live.types:
         statements.append(ddl.render(ddl.create_schema(user_type.name.schema)))
         statements.extend(ddl.create_user_type(user_type))
+    # Functions may live in the managed tables' schemas (a trigger's, say).
+    for schema in sorted({name.schema for name in plan.live.tables} - {"public"}):
+        statements.append(ddl.render(ddl.create_schema(schema)))
     statements.extend(read_function_definitions(target))
     with connect(dsn, "mmschema-rehearsal") as conn:
         conn.execute("SET check_function_bodies = off")

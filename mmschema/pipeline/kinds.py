@@ -12,13 +12,13 @@ from mmschema.confined import Confinement
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.kinds import matviews, views
+from mmschema.kinds import matviews, triggers, views
 from mmschema.kinds.base import Kind, KindObject
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
-from mmschema.scratch_steps import desired_steps, extension_steps
+from mmschema.scratch_steps import desired_steps, extension_steps, function_steps
 
-KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND)
+KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND, triggers.KIND)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
 
 
@@ -67,18 +67,32 @@ def read_objects(
 
 
 def normalize_objects(
-    conn: psycopg.Connection[Any], confinement: Confinement, desired: DesiredState, live: Catalog
+    conn: psycopg.Connection[Any],
+    confinement: Confinement,
+    desired: DesiredState,
+    live: Catalog,
+    functions: Sequence[str] = (),
 ) -> tuple[KindObject, ...]:
-    """The declared objects as the scratch server prints them: the file's tables created
-    first (their errors are the tables' normalization's to report), then each kind's
-    objects, read back, all in one transaction that is rolled back."""
+    """The declared objects as the scratch server prints them: the target's functions (which
+    views and triggers may call) and the file's tables created first (their errors are the
+    tables' normalization's to report), then each kind's objects, read back, all in one
+    transaction that is rolled back."""
     tables = ScratchRun(conn, [], True, confinement)
     run = ScratchRun(conn, [], False, confinement)
     found: list[KindObject] = []
     with conn.transaction(force_rollback=True):
         confinement.open()
         extensions = set(desired.extensions) | set(live.extensions)
-        tables.run_steps([*extension_steps(extensions), *desired_steps(desired, live.types)])
+        tables.run_steps(
+            [
+                *extension_steps(extensions),
+                *function_steps(list(functions)),
+                *desired_steps(desired, live.types),
+                # Again (pg_get_functiondef writes CREATE OR REPLACE): those of schemas
+                # only the file's tables create could not be made before them.
+                *function_steps(list(functions)),
+            ]
+        )
         for kind in KINDS:
             mine = of_kind(kind, desired.objects)
             if mine:
