@@ -521,6 +521,8 @@ class RetypeExpand:
     # CHECK (shadow IS NOT NULL) NOT VALID to add: new rows are checked at once, old ones
     # once backfilled (validated before the swap, which then sets NOT NULL without a scan)
     check: str | None = None
+    # Checks that read the column, made again over the shadow: (name, expression), NOT VALID
+    checks: tuple[tuple[str, str], ...] = ()
     phase = Phase.ALTER_COLUMNS
 
 
@@ -559,6 +561,11 @@ class RetypeSwap:
     primary_key: tuple[str, str] | None = None  # (constraint, unique index on the shadow)
     unique: tuple[tuple[UniqueConstraint, str], ...] = ()  # (constraint, its index)
     indexes: tuple[tuple[str, str], ...] = ()  # (index name, the shadow's index): renamed
+    checks: tuple[tuple[str, str], ...] = ()  # (check name, the shadow's check): renamed
+    # Views (deepest last) and policies that read the column: dropped before the old
+    # column, created again as they were once the shadow has its name
+    views: tuple[View, ...] = ()
+    policies: tuple[Policy, ...] = ()
     locked: tuple[QualifiedName, ...] = ()  # other tables whose foreign keys move
     drop_foreign_keys: tuple[tuple[QualifiedName, str], ...] = ()
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()

@@ -197,8 +197,8 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     result = list(changes)
     for start, end in reversed(spans):  # from the end: earlier positions stay valid
         blocked = set().union(*(retyped_columns(c) for c in changes[start : end + 1]))
-        affected = _views_reading(live.views, blocked)
-        policies = _policies_reading(live, blocked)
+        affected = views_reading(live.views, blocked)
+        policies = policies_reading(live, blocked)
         if not (affected or policies) or not all(v.rebuildable for v in affected):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
@@ -210,7 +210,7 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     return result
 
 
-def _policies_reading(
+def policies_reading(
     live: Catalog, columns: set[tuple[QualifiedName, str]]
 ) -> list[tuple[QualifiedName, Policy]]:
     """The policies of the tables that read any of the columns."""
@@ -223,7 +223,7 @@ def _policies_reading(
     return found
 
 
-def _views_reading(views: tuple[View, ...], columns: set[tuple[QualifiedName, str]]) -> list[View]:
+def views_reading(views: tuple[View, ...], columns: set[tuple[QualifiedName, str]]) -> list[View]:
     """The views that read any of the columns, and the views that read those, in order."""
     affected: list[View] = []
     for view in views:  # shallowest first: a view's readers come after it

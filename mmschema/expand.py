@@ -14,9 +14,11 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.ddl.base import name_prefix
 from mmschema.ddl.online import plain_cast
+from mmschema.dependencies import policies_reading, views_reading
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
-from mmschema.model import Catalog, ForeignKey, Index, IndexKey, QualifiedName, Table
+from mmschema.model import Catalog, Check, ForeignKey, Index, IndexKey, QualifiedName
+from mmschema.renames import renamed_expression
 
 SHADOW_PREFIX = "_mms_new_"
 TRIGGER_PREFIX = "_mms_sync_"
@@ -95,8 +97,18 @@ def _mentions(text: str | None, column: str) -> bool:
     return re.search(f"{bare}|{quoted}", text) is not None
 
 
-def refusal(table: Table, change: ch.AlterColumnType, changes: list[ch.Change]) -> str | None:
+def index_reads(index: Index, column: str) -> bool:
+    """Whether an index reads the column: as a key, in an expression, predicate or INCLUDE."""
+    return (
+        any(k.expr == column if k.is_column else _mentions(k.expr, column) for k in index.keys)
+        or column in index.include
+        or _mentions(index.where, column)
+    )
+
+
+def refusal(live: Catalog, change: ch.AlterColumnType, changes: list[ch.Change]) -> str | None:
     """Why this type change cannot be made online, or None."""
+    table = without_shadows(live).tables[change.table]
     column = next((c for c in table.columns if c.name == change.column), None)
     if column is None:
         return "the column is renamed in the same plan"
@@ -105,22 +117,96 @@ def refusal(table: Table, change: ch.AlterColumnType, changes: list[ch.Change]) 
     if column.generated is not None or any(
         c.generated and _mentions(c.generated, change.column) for c in table.columns
     ):
-        return "stored generated columns read it"
-    for other in changes:
-        if isinstance(other, ch.DropView | ch.DropPolicy) and other.table == change.table:
-            return "views or policies read it"
-    if any(_mentions(c.expression, change.column) for c in table.checks):
-        return "a check constraint reads it"
+        return "stored generated columns read it (adding one back rewrites the table)"
+    if any(not v.rebuildable for v in views_reading(live.views, {(table.name, column.name)})):
+        return "a view that cannot be made again as it was (rules, triggers) reads it"
     if any(_mentions(x.definition, change.column) for x in table.exclusions):
         return "an exclusion constraint reads it"
+    others = {
+        c.column
+        for c in changes
+        if isinstance(c, ch.AlterColumnType) and c.table == change.table and c != change
+    }
+    for check in table.checks:
+        shared = sorted(o for o in others if _mentions(check.expression, o))
+        if shared and _mentions(check.expression, change.column):
+            return f"check {check.name} also reads {shared[0]}, whose type changes too"
     for index in table.indexes:
-        if _mentions(index.where, change.column) or change.column in index.include:
-            return f"index {index.name} reads it in its predicate or INCLUDE"
-        if any(not k.is_column and _mentions(k.expr, change.column) for k in index.keys):
-            return f"index {index.name} has an expression that reads it"
+        shared = sorted(o for o in others if index_reads(index, o))
+        if shared and index_reads(index, change.column):
+            return f"index {index.name} also reads {shared[0]}, whose type changes too"
     if table.replica_identity == "index" or table.replica_identity.startswith("index:"):
         return "the table's replica identity is an index"
     return None
+
+
+def _on_shadow(index: Index, column: str, shadow: str) -> Index:
+    """The index as it is built over the shadow column, under the shadow's name."""
+    mapping = {column: shadow}
+    keys = tuple(
+        replace(k, expr=shadow if k.expr == column else k.expr)
+        if k.is_column
+        else replace(k, expr=renamed_expression(k.expr, mapping))
+        for k in index.keys
+    )
+    return replace(
+        index,
+        name=shadow_name(index.name),
+        keys=keys,
+        include=tuple(shadow if c == column else c for c in index.include),
+        where=renamed_expression(index.where, mapping) if index.where else None,
+        valid=True,
+    )
+
+
+@dataclass(frozen=True)
+class Replaced:
+    """What the diff drops and makes again on a table, by name, as the file wants it: an
+    online change builds these over the shadow instead, and the diff's steps go."""
+
+    indexes: dict[str, Index]
+    checks: dict[str, Check]
+
+
+def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
+    dropped_indexes = {
+        c.index.name for c in changes if isinstance(c, ch.DropIndex) and c.table == table
+    }
+    dropped_checks = {
+        c.name
+        for c in changes
+        if isinstance(c, ch.DropConstraint) and c.table == table and c.kind == "check"
+    }
+    indexes = {
+        c.index.name: c.index
+        for c in changes
+        if isinstance(c, ch.CreateIndex) and c.table == table and c.index.name in dropped_indexes
+    }
+    checks = {
+        c.check.name: c.check
+        for c in changes
+        if isinstance(c, ch.AddCheck) and c.table == table and c.check.name in dropped_checks
+    }
+    return Replaced(indexes, checks)
+
+
+def _taken_over(change: ch.Change, taken: set[tuple[QualifiedName, str]]) -> bool:
+    """Whether the diff's step is for an index or check an online change rebuilds itself,
+    or for a view or policy its swap makes again."""
+    match change:
+        case ch.DropIndex(table=table, index=index) | ch.CreateIndex(table=table, index=index):
+            return (table, index.name) in taken
+        case ch.DropConstraint(table=table, name=name, kind="check"):
+            return (table, name) in taken
+        case ch.AddCheck(table=table, check=check):
+            return (table, check.name) in taken
+        case ch.ValidateConstraint(table=table, name=name):
+            return (table, name) in taken
+        case ch.DropView(table=table) | ch.CreateView(table=table):
+            return (table, "") in taken
+        case ch.DropPolicy(table=table) | ch.CreatePolicy(table=table):
+            return (table, "") in taken
+    return False
 
 
 def _keys_on_shadow(keys: tuple[str, ...], column: str, shadow: str) -> tuple[IndexKey, ...]:
@@ -141,10 +227,16 @@ def expand_contract(
     for change in changes:
         if isinstance(change, ch.AlterColumnType):
             change = _decide(live, change, changes, states, settings, online)
+        elif isinstance(change, ch.RetypeUnderGenerated):
+            change = _under_generated(change, states, settings)
         result.append(change)
     result = _follow_foreign_keys(live, result, online)
+    result = _mixed_tables_stay_plain(result, online)
+    taken = _taken(live, result, online)
+    result = [c for c in result if not _taken_over(c, taken)]
     fk_moves = _foreign_keys_moving(live, result, online)
     moved = list(fk_moves)  # in a fixed order: saved plans compare statements
+    replaced = {t: replaced_on(t, changes) for t, _ in online}
     steps: list[ch.Change] = []
     first_swap: dict[tuple[QualifiedName, str], tuple[QualifiedName, str]] = {}
     last_swap: dict[tuple[QualifiedName, str], tuple[QualifiedName, str]] = {}
@@ -168,10 +260,54 @@ def expand_contract(
                     for k in moved
                     if last_swap[k] == (table, column)
                 )
-                steps.extend(_steps(live, change, states, drops, adds))
+                steps.extend(_steps(live, change, states, drops, adds, replaced[table]))
                 continue
         steps.append(change)
     return _abandoned(live, online, states) + one_pass_per_table(steps)
+
+
+def _mixed_tables_stay_plain(
+    changes: list[ch.Change], online: dict[tuple[QualifiedName, str], ch.AlterColumnType]
+) -> list[ch.Change]:
+    """Views and policies are made again around a table's plain ALTERs in one transaction:
+    where some of its type changes stay plain, the others do too."""
+    plain = {
+        c.table
+        for c in changes
+        if isinstance(c, ch.AlterColumnType) and (c.table, c.column) not in online
+    }
+    blocked = {
+        c.table for c in changes if isinstance(c, ch.DropView | ch.DropPolicy) and c.table in plain
+    }
+    if not blocked:
+        return changes
+    reason = "views or policies read it, and another column of the table changes plainly"
+    result: list[ch.Change] = []
+    for change in changes:
+        if (
+            isinstance(change, ch.AlterColumnType)
+            and change.table in blocked
+            and online.pop((change.table, change.column), None) is not None
+        ):
+            change = replace(change, online_refused=reason)
+        result.append(change)
+    return result
+
+
+def _taken(
+    live: Catalog,
+    changes: list[ch.Change],
+    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+) -> set[tuple[QualifiedName, str]]:
+    """(table, name) of the indexes and checks online changes build over their shadows, and
+    (table, "") for tables whose views and policies their swaps make again."""
+    taken: set[tuple[QualifiedName, str]] = set()
+    for name, column in online:
+        table = without_shadows(live).tables[name]
+        taken.add((name, ""))
+        taken.update((name, i.name) for i in table.indexes if index_reads(i, column))
+        taken.update((name, c.name) for c in table.checks if _mentions(c.expression, column))
+    return taken
 
 
 def _online_step(step: ch.Change) -> bool:
@@ -230,11 +366,26 @@ def _decide(
     in_flight = any(c.name == shadow_name(change.column) for c in table.columns)
     if state.rows < settings.online_type_change_rows and not in_flight:
         return change
-    reason = refusal(without_shadows(live).tables[change.table], change, changes)
+    reason = refusal(live, change, changes)
     if reason is not None:
         return replace(change, online_refused=reason)
     online[(change.table, change.column)] = change
     return change
+
+
+def _under_generated(
+    change: ch.RetypeUnderGenerated, states: dict[QualifiedName, TableState], settings: Settings
+) -> ch.RetypeUnderGenerated:
+    """A big table's type changes under stored generated columns stay plain: adding such a
+    column back rewrites the table whatever is done first; their hazard says so."""
+    state = states.get(change.table)
+    if state is None or state.rows < settings.online_type_change_rows:
+        return change
+    reason = "stored generated columns read it (adding one back rewrites the table)"
+    retypes = tuple(
+        replace(r, online_refused=reason) if r.old_type != r.new_type else r for r in change.retypes
+    )
+    return replace(change, retypes=retypes)
 
 
 def _follow_foreign_keys(
@@ -261,11 +412,7 @@ def _follow_foreign_keys(
             and links.get((change.table, change.column), set()) & set(online)
         ):
             table = live.tables.get(change.table)
-            reason = (
-                refusal(without_shadows(live).tables[change.table], change, changes)
-                if table is not None
-                else "the table is new"
-            )
+            reason = refusal(live, change, changes) if table is not None else "the table is new"
             if reason is None:
                 online[(change.table, change.column)] = change
             else:
@@ -307,6 +454,7 @@ def _steps(
     states: dict[QualifiedName, TableState],
     drop_foreign_keys: tuple[tuple[QualifiedName, str], ...],
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...],
+    replaced: Replaced,
 ) -> list[ch.Change]:
     full = live.tables[change.table]
     table = without_shadows(live).tables[change.table]
@@ -331,7 +479,19 @@ def _steps(
         current = next((c for c in full.checks if c.name == not_null_check), None)
         if have_shadow is None or current is None:
             add_check = not_null_check
-    if have_shadow is None or not has_trigger or add_check is not None:
+    checks: list[tuple[str, Check]] = []  # (check name, its twin over the shadow)
+    for check in table.checks:
+        if _mentions(check.expression, column):
+            wanted = replaced.checks.get(check.name, check)
+            expression = renamed_expression(wanted.expression, {column: shadow})
+            checks.append(
+                (check.name, replace(wanted, name=shadow_name(check.name), expression=expression))
+            )
+    have_checks = {c.name: c for c in full.checks} if have_shadow is not None else {}
+    add_checks = tuple(
+        (twin.name, twin.expression) for _, twin in checks if twin.name not in have_checks
+    )
+    if have_shadow is None or not has_trigger or add_check is not None or add_checks:
         steps.append(
             ch.RetypeExpand(
                 name,
@@ -343,6 +503,7 @@ def _steps(
                 add_column=have_shadow is None,
                 add_trigger=not has_trigger,
                 check=add_check,
+                checks=add_checks,
             )
         )
     progress = None
@@ -355,14 +516,15 @@ def _steps(
         add_check is not None or current is None or not current.valid
     ):
         steps.append(ch.ValidateConstraint(name, not_null_check))
-    built: list[tuple[str, Index]] = []
-    for index in table.indexes:
-        if any(k.is_column and k.expr == column for k in index.keys):
-            keys = tuple(
-                replace(k, expr=shadow) if k.is_column and k.expr == column else k
-                for k in index.keys
-            )
-            built.append((index.name, replace(index, name=shadow_name(index.name), keys=keys)))
+    for _, twin in checks:
+        current_check = have_checks.get(twin.name)
+        if twin.valid and (current_check is None or not current_check.valid):
+            steps.append(ch.ValidateConstraint(name, twin.name))
+    built: list[tuple[str, Index]] = [
+        (index.name, _on_shadow(replaced.indexes.get(index.name, index), column, shadow))
+        for index in table.indexes
+        if index_reads(index, column)
+    ]
     primary_key = None
     if table.primary_key is not None and in_key:
         pk = table.primary_key
@@ -407,6 +569,9 @@ def _steps(
             primary_key=primary_key,
             unique=tuple(unique),
             indexes=tuple((old, index.name) for old, index in built if old),
+            checks=tuple((old, twin.name) for old, twin in checks),
+            views=tuple(views_reading(live.views, {(name, column)})),
+            policies=tuple(p for _, p in policies_reading(live, {(name, column)})),
             locked=locked,
             drop_foreign_keys=drop_foreign_keys,
             add_foreign_keys=add_foreign_keys,

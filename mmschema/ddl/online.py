@@ -108,6 +108,11 @@ def _(change: ch.RetypeExpand) -> list[Statement]:
             sql.Identifier(change.check), sql.Identifier(change.shadow)
         )
         result.append(alter_table(change.table, Form.ADD_CHECK, action))
+    for name, expression in change.checks:
+        action = sql.SQL("ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
+            sql.Identifier(name), sql.SQL(expression)
+        )
+        result.append(alter_table(change.table, Form.ADD_CHECK, action))
     return result
 
 
@@ -185,6 +190,10 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
     if change.identity is not None:
         result.append(_move_identity(change))
     result.extend(_drop_sync(table, change.trigger)[:1])
+    for policy in change.policies:
+        result.extend(statements(ch.DropPolicy(table, policy)))
+    for view in reversed(change.views):
+        result.extend(statements(ch.DropView(table, view)))
     result.append(alter_table(table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(column)))
     result.append(
         alter_table(
@@ -213,6 +222,15 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
         )
         result.append(alter_table(table, Form.ADD_UNIQUE_USING_INDEX, attach))
     result.extend(rename_index(table.schema, index, name) for name, index in change.indexes)
+    for name, shadow_check in change.checks:
+        rename = sql.SQL("RENAME CONSTRAINT {} TO {}").format(
+            sql.Identifier(shadow_check), sql.Identifier(name)
+        )
+        result.append(alter_table(table, Form.RENAME_CONSTRAINT, rename))
+    for view in change.views:
+        result.extend(statements(ch.CreateView(table, view)))
+    for policy in change.policies:
+        result.extend(statements(ch.CreatePolicy(table, policy)))
     if change.comment is not None:
         result.append(comment("column", table, change.column, change.comment))
     for owner, key in change.add_foreign_keys:
