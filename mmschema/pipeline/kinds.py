@@ -9,6 +9,7 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.confined import Confinement
+from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
@@ -16,7 +17,7 @@ from mmschema.kinds import matviews, triggers, views
 from mmschema.kinds.base import Kind, KindObject
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
-from mmschema.scratch_steps import desired_steps, extension_steps, function_steps
+from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND, triggers.KIND)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
@@ -83,14 +84,14 @@ def normalize_objects(
     with conn.transaction(force_rollback=True):
         confinement.open()
         extensions = set(desired.extensions) | set(live.extensions)
+        table_schemas = sorted({t.name.schema for t in desired.tables})
         tables.run_steps(
             [
                 *extension_steps(extensions),
+                # The target's functions may live in the schemas of the file's tables.
+                *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
                 *function_steps(list(functions)),
                 *desired_steps(desired, live.types),
-                # Again (pg_get_functiondef writes CREATE OR REPLACE): those of schemas
-                # only the file's tables create could not be made before them.
-                *function_steps(list(functions)),
             ]
         )
         for kind in KINDS:
