@@ -9,13 +9,18 @@ from importlib import resources
 from typing import Any, LiteralString
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
-from mmschema.connect import primary_message
-from mmschema.ddl.base import Statement, comment, create_schema, make_statement, qualified
+from mmschema.ddl.base import (
+    Statement,
+    comment,
+    create_schema,
+    make_statement,
+    qualified,
+    render,
+)
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.ddl.indexes import create_index
 from mmschema.desired.build import Context, Scope, text_of
@@ -29,6 +34,7 @@ from mmschema.introspect import IndexRow
 from mmschema.introspect import _index as index_from_row
 from mmschema.kinds import views
 from mmschema.kinds.base import KindObject
+from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
 from mmschema.model import Index, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -89,6 +95,14 @@ class CreateMatview(ch.KindChange):
         return "create_materialized_view"
 
     @property
+    def makes(self) -> tuple[str, ...]:
+        return (self.view.key,)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.view.reads
+
+    @property
     def subject(self) -> str:
         return str(self.view.name)
 
@@ -107,6 +121,14 @@ class RebuildMatview(ch.KindChange):
     @property
     def kind_name(self) -> str:
         return "rebuild_materialized_view"
+
+    @property
+    def makes(self) -> tuple[str, ...]:
+        return (self.new.key,)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.new.reads
 
     @property
     def subject(self) -> str:
@@ -174,7 +196,18 @@ class MatviewKind:
         return (*read_matviews(conn, names, []), *read_source_sizes(conn, mine))
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
-        return tuple(normalize_matviews(run, list(_matviews(declared))))
+        return tuple(made_in_rounds(run, [(self, declared)]))
+
+    def scratch_statements(self, item: KindObject) -> list[str]:
+        return scratch_statements(item) if isinstance(item, ManagedMatview) else []
+
+    def described(self, item: KindObject) -> str:
+        if isinstance(item, ManagedMatview):
+            return f"materialized view {shown(item.name)}"
+        return item.key
+
+    def read_back(self, run: ScratchRun, declared: Sequence[KindObject]) -> list[KindObject]:
+        return list(read_back(run, list(_matviews(declared))))
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
         sizes = [s for s in live if isinstance(s, SourceSize)]
@@ -377,40 +410,16 @@ def read_source_sizes(
 # --- the scratch server ---------------------------------------------------------------
 
 
-def normalize_matviews(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMatview]:
-    """The declared materialized views as PostgreSQL prints them: created WITH NO DATA on
-    the scratch server (after the views, whose transaction the caller rolls back), in
-    rounds so that one may read another declared later, with their indexes; read back."""
-    pending = [v for v in declared if v.state == "present"]
-    if not pending:
-        return []
-    conn = run.conn
-    for schema in sorted({v.name.schema for v in pending}):
-        run.confinement.run(create_schema(schema).as_string(conn))
-    failures: dict[str, str] = {}
-    while pending:
-        left: list[ManagedMatview] = []
-        for view in pending:
-            try:
-                with conn.transaction():
-                    for statement in _made(replace(view, with_data=False)):
-                        run.confinement.run(statement.sql)
-            except pg_errors.OutOfMemory:
-                raise
-            except psycopg.Error as error:
-                failures[view.key] = primary_message(error)
-                left.append(view)
-        if len(left) == len(pending):
-            break
-        pending = left
-    else:
-        left = []
-    for view in left:
-        run.report(f"{view.source}: materialized view {shown(view.name)}: {failures[view.key]}")
-    if left:
-        return []
-    names = [v.name for v in declared if v.state == "present"]
-    found = {v.key: v for v in read_matviews(conn, names, [])}
+def scratch_statements(view: ManagedMatview) -> list[str]:
+    """What makes the declared materialized view on the scratch server: WITH NO DATA (the
+    scratch tables are empty), with its indexes (made in rounds: kinds/rounds.py)."""
+    made = [render(create_schema(view.name.schema))]
+    return made + [s.sql for s in _made(replace(view, with_data=False))]
+
+
+def read_back(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMatview]:
+    """The declared materialized views as the scratch server prints them."""
+    found = {v.key: v for v in read_matviews(run.conn, [v.name for v in declared], [])}
     return [
         replace(
             found[view.key],
@@ -422,7 +431,7 @@ def normalize_matviews(run: ScratchRun, declared: list[ManagedMatview]) -> list[
             readers=(),
         )
         for view in declared
-        if view.state == "present" and view.key in found
+        if view.key in found
     ]
 
 

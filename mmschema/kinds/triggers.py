@@ -11,12 +11,10 @@ from typing import Any, LiteralString
 import psycopg
 from pglast import parse_sql
 from pglast.stream import RawStream
-from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
-from mmschema.connect import primary_message
 from mmschema.ddl.base import Statement, make_statement, qualified
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context, text_of
@@ -24,6 +22,7 @@ from mmschema.desired.checks import BadName, name_problem, shown, shown_part, sp
 from mmschema.desired.declared import Source
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import KindObject
+from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -167,7 +166,16 @@ class TriggerKind:
         return (*read_triggers(conn, names, []), *read_busy(conn, mine))
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
-        return tuple(normalize_triggers(run, list(_triggers(declared))))
+        return tuple(made_in_rounds(run, [(self, declared)]))
+
+    def scratch_statements(self, item: KindObject) -> list[str]:
+        return scratch_statements(item) if isinstance(item, ManagedTrigger) else []
+
+    def described(self, item: KindObject) -> str:
+        return f"trigger {item.key}"
+
+    def read_back(self, run: ScratchRun, declared: Sequence[KindObject]) -> list[KindObject]:
+        return list(read_back(run, list(_triggers(declared))))
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
         busy = {b.name: b.sessions for b in live if isinstance(b, BusyTable)}
@@ -386,31 +394,21 @@ def read_busy(conn: psycopg.Connection[Any], declared: Sequence[ManagedTrigger])
 # --- the scratch server ---------------------------------------------------------------
 
 
-def normalize_triggers(run: ScratchRun, declared: list[ManagedTrigger]) -> list[ManagedTrigger]:
-    """The declared triggers as PostgreSQL prints them: created on the scratch server after
-    the file's tables, views and functions (the caller rolls its transaction back)."""
-    present = [t for t in declared if t.state == "present"]
-    if not present:
-        return []
-    conn = run.conn
-    failed = False
-    for trigger in present:
-        try:
-            with conn.transaction():
-                run.confinement.run(trigger.definition)
-                if trigger.enabled is not True:
-                    run.confinement.run(_enable(trigger).sql)
-        except pg_errors.OutOfMemory:
-            raise
-        except psycopg.Error as error:
-            failed = True
-            run.report(f"{trigger.source}: trigger {trigger.key}: {primary_message(error)}")
-    if failed:
-        return []
-    found = {t.key: t for t in read_triggers(conn, [(t.table, t.name) for t in present], [])}
+def scratch_statements(trigger: ManagedTrigger) -> list[str]:
+    """What makes the declared trigger on the scratch server (in rounds: kinds/rounds.py,
+    after the tables, views and functions it is on and calls)."""
+    made = [trigger.definition]
+    if trigger.enabled is not True:
+        made.append(_enable(trigger).sql)
+    return made
+
+
+def read_back(run: ScratchRun, declared: list[ManagedTrigger]) -> list[ManagedTrigger]:
+    """The declared triggers as the scratch server prints them."""
+    found = {t.key: t for t in read_triggers(run.conn, [(t.table, t.name) for t in declared], [])}
     return [
         replace(found[t.key], source=t.source, renamed_from=t.renamed_from)
-        for t in present
+        for t in declared
         if t.key in found
     ]
 

@@ -8,18 +8,17 @@ from importlib import resources
 from typing import Any, LiteralString
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
-from mmschema.connect import primary_message
 from mmschema.ddl.base import (
     Statement,
     comment,
     create_schema,
     make_statement,
     qualified,
+    render,
     statements,
 )
 from mmschema.desired.build import Context
@@ -28,6 +27,7 @@ from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import KindObject
+from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -88,6 +88,14 @@ class CreateView(ch.KindChange):
     def subject(self) -> str:
         return str(self.view.name)
 
+    @property
+    def makes(self) -> tuple[str, ...]:
+        return () if self.only_comment else (self.view.key,)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.view.reads
+
 
 @dataclass(frozen=True)
 class RebuildView(ch.KindChange):
@@ -106,6 +114,14 @@ class RebuildView(ch.KindChange):
     @property
     def subject(self) -> str:
         return str(self.new.name)
+
+    @property
+    def makes(self) -> tuple[str, ...]:
+        return (self.new.key,)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return self.new.reads
 
 
 @dataclass(frozen=True)
@@ -142,7 +158,16 @@ class ViewKind:
         return tuple(read_views(conn, names, [])) if names else ()
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
-        return tuple(normalize_views(run, list(_views(declared))))
+        return tuple(made_in_rounds(run, [(self, declared)]))
+
+    def scratch_statements(self, item: KindObject) -> list[str]:
+        return scratch_statements(item) if isinstance(item, ManagedView) else []
+
+    def described(self, item: KindObject) -> str:
+        return f"view {shown(item.name)}" if isinstance(item, ManagedView) else item.key
+
+    def read_back(self, run: ScratchRun, declared: Sequence[KindObject]) -> list[KindObject]:
+        return list(read_back(run, list(_views(declared))))
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
         return diff_views(list(_views(live)), list(_views(desired)))
@@ -283,45 +308,18 @@ def printed(query: str) -> str:
 # --- the scratch server ---------------------------------------------------------------
 
 
-def normalize_views(run: ScratchRun, declared: list[ManagedView]) -> list[ManagedView]:
-    """The declared views as PostgreSQL prints them: created on the scratch server (whose
-    transaction the caller rolls back), in rounds so that a view may read one declared
-    later, then read back with the catalog query."""
-    pending = [v for v in declared if v.state == "present"]
-    if not pending:
-        return []
-    conn = run.conn
-    schemas = sorted({v.name.schema for v in pending})
-    for schema in schemas:
-        run.confinement.run(create_schema(schema).as_string(conn))
-    failures: dict[str, str] = {}
-    while pending:
-        left: list[ManagedView] = []
-        for view in pending:
-            try:
-                with conn.transaction():
-                    run.confinement.run(create_view(view, replace=False).as_string(conn))
-            except pg_errors.OutOfMemory:
-                raise
-            except psycopg.Error as error:
-                failures[view.key] = primary_message(error)
-                left.append(view)
-        if len(left) == len(pending):
-            break
-        pending = left
-    else:
-        left = []
-    for view in left:
-        run.report(f"{view.source}: view {shown(view.name)}: {failures[view.key]}")
-    if left:
-        return []
-    names = [v.name for v in declared if v.state == "present"]
-    found = {v.key: v for v in read_views(conn, names, [])}
+def scratch_statements(view: ManagedView) -> list[str]:
+    """What makes the declared view on the scratch server (made in rounds: kinds/rounds.py)."""
     return [
-        _declared_as_printed(view, found[view.key])
-        for view in declared
-        if view.state == "present" and view.key in found
+        render(create_schema(view.name.schema)),
+        render(create_view(view, replace=False)),
     ]
+
+
+def read_back(run: ScratchRun, declared: list[ManagedView]) -> list[ManagedView]:
+    """The declared views as the scratch server prints them, once all are made."""
+    found = {v.key: v for v in read_views(run.conn, [v.name for v in declared], [])}
+    return [_declared_as_printed(view, found[view.key]) for view in declared if view.key in found]
 
 
 def _declared_as_printed(view: ManagedView, printed_view: ManagedView) -> ManagedView:

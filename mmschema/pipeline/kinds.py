@@ -15,11 +15,14 @@ from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.kinds import matviews, triggers, views
 from mmschema.kinds.base import Kind, KindObject
+from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND, triggers.KIND)
+# The kinds whose objects are made on the scratch server together, round after round.
+MADE_IN_ROUNDS = (views.ViewKind, matviews.MatviewKind, triggers.TriggerKind)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
 
 
@@ -94,10 +97,14 @@ def normalize_objects(
                 *desired_steps(desired, live.types),
             ]
         )
+        rounds: list[tuple[MadeInRounds, Sequence[KindObject]]] = []
         for kind in KINDS:
             mine = of_kind(kind, desired.objects)
-            if mine:
+            if isinstance(kind, MADE_IN_ROUNDS):
+                rounds.append((kind, mine))  # together: one may read another's objects
+            elif mine:
                 found += kind.normalize(run, mine)
+        found += made_in_rounds(run, rounds)
     if run.errors:
         raise InvalidFile(run.errors)
     return tuple(found)
@@ -107,7 +114,33 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
     changes: list[ch.Change] = []
     for kind in KINDS:
         changes += kind.diff(of_kind(kind, live), of_kind(kind, desired))
-    return changes
+    return makers_first(changes)
+
+
+def makers_first(changes: list[ch.Change]) -> list[ch.Change]:
+    """The changes in their order, but each after the changes (of any kind) that make what
+    it reads: a change may name the keys it `makes` and `needs` (a view reading a
+    materialized view declared in the same file)."""
+    makers: dict[str, int] = {}
+    for i, change in enumerate(changes):
+        for key in getattr(change, "makes", ()):
+            makers.setdefault(key, i)
+    ordered: list[ch.Change] = []
+    done: set[int] = set()
+
+    def visit(i: int, path: frozenset[int]) -> None:
+        if i in done or i in path:
+            return
+        for key in getattr(changes[i], "needs", ()):
+            maker = makers.get(key)
+            if maker is not None and maker != i:
+                visit(maker, path | {i})
+        done.add(i)
+        ordered.append(changes[i])
+
+    for i in range(len(changes)):
+        visit(i, frozenset())
+    return ordered
 
 
 def objects_document(live: Sequence[KindObject]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 -- Views: those named (schema, name arrays) and every view of the schemas in %(schemas_all)s,
 -- with what decides equality (pg_get_viewdef, options, comment; the caller pins
 -- search_path to pg_catalog), their columns with types (CREATE OR REPLACE may only append),
--- and the views they read and that read them, directly or further down (depth first).
+-- the views and materialized views they read, and the views that read them, directly or
+-- further down (depth first).
 WITH RECURSIVE chosen AS (
     SELECT c.oid
     FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
@@ -35,12 +36,13 @@ SELECT n.nspname::text AS schema,
              FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum) AS columns,
-       ARRAY(SELECT ARRAY[rn.nspname::text, rc.relname::text]
-             FROM edges e
-             JOIN pg_class rc ON rc.oid = e.read
+       ARRAY(SELECT DISTINCT ARRAY[rn.nspname::text, rc.relname::text]
+             FROM pg_rewrite r
+             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+                             AND d.refclassid = 'pg_class'::regclass
+             JOIN pg_class rc ON rc.oid = d.refobjid AND rc.relkind IN ('v', 'm')
              JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-             WHERE e.reader = c.oid
-             ORDER BY rn.nspname, rc.relname) AS reads,
+             WHERE r.ev_class = c.oid AND d.refobjid <> c.oid) AS reads,
        ARRAY(SELECT ARRAY[vn.nspname::text, v.relname::text]
              FROM (SELECT reader, max(depth) AS depth FROM readers
                    WHERE view_oid = c.oid GROUP BY reader) AS r
