@@ -18,6 +18,7 @@ from mmschema import changes as ch
 from mmschema.backfill import (
     BackfillFailed,
     BackfillJob,
+    Connect,
     TerminalProgress,
     run_backfill,
 )
@@ -124,7 +125,10 @@ def apply_plan(
     notice: Notice,
     recorder: Recorder | None = None,
     progress: ProgressFactory | None = None,
+    helpers: Connect | None = None,
 ) -> ApplyReport:
+    """Run the plan's changes in order; `helpers` opens the extra connections a big
+    backfill walks with (settings.backfill_connections), none without it."""
     result = ApplyReport()
     failed = False
     recorder = recorder or NoRecorder()
@@ -135,7 +139,9 @@ def apply_plan(
                 outcomes = [ChangeOutcome(planned, "skipped") for planned in batch]
             elif len(batch) == 1:
                 outcomes = [
-                    _apply_change(conn, batch[0], settings, notice, recorder, progress, backfills)
+                    _apply_change(
+                        conn, batch[0], settings, notice, recorder, progress, backfills, helpers
+                    )
                 ]
             else:
                 outcomes = _apply_batch(conn, batch, settings, notice, recorder)
@@ -279,6 +285,7 @@ def _apply_change(
     recorder: Recorder,
     progress: ProgressFactory | None = None,
     backfills: DeferredBackfills | None = None,
+    helpers: Connect | None = None,
 ) -> ChangeOutcome:
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
@@ -327,7 +334,7 @@ def _apply_change(
                 handles = [recorder.begin(planned, job_statement(whole), whole)]
                 step = time.monotonic()
                 record = partial(recorder.progress, handles[0])
-                run_job(conn, whole, settings, notice, progress, record)
+                run_job(conn, whole, settings, notice, progress, record, helpers)
                 recorder.end(handles[0], "succeeded", time.monotonic() - step)
                 handles = []
     except (ApplyFailed, BackfillFailed) as error:
@@ -365,6 +372,7 @@ def run_job(
     notice: Notice,
     progress: ProgressFactory | None = None,
     record: Callable[[int, int | None], None] | None = None,
+    helpers: Connect | None = None,
 ) -> None:
     """Run the job; its progress goes to the bar (terminals) and, every second, to record."""
     bar = progress(job) if progress else None
@@ -386,13 +394,16 @@ def run_job(
             report,
             notice,
             blockers=lambda: "; ".join(describe_blockers(conn, job.table)),
+            helpers=helpers,
+            workers=settings.backfill_connections,
         )
     finally:
         if bar is not None:
             bar.close()
+    walkers = f" on {result.workers} connections" if result.workers > 1 else ""
     notice(
-        f"backfill {job.label}: {count(result.rows, 'row')} in {count(result.batches, 'batch')}, "
-        f"{result.seconds:.1f}s"
+        f"backfill {job.label}: {count(result.rows, 'row')} in {count(result.batches, 'batch')}"
+        f"{walkers}, {result.seconds:.1f}s"
     )
 
 

@@ -16,6 +16,8 @@ locks writers may wait for) near `TARGET_SECONDS`.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,6 +117,7 @@ class BackfillResult:
     batches: int = 0
     seconds: float = 0.0
     complete: bool = False
+    workers: int = 1  # connections that walked it
 
 
 Progress = Callable[[int, int | None], None]  # rows done so far, estimated total
@@ -330,6 +333,10 @@ class _Walk:
     skipped: list[tuple[tuple[Any, ...] | None, tuple[Any, ...]]] = field(default_factory=list)
 
 
+Span = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]  # (after, up to)
+Connect = Callable[[], psycopg.Connection[Any]]
+
+
 def run_backfill(
     conn: psycopg.Connection[Any],
     job: BackfillJob,
@@ -340,6 +347,8 @@ def run_backfill(
     max_batches: int | None = None,
     target_seconds: float = TARGET_SECONDS,
     blockers: Callable[[], str] | None = None,
+    helpers: Connect | None = None,
+    workers: int = 1,
 ) -> BackfillResult:
     """Backfill the rows there are when it starts; the connection is autocommit.
 
@@ -347,35 +356,95 @@ def run_backfill(
     sessions hold locked, then a second look at only the windows where rows were skipped,
     waiting for those locks (under lock_timeout). Rows inserted after the start are left
     to the column's default (or a trigger), so the backfill ends whatever the insert rate.
+
+    With `helpers` (a way to open more connections) and a big enough single integer key,
+    `workers` connections walk disjoint key ranges at once; each batch stays as short.
     """
     keys = key_columns(conn, job.table)
     total = estimate_to_update(conn, job)
     until = upper_bound(conn, job.table, keys)
     result = BackfillResult()
     started = time.monotonic()
-    walk = _Walk()
-    batch = _Batcher(conn, job, keys, lock_timeout_ms, retries, notice, blockers, target_seconds)
     if keys and until is None:  # no rows at all
         result.complete = True
         result.seconds = time.monotonic() - started
         return result
 
-    def limited() -> bool:
-        return max_batches is not None and result.batches >= max_batches
+    def batcher(connection: psycopg.Connection[Any], who: Callable[[], str] | None) -> _Batcher:
+        return _Batcher(
+            connection, job, keys, lock_timeout_ms, retries, notice, who, target_seconds
+        )
 
-    spans: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, bool]] = [(None, until, True)]
+    alone = helpers is None or max_batches is not None or workers < 2
+    spans: list[Span] = (
+        [(None, until)] if alone else key_ranges(conn, job.table, keys, until, workers)
+    )
+    if len(spans) == 1 or helpers is None:
+
+        def report() -> None:
+            if progress:
+                progress(result.rows, total)
+
+        _walk(batcher(conn, blockers), spans[0], result, report, max_batches)
+    else:
+        _in_parallel(conn, helpers, spans, batcher, result, progress, total)
+    result.seconds = time.monotonic() - started
+    if result.complete and progress:
+        progress(result.rows, result.rows)  # done: the bar ends full
+    return result
+
+
+MIN_ROWS_PER_WORKER = 50_000  # below it, another connection's start costs more than it saves
+
+
+def key_ranges(
+    conn: psycopg.Connection[Any],
+    table: QualifiedName,
+    keys: list[str],
+    until: tuple[Any, ...] | None,
+    workers: int,
+) -> list[Span]:
+    """Disjoint spans covering the keys up to `until`: an even split of a single integer
+    key's values (the usual serial or identity key), else the one whole span."""
+    whole: list[Span] = [(None, until)]
+    if until is None or len(keys) != 1 or type(until[0]) is not int:
+        return whole
+    row = conn.execute(
+        sql.SQL("SELECT min({}) FROM {}").format(
+            sql.Identifier(keys[0]), sql.Identifier(table.schema, table.name)
+        )
+    ).fetchone()
+    low, high = (row[0] if row else None), until[0]
+    if type(low) is not int or high - low < workers * MIN_ROWS_PER_WORKER:
+        return whole
+    bounds = [low - 1 + (high - low + 1) * i // workers for i in range(workers + 1)]
+    return [(None if i == 0 else (bounds[i],), (bounds[i + 1],)) for i in range(workers)]
+
+
+def _walk(
+    batch: _Batcher,
+    span: Span,
+    result: BackfillResult,
+    report: Callable[[], None],
+    max_batches: int | None = None,
+    stopped: Callable[[], bool] = lambda: False,
+) -> None:
+    """Walk one span in windows, then the windows that had locked rows once more, waiting
+    for them; result.complete when it got to the end."""
+    walk = _Walk()
+    spans: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, bool]] = [
+        (span[0], span[1], True)
+    ]
     while spans:
         after, end, skip_locked = spans.pop(0)
         while True:
-            if limited():
-                result.seconds = time.monotonic() - started
-                return result
+            if stopped() or (max_batches is not None and result.batches >= max_batches):
+                return
             size = walk.size
             updated, differed, seen, last = batch.run(walk, after, end, skip_locked)
             result.batches += 1
             result.rows += updated
-            if progress:
-                progress(result.rows, total)
+            report()
             if skip_locked and differed > updated and last is not None:
                 walk.skipped.append((after, last))
             if last is None or seen < size:
@@ -385,10 +454,73 @@ def run_backfill(
             spans = [(lo, hi, False) for lo, hi in walk.skipped]
             walk.skipped = []
     result.complete = True
-    if progress:
-        progress(result.rows, result.rows)  # done: the bar ends full
-    result.seconds = time.monotonic() - started
-    return result
+
+
+def _helper(conn: psycopg.Connection[Any], helpers: Connect) -> psycopg.Connection[Any]:
+    """Another connection, with the session settings the statements rely on."""
+    extra = helpers()
+    for name in ("statement_timeout", "search_path"):
+        row = conn.execute("SELECT current_setting(%s)", (name,)).fetchone()
+        extra.execute("SELECT set_config(%s, %s, false)", (name, row[0] if row else ""))
+    return extra
+
+
+def _in_parallel(
+    conn: psycopg.Connection[Any],
+    helpers: Connect,
+    spans: list[Span],
+    batcher: Callable[[psycopg.Connection[Any], Callable[[], str] | None], _Batcher],
+    result: BackfillResult,
+    progress: Progress | None,
+    total: int | None,
+) -> None:
+    """One thread per span, each on its own connection (the first on conn); this thread
+    reports progress and, on Ctrl-C or a walker's error, cancels and waits for them all."""
+    extra: list[psycopg.Connection[Any]] = []
+    try:
+        extra.extend(_helper(conn, helpers) for _ in spans[1:])
+        connections = [conn, *extra]
+        stop = threading.Event()
+        parts = [BackfillResult() for _ in spans]
+        failures: list[BaseException] = []
+
+        def work(number: int) -> None:
+            try:
+                batch = batcher(connections[number], None)
+                _walk(batch, spans[number], parts[number], lambda: None, stopped=stop.is_set)
+            except BaseException as error:  # re-raised in the calling thread
+                failures.append(error)
+                stop.set()
+
+        threads = [
+            threading.Thread(target=work, args=(n,), daemon=True, name=f"backfill-{n}")
+            for n in range(len(spans))
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while any(thread.is_alive() for thread in threads):
+                next((t for t in threads if t.is_alive()), threads[0]).join(0.2)
+                if progress:
+                    progress(sum(p.rows for p in parts), total)
+        except BaseException:
+            stop.set()
+            for connection in connections:
+                with contextlib.suppress(psycopg.Error):
+                    connection.cancel()
+            for thread in threads:
+                thread.join()
+            raise
+        result.rows += sum(p.rows for p in parts)
+        result.batches += sum(p.batches for p in parts)
+        result.workers = len(spans)
+        if failures:
+            raise failures[0]
+        result.complete = all(p.complete for p in parts)
+    finally:
+        for connection in extra:
+            with contextlib.suppress(psycopg.Error):
+                connection.close()
 
 
 class _Batcher:
@@ -415,6 +547,22 @@ class _Batcher:
         self.target_seconds = target_seconds
         self.rows_done = 0
 
+    def _one_round_trip(self, query: sql.Composable) -> tuple[Any, ...] | None:
+        """The batch as its own transaction, sent as one message (a wait for the server's
+        reply costs most on a busy machine): its settings, then the query.
+
+        statement_timeout is the session's: apply sets it for the whole run. A batch's
+        commit need not wait for the WAL flush: batches a crash loses still differ, and
+        the next apply's backfill redoes them.
+        """
+        message = sql.SQL(
+            "SET LOCAL lock_timeout = {}; SET LOCAL synchronous_commit = off; {}"
+        ).format(sql.Literal(f"{self.lock_timeout_ms}ms"), query)
+        cursor = self.conn.execute(message)  # no parameters: one simple-query message
+        while cursor.nextset():
+            pass  # to the query's result, after the two SETs'
+        return cursor.fetchone()
+
     def run(
         self,
         walk: _Walk,
@@ -428,16 +576,7 @@ class _Batcher:
             began = time.monotonic()
             query = batch_query(self.job, self.keys, after, walk.size, until, skip_locked)
             try:
-                # statement_timeout is the session's: apply sets it for the whole run.
-                # A batch's commit need not wait for the WAL flush: batches a crash loses
-                # still differ, and the next apply's backfill redoes them.
-                with self.conn.transaction():
-                    self.conn.execute(
-                        "SELECT set_config('lock_timeout', %s, true),"
-                        " set_config('synchronous_commit', 'off', true)",
-                        (f"{self.lock_timeout_ms}ms",),
-                    )
-                    row = self.conn.execute(query).fetchone()
+                row = self._one_round_trip(query)
             except errors.LockNotAvailable:
                 failures += 1
                 who = self.blockers() if self.blockers else ""

@@ -515,3 +515,47 @@ def test_checks_and_index_expressions_move_to_the_shadow(
     again = shell.run("plan", "--detailed-exitcode", *common)
     assert again.code == 0, again.output
     assert query(db, "SELECT count(*) FROM orders WHERE qty > 100") == [(2900,)]
+
+
+def test_a_big_backfill_walks_key_ranges_on_two_connections_under_writes(
+    db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    monkeypatch.setattr(mmschema.backfill, "MIN_ROWS_PER_WORKER", 1000)
+    write(tmp_path, NEW)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    written = [0]
+
+    def writer() -> None:
+        try:
+            with psycopg.connect(db, autocommit=True) as conn:
+                while not stop.is_set() and written[0] < 20_000:
+                    conn.execute("INSERT INTO fills (price, size) VALUES (7.25, 1)")
+                    # rows on both sides of the split, reached or not yet
+                    for row in (1 + written[0] % ROWS, ROWS - written[0] % ROWS):
+                        conn.execute("UPDATE fills SET size = size + 1 WHERE id = %s", (row,))
+                    written[0] += 1
+                    time.sleep(0.002)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        result = run_against(["apply", "--yes"], db, scratch_dsn, tmp_path)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert result.code == 0, result.stdout + result.stderr
+    assert "batches on 2 connections" in result.stderr, result.stderr
+    assert leftovers(db) == []
+    assert types(db)["fills.id"] == "bigint" and types(db)["fills.price"] == "double precision"
+    assert query(db, "SELECT count(*) FROM fills") == [(ROWS + written[0],)]
+    # every row there was has its own value, cast
+    wrong = f"SELECT count(*) FROM fills WHERE id <= {ROWS} AND price <> 100 + id * 0.25"
+    assert query(db, wrong) == [(0,)]
+    assert query(db, "SELECT count(*) FROM fills WHERE id > %s AND price <> 7.25", [ROWS]) == [(0,)]
+    again = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
+    assert again.code == 0, again.stdout + again.stderr

@@ -200,6 +200,7 @@ def _run_recorded(
         notice,
         recorder,
         progress,
+        lambda: connect(target.dsn, "mmschema-backfill"),
     )
     render_recap(report, out)
     if report.count("failed"):

@@ -159,6 +159,8 @@ class Settings:
     # A rewriting type change of a table with at least this many rows (estimated) is made
     # online, by expand/contract; smaller tables get the plain ALTER COLUMN TYPE.
     online_type_change_rows: int = 100_000
+    # Connections a big backfill walks its key ranges with, at once (each batch as short).
+    backfill_connections: int = 2
 
     @property
     def applied_statement_timeout_ms(self) -> int:
