@@ -162,10 +162,12 @@ def _on_shadow(index: Index, column: str, shadow: str) -> Index:
 @dataclass(frozen=True)
 class Replaced:
     """What the diff drops and makes again on a table, by name, as the file wants it: an
-    online change builds these over the shadow instead, and the diff's steps go."""
+    online change builds these over the shadow instead, and the diff's steps go. Those it
+    drops for good (`gone`) get no twin: the diff's drop runs before the expand."""
 
     indexes: dict[str, Index]
     checks: dict[str, Check]
+    gone: frozenset[str] = frozenset()
 
 
 def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
@@ -187,7 +189,8 @@ def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
         for c in changes
         if isinstance(c, ch.AddCheck) and c.table == table and c.check.name in dropped_checks
     }
-    return Replaced(indexes, checks)
+    gone = (dropped_indexes - set(indexes)) | (dropped_checks - set(checks))
+    return Replaced(indexes, checks, frozenset(gone))
 
 
 def _taken_over(change: ch.Change, taken: set[tuple[QualifiedName, str]]) -> bool:
@@ -304,9 +307,16 @@ def _taken(
     taken: set[tuple[QualifiedName, str]] = set()
     for name, column in online:
         table = without_shadows(live).tables[name]
+        gone = replaced_on(name, changes).gone
         taken.add((name, ""))
-        taken.update((name, i.name) for i in table.indexes if index_reads(i, column))
-        taken.update((name, c.name) for c in table.checks if _mentions(c.expression, column))
+        taken.update(
+            (name, i.name) for i in table.indexes if index_reads(i, column) and i.name not in gone
+        )
+        taken.update(
+            (name, c.name)
+            for c in table.checks
+            if _mentions(c.expression, column) and c.name not in gone
+        )
     return taken
 
 
@@ -481,7 +491,7 @@ def _steps(
             add_check = not_null_check
     checks: list[tuple[str, Check]] = []  # (check name, its twin over the shadow)
     for check in table.checks:
-        if _mentions(check.expression, column):
+        if _mentions(check.expression, column) and check.name not in replaced.gone:
             wanted = replaced.checks.get(check.name, check)
             expression = renamed_expression(wanted.expression, {column: shadow})
             checks.append(
@@ -523,7 +533,7 @@ def _steps(
     built: list[tuple[str, Index]] = [
         (index.name, _on_shadow(replaced.indexes.get(index.name, index), column, shadow))
         for index in table.indexes
-        if index_reads(index, column)
+        if index_reads(index, column) and index.name not in replaced.gone
     ]
     primary_key = None
     if table.primary_key is not None and in_key:
