@@ -86,6 +86,7 @@ class Form(Enum):
     CREATE_MATVIEW = "CREATE MATERIALIZED VIEW"
     DROP_MATVIEW = "DROP MATERIALIZED VIEW"
     RENAME_MATVIEW = "ALTER MATERIALIZED VIEW RENAME"
+    MATVIEW_OPTIONS = "ALTER MATERIALIZED VIEW SET/RESET"
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,9 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_MATVIEW: FormTraits(LockLevel.ACCESS_SHARE),
     Form.DROP_MATVIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_MATVIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    # The storage parameters a materialized view takes (fillfactor, autovacuum_*, toast.*,
+    # parallel_workers) are all set under SHARE UPDATE EXCLUSIVE.
+    Form.MATVIEW_OPTIONS: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
 }
 
 

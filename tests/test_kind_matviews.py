@@ -25,6 +25,7 @@ materialized_views:
     indexes:
       customer_totals_customer: {columns: [customer], unique: true}
     comment: totals per customer
+    with: {fillfactor: 90, autovacuum_enabled: false}
   later:
     query: select customer from customer_totals
     with_data: false
@@ -61,6 +62,7 @@ def test_declared_materialized_views_are_built_dumped_and_converge(
         "customer_totals_customer": {"columns": ["customer"], "unique": True}
     }
     assert section["customer_totals"]["comment"] == "totals per customer"
+    assert section["customer_totals"]["with"] == {"autovacuum_enabled": False, "fillfactor": 90}
     assert section["later"]["with_data"] is False
     shell.write("schema.yaml", dumped.stdout)
     assert plan_code(shell, db, scratch_dsn) == 0

@@ -28,6 +28,7 @@ from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_query, relations_read
 from mmschema.desired.tables import _index as declared_index
+from mmschema.desired.tables import _with_options as storage_options
 from mmschema.hazards import Hazard, hazards
 from mmschema.index_yaml import index_document
 from mmschema.introspect import IndexRow
@@ -53,6 +54,7 @@ class ManagedMatview:
     comment: str | None = None
     with_data: bool = True  # declared: built WITH DATA; live: populated (never compared)
     indexes: tuple[Index, ...] = ()  # declared: those present; live: all of them
+    options: tuple[tuple[str, str], ...] = ()  # storage parameters, sorted
     absent_indexes: tuple[str, ...] = ()
     renamed_from: QualifiedName | None = None
     state: str = "present"
@@ -144,6 +146,8 @@ class AlterMatview(ch.KindChange):
     drop_indexes: tuple[str, ...] = ()
     create_indexes: tuple[Index, ...] = ()
     set_comment: bool = False
+    reset_options: tuple[str, ...] = ()  # storage parameters the file no longer gives
+    set_options: tuple[tuple[str, str], ...] = ()
     phase = ch.Phase.VIEWS
 
     @property
@@ -152,6 +156,8 @@ class AlterMatview(ch.KindChange):
             return "rename_materialized_view"
         if self.drop_indexes or self.create_indexes:
             return "change_materialized_view_indexes"
+        if self.reset_options or self.set_options:
+            return "set_materialized_view_options"
         return "set_materialized_view_comment"
 
     @property
@@ -254,6 +260,10 @@ def build_matview(context: Context, key: str, spec: Mapping[str, object]) -> Man
         for index_name, index_spec in _mapping(spec.get("indexes")).items()
         if isinstance(index_spec, dict)
     ]
+    for option in _mapping(spec.get("with")):
+        if option.startswith("toast."):
+            where = (*path, "with", option)
+            context.error(where, f"materialized view {shown(name)}: {option} is not managed")
     old = text_of(spec.get("renamed_from"))
     renamed_from = (
         context.table_name((*path, "renamed_from"), old, name.schema, "renamed_from")
@@ -265,6 +275,7 @@ def build_matview(context: Context, key: str, spec: Mapping[str, object]) -> Man
         query=text,
         comment=text_of(spec.get("comment")),
         with_data=spec.get("with_data") is not False,
+        options=storage_options(context, (*path, "with"), spec.get("with")),
         indexes=tuple(raw_index(i) for i in indexes if i.state == "present"),
         absent_indexes=tuple(i.name for i in indexes if i.state != "present"),
         renamed_from=renamed_from,
@@ -372,7 +383,11 @@ def _indexes(
 
 
 def _from_row(row: MatviewRow, indexes: tuple[Index, ...]) -> ManagedMatview:
+    options = tuple(
+        sorted((key, value) for key, _, value in (o.partition("=") for o in row.options))
+    )
     return ManagedMatview(
+        options=options,
         name=QualifiedName(row.schema, row.name),
         query=views.printed(row.query),
         comment=row.comment,
@@ -477,8 +492,10 @@ def diff_matviews(
         )
         creates = tuple(i for i in view.indexes if old.index(i.name) != i)
         set_comment = old.comment != view.comment
-        if renamed is not None or drops or creates or set_comment:
-            changes.append(AlterMatview(view, renamed, drops, creates, set_comment))
+        resets = tuple(sorted(dict(old.options).keys() - dict(view.options).keys()))
+        sets = tuple(o for o in view.options if o not in old.options)
+        if renamed is not None or drops or creates or set_comment or resets or sets:
+            changes.append(AlterMatview(view, renamed, drops, creates, set_comment, resets, sets))
     return changes
 
 
@@ -519,14 +536,23 @@ def _made(view: ManagedMatview, index_form: Form = Form.CREATE_MATVIEW) -> list[
     # On a line of its own: the query cannot swallow it, whatever it ends in.
     data = sql.SQL("\nWITH DATA" if view.with_data else "\nWITH NO DATA")
     # The query was parsed as exactly one SELECT (and printed by PostgreSQL when planned).
-    create = sql.SQL("CREATE MATERIALIZED VIEW {} AS {}{}").format(
-        qualified(view.name), sql.SQL(view.query), data
+    create = sql.SQL("CREATE MATERIALIZED VIEW {}{} AS {}{}").format(
+        qualified(view.name), _with(view.options), sql.SQL(view.query), data
     )
     made = [make_statement(Form.CREATE_MATVIEW, create)]
     made += [_index(view.name, index, index_form) for index in view.indexes]
     if view.comment is not None:
         made.append(comment("materialized view", view.name, view.name.name, view.comment))
     return made
+
+
+def _with(options: tuple[tuple[str, str], ...]) -> sql.Composable:
+    return sql.SQL(" WITH ({})").format(_pairs(options)) if options else sql.SQL("")
+
+
+def _pairs(options: tuple[tuple[str, str], ...]) -> sql.Composable:
+    pairs = (sql.SQL("{} = {}").format(sql.Identifier(k), sql.Literal(v)) for k, v in options)
+    return sql.SQL(", ").join(pairs)
 
 
 def _index(name: QualifiedName, index: Index, form: Form) -> Statement:
@@ -597,6 +623,15 @@ def _(change: AlterMatview) -> list[Statement]:
         drop = sql.SQL("DROP INDEX {}").format(sql.Identifier(view.name.schema, name))
         result.append(make_statement(Form.DROP_INDEX, drop))
     result += [_index(view.name, index, Form.CREATE_INDEX) for index in change.create_indexes]
+    if change.reset_options:
+        names = sql.SQL(", ").join(map(sql.Identifier, change.reset_options))
+        text = sql.SQL("ALTER MATERIALIZED VIEW {} RESET ({})").format(qualified(view.name), names)
+        result.append(make_statement(Form.MATVIEW_OPTIONS, text))
+    if change.set_options:
+        text = sql.SQL("ALTER MATERIALIZED VIEW {} SET ({})").format(
+            qualified(view.name), _pairs(change.set_options)
+        )
+        result.append(make_statement(Form.MATVIEW_OPTIONS, text))
     if change.set_comment:
         result.append(comment("materialized view", view.name, view.name.name, view.comment))
     return result
@@ -640,10 +675,18 @@ def _build_hazard(view: ManagedMatview, size: TableSize | None) -> list[Hazard]:
 # --- dump -----------------------------------------------------------------------------
 
 
+def _option_value(text: str) -> str | int | bool:
+    if text in ("true", "false"):
+        return text == "true"
+    return int(text) if text.isdigit() else text
+
+
 def matview_document(view: ManagedMatview) -> dict[str, Any]:
     document: dict[str, Any] = {"query": view.query}
     if not view.with_data:
         document["with_data"] = False
+    if view.options:
+        document["with"] = {key: _option_value(value) for key, value in view.options}
     if view.indexes:
         document["indexes"] = {i.name: index_document(i) for i in view.indexes}
     if view.comment is not None:
