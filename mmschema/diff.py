@@ -26,7 +26,7 @@ from mmschema.model import (
 )
 from mmschema.namespace import drops_that_make_room, held_names
 from mmschema.pgnames import partition_index_name
-from mmschema.pipeline.kinds import diff_objects
+from mmschema.pipeline.kinds import diff_objects, without_pruned
 from mmschema.renames import column_renames, with_renamed_columns
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
@@ -66,6 +66,8 @@ def diff(
     live: Catalog, desired: Catalog, declared: DesiredState, prune: bool = False
 ) -> DiffResult:
     result = DiffResult(column_renames=column_renames(live, declared))
+    if prune:
+        live = without_pruned(live)
     for extension in declared.extensions:
         if extension not in live.extensions:
             result.changes.append(ch.CreateExtension(extension))
@@ -105,6 +107,11 @@ def diff(
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes = rebuild_dependent_views(live, result.changes)
     result.changes += diff_objects(live.objects, desired.objects)
+    for item in live.unmanaged:
+        if prune:
+            result.changes.append(item.drop)
+        else:
+            result.unmanaged.append(item.label)
     result.changes.sort(key=lambda c: c.phase)
     return result
 

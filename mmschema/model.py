@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
-from mmschema.kinds.base import KindObject
+from mmschema.kinds.base import KindObject, Unmanaged
 
 # The serial pseudo-types and the integer type each one stands for.
 SERIAL_TYPES = {
@@ -236,6 +236,7 @@ class View:
     comment: str | None = None
     owner: str = ""
     grants: tuple[tuple[str, str], ...] = ()  # (quoted grantee or PUBLIC, privilege)
+    materialized: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,7 @@ class Catalog:
     server_version: int = 0  # server_version_num of the server that printed it
     views: tuple[View, ...] = ()  # views reading managed tables, shallowest first
     objects: tuple[KindObject, ...] = ()  # of the kinds in mmschema/kinds the file names
+    unmanaged: tuple[Unmanaged, ...] = ()  # objects of those kinds on managed tables, undeclared
 
 
 class PartitionAware(Protocol):

@@ -68,12 +68,14 @@ class Plan:
 def fingerprint(live: Catalog) -> str:
     """A digest of the managed objects' live state, for refusing stale saved plans."""
     # repr() of the frozen model is exact and much cheaper than a JSON round.
-    state = (
+    state: tuple[object, ...] = (
         sorted(live.tables.items(), key=lambda item: item[0]),
         sorted(live.extensions),
         live.types,
         live.objects,
     )
+    if live.unmanaged:  # what --prune drops (and older plans' digests stay the same)
+        state = (*state, tuple(u.label for u in live.unmanaged))
     return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
 
 

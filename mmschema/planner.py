@@ -16,7 +16,7 @@ from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
-from mmschema.pipeline.kinds import read_objects
+from mmschema.pipeline.kinds import read_objects, unmanaged_objects
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.references import outside_reference_problems
@@ -52,6 +52,7 @@ def compute_plan(
 ) -> Planned:
     names = managed_names(desired)
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
+    live = replace(live, unmanaged=unmanaged_objects(conn, live, desired.objects))
     normalized = normalize_file(
         desired, scratch, cache, live, lambda: read_function_definitions(conn)
     )

@@ -178,6 +178,7 @@ def _view(row: ViewRow) -> View:
         comment=row.comment,
         owner=row.owner,
         grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
+        materialized=row.kind == "m",
     )
 
 

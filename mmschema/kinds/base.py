@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -10,6 +11,7 @@ if TYPE_CHECKING:
 
     from mmschema.changes import Change
     from mmschema.desired.build import Context
+    from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
 
 
@@ -21,6 +23,19 @@ class KindObject(Protocol):
 
     @property
     def state(self) -> str: ...  # "present" | "absent" (live objects are always present)
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """A live object that depends on a managed table but that the file does not declare:
+    plan and drift list it (drift then exits 2), `--prune` runs `drop`."""
+
+    key: str  # as the kind keys its declared objects: one the file declares is not listed
+    label: str  # as plan and drift list it, e.g. "view reports.order_ids"
+    drop: Change  # its kind's drop, with a destructive hazard; phased before what it blocks
+    # A view or materialized view: not made again around a type change of a column it reads.
+    relation: QualifiedName | None = None
+    depth: int = 0  # dropped before those of smaller depth (a view before the views it reads)
 
 
 class Kind(Protocol):
@@ -52,3 +67,12 @@ class Kind(Protocol):
     ) -> dict[str, Any]: ...
 
     def document(self, live: Sequence[KindObject]) -> dict[str, Any]: ...
+
+    def unmanaged(
+        self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    ) -> list[Unmanaged]:
+        """This kind's live objects that depend on the managed tables (`live.tables`, read
+        before) but that the plan neither manages nor drops anyway (`declared`: this kind's
+        objects in the file; the pipeline leaves out those keys itself); read only, in the
+        order --prune drops them (an object before those it depends on)."""
+        ...

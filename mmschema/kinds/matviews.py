@@ -34,10 +34,10 @@ from mmschema.index_yaml import index_document
 from mmschema.introspect import IndexRow
 from mmschema.introspect import _index as index_from_row
 from mmschema.kinds import views
-from mmschema.kinds.base import KindObject
+from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
-from mmschema.model import Index, QualifiedName
+from mmschema.model import Catalog, Index, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import raw_index
 from mmschema.sizes import TableSize
@@ -231,6 +231,13 @@ class MatviewKind:
     def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
         """The file section that makes these live materialized views again."""
         return {views.view_key(v.name): matview_document(v) for v in _matviews(live)}
+
+    def unmanaged(
+        self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    ) -> list[Unmanaged]:
+        """The materialized views reading the managed tables; not the old names of renames."""
+        renamed = {str(v.renamed_from) for v in _matviews(declared) if v.renamed_from}
+        return views.unmanaged_relations(live, materialized=True, skipped=renamed)
 
 
 KIND = MatviewKind()

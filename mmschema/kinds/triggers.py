@@ -20,11 +20,12 @@ from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context, text_of
 from mmschema.desired.checks import BadName, name_problem, shown, shown_part, split_name
 from mmschema.desired.declared import Source
+from mmschema.expand import TRIGGER_PREFIX
 from mmschema.hazards import Hazard, hazards
-from mmschema.kinds.base import KindObject
+from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
-from mmschema.model import QualifiedName
+from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "triggers"
@@ -144,6 +145,13 @@ class DropTrigger(ch.KindChange):
         return self.trigger.key
 
 
+@dataclass(frozen=True)
+class PruneTrigger(DropTrigger):
+    """DROP TRIGGER of one on a managed table that the file does not declare (--prune)."""
+
+    phase = ch.Phase.DROP_UNMANAGED
+
+
 class TriggerKind:
     """The triggers kind, as the pipeline sees it."""
 
@@ -192,6 +200,25 @@ class TriggerKind:
 
     def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
         return {trigger_key(t): trigger_document(t) for t in _triggers(live)}
+
+    def unmanaged(
+        self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    ) -> list[Unmanaged]:
+        """The triggers on the managed tables; not the old names of renames, nor the ones
+        an online type change in flight keeps its columns in sync with."""
+        if not live.tables:
+            return []
+        schemas = sorted({name.schema for name in live.tables})
+        renamed = {
+            replace(t, name=t.renamed_from).key for t in _triggers(declared) if t.renamed_from
+        }
+        return [
+            Unmanaged(t.key, f"trigger {t.name} on {t.table}", PruneTrigger(t))
+            for t in read_triggers(conn, [], schemas)
+            if t.table in live.tables
+            and t.key not in renamed
+            and not t.name.startswith(TRIGGER_PREFIX)
+        ]
 
 
 KIND = TriggerKind()
@@ -516,6 +543,13 @@ def _(change: CreateTrigger) -> list[Hazard]:
 @hazards.register
 def _(change: ReplaceTrigger) -> list[Hazard]:
     return _busy_hazard(change.new, change.busy)
+
+
+@hazards.register
+def _(change: PruneTrigger) -> list[Hazard]:
+    trigger = change.trigger
+    detail = f"drops trigger {trigger.name} on {trigger.table}, which the file does not declare"
+    return [Hazard("destructive", f"{detail} (--prune)")]
 
 
 def _busy_hazard(trigger: ManagedTrigger, sessions: int) -> list[Hazard]:

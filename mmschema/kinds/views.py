@@ -26,10 +26,10 @@ from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.hazards import Hazard, hazards
-from mmschema.kinds.base import KindObject
+from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
-from mmschema.model import QualifiedName
+from mmschema.model import Catalog, QualifiedName, View
 from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "views"
@@ -140,6 +140,23 @@ class DropView(ch.KindChange):
         return str(self.view.name)
 
 
+@dataclass(frozen=True)
+class PruneView(ch.KindChange):
+    """DROP [MATERIALIZED] VIEW of one on managed tables that the file does not declare
+    (--prune)."""
+
+    view: View
+    phase = ch.Phase.DROP_UNMANAGED
+
+    @property
+    def kind_name(self) -> str:
+        return "drop_materialized_view" if self.view.materialized else "drop_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
 class ViewKind:
     """The views kind, as the pipeline sees it."""
 
@@ -189,8 +206,28 @@ class ViewKind:
                 found.setdefault(one.key, one)
         return {view_key(v.name): view_document(v) for v in found.values()}
 
+    def unmanaged(
+        self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    ) -> list[Unmanaged]:
+        """The plain views reading the managed tables (the catalog read has them)."""
+        return unmanaged_relations(live, materialized=False, skipped=set())
+
 
 KIND = ViewKind()
+
+
+def unmanaged_relations(live: Catalog, materialized: bool, skipped: set[str]) -> list[Unmanaged]:
+    """The views (or materialized views) reading the managed tables, directly or through
+    other views (the catalog read has them), but those `skipped`."""
+    return [
+        Unmanaged(str(v.name), f"{_what(v)} {v.name}", PruneView(v), v.name, v.level)
+        for v in live.views
+        if v.materialized == materialized and str(v.name) not in skipped
+    ]
+
+
+def _what(view: View) -> str:
+    return "materialized view" if view.materialized else "view"
 
 
 def _views(objects: Iterable[object]) -> Iterable[ManagedView]:
@@ -449,6 +486,21 @@ def _(change: DropView) -> list[Statement]:
     return [_drop(change.view, cascade=bool(change.view.readers))]
 
 
+@statements.register
+def _(change: PruneView) -> list[Statement]:
+    # IF EXISTS: a rehearsal's copy holds only the file's views.
+    what = sql.SQL("MATERIALIZED VIEW" if change.view.materialized else "VIEW")
+    text = sql.SQL("DROP {} IF EXISTS {}").format(what, qualified(change.view.name))
+    form = Form.DROP_MATVIEW if change.view.materialized else Form.DROP_VIEW
+    return [make_statement(form, text)]
+
+
+@hazards.register
+def _(change: PruneView) -> list[Hazard]:
+    what = f"{_what(change.view)} {change.view.name}"
+    return [Hazard("destructive", f"drops {what}, which the file does not declare (--prune)")]
+
+
 @hazards.register
 def _(change: DropView) -> list[Hazard]:
     readers = change.view.readers
@@ -482,4 +534,4 @@ def view_document(view: ManagedView) -> dict[str, Any]:
     return document
 
 
-__all__ = ["KIND", "CreateView", "DropView", "ManagedView", "RebuildView"]
+__all__ = ["KIND", "CreateView", "DropView", "ManagedView", "PruneView", "RebuildView"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import psycopg
@@ -14,7 +15,7 @@ from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.kinds import matviews, triggers, views
-from mmschema.kinds.base import Kind, KindObject
+from mmschema.kinds.base import Kind, KindObject, Unmanaged
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
@@ -68,6 +69,36 @@ def read_objects(
         if mine:
             found += kind.read(conn, mine)
     return tuple(found)
+
+
+def unmanaged_objects(
+    conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+) -> tuple[Unmanaged, ...]:
+    """Every kind's live objects on the managed tables that the file does not declare (read
+    only), each kind's in the order --prune drops them."""
+    absent = {(type(o), o.key) for o in declared if o.state == "absent"}
+    # What the plan drops CASCADE takes its readers along: those are not listed.
+    cascaded = {
+        reader.key
+        for o in live.objects
+        if (type(o), o.key) in absent
+        for reader in getattr(o, "readers", ())
+    }
+    found: list[Unmanaged] = []
+    for kind in KINDS:
+        mine = of_kind(kind, declared)
+        named = {o.key for o in mine} | cascaded
+        found += [u for u in kind.unmanaged(conn, live, mine) if u.key not in named]
+    return tuple(sorted(found, key=lambda u: -u.depth))
+
+
+def without_pruned(live: Catalog) -> Catalog:
+    """The live catalog without the views --prune drops: none is made again around a type
+    change of a column it reads."""
+    gone = {u.relation for u in live.unmanaged if u.relation is not None}
+    if not gone:
+        return live
+    return replace(live, views=tuple(v for v in live.views if v.name not in gone))
 
 
 def normalize_objects(
