@@ -11,7 +11,7 @@ from psycopg import errors, sql
 
 from mmschema import changes as ch
 from mmschema.hazards import Hazard
-from mmschema.model import Column, QualifiedName
+from mmschema.model import Column, Index, IndexKey, QualifiedName, Table
 
 Check = Callable[[psycopg.Connection[Any]], Hazard | None]
 
@@ -30,6 +30,35 @@ def never_rejects(old_type: str, change: ch.RetypeExpand, plain_value: str) -> b
 
 def _converted(change: ch.RetypeExpand) -> sql.Composable:
     return sql.SQL("CAST(({}) AS {})").format(sql.SQL(change.value), sql.SQL(change.new_type))
+
+
+def converted_unique_keys(table: Table, change: ch.RetypeExpand) -> list[Index]:
+    """The table's unique keys over the column (as plain keys), the converted value in its
+    place: values the conversion makes equal ('01' and '1' as integer) break them."""
+    keysets: list[tuple[str, tuple[str, ...], str | None, bool]] = []
+    if table.primary_key is not None:
+        keysets.append((table.primary_key.name, table.primary_key.columns, None, True))
+    keysets += [(u.name, u.columns, None, u.nulls_distinct) for u in table.unique]
+    keysets += [
+        (i.name, tuple(k.expr for k in i.keys), i.where, i.nulls_distinct)
+        for i in table.indexes
+        if i.unique and all(k.is_column and not k.collation for k in i.keys)
+    ]
+    value = _converted(change).as_string(None)
+    return [
+        Index(
+            name,
+            tuple(
+                IndexKey(value, is_column=False) if c == change.column else IndexKey(c)
+                for c in columns
+            ),
+            unique=True,
+            where=where,
+            nulls_distinct=nulls_distinct,
+        )
+        for name, columns, where, nulls_distinct in keysets
+        if change.column in columns
+    ]
 
 
 def _whole_table_query(

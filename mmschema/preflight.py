@@ -11,7 +11,7 @@ from psycopg import errors, sql
 
 from mmschema import changes as ch
 from mmschema.bounds import bound_predicate
-from mmschema.conversion_check import conversion_check, never_rejects
+from mmschema.conversion_check import conversion_check, converted_unique_keys, never_rejects
 from mmschema.ddl.online import plain_cast
 from mmschema.hazards import Hazard
 from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
@@ -220,7 +220,10 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             column = next(c for c in live.tables[table].columns if c.name == name)
             if never_rejects(column.type, change, plain_cast(name, new_type)):
                 return []
-            return [conversion_check(table, change, column)]
+            converted = converted_unique_keys(live.tables[table], change)
+            return [conversion_check(table, change, column)] + [
+                duplicates_check(table, index) for index in converted
+            ]
         case ch.AddUnique(constraint=unique):
             keys = tuple(IndexKey(c) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)

@@ -411,7 +411,7 @@ def test_identity_key_goes_on_from_its_next_value(
 ORDERS = """
 CREATE TABLE orders (id serial PRIMARY KEY, ref text NOT NULL, qty numeric);
 INSERT INTO orders (ref, qty) SELECT g::text, g FROM generate_series(1, 3000) g;
-UPDATE orders SET ref = 'n/a' WHERE id IN (7, 700);
+UPDATE orders SET ref = 'n/a ' || id WHERE id IN (7, 700);
 UPDATE orders SET ref = '99999999999' WHERE id = 1500;
 ANALYZE orders;
 """
@@ -429,16 +429,25 @@ def orders_file(ref: str, extra: str = "") -> str:
 def test_rows_the_conversion_rejects_refuse_the_online_change(
     db: str, scratch_dsn: str, shell: Shell
 ) -> None:
-    run_sql(db, ORDERS)
+    # '0042' and '42' are one integer: the unique index over the column would break
+    run_sql(
+        db,
+        ORDERS + "CREATE UNIQUE INDEX orders_ref ON orders (ref);"
+        "UPDATE orders SET ref = '0042' WHERE id = 2000;",
+    )
     shell.write(
         "schema.yaml",
-        orders_file('{type: integer, nullable: false, using: "ref::integer"}'),
+        orders_file(
+            '{type: integer, nullable: false, using: "ref::integer"}',
+            "    indexes:\n      orders_ref: {columns: [ref], unique: true}\n",
+        ),
     )
     common = ("-d", db, "--dev-database", scratch_dsn)
     planned = shell.run("plan", *common)
     assert planned.code == 0, planned.output
     assert "retype_online_expand public.orders.ref" in planned.stdout, planned.stdout
-    assert "may_fail" in planned.stdout and "3 rows" in planned.stdout, planned.stdout
+    text = " ".join(planned.stdout.split())
+    assert "may_fail: 3 rows of public.orders fail the conversion of ref" in text, text
     applied = shell.run("apply", "--yes", *common)
     assert applied.code == 3, applied.output
     assert "apply refused" in applied.stderr and "Traceback" not in applied.output
@@ -451,7 +460,11 @@ def test_rows_the_conversion_rejects_refuse_the_online_change(
         == []
     )
     assert query(db, "SELECT tgname FROM pg_trigger WHERE tgname LIKE '\\_mms%'") == []
-    run_sql(db, "UPDATE orders SET ref = '0' WHERE ref !~ '^[0-9]{1,9}$'")
+    run_sql(db, "UPDATE orders SET ref = (100000 + id)::text WHERE ref !~ '^[0-9]{1,9}$'")
+    collide = shell.run("apply", "--yes", *common)  # all convert now, two to one key
+    assert collide.code == 3, collide.output
+    assert "1 duplicate groups under unique index orders_ref" in collide.stderr, collide.output
+    run_sql(db, "UPDATE orders SET ref = '100042' WHERE ref = '0042'")
     fixed = shell.run("apply", "--yes", *common)
     assert fixed.code == 0, fixed.output
     assert query(
