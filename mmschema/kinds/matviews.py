@@ -576,17 +576,17 @@ def _drop(view: ManagedMatview, cascade: bool = False, if_exists: bool = False) 
     return make_statement(Form.DROP_MATVIEW, text)
 
 
-def _drop_reader(reader: views.ManagedView | ManagedMatview) -> Statement:
-    if isinstance(reader, ManagedMatview):
-        return _drop(reader, if_exists=True)
-    text = sql.SQL("DROP VIEW IF EXISTS {}").format(qualified(reader.name))
-    return make_statement(Form.DROP_VIEW, text)
+@views.drop_reader.register
+def _(reader: ManagedMatview) -> Statement:
+    return _drop(reader, if_exists=True)
 
 
-def _make_reader(reader: views.ManagedView | ManagedMatview) -> list[Statement]:
-    if isinstance(reader, ManagedMatview):
-        return _made(reader)
-    return ddl_statements(views.CreateView(reader))
+@views.make_reader.register
+def _(reader: ManagedMatview) -> list[Statement]:
+    return _made(reader)
+
+
+views.OTHER_READERS.append(lambda conn, names: read_matviews(conn, names, []) if names else [])
 
 
 @ddl_statements.register
@@ -599,13 +599,13 @@ def _(change: CreateMatview) -> list[Statement]:
 
 @ddl_statements.register
 def _(change: RebuildMatview) -> list[Statement]:
-    result = [_drop_reader(reader) for reader in change.readers]
+    result = [views.drop_reader(reader) for reader in change.readers]
     result.append(_drop(change.old))
     declared = {i.name for i in change.new.indexes} | set(change.new.absent_indexes)
     kept = tuple(i for i in change.old.indexes if i.name not in declared)
     result += _made(replace(change.new, indexes=(*change.new.indexes, *kept)))
     for reader in reversed(change.readers):
-        result += _make_reader(reader)
+        result += views.make_reader(reader)
     return result
 
 

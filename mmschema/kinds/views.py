@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import singledispatch
 from importlib import resources
 from typing import Any, LiteralString
 
@@ -49,7 +50,8 @@ class ManagedView:
     source: Source | None = field(default=None, compare=False)
     columns: tuple[str, ...] = field(default=(), compare=False)  # "name type", in order
     reads: tuple[str, ...] = field(default=(), compare=False)  # keys of views it reads
-    readers: tuple[ManagedView, ...] = field(default=(), compare=False)  # deepest first
+    # deepest first: views, and materialized views (kinds/matviews.py registers those)
+    readers: tuple[Any, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -104,7 +106,7 @@ class RebuildView(ch.KindChange):
 
     old: ManagedView
     new: ManagedView
-    readers: tuple[ManagedView, ...]  # deepest first, each as it will be made again
+    readers: tuple[Any, ...]  # deepest first, each as it will be made again
     phase = ch.Phase.VIEWS
 
     @property
@@ -203,7 +205,8 @@ class ViewKind:
         found: dict[str, ManagedView] = {}
         for view in _views(live):
             for one in (view, *view.readers):
-                found.setdefault(one.key, one)
+                if isinstance(one, ManagedView):
+                    found.setdefault(one.key, one)
         return {view_key(v.name): view_document(v) for v in found.values()}
 
     def unmanaged(
@@ -294,20 +297,44 @@ def read_views(
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SET LOCAL search_path = pg_catalog")
         rows = _fetch(conn, names, schemas)
-        readers = sorted({QualifiedName(*r) for row in rows for r in row.readers})
+        readers = sorted(
+            {QualifiedName(s, n) for row in rows for s, n, k in row.readers if k == "v"}
+        )
         known = {QualifiedName(row.schema, row.name) for row in rows}
         missing = [r for r in readers if r not in known]
         rows += _fetch(conn, missing, []) if missing else []
-    by_name = {QualifiedName(row.schema, row.name): _from_row(row) for row in rows}
+    by_name: dict[QualifiedName, Any] = {
+        QualifiedName(row.schema, row.name): _from_row(row) for row in rows
+    }
+    others = sorted({QualifiedName(s, n) for row in rows for s, n, k in row.readers if k != "v"})
+    for read_others in OTHER_READERS:
+        by_name.update({r.name: replace(r, readers=()) for r in read_others(conn, others)})
     result = []
     for row in rows:
         view = by_name[QualifiedName(row.schema, row.name)]
         if QualifiedName(row.schema, row.name) in known:
             chain = tuple(
-                by_name[QualifiedName(*r)] for r in row.readers if QualifiedName(*r) in by_name
+                by_name[QualifiedName(s, n)]
+                for s, n, _ in row.readers
+                if QualifiedName(s, n) in by_name
             )
             result.append(replace(view, readers=chain))
     return result
+
+
+# How relations of other kinds that read views (materialized views) are read by name,
+# dropped and made again around a view's rebuild: their kind module registers them.
+OTHER_READERS: list[Callable[[psycopg.Connection[Any], list[QualifiedName]], list[Any]]] = []
+
+
+@singledispatch
+def drop_reader(reader: object) -> Statement:
+    raise TypeError(f"no DROP for a reader of type {type(reader).__name__}")
+
+
+@singledispatch
+def make_reader(reader: object) -> list[Statement]:
+    raise TypeError(f"no CREATE for a reader of type {type(reader).__name__}")
 
 
 def _fetch(
@@ -473,12 +500,22 @@ def _(change: CreateView) -> list[Statement]:
 @statements.register
 def _(change: RebuildView) -> list[Statement]:
     # IF EXISTS: a reader may be gone already (a copy made of the file's tables only).
-    result = [_drop(reader, if_exists=True) for reader in change.readers]
+    result = [drop_reader(reader) for reader in change.readers]
     result.append(_drop(change.old))
     result += _made(change.new, replace=False)
     for reader in reversed(change.readers):
-        result += _made(reader, replace=False)
+        result += make_reader(reader)
     return result
+
+
+@drop_reader.register
+def _(reader: ManagedView) -> Statement:
+    return _drop(reader, if_exists=True)
+
+
+@make_reader.register
+def _(reader: ManagedView) -> list[Statement]:
+    return _made(reader, replace=False)
 
 
 @statements.register

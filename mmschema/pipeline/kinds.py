@@ -177,8 +177,10 @@ def makers_first(changes: list[ch.Change]) -> list[ch.Change]:
 def objects_document(live: Sequence[KindObject]) -> dict[str, Any]:
     """The file's sections that make these live objects again (a rehearsal's copy)."""
     document: dict[str, Any] = {}
+    # With what reads them, of any kind (a view's materialized view readers, say).
+    everything = [*live, *(r for o in live for r in getattr(o, "readers", ()))]
     for kind in KINDS:
-        section = kind.document(of_kind(kind, live))
+        section = kind.document(of_kind(kind, everything))
         if section:
             document[kind.file_key] = section
     return document

@@ -1,8 +1,8 @@
 -- Views: those named (schema, name arrays) and every view of the schemas in %(schemas_all)s,
 -- with what decides equality (pg_get_viewdef, options, comment; the caller pins
 -- search_path to pg_catalog), their columns with types (CREATE OR REPLACE may only append),
--- the views and materialized views they read, and the views that read them, directly or
--- further down (depth first).
+-- the views and materialized views they read, and the views and materialized views that
+-- read them, directly or further down (deepest first, as [schema, name, relkind]).
 WITH RECURSIVE chosen AS (
     SELECT c.oid
     FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
@@ -17,7 +17,7 @@ WITH RECURSIVE chosen AS (
     SELECT DISTINCT r.ev_class AS reader, d.refobjid AS read
     FROM pg_depend d
     JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
-    JOIN pg_class t ON t.oid = d.refobjid AND t.relkind = 'v'
+    JOIN pg_class t ON t.oid = d.refobjid AND t.relkind IN ('v', 'm')
     WHERE d.refclassid = 'pg_class'::regclass AND r.ev_class <> d.refobjid
 ), readers AS (
     SELECT e.read AS view_oid, e.reader, 1 AS depth
@@ -43,7 +43,7 @@ SELECT n.nspname::text AS schema,
              JOIN pg_class rc ON rc.oid = d.refobjid AND rc.relkind IN ('v', 'm')
              JOIN pg_namespace rn ON rn.oid = rc.relnamespace
              WHERE r.ev_class = c.oid AND d.refobjid <> c.oid) AS reads,
-       ARRAY(SELECT ARRAY[vn.nspname::text, v.relname::text]
+       ARRAY(SELECT ARRAY[vn.nspname::text, v.relname::text, v.relkind::text]
              FROM (SELECT reader, max(depth) AS depth FROM readers
                    WHERE view_oid = c.oid GROUP BY reader) AS r
              JOIN pg_class v ON v.oid = r.reader
