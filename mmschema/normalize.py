@@ -29,7 +29,7 @@ from mmschema.model import (
     QualifiedName,
     Table,
 )
-from mmschema.pipeline.kinds import normalize_objects
+from mmschema.pipeline.kinds import normalize_objects, scratch_preamble
 from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import (
     ScratchStep,
@@ -150,6 +150,7 @@ def normalize_file(
         return [
             *extension_steps(extra_extensions),
             *function_steps(live_functions()),
+            *scratch_preamble(desired.objects),
             *desired_steps(rest, live.types),
         ]
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from mmschema.desired.build import Context
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
+    from mmschema.scratch_steps import ScratchStep
 
 
 class KindObject(Protocol):
@@ -76,3 +77,10 @@ class Kind(Protocol):
         objects in the file; the pipeline leaves out those keys itself); read only, in the
         order --prune drops them (an object before those it depends on)."""
         ...
+
+
+class CalledByTables(Protocol):
+    """A kind whose objects the tables' expressions may call (functions): made on the
+    scratch server before the file's tables, so that those can be normalized."""
+
+    def scratch_preamble(self, declared: Sequence[KindObject]) -> list[ScratchStep]: ...

@@ -15,20 +15,28 @@ from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.kinds import matviews, triggers, views
-from mmschema.kinds.base import Kind, KindObject, Unmanaged
+from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
+from mmschema.kinds.functions import FUNCTIONS, PROCEDURES
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
-KINDS: tuple[Kind, ...] = (views.KIND, matviews.KIND, triggers.KIND)
+# Routines first: the scratch server needs them before the views and triggers calling them.
+KINDS: tuple[Kind, ...] = (FUNCTIONS, PROCEDURES, views.KIND, matviews.KIND, triggers.KIND)
 # The kinds whose objects are made on the scratch server together, round after round.
 MADE_IN_ROUNDS = (views.ViewKind, matviews.MatviewKind, triggers.TriggerKind)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
+CALLED_BY_TABLES: tuple[CalledByTables, ...] = (FUNCTIONS,)
 
 
 def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
     return [o for o in objects if kind.owns(o)]
+
+
+def scratch_preamble(objects: Sequence[KindObject]) -> list[ScratchStep]:
+    """What the scratch server needs before the file's tables: the functions they call."""
+    return [step for kind in CALLED_BY_TABLES for step in kind.scratch_preamble(objects)]
 
 
 def build_objects(context: Context, data: Mapping[str, object]) -> list[KindObject]:
@@ -125,6 +133,7 @@ def normalize_objects(
                 # The target's functions may live in the schemas of the file's tables.
                 *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
                 *function_steps(list(functions)),
+                *scratch_preamble(desired.objects),  # the file's functions the tables call
                 *desired_steps(desired, live.types),
             ]
         )

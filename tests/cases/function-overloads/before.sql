@@ -1,0 +1,1 @@
+CREATE FUNCTION label(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'n' || n$$;

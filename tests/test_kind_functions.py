@@ -1,0 +1,159 @@
+"""Functions and procedures declared under `functions:` and `procedures:`, through the
+installed command: plan, apply, dump, errors."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+import yaml
+
+from tests.conftest import run_sql
+from tests.outside import Shell
+
+FILE = """version: 1
+tables:
+  orders:
+    columns:
+      id: {type: bigint, nullable: false}
+      total: {type: numeric, default: "tax(0)"}
+    primary_key: [id]
+    checks:
+      total_taxed: tax(total) >= 0
+functions:
+  tax(amount numeric):
+    returns: numeric
+    body: SELECT amount * 1.2
+    volatility: immutable
+    comment: with VAT
+  tax(amount numeric, rate numeric):
+    returns: numeric
+    language: plpgsql
+    body: BEGIN RETURN amount * rate; END
+  order_count():
+    returns: bigint
+    body: SELECT count(*) FROM orders
+    volatility: stable
+    set: {search_path: [public, pg_temp]}
+procedures:
+  archive(before bigint):
+    body: DELETE FROM orders WHERE id < before
+"""
+
+
+def plan_code(shell: Shell, db: str, scratch_dsn: str) -> int:
+    outcome = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
+    assert "Traceback" not in outcome.output, outcome.output
+    assert outcome.code in (0, 2), outcome.output
+    return outcome.code
+
+
+def apply(shell: Shell, db: str, scratch_dsn: str, *extra: str) -> None:
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn, *extra)
+    assert applied.code == 0, applied.output
+
+
+@pytest.mark.one_major
+def test_declared_functions_are_created_before_the_tables_calling_them_and_converge(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", FILE)
+    assert plan_code(shell, db, scratch_dsn) == 2
+    apply(shell, db, scratch_dsn)
+    assert plan_code(shell, db, scratch_dsn) == 0
+    with psycopg.connect(db) as conn:
+        conn.execute("INSERT INTO orders (id) VALUES (1)")
+        assert conn.execute("SELECT total, tax(10, 2) FROM orders").fetchone() == (0, 20)
+        conn.execute("CALL archive(5)")
+
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    assert document["functions"]["tax(amount numeric)"]["comment"] == "with VAT"
+    assert "archive(IN before bigint)" in document["procedures"]
+    shell.write("schema.yaml", dumped.stdout)  # the dump, as the file, plans nothing
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_changed_body_is_replaced_and_names_the_check_calling_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", FILE)
+    apply(shell, db, scratch_dsn)
+    shell.write("schema.yaml", FILE.replace("amount * 1.2", "amount * 1.25"))
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    assert planned.code == 0, planned.output
+    assert "CREATE OR REPLACE FUNCTION public.tax(amount numeric)" in planned.stdout
+    assert "check public.orders.total_taxed" in planned.stdout
+    refused = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert refused.code == 3, refused.output
+    apply(shell, db, scratch_dsn, "--allow", "destructive")
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_changed_result_rebuilds_the_views_and_defaults_calling_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    text = FILE + "views:\n  taxed:\n    query: SELECT id, tax(total) AS taxed FROM orders\n"
+    shell.write("schema.yaml", text)
+    apply(shell, db, scratch_dsn)
+    changed = text.replace(
+        "returns: numeric\n    body: SELECT amount * 1.2",
+        "returns: double precision\n    body: SELECT (amount * 1.2)::float8",
+    ).replace("tax(total) >= 0", "tax(total) >= 0::float8")
+    shell.write("schema.yaml", changed)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert planned.code == 0, planned.output
+    sql_text = planned.stdout
+    assert sql_text.index('DROP VIEW IF EXISTS "public"."taxed"') < sql_text.index(
+        'DROP FUNCTION "public"."tax"(numeric)'
+    )
+    apply(shell, db, scratch_dsn, "--allow", "destructive")
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_an_absent_function_is_dropped_after_its_callers(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, "CREATE FUNCTION twice(x int) RETURNS int LANGUAGE sql AS 'SELECT x * 2';")
+    run_sql(db, "CREATE VIEW doubled AS SELECT twice(1) AS two;")
+    shell.write("schema.yaml", "version: 1\nfunctions:\n  twice(integer): {state: absent}\n")
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert "view public.doubled" in planned.output, planned.output
+    refused = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert refused.code == 3, refused.output
+    apply(shell, db, scratch_dsn, "--allow", "destructive")
+    assert plan_code(shell, db, scratch_dsn) == 0
+    with psycopg.connect(db) as conn:
+        assert conn.execute("SELECT to_regprocedure('twice(int)')").fetchone() == (None,)
+
+
+@pytest.mark.one_major
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("  f(int):\n    returns: int\n    body: SELECT 1; DROP TABLE x\n", None),
+        ("  f(int):\n    returns: int\n    body: SELEC 1\n", "schema.yaml:5:11:"),
+        ("  f(int):\n    returns: int; DROP TABLE x\n    body: SELECT 1\n", "schema.yaml:4:"),
+        ("  f(int):\n    returns: int\n    language: plpgsql\n    body: BEGIN RETRUN 1; END\n",
+         "is not valid PL/pgSQL"),
+        ("  f(int) RETURNS int AS 'x'; DROP TABLE t; --:\n    returns: int\n    body: x\n",
+         "schema.yaml:3:3:"),
+        ("  f(int):\n    definition: CREATE FUNCTION g(int) RETURNS int LANGUAGE sql AS 'SELECT 1'\n",
+         "creates public.g(integer)"),
+        ("  f(int):\n    definition: SELECT 1\n", "is not one CREATE FUNCTION"),
+    ],
+)
+def test_routine_text_is_checked_before_any_server(
+    shell: Shell, entry: str, expected: str | None
+) -> None:
+    shell.write("schema.yaml", "version: 1\nfunctions:\n" + entry)
+    outcome = shell.run("validate")
+    assert "Traceback" not in outcome.output
+    if expected is None:  # two statements are a valid SQL body
+        assert outcome.code == 0, outcome.output
+    else:
+        assert outcome.code == 1, outcome.output
+        assert expected in outcome.output
