@@ -38,6 +38,7 @@ from mmschema.kinds.routine_text import (
     identity_of,
     parse_signature,
     routine_key,
+    sql_name,
 )
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -708,9 +709,7 @@ def _(change: DropRoutine) -> list[Hazard]:
 
 
 def dump_key(row: RoutineRow) -> str:
-    name = QualifiedName(row.schema, row.name)
-    public = row.schema == "public" and "." not in row.name
-    return f"{shown_name(row.name) if public else shown(name)}({row.arguments})"
+    return f"{sql_name(QualifiedName(row.schema, row.name), public=False)}({row.arguments})"
 
 
 def row_document(row: RoutineRow) -> dict[str, Any]:

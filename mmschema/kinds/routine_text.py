@@ -11,10 +11,9 @@ from typing import Any
 from pglast import ast, parse_sql
 from pglast.enums import FunctionParameterMode
 from pglast.parser import ParseError, parse_plpgsql_json
-from pglast.stream import RawStream
+from pglast.stream import RawStream, maybe_double_quote_name
 from psycopg import sql
 
-from mmschema.desired.checks import shown
 from mmschema.desired.sqltext import SqlProblem
 from mmschema.model import QualifiedName
 
@@ -38,8 +37,17 @@ class Signature:
 
 
 def routine_key(name: QualifiedName, identity: Sequence[str]) -> str:
-    """`schema.name(type, ...)`: how a function or procedure is named in plans and keys."""
-    return f"{shown(name)}({', '.join(identity)})"
+    """`schema.name(type, ...)`: how a function or procedure is named in plans and keys,
+    its names quoted as SQL needs them (keys are read as SQL: unquoted names fold)."""
+    return f"{sql_name(name)}({', '.join(identity)})"
+
+
+def sql_name(name: QualifiedName, public: bool = True) -> str:
+    """The name as SQL spells it (`public.` left out when `public` is false)."""
+    bare = str(maybe_double_quote_name(name.name))
+    if name.schema == "public" and not public:
+        return bare
+    return f"{maybe_double_quote_name(name.schema)}.{bare}"
 
 
 def signature_key(text: str, procedure: bool = False) -> str:
@@ -178,7 +186,7 @@ def from_fields(
     clauses.append(f"LANGUAGE {language.lower()}")
     clauses += _attributes(spec, problems)
     head = f"CREATE OR REPLACE {'PROCEDURE' if procedure else 'FUNCTION'}"
-    lines = [f"{head} {shown(signature.name)}({signature.parameters})", *clauses]
+    lines = [f"{head} {sql_name(signature.name)}({signature.parameters})", *clauses]
     lines.append(f"AS {sql.Literal(body).as_string(None)}")
     if problems:
         return None, problems
@@ -268,4 +276,5 @@ __all__ = [
     "parse_signature",
     "routine_key",
     "signature_key",
+    "sql_name",
 ]
