@@ -17,7 +17,7 @@ from mmschema.ddl.online import plain_cast
 from mmschema.dependencies import policies_reading, views_reading
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
-from mmschema.model import Catalog, Check, ForeignKey, Index, IndexKey, QualifiedName
+from mmschema.model import Catalog, Check, ForeignKey, Index, IndexKey, QualifiedName, View
 from mmschema.renames import renamed_expression
 
 SHADOW_PREFIX = "_mms_new_"
@@ -240,6 +240,7 @@ def expand_contract(
     fk_moves = _foreign_keys_moving(live, result, online)
     moved = list(fk_moves)  # in a fixed order: saved plans compare statements
     replaced = {t: replaced_on(t, changes) for t, _ in online}
+    live = _without_pruned_views(live, changes)
     steps: list[ch.Change] = []
     first_swap: dict[tuple[QualifiedName, str], tuple[QualifiedName, str]] = {}
     last_swap: dict[tuple[QualifiedName, str], tuple[QualifiedName, str]] = {}
@@ -267,6 +268,18 @@ def expand_contract(
                 continue
         steps.append(change)
     return _abandoned(live, online, states) + one_pass_per_table(steps)
+
+
+def _without_pruned_views(live: Catalog, changes: list[ch.Change]) -> Catalog:
+    """The catalog without the views --prune drops first: a swap does not make them again."""
+    pruned = {
+        view.name
+        for c in changes
+        if c.phase == ch.Phase.DROP_UNMANAGED and isinstance(view := getattr(c, "view", None), View)
+    }
+    if not pruned:
+        return live
+    return replace(live, views=tuple(v for v in live.views if v.name not in pruned))
 
 
 def _mixed_tables_stay_plain(

@@ -202,6 +202,19 @@ def test_views_and_policies_are_made_again_in_the_swap(
     assert again.code == 0, again.output
 
 
+def test_a_view_pruned_first_is_not_made_again_by_the_swap(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, BEFORE + "CREATE VIEW cheap AS SELECT id, price FROM fills WHERE price < 200;")
+    write(tmp_path, NEW)
+    applied = run_against(
+        ["apply", "--yes", "--prune", "--allow", "destructive"], db, scratch_dsn, tmp_path
+    )
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT count(*) FROM pg_views WHERE viewname = 'cheap'") == [(0,)]
+    assert types(db)["fills.price"] == "double precision"
+
+
 def test_generated_columns_and_partitioned_tables_keep_the_plain_alter_and_say_why(
     db: str, scratch_dsn: str, shell: Shell
 ) -> None:
