@@ -7,7 +7,6 @@ history", never an error, so drift works with a read-only role and on a hot stan
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,11 +15,8 @@ import psycopg
 from rich.console import Console
 
 from mmschema import history as runlog
-from mmschema.command_base import ExitStatus, load_file, print_json, target_for
-from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
-from mmschema.environment import Environment
 from mmschema.plan import Plan, plan_to_json
 
 DRIFT_FORMATS = ["text", "json", "sql", "markdown", "prometheus"]
@@ -95,33 +91,6 @@ def unmanaged_tables(conn: psycopg.Connection[Any], desired: DesiredState) -> li
         (schemas,),
     ).fetchall()
     return [f"{schema}.{name}" for schema, name in rows if (schema, name) not in named]
-
-
-def run_drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    from mmschema.commands import consoles, make_plan, output_format, show_plan
-
-    desired = load_file(args)
-    out, err = consoles(environment)
-    target = target_for(args, environment, err)
-    file_checksum = runlog.checksum(desired.text)
-    with connect(target.dsn) as conn:
-        planned = make_plan(args, environment, desired, conn, target, err)
-        report = DriftReport(planned.plan, file_checksum, last_apply(conn, file_checksum))
-        if getattr(args, "all", False):
-            report.checked_all = True
-            report.unmanaged_tables = unmanaged_tables(conn, desired)
-    fmt = output_format(args, environment)
-    if fmt == "json":
-        print_json(report.to_json(), environment)
-    elif fmt == "prometheus":
-        from mmschema.render.prometheus import render_prometheus
-
-        environment.stdout.write(render_prometheus(report))
-    else:
-        show_plan(planned.plan, fmt, out, environment, desired.settings)
-        # sql and markdown keep stdout a clean document; the rest goes to stderr
-        show_extra(report, out if fmt == "text" else err)
-    return ExitStatus.CHANGES if report.drifted else ExitStatus.OK
 
 
 def show_extra(report: DriftReport, console: Console) -> None:

@@ -29,6 +29,7 @@ from rich.console import Console
 from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.connect import connect, primary_message
+from mmschema.converge import ConvergeFailed, converge
 from mmschema.ddl import Statement
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
@@ -41,7 +42,7 @@ from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.pipeline.kinds import objects_document
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
-from mmschema.sources import SourceError, run_apply, server_dsn, temporary_database
+from mmschema.sources import SourceError, server_dsn, temporary_database
 
 
 class RehearsalFailed(SourceError):
@@ -282,11 +283,11 @@ def rehearse(
         with tempfile.TemporaryDirectory(prefix="mmschema-rehearsal-") as directory:
             file = Path(directory) / "copy.yaml"
             file.write_text(copy_text)
-            code, output = run_apply(str(file), dsn, dev_database, workdir)
-        if code != 0:
-            lines = output.strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {code}"
-            raise RehearsalFailed(f"rehearsal: cannot copy the managed tables: {reason}")
+            try:
+                converge(file, dsn, scratch, cache)
+            except ConvergeFailed as failed:
+                reason = f"rehearsal: cannot copy the managed tables: {failed}"
+                raise RehearsalFailed(reason) from None
         copy_sequence_positions(target, plan, dsn)
         with connect(dsn, "mmschema-rehearsal") as conn:
             results = run_measured(conn, dsn, plan)

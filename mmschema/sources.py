@@ -9,7 +9,6 @@ embedded one, or `--dev-database`), which is always dropped afterwards.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 import secrets
@@ -17,7 +16,7 @@ import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from pglast import split
@@ -27,6 +26,9 @@ from psycopg.conninfo import make_conninfo
 
 from mmschema.confined import script_connections
 from mmschema.connect import connect, primary_message
+
+if TYPE_CHECKING:
+    from mmschema.normalize import NormalizeCache, Scratch
 
 TEMP_PREFIX = "mmschema_import_"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -244,17 +246,19 @@ def read_source(text: str, workdir: Path) -> Source:
     raise SourceError(f"{text}: no such file or directory")
 
 
-def build_state(source: Source, dsn: str, dev_database: str | None, workdir: Path) -> None:
+def build_state(source: Source, dsn: str, scratch: Scratch, cache: NormalizeCache) -> None:
     """Create the state `source` describes in the (empty) database `dsn`."""
     if source.scripts:
         run_scripts(dsn, source.scripts)
         return
-    apply_yaml(source, dsn, dev_database, workdir)
+    apply_yaml(source, dsn, scratch, cache)
 
 
-def apply_yaml(source: Source, dsn: str, dev_database: str | None, workdir: Path) -> None:
-    """Converge `dsn` to the YAML files by running the ordinary apply pipeline in-process."""
+def apply_yaml(source: Source, dsn: str, scratch: Scratch, cache: NormalizeCache) -> None:
+    """Converge `dsn` to the YAML files by running the apply pipeline in-process."""
     import tempfile
+
+    from mmschema.converge import ConvergeFailed, converge
 
     with tempfile.TemporaryDirectory(prefix="mmschema-source-") as directory:
         if source.yaml_path is not None:
@@ -263,25 +267,7 @@ def apply_yaml(source: Source, dsn: str, dev_database: str | None, workdir: Path
             file = Path(directory)
             for position, (name, text) in enumerate(source.yaml_files):
                 (file / f"{position:03d}-{Path(name).stem}.yaml").write_text(text)
-        code, output = run_apply(str(file), dsn, dev_database, workdir)
-    if code != 0:
-        detail = output.strip().splitlines()
-        message = detail[-1] if detail else f"exit status {code}"
-        raise SourceError(f"{source.label}: cannot build this state: {message}")
-
-
-def run_apply(file: str, dsn: str, dev_database: str | None, workdir: Path) -> tuple[int, str]:
-    """`mmschema apply --yes -f FILE -d DSN` in-process: its exit status and its stderr."""
-    from mmschema.cli import main
-    from mmschema.environment import Environment
-
-    args = ["apply", "--yes", "--allow", "destructive,rewrite,blocking,long_running"]
-    args += ["-f", file, "-d", dsn]
-    if dev_database:
-        args += ["--dev-database", dev_database]
-    out, err = io.StringIO(), io.StringIO()
-    environment = Environment(
-        stdout=out, stderr=err, stdin=io.StringIO(), env={}, cwd=workdir, interactive=False
-    )
-    code = main(args, environment)
-    return code, err.getvalue() or out.getvalue()
+        try:
+            converge(file, dsn, scratch, cache)
+        except ConvergeFailed as failed:
+            raise SourceError(f"{source.label}: cannot build this state: {failed}") from None

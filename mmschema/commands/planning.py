@@ -1,4 +1,4 @@
-"""Commands that read: validate, schema, plan, drift, dump, import."""
+"""Commands that read: validate, schema, plan, dump, import."""
 
 from __future__ import annotations
 
@@ -106,12 +106,6 @@ def scratch_note(planned: Planned) -> str:
     )
 
 
-def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    from mmschema.drift import run_drift
-
-    return run_drift(args, environment)
-
-
 def plan_from_source(
     args: argparse.Namespace, environment: Environment, desired: DesiredState, err: Console
 ) -> Planned:
@@ -135,7 +129,7 @@ def plan_from_source(
         args.dev_database, environment.cwd, lambda line: err.print(line, markup=False)
     )
     with temporary_database(server) as dsn:
-        build_state(source, dsn, args.dev_database, environment.cwd)
+        build_state(source, dsn, scratch_for(args, environment, err), cache_for(environment))
         with connect(dsn) as conn:
             return compute_plan(
                 conn,
