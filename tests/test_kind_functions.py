@@ -89,6 +89,15 @@ def test_a_changed_body_is_replaced_and_names_the_check_calling_it(
     assert refused.code == 3, refused.output
     apply(shell, db, scratch_dsn, "--allow", "destructive")
     assert plan_code(shell, db, scratch_dsn) == 0
+    # changed by hand on the target: drift reports it
+    run_sql(
+        db,
+        "CREATE OR REPLACE FUNCTION tax(amount numeric) RETURNS numeric "
+        "LANGUAGE sql IMMUTABLE AS 'SELECT amount'",
+    )
+    drifted = shell.run("drift", "-d", db, "--dev-database", scratch_dsn)
+    assert drifted.code == 2, drifted.output
+    assert "public.tax(numeric)" in drifted.output
 
 
 @pytest.mark.one_major

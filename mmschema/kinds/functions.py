@@ -7,6 +7,7 @@ fields it may carry and its identity (OUT arguments count) differ."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -52,7 +53,7 @@ _ROW_USERS = ("index", "check", "constraint", "generated")
 # Users that belong to tables: the routine is made before the tables.
 _TABLE_USERS = ("default", "generated", "check", "constraint", "index")
 # Users PostgreSQL has to drop with the function, and mmschema cannot make again.
-_BLOCKING = ("generated", "trigger", "policy", "routine", "relation")
+_BLOCKING = ("generated", "materialized view", "trigger", "policy", "routine", "relation")
 
 
 @dataclass(frozen=True)
@@ -518,7 +519,7 @@ def diff_routines(live: list[ManagedRoutine], desired: list[ManagedRoutine]) -> 
     routines the file does not name are left alone."""
     have = {r.key: r for r in live}
     changes: list[ch.Change] = []
-    for routine in desired:
+    for routine in calls_first(desired):
         old = have.get(routine.key)
         if routine.state == "absent":
             if old is not None:
@@ -536,6 +537,37 @@ def diff_routines(live: list[ManagedRoutine], desired: list[ManagedRoutine]) -> 
         else:
             changes.append(RebuildRoutine(old, routine, phase=phase))
     return changes
+
+
+def calls_first(routines: list[ManagedRoutine]) -> list[ManagedRoutine]:
+    """The routines in their order, but each after the declared ones its text calls (an
+    SQL body is checked when created: what it calls must exist). PostgreSQL records no
+    dependency for a body in quotes, so a call is a name followed by `(` in the text."""
+    by_name: dict[str, list[ManagedRoutine]] = {}
+    for routine in routines:
+        by_name.setdefault(routine.name.name.lower(), []).append(routine)
+    done: dict[str, ManagedRoutine] = {}
+
+    def visit(routine: ManagedRoutine, path: frozenset[str]) -> None:
+        if routine.key in done or routine.key in path:
+            return
+        for name in _CALL.findall(_body_of(routine.definition)):
+            for called in by_name.get(name.strip('"').lower(), ()):
+                if called.key != routine.key:
+                    visit(called, path | {routine.key})
+        done[routine.key] = routine
+
+    for routine in routines:
+        visit(routine, frozenset())
+    return list(done.values())
+
+
+_CALL = re.compile(r'("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s*\(')
+
+
+def _body_of(definition: str) -> str:
+    """The text after its own name (argument defaults may call functions too)."""
+    return definition.partition("(")[2]
 
 
 def _phase(routine: ManagedRoutine, old: ManagedRoutine | None) -> ch.Phase:

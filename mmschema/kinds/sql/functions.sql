@@ -47,7 +47,9 @@ SELECT n.nspname::text AS schema,
            SELECT DISTINCT ARRAY[u.kind, u.schema, u.tab, u.name, u.definition]
            FROM pg_depend d
            CROSS JOIN LATERAL (
-               SELECT 'view' AS kind, vn.nspname::text AS schema, NULL::text AS tab,
+               SELECT CASE WHEN v.relkind = 'm' THEN 'materialized view' ELSE 'view' END
+                          AS kind,
+                      vn.nspname::text AS schema, NULL::text AS tab,
                       v.relname::text AS name, NULL::text AS definition
                FROM pg_rewrite r
                JOIN pg_class v ON v.oid = r.ev_class
