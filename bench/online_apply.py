@@ -300,6 +300,7 @@ def run_phase(
         load.symbols = ("BTC/USD", "ETH/USD", None)
     load.start()
     ddl_seconds = 0.0
+    began = time.perf_counter()
     try:
         if ddl is None:
             time.sleep(args.baseline_seconds)
@@ -315,6 +316,12 @@ def run_phase(
         print(f"  [{name}] {error.splitlines()[0]}")
     result = summarize(name, load, ddl_seconds)
     print(f"  {name}: {result.ops} ops in {result.seconds:.1f}s, ddl {ddl_seconds:.1f}s")
+    if ddl is not None:
+        worst = max((s for bucket in load.samples for s in bucket), key=lambda s: s.latency)
+        print(
+            f"  {name}: longest stall {worst.latency * 1000:.0f} ms, began "
+            f"{worst.started - began - SETTLE_S:.1f}s into the DDL"
+        )
     return result
 
 
@@ -350,6 +357,11 @@ def mmschema_apply(
         check=False,
     )
     APPLY_OUTCOME.append(done.returncode)
+    # where the time went: the steps that took a second or more, and the backfills
+    for line in done.stdout.splitlines() + done.stderr.splitlines():
+        slow = line.startswith("changed:") and _seconds(line) >= 1.0
+        if line.startswith("backfill ") or slow:
+            print(f"    {line[:160]}")
     if done.returncode != 0:
         wanted = ("RECAP", "backfill", "assertion", "mmschema:", "failed")
         lines = [
@@ -360,6 +372,15 @@ def mmschema_apply(
         print(f"  mmschema apply exited {done.returncode}:")
         for line in lines[-8:]:
             print(f"    {line[:200]}")
+
+
+def _seconds(line: str) -> float:
+    """The seconds a `changed: [...] object (1.23s)` line reports (0 when none)."""
+    tail = line.rsplit("(", 1)[-1].rstrip(")s")
+    try:
+        return float(tail)
+    except ValueError:
+        return 0.0
 
 
 def plain_ddl(dsn: str) -> None:

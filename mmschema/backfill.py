@@ -39,7 +39,7 @@ from rich.progress import (
 
 from mmschema.model import QualifiedName
 
-START_BATCH = 1000
+START_BATCH = 200  # doubled while batches stay short: the first one is never long
 MIN_BATCH = 10
 MAX_BATCH = 100_000
 TARGET_SECONDS = 0.04  # a batch's row locks are what writers updating those rows wait for
