@@ -159,6 +159,7 @@ def wrong_types() -> Iterator[Hostile]:
         "foreign-keys-string": table("t", more="    foreign_keys: nothing\n"),
         "lock-timeout-word": HEAD + "settings: {lock_timeout: fast}\n" + OK_TABLE,
         "retries-negative": HEAD + "settings: {retries: -1}\n" + OK_TABLE,
+        "backfill-connections-zero": HEAD + "settings: {backfill_connections: 0}\n" + OK_TABLE,
         "statement-below-lock": HEAD
         + "settings: {lock_timeout: 5s, statement_timeout: 1s}\n"
         + OK_TABLE,
