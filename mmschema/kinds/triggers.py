@@ -41,7 +41,7 @@ ENABLE_ACTIONS: dict[bool | str, str] = {
 }
 
 # pg_trigger.tgtype bits (PostgreSQL's trigger.h)
-_ROW, _BEFORE, _INSERT, _DELETE, _UPDATE, _TRUNCATE, _INSTEAD = 1, 2, 4, 8, 16, 32, 64
+_BEFORE, _INSERT, _DELETE, _UPDATE, _TRUNCATE, _INSTEAD = 2, 4, 8, 16, 32, 64
 
 
 @dataclass(frozen=True)
