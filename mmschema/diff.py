@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from mmschema import changes as ch
 from mmschema.dependencies import (
@@ -94,11 +95,18 @@ def diff(
                 new_schemas.add(schema)
                 result.changes.append(ch.CreateSchema(schema))
             _create_table(table, want, result)
+            if want.partition_of is not None:
+                parent = desired.tables.get(want.partition_of)
+                _diff_partition_columns(parent, want, table, parent, True, result)
         elif have.partition_by != want.partition_by and (prune or want.partition_by):
             _create_table(table, want, result, replace_live=True)
             gone.add(table.name)
         else:
             _diff_table(have, want, table, prune, result, live)
+            if want.partition_of is not None:
+                parent = desired.tables.get(want.partition_of)
+                live_parent = live.tables.get(have.partition_of) if have.partition_of else None
+                _diff_partition_columns(live_parent, want, table, parent, prune, result, have)
     result.changes = _cascade_to_swallowed(result)
     result.changes = partitions_at_build_time(result.changes)
     result.changes = drops_that_make_room(live, result.changes)
@@ -112,6 +120,7 @@ def diff(
             result.changes.append(item.drop)
         else:
             result.unmanaged.append(item.label)
+    result.changes = _validated_per_partition(result.changes, live, desired)
     result.changes.sort(key=lambda c: c.phase)
     return result
 
@@ -264,8 +273,24 @@ def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Tabl
                 derived = (("constraint", key.name, new_key),)
                 renamed = replace(renamed, primary_key=replace(key, name=new_key))
         result.changes.append(ch.RenameTable(old, table.name, derived))
-        return replace(renamed, name=table.name)
+        return _serial_sequences_renamed(replace(renamed, name=table.name), old.name)
     return have
+
+
+def _serial_sequences_renamed(table: Table, old: str) -> Table:
+    """Defaults that read the old table's serial sequences (<old>_<column>_seq) read them
+    under the new name: the rename renames them along (sequences.py)."""
+    columns = []
+    for column in table.columns:
+        default = column.default
+        for prefix in ("", f"{table.name.schema}."):
+            new = f"{table.name.name}_{column.name}_seq"
+            if default == f"nextval('{prefix}{old}_{column.name}_seq'::regclass)" and (
+                len(new.encode()) < 64
+            ):
+                default = f"nextval('{prefix}{new}'::regclass)"
+        columns.append(replace(column, default=default))
+    return replace(table, columns=tuple(columns))
 
 
 def _create_table(
@@ -316,6 +341,7 @@ def _diff_table(
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
     have = with_renamed_columns(have, result.column_renames)
+    have = _with_renamed_constraints(have, table, result)
     taken_over = _diff_primary_key(have, want, table, prune, result)
     _diff_constraints(have, want, prune, result, file_table=table)
     _diff_indexes(have, want, table, prune, result, live, taken_over)
@@ -353,6 +379,113 @@ def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: 
 
 def _option_text(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+PARTS_VALIDATED_SINCE = 180000  # PostgreSQL 18's VALIDATE validates the derived ones too
+
+
+def _validated_per_partition(
+    changes: list[ch.Change], live: Catalog, desired: Catalog
+) -> list[ch.Change]:
+    """A foreign key to a partitioned table is added validated, not NOT VALID then
+    validated: PostgreSQL 14 to 17 leave the constraints it derives per referenced partition
+    NOT VALID after VALIDATE (each alone cannot be validated: it checks one partition)."""
+    if live.server_version >= PARTS_VALIDATED_SINCE:
+        return changes
+    at_once: set[tuple[QualifiedName, str]] = set()
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.AddForeignKey) and change.not_valid and change.key.valid:
+            referenced = desired.tables.get(change.key.references)
+            if referenced is not None and referenced.partitioned:
+                at_once.add((change.table, change.key.name))
+                change = replace(change, not_valid=False)
+        elif isinstance(change, ch.ValidateConstraint) and (change.table, change.name) in at_once:
+            continue
+        result.append(change)
+    return result
+
+
+def _with_renamed_constraints(have: Table, table: DeclaredTable, result: DiffResult) -> Table:
+    """`renamed_from` on a key, unique, check or foreign key: RENAME CONSTRAINT (a catalog
+    update, the index of a key or unique constraint renamed with it), then compared under
+    the new name."""
+    declared = [
+        *((u.name, u.renamed_from) for u in table.unique),
+        *((f.name, f.renamed_from) for f in table.foreign_keys),
+        *((c.name, c.renamed_from) for c in table.checks),
+    ]
+    key = table.primary_key
+    if key is not None and key.renamed_from:
+        declared.append((key.name or f"{table.name.name}_pkey", key.renamed_from))
+    live = {
+        *(u.name for u in have.unique),
+        *(f.name for f in have.foreign_keys),
+        *(c.name for c in have.checks),
+        *((have.primary_key.name,) if have.primary_key else ()),
+    }
+    renames = {
+        old: new for new, old in declared if old and new not in live and old in live and old != new
+    }
+    if not renames:
+        return have
+    for old, new in renames.items():
+        result.changes.append(ch.RenameConstraint(have.name, old, new))
+
+    def named(item: Any) -> Any:
+        return replace(item, name=renames.get(item.name, item.name))
+
+    return replace(
+        have,
+        unique=tuple(named(u) for u in have.unique),
+        foreign_keys=tuple(named(f) for f in have.foreign_keys),
+        checks=tuple(named(c) for c in have.checks),
+        primary_key=named(have.primary_key) if have.primary_key else None,
+    )
+
+
+def _diff_partition_columns(
+    live_parent: Table | None,
+    want: Table,
+    table: DeclaredTable,
+    parent: Table | None,
+    prune: bool,
+    result: DiffResult,
+    have: Table | None = None,
+) -> None:
+    """A partition's own NOT NULL and DEFAULT (have None: a partition this plan creates,
+    whose columns are then its parent's). Where neither side has options of its own, the
+    partition follows its parent's changes by itself. Undeclared ones are unmanaged."""
+    now = {c.name: c for c in (have or live_parent or Table(want.name)).columns}
+    above = {c.name: c for c in (live_parent.columns if live_parent else ())}
+    wanted_above = {c.name: c for c in (parent.columns if parent else ())}
+    declared = {c.name for c in table.partition_columns}
+    new_table = have is None
+    for column in want.columns:
+        current = now.get(column.name)
+        if current is None:
+            continue
+        own_now = current != above.get(column.name, current)
+        own_wanted = column != wanted_above.get(column.name, column)
+        if not (own_now or own_wanted):
+            continue
+        managed = column.name in declared or prune
+        differs: list[ch.Change] = []
+        if current.nullable != column.nullable:
+            online = not new_table
+            differs.append(
+                ch.AlterColumnNullability(want.name, column.name, column.nullable, online)
+            )
+        if not same_default(current.default, column.default, column.type):
+            differs.append(
+                ch.AlterColumnDefault(want.name, column.name, current.default, column.default)
+            )
+        if differs and managed:
+            result.changes.extend(differs)
+        elif differs:
+            result.unmanaged.append(
+                f"partition column {want.name}.{column.name} (own NOT NULL or DEFAULT)"
+            )
 
 
 def _diff_partitioning(have: Table, want: Table, prune: bool, result: DiffResult) -> None:

@@ -139,7 +139,12 @@ def catalog_document(
     if enums:
         document["enums"] = {table_key(e.name): {"labels": list(e.labels)} for e in enums}
     document["tables"] = {
-        table_key(t.name): table_document(t, standalone or set()) for t in catalog.tables.values()
+        table_key(t.name): table_document(
+            t,
+            standalone or set(),
+            catalog.tables.get(t.partition_of) if t.partition_of else None,
+        )
+        for t in catalog.tables.values()
     }
     return document
 
@@ -177,13 +182,18 @@ def table_key(name: QualifiedName) -> str:
     return f"{quote_part(name.schema)}.{quote_part(name.name)}"
 
 
-def table_document(table: Table, standalone: set[tuple[str, str]] | None = None) -> dict[str, Any]:
+def table_document(
+    table: Table, standalone: set[tuple[str, str]] | None = None, parent: Table | None = None
+) -> dict[str, Any]:
     document: dict[str, Any] = {}
     if table.partition_of is not None:  # its columns are its parent's
         document["partition_of"] = {
             "table": table_key(table.partition_of),
             "bound": table.partition_bound or "DEFAULT",
         }
+        own = partition_columns_document(table, parent)
+        if own:
+            document["columns"] = own
     else:
         document["columns"] = {
             c.name: column_document(table.name, c, (str(table.name), c.name) in (standalone or ()))
@@ -262,6 +272,26 @@ def foreign_key_document(key: ForeignKey) -> dict[str, Any]:
     if not key.valid:
         document["valid"] = False
     return document
+
+
+def partition_columns_document(table: Table, parent: Table | None) -> dict[str, Any]:
+    """A partition's own NOT NULL and DEFAULT: where its column differs from the parent's."""
+    if parent is None:
+        return {}
+    above = {c.name: c for c in parent.columns}
+    found: dict[str, Any] = {}
+    for column in table.columns:
+        theirs = above.get(column.name)
+        if theirs is None:
+            continue
+        own: dict[str, Any] = {}
+        if column.nullable != theirs.nullable:
+            own["nullable"] = column.nullable
+        if column.default != theirs.default:
+            own["default"] = column.default
+        if own:
+            found[column.name] = own
+    return found
 
 
 def column_document(

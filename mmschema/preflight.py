@@ -377,6 +377,8 @@ def slow_scan(change: ch.Change) -> str | None:
             return "the primary key scans every row and builds its index"
         case ch.AddColumn(backfill=str()):
             return "updates every row to backfill"
+        case ch.AddForeignKey(not_valid=False):
+            return "the foreign key checks every row"
     return None
 
 
@@ -395,6 +397,16 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
             Hazard(
                 "blocking",
                 f"{what} of {table} under an ACCESS EXCLUSIVE lock; reads and writes wait",
+            )
+        )
+    if isinstance(change, ch.AddForeignKey) and not change.not_valid and size.has_rows:
+        found.append(
+            Hazard(
+                "blocking",
+                f"foreign key {change.key.name} checks every row of {table} as it is added, "
+                "under a SHARE ROW EXCLUSIVE lock: writes wait (a key to a partitioned table "
+                "is not added NOT VALID and validated later, which PostgreSQL 14 to 17 leave "
+                "half done)",
             )
         )
     plain_build = (

@@ -154,6 +154,7 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
     ]
     if table.partition_of is not None:
         steps.append(ScratchStep(_create_bare(raw), _where(table.source, label), name))
+        steps.extend(_partition_column_steps(table))
     else:
         empty = ddl.render(ddl.create_empty_table(name))
         steps.append(ScratchStep(empty, _where(table.source, label), name))
@@ -220,6 +221,32 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
                 ScratchStep(ddl.comment("index", name, index.name, index.comment).sql, where, name)
             )
     return steps
+
+
+def partition_column_changes(table: DeclaredTable) -> list[ch.Change]:
+    """A partition's own NOT NULL and DEFAULT, as ALTERs after its PARTITION OF."""
+    found: list[ch.Change] = []
+    for column in table.partition_columns:
+        if column.nullable is not None:
+            found.append(
+                ch.AlterColumnNullability(table.name, column.name, column.nullable, online=False)
+            )
+        if column.default_given:
+            found.append(ch.AlterColumnDefault(table.name, column.name, None, column.default))
+    return found
+
+
+def _partition_column_steps(table: DeclaredTable) -> list[ScratchStep]:
+    return [
+        ScratchStep(
+            statement.sql,
+            _where(column.source, f"column {column.name!r}"),
+            table.name,
+        )
+        for column in table.partition_columns
+        for change in partition_column_changes(replace(table, partition_columns=(column,)))
+        for statement in ddl.statements(change)
+    ]
 
 
 def _create_bare(table: Table) -> str:

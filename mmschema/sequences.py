@@ -78,6 +78,14 @@ def _dropped_sequence(change: ch.Change) -> str | None:
     return old[0] if len(old) == 1 and old[0] not in new else None
 
 
+def _live_sequence(sequence: str, table: QualifiedName, before: QualifiedName, column: str) -> str:
+    """<new>_<column>_seq, as a renamed table's default reads, under its name before."""
+    head, dot, name = sequence.rpartition(".")
+    if table != before and name == f"{table.name}_{column}_seq":
+        return f"{head}{dot}{before.name}_{column}_seq"
+    return sequence
+
+
 def with_owned_sequences_dropped(
     conn: psycopg.Connection[Any], changes: list[ch.Change]
 ) -> list[ch.Change]:
@@ -92,6 +100,9 @@ def with_owned_sequences_dropped(
     if not targets:
         return changes
     live = live_names(changes)
+    # A renamed table's default was read as if its serial sequence were renamed along; the
+    # sequence the plan drops is not (with_identity_sequences_renamed leaves it alone).
+    targets = [(c, _live_sequence(seq, c.table, live(c.table), c.column)) for c, seq in targets]
     rows = conn.execute(
         catalog_sql("owned_sequences"),
         {
@@ -123,8 +134,8 @@ def with_owned_sequences_dropped(
 def with_identity_sequences_renamed(
     conn: psycopg.Connection[Any], changes: list[ch.Change]
 ) -> list[ch.Change]:
-    """A renamed table's identity sequences named after it (<table>_<column>_seq) are
-    renamed along, as an identity created under the new name would be called."""
+    """A renamed table's identity and serial sequences named after it (<table>_<column>_seq)
+    are renamed along, as one created under the new name would be called."""
     renames = [c for c in changes if isinstance(c, ch.RenameTable)]
     if not renames:
         return changes
@@ -135,13 +146,22 @@ def with_identity_sequences_renamed(
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, sequence in rows:
         found.setdefault((schema, table), []).append((column, sequence))
+    dropped = {
+        c.drop_sequence.rpartition(".")[2]
+        for c in changes
+        if isinstance(c, ch.AlterColumnDefault) and c.drop_sequence
+    }
     result: list[ch.Change] = []
     for change in changes:
         if isinstance(change, ch.RenameTable):
             extra = []
             for column, sequence in found.get((change.old.schema, change.old.name), []):
                 new = f"{change.new.name}_{column}_seq"
-                if sequence == f"{change.old.name}_{column}_seq" and len(new.encode()) < 64:
+                if (
+                    sequence == f"{change.old.name}_{column}_seq"
+                    and len(new.encode()) < 64
+                    and sequence not in dropped
+                ):
                     extra.append(("sequence", sequence, new))
             if extra:
                 change = replace(change, derived=(*change.derived, *extra))

@@ -9,7 +9,7 @@ from pathlib import Path
 from mmschema import __version__, cachefile
 from mmschema.desired.declared import DesiredState
 
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 
 
 def cache_key(files: list[tuple[str, str]]) -> str:

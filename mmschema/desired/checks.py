@@ -322,6 +322,15 @@ def _check_partitions(tables: dict[QualifiedName, DeclaredTable], report: Report
             report.add(table.source, f"{what}, which is declared state: absent")
         elif parent.partition_by is None:
             report.add(table.source, f"{what}, which has no partition_by")
+        else:
+            known = {c.name for c in _columns_of(table, tables)}
+            for column in table.partition_columns:
+                if column.name not in known:
+                    report.add(
+                        column.source,
+                        f"{what}: its columns are its parent's, which has no column "
+                        f"'{column.name}' (a partition gives only nullable and default)",
+                    )
 
 
 def first_duplicates(names: Iterable[tuple[str, Source]]) -> Iterator[tuple[str, Source, Source]]:

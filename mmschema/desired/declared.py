@@ -40,6 +40,17 @@ class DeclaredColumn:
 
 
 @dataclass(frozen=True)
+class DeclaredPartitionColumn:
+    """A partition's own options on one of its parent's columns; None: as the parent's."""
+
+    name: str
+    source: Source
+    nullable: bool | None = None
+    default: str | None = None
+    default_given: bool = False  # `default:` is written (null too: no default)
+
+
+@dataclass(frozen=True)
 class DeclaredIndexKey:
     column: str | None = None  # exactly one of column / expr
     expr: str | None = None
@@ -70,6 +81,7 @@ class DeclaredPrimaryKey:
     columns: tuple[str, ...]
     name: str | None = None  # None: PostgreSQL's default "<table>_pkey"
     source: Source | None = None
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class DeclaredUnique:
     deferrable: bool = False
     initially_deferred: bool = False
     nulls_distinct: bool = True
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ class DeclaredForeignKey:
     deferrable: bool = False
     initially_deferred: bool = False
     valid: bool = True  # False: NOT VALID, and left so
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,7 @@ class DeclaredCheck:
     source: Source
     valid: bool = True  # False: NOT VALID, and left so
     no_inherit: bool = False
+    renamed_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +145,7 @@ class DeclaredTable:
     partition_by: str | None = None  # "RANGE (created_at)": a partitioned table
     partition_of: QualifiedName | None = None  # the parent, when this is a partition
     partition_bound: str | None = None  # "FOR VALUES ...", or "DEFAULT"
+    partition_columns: tuple[DeclaredPartitionColumn, ...] = ()  # a partition's own options
     # Table options; None: not declared, so not managed (changed only with --prune).
     unlogged: bool | None = None
     row_security: str | None = None  # "off" | "on" | "forced"

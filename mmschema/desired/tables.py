@@ -22,6 +22,7 @@ from mmschema.desired.declared import (
     DeclaredForeignKey,
     DeclaredIndex,
     DeclaredIndexKey,
+    DeclaredPartitionColumn,
     DeclaredPrimaryKey,
     DeclaredTable,
     DeclaredUnique,
@@ -50,15 +51,10 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
     state = text_of(spec.get("state")) or "present"
     partition_of = mapping_of(spec.get("partition_of"))
     parent = _partition_parent(context, path, partition_of.get("table"), name.schema)
-    if parent is not None and "columns" in spec:
-        context.report.add(
-            context.key(_at(path, "columns")),
-            f"table {key!r} is a partition: its columns are those of {parent}, declare them there",
-        )
     # A partition's columns are its parent's: the server checks what its indexes name.
     scope = Scope(context, name, path, present=state == "present" and parent is None)
     bound = partition_of.get("bound")
-    columns = _columns(scope, spec)
+    columns = _columns(scope, spec) if parent is None else []  # else: partition_columns
     primary_key = _primary_key(scope, spec.get("primary_key"))
     if primary_key is not None:  # PostgreSQL makes primary key columns NOT NULL
         _check_key_nullable(scope, spec, primary_key)
@@ -92,6 +88,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         partition_bound=_clause(context, _at(path, "partition_of", "bound"), bound, key)
         if parent is not None
         else None,
+        partition_columns=_partition_columns(context, path, spec) if parent else (),
         unlogged=_flag(spec.get("unlogged")),
         row_security=_row_security(spec.get("row_level_security")),
         replica_identity=_replica_identity(spec.get("replica_identity")),
@@ -99,6 +96,31 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
     _check_constraint_names(scope, table)
     _check_replica_identity(scope, table)
     return table
+
+
+def _partition_columns(
+    context: Context, path: JsonPath, spec: dict[str, object]
+) -> tuple[DeclaredPartitionColumn, ...]:
+    """A partition's own NOT NULL and DEFAULT on its parent's columns (the JSON Schema
+    allows only those two keys there)."""
+    built: list[DeclaredPartitionColumn] = []
+    for name, options in mapping_of(spec.get("columns")).items():
+        if not isinstance(options, dict):
+            continue
+        where = _at(path, "columns", name)
+        nullable = options.get("nullable")
+        built.append(
+            DeclaredPartitionColumn(
+                name=name,
+                source=context.key(where),
+                nullable=nullable if isinstance(nullable, bool) else None,
+                default=context.literal(
+                    _at(where, "default"), options.get("default"), f"default of column '{name}'"
+                ),
+                default_given="default" in options,
+            )
+        )
+    return tuple(built)
 
 
 def _check_replica_identity(scope: Scope, table: DeclaredTable) -> None:
@@ -394,7 +416,8 @@ def _primary_key(scope: Scope, value: object) -> DeclaredPrimaryKey | None:
     if name is not None:
         scope.context.check_name(_at(path, "name"), "primary key name", name)
     names = scope.column_list(_at(path, "columns"), value.get("columns"), "primary key")
-    return DeclaredPrimaryKey(names, name, scope.context.key(path))
+    renamed = text_of(value.get("renamed_from"))
+    return DeclaredPrimaryKey(names, name, scope.context.key(path), renamed)
 
 
 def _unique(scope: Scope, value: object) -> tuple[DeclaredUnique, ...]:
@@ -414,6 +437,7 @@ def _unique(scope: Scope, value: object) -> tuple[DeclaredUnique, ...]:
                 deferrable=deferrable,
                 initially_deferred=deferred,
                 nulls_distinct=bool_of(spec.get("nulls_distinct"), True),
+                renamed_from=text_of(spec.get("renamed_from")),
             )
         )
     return tuple(built)
@@ -458,6 +482,7 @@ def _foreign_key(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredFo
         deferrable=deferrable,
         initially_deferred=deferred,
         valid=bool_of(spec.get("valid"), True),
+        renamed_from=text_of(spec.get("renamed_from")),
     )
 
 
@@ -478,6 +503,7 @@ def _checks(scope: Scope, value: object) -> tuple[DeclaredCheck, ...]:
                     scope.context.key(path),
                     valid=bool_of(options.get("valid"), True),
                     no_inherit=bool_of(options.get("no_inherit"), False),
+                    renamed_from=text_of(options.get("renamed_from")),
                 )
             )
     return tuple(built)
