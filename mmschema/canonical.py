@@ -2,21 +2,31 @@
 
 A file written by `dump` (or `fmt`) holds types as format_type() prints them and defaults
 as pg_get_expr() does. Such a table is built here exactly as the scratch server would read
-it back. "Canonical" is decided conservatively, field by field: built-in types in their
-printed names, a few default forms whose printing is certain, plain-column btree indexes
-and keys. Anything else (expressions, checks, partitions, options, user types) sends the
-whole table to the scratch server, which also reports what is wrong with it.
+it back. "Canonical" is decided conservatively, field by field, in one of two ways:
+
+- by form: built-in types in their printed names, a few default forms whose printing is
+  certain, plain-column btree indexes and keys (the same on every major);
+- by what PostgreSQL printed: a text byte-identical to what the live catalog prints for
+  the same object of a table with the same columns (names, types, collations, in order).
+  Expressions (checks, index keys and predicates, defaults, generated columns,
+  exclusions) are accepted only so, never by guessing at PostgreSQL's deparser.
+
+Anything else (other spellings, partitions) sends the whole table to the scratch server,
+which also reports what is wrong with it.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from mmschema.desired.declared import DeclaredColumn, DeclaredIndex, DeclaredTable
 from mmschema.model import (
+    SERIAL_TYPES,
+    Check,
     Column,
+    Exclusion,
     Index,
     IndexKey,
     PrimaryKey,
@@ -24,6 +34,7 @@ from mmschema.model import (
     Table,
     UniqueConstraint,
 )
+from mmschema.scratch_steps import raw_index, referenced_sequences
 
 MAX_NAME_BYTES = 63
 
@@ -64,6 +75,8 @@ PARAMETERIZED = re.compile(
     r"(?P<base>character varying|character|numeric|bit|bit varying)\((?P<args>\d+(,\d+)?)\)"
     r"|(?P<time>timestamp|time)\((?P<precision>[0-6])\) with(?P<out>out)? time zone"
 )
+PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+QUALIFIED_PART = re.compile(r'"([^"]+)"|([^".]+)')
 COLLATABLE = {"text", "character varying", "character"}
 COLLATIONS = {"C", "POSIX"}
 PLAIN_STRING = re.compile(r"'[^'\\]*'")
@@ -113,7 +126,30 @@ def canonical_default(default: str, printed_type: str) -> bool:
     return False
 
 
-def canonical_column(column: DeclaredColumn) -> Column | None:
+def canonical_column(
+    column: DeclaredColumn, printed: Column | None = None, table: QualifiedName | None = None
+) -> Column | None:
+    """The column as the scratch server reads it back, or None when it must go there.
+
+    `printed` is the same column as PostgreSQL printed it in a table of the same columns
+    (`table`): a text equal to it is its own normal form, whatever its form."""
+    if column.comment == "":
+        return None
+    if column.type.lower() in SERIAL_TYPES:
+        return serial_column(column, printed, table)
+    built = Column(
+        name=column.name,
+        type=column.type,
+        nullable=column.nullable,
+        default=column.default,
+        identity=column.identity,
+        generated=column.generated,
+        collation=column.collation,
+        comment=column.comment,
+        identity_options=column.identity_options,
+    )
+    if printed is not None and same_texts(built, printed):
+        return built
     base = base_type(column.type)
     if base is None or column.generated is not None or column.identity_options:
         return None
@@ -125,26 +161,77 @@ def canonical_column(column: DeclaredColumn) -> Column | None:
         column.collation not in COLLATIONS or base not in COLLATABLE
     ):
         return None
-    if column.comment == "":
+    return built
+
+
+def serial_sequence(table: QualifiedName, column: str) -> QualifiedName | None:
+    """The sequence a serial column of a fresh table gets, when its name is plain."""
+    name = f"{table.name}_{column}_seq"
+    if len(name.encode()) > MAX_NAME_BYTES or not PLAIN_NAME.fullmatch(name):
         return None
-    return Column(
+    return QualifiedName(table.schema, name)
+
+
+def serial_column(
+    column: DeclaredColumn, printed: Column | None, table: QualifiedName | None
+) -> Column | None:
+    """A serial column, when the live one is its type with the default of a fresh table's
+    sequence (its name counted among the file's relations, so no other takes it)."""
+    sequence = serial_sequence(table, column.name) if table is not None else None
+    if printed is None or sequence is None or not PLAIN_NAME.fullmatch(sequence.schema):
+        return None
+    default = f"nextval('{sequence}'::regclass)"
+    declared = Column(
         name=column.name,
-        type=column.type,
+        type=SERIAL_TYPES[column.type.lower()],
         nullable=column.nullable,
-        default=column.default,
-        identity=column.identity,
-        collation=column.collation,
+        default=default,
         comment=column.comment,
+    )
+    untouched = (column.default, column.identity, column.generated, column.collation) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    if not untouched or column.identity_options or column.nullable or printed.nullable:
+        return None
+    return declared if same_texts(declared, printed) else None
+
+
+def same_texts(column: Column, printed: Column) -> bool:
+    """Whether every SQL text of the column is the one PostgreSQL printed."""
+    return (
+        column.type,
+        column.default,
+        column.identity,
+        column.generated,
+        column.collation,
+        column.identity_options,
+    ) == (
+        printed.type,
+        printed.default,
+        printed.identity,
+        printed.generated,
+        printed.collation,
+        printed.identity_options,
     )
 
 
-def canonical_index(index: DeclaredIndex, sortable: set[str]) -> Index | None:
+def canonical_index(
+    index: DeclaredIndex, sortable: set[str], printed: Index | None = None
+) -> Index | None:
+    if index.comment == "":
+        return None
+    if printed is not None:
+        built = raw_index(index)
+        if built.same_definition(printed):
+            return built
     if (
         index.using != "btree"
         or index.where is not None
         or index.with_options
         or not index.nulls_distinct
-        or index.comment == ""
         or not index.keys
     ):
         return None
@@ -171,19 +258,36 @@ def canonical_index(index: DeclaredIndex, sortable: set[str]) -> Index | None:
     )
 
 
-def canonical_table(table: DeclaredTable) -> Table | None:
-    """The table as the scratch server would read it back, or None when it must go there."""
+def column_signature(columns: Iterable[Column | DeclaredColumn]) -> list[tuple[str, ...]]:
+    """What an expression's printing depends on in its table: the columns' names and types."""
+    return [
+        (c.name, SERIAL_TYPES.get(c.type.lower(), c.type), c.collation or "") for c in columns
+    ]
+
+
+def comparable_printing(table: DeclaredTable, printed: Table | None) -> Table | None:
+    """The printed table, if its texts can stand for the declared table's: same columns."""
+    if printed is None or printed.partition_by is not None:
+        return None
+    same = column_signature(table.present_columns()) == column_signature(printed.columns)
+    return printed if same else None
+
+
+def canonical_table(table: DeclaredTable, printed: Table | None = None) -> Table | None:
+    """The table as the scratch server would read it back, or None when it must go there.
+
+    `printed` is the live table of the same name: its texts are PostgreSQL's own."""
     if (
         table.partition_by is not None
         or table.partition_of is not None
-        or table.checks
-        or table.exclusions
         or table.comment == ""
     ):
         return None
+    printed = comparable_printing(table, printed)
+    live_columns = {c.name: c for c in printed.columns} if printed else {}
     columns = []
     for declared in table.present_columns():
-        column = canonical_column(declared)
+        column = canonical_column(declared, live_columns.get(declared.name), table.name)
         if column is None:
             return None
         columns.append(column)
@@ -193,27 +297,36 @@ def canonical_table(table: DeclaredTable) -> Table | None:
     primary_key = None
     if table.primary_key is not None:
         name = table.primary_key.name or f"{table.name.name}_pkey"
-        if len(name.encode()) > MAX_NAME_BYTES or not set(table.primary_key.columns) <= sortable:
-            return None
         primary_key = PrimaryKey(name, table.primary_key.columns)
+        as_printed = printed is not None and printed.primary_key == primary_key
+        fits = len(name.encode()) <= MAX_NAME_BYTES and set(primary_key.columns) <= sortable
+        if not (as_printed or fits):
+            return None
+    live_indexes = {i.name: i for i in printed.indexes} if printed else {}
     indexes = []
     for declared_index in table.present_indexes():
-        index = canonical_index(declared_index, sortable)
+        index = canonical_index(declared_index, sortable, live_indexes.get(declared_index.name))
         if index is None:
             return None
         indexes.append(index)
+    live_unique = {u.name: u for u in printed.unique} if printed else {}
     unique = []
     for constraint in table.unique:
-        if not constraint.nulls_distinct or not set(constraint.columns) <= sortable:
-            return None
-        unique.append(
-            UniqueConstraint(
-                constraint.name,
-                constraint.columns,
-                constraint.deferrable,
-                constraint.initially_deferred,
-            )
+        built = UniqueConstraint(
+            constraint.name,
+            constraint.columns,
+            constraint.deferrable,
+            constraint.initially_deferred,
+            constraint.nulls_distinct,
         )
+        fits = constraint.nulls_distinct and set(constraint.columns) <= sortable
+        if not (fits or live_unique.get(constraint.name) == built):
+            return None
+        unique.append(built)
+    checks = printed_checks(table, printed)
+    exclusions = printed_exclusions(table, printed)
+    if checks is None or exclusions is None:
+        return None
     return Table(
         name=table.name,
         columns=tuple(columns),
@@ -221,7 +334,34 @@ def canonical_table(table: DeclaredTable) -> Table | None:
         indexes=tuple(indexes),
         comment=table.comment,
         unique=tuple(unique),
+        checks=checks,
+        exclusions=exclusions,
     )
+
+
+def printed_checks(table: DeclaredTable, printed: Table | None) -> tuple[Check, ...] | None:
+    """The declared checks, if each is written exactly as PostgreSQL printed it."""
+    live = {c.name: c.expression for c in printed.checks} if printed else {}
+    checks = []
+    for check in table.checks:
+        if live.get(check.name) != check.expr:
+            return None
+        checks.append(Check(check.name, check.expr, no_inherit=check.no_inherit))
+    return tuple(checks)
+
+
+def printed_exclusions(
+    table: DeclaredTable, printed: Table | None
+) -> tuple[Exclusion, ...] | None:
+    """The declared exclusion constraints, if each is written exactly as PostgreSQL printed it."""
+    live = {x.name: x.definition for x in printed.exclusions} if printed else {}
+    exclusions = []
+    for exclusion in table.exclusions:
+        definition = f"EXCLUDE {exclusion.body}"
+        if live.get(exclusion.name) != definition:
+            return None
+        exclusions.append(Exclusion(exclusion.name, definition))
+    return tuple(exclusions)
 
 
 def relation_names(table: DeclaredTable) -> list[tuple[str, str]]:
@@ -232,13 +372,32 @@ def relation_names(table: DeclaredTable) -> list[tuple[str, str]]:
         names.append((schema, table.primary_key.name or f"{table.name.name}_pkey"))
     names.extend((schema, i.name) for i in table.present_indexes())
     names.extend((schema, u.name) for u in table.unique)
+    for column in table.present_columns():
+        if column.type.lower() in SERIAL_TYPES:
+            sequence = serial_sequence(table.name, column.name)
+            if sequence is not None:
+                names.append((sequence.schema, sequence.name))
+        if column.default is not None and "nextval" in column.default:
+            names.extend(sequence_names(column.default))
     return names
 
 
+def sequence_names(default: str) -> list[tuple[str, str]]:
+    """(schema, name) of the sequences a default's nextval() calls name (public unqualified)."""
+    found = []
+    for text in referenced_sequences(default):
+        parts = [quoted or plain for quoted, plain in QUALIFIED_PART.findall(text)]
+        found.append((parts[0], parts[1]) if len(parts) == 2 else ("public", parts[-1]))
+    return found
+
+
 def canonical_tables(
-    tables: Iterable[DeclaredTable], taken: Iterable[tuple[str, str]] = ()
+    tables: Iterable[DeclaredTable],
+    taken: Iterable[tuple[str, str]] = (),
+    printed: Mapping[QualifiedName, Table] | None = None,
 ) -> dict[QualifiedName, Table]:
-    """The tables that need no scratch server, as it would read them back.
+    """The tables that need no scratch server, as it would read them back; with `printed`
+    (the live tables), also those whose texts are as PostgreSQL printed them there.
 
     A name used twice in a schema (or by a type there) sends its tables to the server,
     which says so with the declaration's position.
@@ -250,7 +409,7 @@ def canonical_tables(
     for table in listed:
         if any(counts[name] > 1 for name in relation_names(table)):
             continue
-        built = canonical_table(table)
+        built = canonical_table(table, printed.get(table.name) if printed else None)
         if built is not None:
             found[table.name] = built
     return found

@@ -137,41 +137,27 @@ def normalize_file(
     live_functions: Callable[[], list[str]] = list,
 ) -> Normalized:
     """The file's tables as the scratch server prints them; those already spelled so
-    (canonical.py) are built without it, and with none left no server is contacted."""
+    (canonical.py: by form, or as the live catalog prints them) are built without it, and
+    with none left no server is contacted."""
     present = desired.present_tables()
     types = [(t.name.schema, t.name.name) for t in live.types]
     types += [(e.name.schema, e.name.name) for e in desired.enums]
-    ready = canonical_tables(present, types)
-    rest = replace(desired, tables=tuple(t for t in desired.tables if t.name not in ready))
-    names = [t.name for t in rest.present_tables()]
-    extra_extensions = live.extensions - set(desired.extensions)
-
-    def make_steps() -> list[ScratchStep]:
-        return [
-            *extension_steps(extra_extensions),
-            *function_steps(live_functions()),
-            *scratch_preamble(desired.objects),
-            *desired_steps(rest, live.types),
-        ]
-
+    by_form = canonical_tables(present, types)
+    ready = canonical_tables(present, types, printed=live.tables)
+    names = [t.name for t in present if t.name not in ready]
+    catalog = Catalog(server_version=live.server_version)
     if names:
-        # The file's text decides its tables (the normalized result holds no positions).
-        declared = desired.text or desired.tables
-        enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
-        inputs = (
-            "desired",
-            declared,
-            desired.extensions,
-            sorted(extra_extensions),
-            live.types,
-            enums,
-        )
-        key = cache.key(scratch.identity, inputs, names)
-        links = desired_links(rest)
-        catalog = run_on_scratch(scratch, make_steps, key, names, cache, links=links)
-    else:
-        # Canonical spellings are the same on every major: nothing to put through again.
-        catalog = Catalog(server_version=live.server_version)
+        catalog = normalized_on_scratch(desired, names, scratch, cache, live, live_functions)
+        as_printed = [name for name in ready if name not in by_form]
+        if as_printed and major(catalog.server_version) != major(live.server_version):
+            # The live texts are another major's printing: the scratch server's own
+            # printing of them is what the rest of the file is compared in.
+            again = normalized_on_scratch(
+                desired, as_printed, scratch, cache, live, live_functions
+            )
+            catalog = replace(catalog, tables={**catalog.tables, **again.tables})
+            ready = {name: table for name, table in ready.items() if name in by_form}
+            names += as_printed
     # In the catalog's order (schema, name), whichever chunk or path a table came from.
     everything = dict(sorted([*catalog.tables.items(), *ready.items()]))
     catalog = replace(catalog, tables=everything)
@@ -192,6 +178,41 @@ def normalize_file(
         objects=normalized_objects(desired, scratch, cache, live, live_functions),
     )
     return Normalized(catalog, len(present), len(names))
+
+
+def major(server_version: int) -> int:
+    return server_version // 10000
+
+
+def normalized_on_scratch(
+    desired: DesiredState,
+    names: list[QualifiedName],
+    scratch: Scratch,
+    cache: NormalizeCache,
+    live: Catalog,
+    live_functions: Callable[[], list[str]],
+) -> Catalog:
+    """The named tables of the file as the scratch server reads them back (cached)."""
+    wanted = set(names)
+    rest = replace(
+        desired, tables=tuple(t for t in desired.tables if t.state != "present" or t.name in wanted)
+    )
+    extra_extensions = live.extensions - set(desired.extensions)
+
+    def make_steps() -> list[ScratchStep]:
+        return [
+            *extension_steps(extra_extensions),
+            *function_steps(live_functions()),
+            *scratch_preamble(desired.objects),
+            *desired_steps(rest, live.types),
+        ]
+
+    # The file's text decides its tables (the normalized result holds no positions).
+    declared = desired.text or desired.tables
+    enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
+    inputs = ("desired", declared, desired.extensions, sorted(extra_extensions), live.types, enums)
+    key = cache.key(scratch.identity, inputs, names)
+    return run_on_scratch(scratch, make_steps, key, names, cache, links=desired_links(rest))
 
 
 def normalized_objects(

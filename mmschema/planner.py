@@ -14,7 +14,7 @@ from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions
 from mmschema.model import Catalog
-from mmschema.normalize import NormalizeCache, Scratch, normalize_file, normalize_live
+from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
 from mmschema.pipeline.kinds import read_objects, unmanaged_objects
 from mmschema.plan import Plan, make_plan
@@ -36,10 +36,6 @@ class Planned:
     desired: Catalog  # as the scratch server prints it
     declared: int = 0  # present tables in the file
     on_scratch: int = 0  # of them, those the scratch server had to normalize
-
-
-def major(server_version: int) -> int:
-    return server_version // 10000
 
 
 def compute_plan(

@@ -10,8 +10,10 @@ import pytest
 
 from mmschema.canonical import canonical_tables
 from mmschema.desired.load import load_desired
+from mmschema.introspect import read_catalog
 from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import desired_steps
+from tests.clirunner import run_cli
 from tests.outside import Shell
 
 # Every table here is canonical but the last three, which PostgreSQL spells otherwise.
@@ -209,3 +211,113 @@ def test_plan_from_git_needs_no_server_when_both_files_are_canonical(shell: Shel
     assert "create_table public.u" in planned.stdout
     assert "embedded" not in planned.output
     assert not shell.path(".mmschema/pgdata").exists()
+
+
+# Checks, expression and partial indexes, defaults, a generated column, identity options,
+# serial, a foreign key, an exclusion, collations, opclasses, storage options, comments.
+VARIED_SQL = """
+CREATE SCHEMA shop;
+CREATE TYPE shop.mood AS ENUM ('ok', 'sad');
+CREATE TABLE shop.customers (
+  id bigint GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 5) PRIMARY KEY,
+  email varchar(200) NOT NULL,
+  name text COLLATE "C",
+  score real DEFAULT 0.5,
+  born date DEFAULT '2000-01-01',
+  tags text[] DEFAULT '{}'::text[],
+  mood shop.mood DEFAULT 'ok',
+  lower_email text GENERATED ALWAYS AS (lower(email)) STORED,
+  CONSTRAINT customers_email_check CHECK (position('@' in email) > 1),
+  CONSTRAINT customers_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED
+);
+COMMENT ON TABLE shop.customers IS 'who buys';
+COMMENT ON COLUMN shop.customers.email IS 'where to write';
+CREATE INDEX customers_lower_idx ON shop.customers (lower(name) text_pattern_ops)
+  WHERE score > 0;
+CREATE INDEX customers_born_brin ON shop.customers USING brin (born)
+  WITH (pages_per_range = 32);
+CREATE UNIQUE INDEX customers_name_idx ON shop.customers (name COLLATE "POSIX" DESC NULLS LAST)
+  INCLUDE (score);
+CREATE TABLE orders (
+  id serial PRIMARY KEY,
+  customer bigint NOT NULL REFERENCES shop.customers ON DELETE CASCADE,
+  total numeric(12,2) NOT NULL DEFAULT 0 CHECK (total >= 0),
+  during tsrange,
+  status text NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'paid')),
+  EXCLUDE USING gist (during WITH &&)
+);
+ALTER TABLE orders ADD CONSTRAINT orders_small CHECK (total < 1000000) NOT VALID;
+CREATE INDEX orders_customer_status ON orders (customer, (status || 'x'));
+CREATE INDEX orders_words ON orders USING gin (to_tsvector('simple', status));
+"""
+NOWHERE = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"  # never reached
+
+
+def varied_database(db: str) -> None:
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(VARIED_SQL.encode())
+
+
+def test_tables_as_the_target_prints_them_are_what_the_scratch_server_reads_back(
+    tmp_path: Path, db: str, scratch_dsn: str
+) -> None:
+    varied_database(db)
+    dumped = run_cli(["dump", "-d", db, "-o", "schema.yaml"], tmp_path)
+    assert dumped.code == 0, dumped.stderr
+    desired = load_desired(tmp_path / "schema.yaml")
+    present = desired.present_tables()
+    with psycopg.connect(db) as conn:
+        live = read_catalog(conn, [t.name for t in present])
+    assert canonical_tables(present) == {}  # none by form alone
+    ready = canonical_tables(present, printed=live.tables)
+    assert sorted(str(name) for name in ready) == ["public.orders", "shop.customers"]
+    with psycopg.connect(scratch_dsn) as conn:
+        conn.execute("SET search_path = public")
+        conn.commit()
+        scratch = run_in_chunks(conn, desired_steps(desired, live.types), list(ready))
+    for name, table in ready.items():
+        assert table == scratch.tables[name]
+
+
+def test_a_dumped_file_of_checks_and_expressions_plans_without_the_scratch_server(
+    shell: Shell, db: str
+) -> None:
+    varied_database(db)
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    assert "(total >= (0)::numeric)" in dumped.stdout
+    shell.write("schema.yaml", dumped.stdout)
+    planned = shell.run("plan", "-d", db, "--dev-database", NOWHERE, "--detailed-exitcode")
+    assert planned.code == 0, planned.output
+    assert "0 of 2 declared tables needed the scratch server" in planned.stderr
+    drift = shell.run("drift", "-d", db, "--dev-database", NOWHERE)
+    assert drift.code == 0, drift.output
+
+
+def test_a_spelling_other_than_the_targets_goes_through_the_scratch_server(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    varied_database(db)
+    dumped = shell.run("dump", "-d", db).stdout
+    # The same check, spelled otherwise: only the scratch server can tell, and it is equal.
+    same = dumped.replace("(total >= (0)::numeric)", "total >= 0")
+    assert same != dumped
+    shell.write("schema.yaml", same)
+    refused = shell.run("plan", "-d", db, "--dev-database", NOWHERE)
+    assert refused.code == 1 and "127.0.0.1:1" in refused.stderr, refused.output
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--detailed-exitcode")
+    assert planned.code == 0, planned.output
+    assert "1 of 2 declared tables needed the scratch server" in planned.stderr
+    # Another expression, one character away: planned, applied, then as printed again.
+    other = dumped.replace("expr: lower(name)", "expr: upper(name)")
+    assert other != dumped
+    shell.write("schema.yaml", other)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    assert "customers_lower_idx" in planned.stdout
+    assert "1 of 2 declared tables needed the scratch server" in planned.stderr
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    again = shell.run("plan", "-d", db, "--dev-database", NOWHERE, "--detailed-exitcode")
+    assert again.code == 0, again.output
+    assert "0 of 2 declared tables needed the scratch server" in again.stderr
