@@ -15,6 +15,7 @@ Position = tuple[int, int]  # 1-based line and column
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
+STR_TAG = "tag:yaml.org,2002:str"
 MAX_VALUES = 500_000  # values built again through aliases: guards against "billion laughs"
 MAX_DEPTH = 64  # the format nests 6 deep; PyYAML recurses per level and would overflow
 _OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
@@ -61,16 +62,47 @@ def load_yaml(text: str, name: str) -> YamlDocument | None:
         raise _too_deep(text, name) from None
     if root is None:
         return None
-    _check_expanded_size(root, name)
-    builder = _Builder(name)
+    # Without an anchor (&name) there is no alias, so nothing is built twice.
+    anchors = "&" in text
+    if anchors:
+        _check_expanded_size(root, name)
+    builder = _Builder(name, count_repeats=anchors)
     value = builder.build(root, ())
     builder.document.value = value
     return builder.document
 
 
+class _Tags:
+    """Implicit tags already resolved: a big file repeats the same few scalars (types,
+    true, false, names), and PyYAML resolves each by regular expressions, in Python."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[object, object, object], str] = {}
+
+
+def _fast_loader() -> type | None:
+    """libyaml's safe loader with its tag resolution memoized (the same answers)."""
+    base = getattr(yaml, "CSafeLoader", None)
+    if base is None:
+        return None
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        tags = _Tags()
+
+        def resolve(self, kind: object, value: object, implicit: object) -> str:
+            key = (kind, value, implicit)
+            known = self.tags.known.get(key)
+            if known is None:
+                known = super().resolve(kind, value, implicit)
+                self.tags.known[key] = known
+            return known
+
+    return Loader
+
+
 def _compose(text: str, name: str) -> Node | None:
     """The node tree, by libyaml when present; errors always in pure PyYAML's words."""
-    fast = getattr(yaml, "CSafeLoader", None)
+    fast = _fast_loader()
     if fast is not None:
         try:
             return yaml.compose(text, Loader=fast)
@@ -153,8 +185,9 @@ def _syntax_error(error: yaml.MarkedYAMLError, name: str) -> YamlError:
 class _Builder:
     """Builds plain values from a composed node tree, filling a YamlDocument as it goes."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, count_repeats: bool = True) -> None:
         self.name = name
+        self.count_repeats = count_repeats
         self.document = YamlDocument(value=None)
         self.constructor = SafeConstructor()
         self.active: set[int] = set()
@@ -163,7 +196,9 @@ class _Builder:
     def build(self, node: Node, path: JsonPath) -> object:
         # An alias bomb builds the same nodes again and again: count those builds only, so a
         # big file of distinct values (20,000 tables) is no bomb. Marked on the node itself.
-        if getattr(node, "_mmschema_built", False):
+        if not self.count_repeats:
+            pass
+        elif getattr(node, "_mmschema_built", False):
             self.count += 1
             if self.count > MAX_VALUES:
                 message = "too many values (aliases expanded?)"
@@ -194,6 +229,8 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode, path: JsonPath) -> object:
         self.document.scalar_text[path] = node.value
+        if node.tag == STR_TAG:
+            return node.value  # what SafeConstructor makes of it, without its bookkeeping
         try:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
