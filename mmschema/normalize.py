@@ -21,6 +21,7 @@ from mmschema.confined import confine
 from mmschema.desired.declared import (
     DeclaredTable,
     DesiredState,
+    InvalidFile,
 )
 from mmschema.kinds.base import KindObject
 from mmschema.model import (
@@ -38,6 +39,7 @@ from mmschema.scratch_steps import (
     extension_steps,
     function_steps,
 )
+from mmschema.shapes import ShapeMismatch, expanded, group_shapes
 
 CACHE_FORMAT = "5"
 
@@ -147,13 +149,15 @@ def normalize_file(
     names = [t.name for t in present if t.name not in ready]
     catalog = Catalog(server_version=live.server_version)
     if names:
-        catalog = normalized_on_scratch(desired, names, scratch, cache, live, live_functions)
+        catalog = normalized_on_scratch(
+            desired, names, scratch, cache, live, live_functions, types
+        )
         as_printed = [name for name in ready if name not in by_form]
         if as_printed and major(catalog.server_version) != major(live.server_version):
             # The live texts are another major's printing: the scratch server's own
             # printing of them is what the rest of the file is compared in.
             again = normalized_on_scratch(
-                desired, as_printed, scratch, cache, live, live_functions
+                desired, as_printed, scratch, cache, live, live_functions, types
             )
             catalog = replace(catalog, tables={**catalog.tables, **again.tables})
             ready = {name: table for name, table in ready.items() if name in by_form}
@@ -191,8 +195,33 @@ def normalized_on_scratch(
     cache: NormalizeCache,
     live: Catalog,
     live_functions: Callable[[], list[str]],
+    taken: list[tuple[str, str]],
 ) -> Catalog:
-    """The named tables of the file as the scratch server reads them back (cached)."""
+    """The named tables of the file as the scratch server reads them back (cached); one of
+    each shape (shapes.py) goes there, the others take its result under their names."""
+    wanted = set(names)
+    linked = {name for pair in desired_links(desired) for name in pair}
+    present = [t for t in desired.present_tables() if t.name in wanted]
+    shapes = group_shapes(present, desired.present_tables(), taken, linked)
+    representatives = shapes.representatives
+    if len(representatives) < len(names):
+        try:
+            catalog = on_scratch(desired, representatives, scratch, cache, live, live_functions)
+            return replace(catalog, tables=expanded(shapes, catalog.tables))
+        except (InvalidFile, ShapeMismatch):
+            pass  # again table by table: every declaration's error at its own place
+    return on_scratch(desired, names, scratch, cache, live, live_functions)
+
+
+def on_scratch(
+    desired: DesiredState,
+    names: list[QualifiedName],
+    scratch: Scratch,
+    cache: NormalizeCache,
+    live: Catalog,
+    live_functions: Callable[[], list[str]],
+) -> Catalog:
+    """The named tables of the file, each created on the scratch server and read back."""
     wanted = set(names)
     rest = replace(
         desired, tables=tuple(t for t in desired.tables if t.state != "present" or t.name in wanted)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -21,7 +22,7 @@ ODD_VALUES: list[object] = [
 
 
 def documents() -> list[object]:
-    found = []
+    found: list[object] = []
     for path in FILES:
         try:
             value = yaml.safe_load(path.read_text())
@@ -35,7 +36,7 @@ def documents() -> list[object]:
 def mutated(value: object, rng: random.Random) -> object:
     """The value with one node somewhere replaced by an odd value (or a key added/removed)."""
     copied = copy.deepcopy(value)
-    node = copied
+    node: Any = copied
     for _ in range(rng.randrange(1, 8)):
         children = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
         if not children:
@@ -44,7 +45,7 @@ def mutated(value: object, rng: random.Random) -> object:
         if not isinstance(child, dict | list) or rng.random() < 0.3:
             choice = rng.random()
             if choice < 0.7:
-                node[key] = copy.deepcopy(rng.choice(ODD_VALUES))  # type: ignore[index]
+                node[key] = copy.deepcopy(rng.choice(ODD_VALUES))
             elif isinstance(node, dict) and choice < 0.85:
                 del node[key]
             elif isinstance(node, dict):
