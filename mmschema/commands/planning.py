@@ -101,8 +101,8 @@ def scratch_note(planned: Planned) -> str:
     if planned.on_scratch == 0:
         return note
     return (
-        f"{note} (or its cache): expressions, checks, partitions, or spellings "
-        "that `mmschema fmt` rewrites"
+        f"{note} (or its cache): spellings other than the target's (`mmschema fmt` "
+        "rewrites them), new tables with expressions or checks, partitions"
     )
 
 
