@@ -8,11 +8,12 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
+from mmschema.dependencies import needs_what_reads
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.diff import diff, managed_names
+from mmschema.diff import DiffResult, diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
-from mmschema.introspect import read_catalog, read_function_definitions
+from mmschema.introspect import read_catalog, read_function_definitions, with_what_reads
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
@@ -56,13 +57,22 @@ def compute_plan(
     unreachable = outside_reference_problems(conn, desired, wanted)
     if unreachable:
         raise InvalidFile(unreachable)
-    comparable = without_shadows(live)  # an online type change's work in flight hidden
-    in_flight = comparable is not live
-    if wanted.tables and major(live.server_version) != major(wanted.server_version):
-        # Put the live side through the same server, so no printing difference
-        # between major versions shows up as a change.
-        comparable = normalize_live(comparable, scratch, cache)
-    result = diff(comparable, wanted, desired, prune)
+
+    def compared(live: Catalog) -> DiffResult:
+        comparable = without_shadows(live)  # an online type change's work in flight hidden
+        if wanted.tables and major(live.server_version) != major(wanted.server_version):
+            # Put the live side through the same server, so no printing difference
+            # between major versions shows up as a change.
+            comparable = normalize_live(comparable, scratch, cache)
+        return diff(comparable, wanted, desired, prune)
+
+    in_flight = without_shadows(live) is not live
+    result = compared(live)
+    if needs_what_reads(result.changes):
+        # Most plans drop and retype nothing: only those read the views, policies and
+        # dependents that such a change takes along or must make again.
+        live = with_what_reads(conn, live, names)
+        result = compared(live)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)

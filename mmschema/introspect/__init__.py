@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -45,78 +46,20 @@ def catalog_sql(name: str) -> LiteralString:
     return text
 
 
-@dataclass
-class TableRow:
-    schema: str
-    name: str
-    comment: str | None
-    partition_by: str | None
-    parent_schema: str | None
-    parent_name: str | None
-    partition_bound: str | None
-    unlogged: bool
-    row_security: str
-    replica_identity: str
+# `false /* 15: expression */` in a catalog statement: the expression from PostgreSQL 15 on
+# (a column older servers do not have), `false` before.
+SINCE_MAJOR = re.compile(r"false /\* (\d+): ([^*]+) \*/")
 
 
-@dataclass
-class ColumnRow:
-    schema: str
-    table_name: str
-    name: str
-    type: str
-    nullable: bool
-    default: str | None
-    identity: str | None
-    generated: str | None
-    collation: str | None
-    comment: str | None
-    identity_options: list[list[str]]
+@cache
+def catalog_sql_for(name: str, server_version: int) -> LiteralString:
+    """catalog_sql(name) for this server: each version-marked expression in or out."""
 
+    def for_server(match: re.Match[str]) -> str:
+        return match[2].strip() if server_version >= int(match[1]) * 10000 else "false"
 
-@dataclass
-class IndexRow:
-    schema: str
-    table_name: str
-    name: str
-    is_unique: bool
-    valid: bool
-    building: bool
-    method: str
-    key_count: int
-    predicate: str | None
-    reloptions: list[str]
-    constraint_type: str | None
-    constraint_name: str | None
-    nulls_not_distinct: bool
-    comment: str | None
-    attached: bool
-    parts: list[list[str]]
-    key_defs: list[str]
-    key_columns: list[str]
-    opclasses: list[str]
-    key_options: list[int]
-    collations: list[str]
-
-
-@dataclass
-class ConstraintRow:
-    schema: str
-    table_name: str
-    name: str
-    kind: str
-    deferrable: bool
-    initially_deferred: bool
-    valid: bool
-    no_inherit: bool
-    columns: list[str]
-    ref_schema: str | None
-    ref_table: str | None
-    ref_columns: list[str]
-    on_delete: str
-    on_update: str
-    expression: str | None
-    nulls_not_distinct: bool
+    text: LiteralString = SINCE_MAJOR.sub(for_server, catalog_sql(name))
+    return text
 
 
 FK_ACTIONS = {
@@ -143,8 +86,7 @@ class TypeRow:
 
 @dataclass
 class PartitionRow:
-    schema: str
-    table_name: str
+    oid: int  # the managed partitioned table's
     partition_schema: str
     partition_name: str
     parent_schema: str
@@ -213,16 +155,48 @@ class SchemaRow:
     name: str
 
 
-def read_catalog(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> Catalog:
+def read_catalog(
+    conn: psycopg.Connection[Any], names: list[QualifiedName], what_reads: bool = False
+) -> Catalog:
     """The managed tables named (those that exist), read in one consistent snapshot.
 
-    search_path is pinned to pg_catalog so that pg_get_expr and pg_get_indexdef
-    qualify every user name the same way on every server we read; TimeZone and DateStyle
-    so that they print timestamp constants (in defaults, partition bounds) the same way.
+    what_reads=True adds the views, policies and dependents that read them (see
+    with_what_reads: a plan reads those only when a change of its needs them).
     """
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return read_catalog_in_transaction(conn, names)
+        return read_catalog_in_transaction(conn, names, what_reads)
+
+
+def with_what_reads(
+    conn: psycopg.Connection[Any], catalog: Catalog, names: list[QualifiedName]
+) -> Catalog:
+    """The catalog with the views, policies and dependents that read its tables, read in
+    a snapshot of their own (what DROP TABLE / DROP COLUMN would take along, and what a
+    column type change must drop and create again)."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        _settle(conn)
+        return _with_what_reads(conn, catalog, _name_params(names))
+
+
+def _settle(conn: psycopg.Connection[Any]) -> None:
+    """One statement for the transaction's settings: search_path pinned to pg_catalog so
+    that pg_get_expr and pg_get_indexdef qualify every user name the same way on every
+    server we read; TimeZone and DateStyle so that they print timestamp constants (in
+    defaults, partition bounds) the same way; no parallel workers (they cost more than
+    they save on catalog statements) and room to sort a big read in memory."""
+    conn.execute(
+        "SELECT set_config('search_path', 'pg_catalog', true),"
+        " set_config('TimeZone', 'UTC', true),"
+        " set_config('DateStyle', 'ISO, MDY', true),"
+        " set_config('max_parallel_workers_per_gather', '0', true),"
+        " set_config('work_mem', '64MB', true)"
+    )
+
+
+def _name_params(names: list[QualifiedName]) -> dict[str, Any]:
+    return {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
 
 
 def read_catalog_in_transaction(
@@ -233,30 +207,40 @@ def read_catalog_in_transaction(
     what_reads=False leaves out the views, policies and dependents that read the tables:
     the scratch server creates none, so its read-backs skip those three statements.
     """
-    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
-    conn.execute("SET LOCAL search_path = pg_catalog")
-    conn.execute("SET LOCAL TimeZone = 'UTC'")
-    conn.execute("SET LOCAL DateStyle = 'ISO, MDY'")
-    tables = _fetch(conn, "tables", TableRow, params)
-    columns = _fetch(conn, "columns", ColumnRow, params)
-    indexes = _fetch(conn, "indexes", IndexRow, params)
-    constraints = _fetch(conn, "constraints", ConstraintRow, params)
-    extensions = _fetch(conn, "extensions", ExtensionRow, {})
-    schemas = _fetch(conn, "schemas", SchemaRow, {})
-    types = _fetch(conn, "types", TypeRow, {})
-    partitions = _fetch(conn, "partitions", PartitionRow, params)
-    catalog = build_catalog(tables, columns, indexes, extensions, conn.info.server_version, schemas)
-    catalog = with_constraints(catalog, constraints)
-    catalog = with_per_table(catalog, "partitions", partitions, _partition)
+    _settle(conn)
+    version = conn.info.server_version
+    params = _name_params(names)
+    tables = conn.execute(catalog_sql("tables"), params).fetchall()
+    # The other statements take the tables' oids, as one array literal (cheap to send).
+    oids = {"oids": "{" + ",".join(str(t[0]) for t in tables) + "}"}
+    columns = conn.execute(catalog_sql("columns"), oids).fetchall()
+    indexes = conn.execute(catalog_sql_for("indexes", version), oids).fetchall()
+    constraints = conn.execute(catalog_sql_for("constraints", version), oids).fetchall()
+    extensions = _fetch(conn, catalog_sql("extensions"), ExtensionRow, {})
+    schemas = _fetch(conn, catalog_sql("schemas"), SchemaRow, {})
+    types = _fetch(conn, catalog_sql("types"), TypeRow, {})
+    catalog = build_catalog(tables, columns, indexes, constraints, extensions, version, schemas)
+    partitioned = [str(t[0]) for t in tables if t[4] is not None]
+    if partitioned:  # pg_partition_tree for the partitioned tables alone
+        of_partitioned = {"oids": "{" + ",".join(partitioned) + "}"}
+        partitions = _fetch(conn, catalog_sql("partitions"), PartitionRow, of_partitioned)
+        by_oid = {t[0]: QualifiedName(t[1], t[2]) for t in tables}
+        catalog = with_partitions(catalog, partitions, by_oid)
     catalog = replace(catalog, types=tuple(map(_user_type, types)))
     if not what_reads:
         return catalog
-    views = _fetch(conn, "views", ViewRow, params)
-    dependents = _fetch(conn, "column_dependents", DependentRow, params)
-    policies = _fetch(conn, "policies", PolicyRow, params)
+    return _with_what_reads(conn, catalog, params)
+
+
+def _with_what_reads(
+    conn: psycopg.Connection[Any], catalog: Catalog, params: dict[str, Any]
+) -> Catalog:
+    views = _fetch(conn, catalog_sql("views"), ViewRow, params)
+    dependents = _fetch(conn, catalog_sql("column_dependents"), DependentRow, params)
+    policies = _fetch(conn, catalog_sql("policies"), PolicyRow, params)
     catalog = with_per_table(catalog, "dependents", dependents, _dependent)
     catalog = with_per_table(catalog, "policies", policies, _policy)
-    return replace(catalog, views=tuple(map(_view, views)))
+    return replace(catalog, views=tuple(map(_view, views)), what_reads_known=True)
 
 
 class _TableRow(Protocol):
@@ -311,6 +295,19 @@ def _partition(row: PartitionRow) -> Partition:
     )
 
 
+def with_partitions(
+    catalog: Catalog, rows: list[PartitionRow], by_oid: dict[int, QualifiedName]
+) -> Catalog:
+    """The catalog with each partitioned table's partitions (every level) added."""
+    grouped: dict[QualifiedName, list[Partition]] = defaultdict(list)
+    for row in rows:
+        grouped[by_oid[row.oid]].append(_partition(row))
+    tables = dict(catalog.tables)
+    for name, partitions in grouped.items():
+        tables[name] = replace(tables[name], partitions=tuple(partitions))
+    return replace(catalog, tables=tables)
+
+
 def _user_type(row: TypeRow) -> UserType:
     return UserType(
         name=QualifiedName(row.schema, row.name),
@@ -333,151 +330,163 @@ def read_function_definitions(conn: psycopg.Connection[Any]) -> list[str]:
 
 
 def _fetch(
-    conn: psycopg.Connection[Any], name: str, row: type[R], params: dict[str, Any]
+    conn: psycopg.Connection[Any], query: LiteralString, row: type[R], params: dict[str, Any]
 ) -> list[R]:
     with conn.cursor(row_factory=class_row(row)) as cur:
-        cur.execute(catalog_sql(name), params)
+        cur.execute(query, params)
         return cur.fetchall()
 
 
+# The four big statements come back as plain tuples (no row class: these loops run once
+# per column, index and constraint of the database); their columns, in order:
+# tables:      oid, schema, name, comment, partition_by, parent_schema, parent_name,
+#              partition_bound, unlogged, row_security, replica_identity
+# columns:     oid, name, type, nullable, default, identity, generated, collation, comment,
+#              identity_options
+# indexes:     oid, name, is_unique, valid, building, method, key_count, predicate,
+#              reloptions, constraint_type, constraint_name, nulls_not_distinct, comment,
+#              attached, parts, key_defs, key_columns, opclasses, key_options, collations
+# constraints: schema, table_name, name, kind, deferrable, initially_deferred, valid,
+#              no_inherit, columns, ref_schema, ref_table, ref_columns, on_delete,
+#              on_update, expression, nulls_not_distinct
+
+
 def build_catalog(
-    tables: list[TableRow],
-    columns: list[ColumnRow],
-    indexes: list[IndexRow],
+    tables: list[tuple[Any, ...]],
+    columns: list[tuple[Any, ...]],
+    indexes: list[tuple[Any, ...]],
+    constraints: list[tuple[Any, ...]],
     extensions: list[ExtensionRow],
     server_version: int,
     schemas: list[SchemaRow],
 ) -> Catalog:
-    columns_by_table: dict[QualifiedName, list[Column]] = defaultdict(list)
-    for c in columns:  # built field by field: this runs once per column of the database
-        column = Column(
-            name=c.name,
-            type=c.type,
-            nullable=c.nullable,
-            default=c.default,
-            identity=c.identity,
-            generated=c.generated,
-            collation=c.collation,
-            comment=c.comment,
-            identity_options=tuple((k, v) for k, v in c.identity_options),
-        )
-        columns_by_table[QualifiedName(c.schema, c.table_name)].append(column)
-    indexes_by_table: dict[QualifiedName, list[Index]] = defaultdict(list)
-    keys_by_table: dict[QualifiedName, PrimaryKey] = {}
-    for i in indexes:
-        table = QualifiedName(i.schema, i.table_name)
-        if i.constraint_type == "p" and i.constraint_name is not None:
-            keys_by_table[table] = PrimaryKey(
-                i.constraint_name, tuple(i.key_columns[: i.key_count]), i.attached
+    columns_by_table: dict[int, list[Column]] = defaultdict(list)
+    for (
+        oid,
+        name,
+        type_,
+        nullable,
+        default,
+        identity,
+        generated,
+        collation,
+        comment,
+        options,
+    ) in columns:
+        columns_by_table[oid].append(
+            Column(
+                name=name,
+                type=type_,
+                nullable=nullable,
+                default=default,
+                identity=identity,
+                generated=generated,
+                collation=collation,
+                comment=comment,
+                identity_options=tuple((k, v) for k, v in options),
             )
-        elif i.constraint_type is None:
-            indexes_by_table[table].append(_index(i))
+        )
+    indexes_by_table: dict[int, list[Index]] = defaultdict(list)
+    keys_by_table: dict[int, PrimaryKey] = {}
+    for row in indexes:
+        constraint_type, constraint_name = row[9], row[10]
+        if constraint_type == "p" and constraint_name is not None:
+            keys_by_table[row[0]] = PrimaryKey(constraint_name, tuple(row[16][: row[6]]), row[13])
+        elif constraint_type is None:
+            indexes_by_table[row[0]].append(_index(row))
+    constraints_by_table: dict[QualifiedName, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in constraints:
+        constraints_by_table[QualifiedName(row[0], row[1])].append(row)
     result: dict[QualifiedName, Table] = {}
-    for t in tables:
-        name = QualifiedName(t.schema, t.name)
-        result[name] = Table(
-            name=name,
-            columns=tuple(columns_by_table[name]),
-            primary_key=keys_by_table.get(name),
-            indexes=tuple(indexes_by_table[name]),
-            comment=t.comment,
-            partition_by=t.partition_by,
+    for oid, schema, name, comment, partition_by, parent_schema, parent_name, *rest in tables:
+        bound, unlogged, row_security, replica_identity = rest
+        qualified = QualifiedName(schema, name)
+        own = constraints_by_table.pop(qualified, [])
+        result[qualified] = Table(
+            name=qualified,
+            columns=tuple(columns_by_table[oid]),
+            primary_key=keys_by_table.get(oid),
+            indexes=tuple(indexes_by_table[oid]),
+            comment=comment,
+            unique=tuple(_unique(r) for r in own if r[3] == "u"),
+            foreign_keys=tuple(_foreign_key(r) for r in own if r[3] == "f"),
+            checks=tuple(Check(r[2], r[14] or "", r[6], r[7]) for r in own if r[3] == "c"),
+            exclusions=tuple(Exclusion(r[2], r[14] or "") for r in own if r[3] == "x"),
+            partition_by=partition_by,
             partition_of=(
-                QualifiedName(t.parent_schema, t.parent_name)
-                if t.parent_schema is not None and t.parent_name is not None
+                QualifiedName(parent_schema, parent_name)
+                if parent_schema is not None and parent_name is not None
                 else None
             ),
-            partition_bound=t.partition_bound,
-            unlogged=t.unlogged,
-            row_security=t.row_security,
-            replica_identity=t.replica_identity,
+            partition_bound=bound,
+            unlogged=unlogged,
+            row_security=row_security,
+            replica_identity=replica_identity,
         )
+    # What is left: foreign keys of other tables that reference a managed one.
+    inbound = tuple(
+        (name, _foreign_key(r))
+        for name, rows in constraints_by_table.items()
+        for r in rows
+        if r[3] == "f"
+    )
     return Catalog(
         tables=result,
         extensions=frozenset(e.name for e in extensions),
         schemas=frozenset(s.name for s in schemas),
+        inbound_foreign_keys=inbound,
         server_version=server_version,
     )
 
 
-def with_constraints(catalog: Catalog, rows: list[ConstraintRow]) -> Catalog:
-    """The catalog with each table's UNIQUE, FOREIGN KEY and CHECK constraints added."""
-    grouped: dict[QualifiedName, list[ConstraintRow]] = defaultdict(list)
-    for row in rows:
-        grouped[QualifiedName(row.schema, row.table_name)].append(row)
-    tables = dict(catalog.tables)
-    inbound: list[tuple[QualifiedName, ForeignKey]] = []
-    for name, table_rows in grouped.items():
-        if name not in tables:
-            inbound.extend((name, _foreign_key(r)) for r in table_rows if r.kind == "f")
-            continue
-        tables[name] = replace(
-            tables[name],
-            unique=tuple(_unique(r) for r in table_rows if r.kind == "u"),
-            foreign_keys=tuple(_foreign_key(r) for r in table_rows if r.kind == "f"),
-            checks=tuple(
-                Check(r.name, r.expression or "", r.valid, r.no_inherit)
-                for r in table_rows
-                if r.kind == "c"
-            ),
-            exclusions=tuple(
-                Exclusion(r.name, r.expression or "") for r in table_rows if r.kind == "x"
-            ),
-        )
-    return replace(catalog, tables=tables, inbound_foreign_keys=tuple(inbound))
+def _unique(row: tuple[Any, ...]) -> UniqueConstraint:
+    return UniqueConstraint(row[2], tuple(row[8]), row[4], row[5], not row[15])
 
 
-def _unique(row: ConstraintRow) -> UniqueConstraint:
-    return UniqueConstraint(
-        row.name,
-        tuple(row.columns),
-        row.deferrable,
-        row.initially_deferred,
-        not row.nulls_not_distinct,
-    )
-
-
-def _foreign_key(row: ConstraintRow) -> ForeignKey:
+def _foreign_key(row: tuple[Any, ...]) -> ForeignKey:
     return ForeignKey(
-        name=row.name,
-        columns=tuple(row.columns),
-        references=QualifiedName(row.ref_schema or "", row.ref_table or ""),
-        referenced_columns=tuple(row.ref_columns),
-        on_delete=FK_ACTIONS.get(row.on_delete, "no_action"),
-        on_update=FK_ACTIONS.get(row.on_update, "no_action"),
-        deferrable=row.deferrable,
-        initially_deferred=row.initially_deferred,
-        valid=row.valid,
+        name=row[2],
+        columns=tuple(row[8]),
+        references=QualifiedName(row[9] or "", row[10] or ""),
+        referenced_columns=tuple(row[11]),
+        on_delete=FK_ACTIONS.get(row[12], "no_action"),
+        on_update=FK_ACTIONS.get(row[13], "no_action"),
+        deferrable=row[4],
+        initially_deferred=row[5],
+        valid=row[6],
     )
 
 
-def _index(row: IndexRow) -> Index:
+def _index(row: tuple[Any, ...]) -> Index:
+    (_, name, is_unique, valid, building, method, key_count, predicate, reloptions) = row[:9]
+    (nulls_not_distinct, comment, attached, parts, key_defs, key_columns) = row[11:17]
+    opclasses, key_options, collations = row[17:20]
     keys = tuple(
         IndexKey(
-            expr=row.key_columns[k] or row.key_defs[k],
-            is_column=bool(row.key_columns[k]),
-            opclass=row.opclasses[k] or None,
-            descending=bool(row.key_options[k] & INDOPTION_DESC),
-            nulls_first=bool(row.key_options[k] & INDOPTION_NULLS_FIRST),
-            collation=row.collations[k] or None,
+            expr=key_columns[k] or key_defs[k],
+            is_column=bool(key_columns[k]),
+            opclass=opclasses[k] or None,
+            descending=bool(key_options[k] & INDOPTION_DESC),
+            nulls_first=bool(key_options[k] & INDOPTION_NULLS_FIRST),
+            collation=collations[k] or None,
         )
-        for k in range(row.key_count)
+        for k in range(key_count)
     )
-    options = tuple(sorted(tuple(o.split("=", 1)) for o in row.reloptions))
+    options = tuple(sorted(tuple(o.split("=", 1)) for o in reloptions))
     return Index(
-        name=row.name,
+        name=name,
         keys=keys,
-        unique=row.is_unique,
-        method=row.method,
-        where=row.predicate,
-        include=tuple(row.key_columns[row.key_count :]),
-        nulls_distinct=not row.nulls_not_distinct,
+        unique=is_unique,
+        method=method,
+        where=predicate,
+        include=tuple(key_columns[key_count:]),
+        nulls_distinct=not nulls_not_distinct,
         with_options=cast(tuple[tuple[str, str], ...], options),
-        comment=row.comment,
-        attached=row.attached,
+        comment=comment,
+        attached=attached,
         parts=tuple(
-            (QualifiedName(schema, table), index, valid == "true")
-            for schema, table, index, valid in row.parts
+            (QualifiedName(schema, table), index, part_valid == "true")
+            for schema, table, index, part_valid in parts
         ),
-        valid=row.valid or row.building,  # in progress elsewhere: neither ours nor broken
+        valid=valid or building,  # in progress elsewhere: neither ours nor broken
     )

@@ -1,14 +1,16 @@
--- Columns of the managed tables, in attnum order.
-SELECT n.nspname AS schema,
-       c.relname AS table_name,
+-- Columns of the managed tables (by oid), in attnum order.
+SELECT a.attrelid AS oid,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type,
        NOT a.attnotnull AS nullable,
        CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS "default",
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by_default' END AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
-       CASE WHEN a.attcollation <> t.typcollation THEN co.collname END AS collation,
-       col_description(c.oid, a.attnum) AS comment,
+       CASE WHEN a.attcollation <> 0
+             AND a.attcollation <> (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid)
+            THEN (SELECT co.collname FROM pg_collation co WHERE co.oid = a.attcollation) END
+         AS collation,
+       ds.description AS comment,
        -- an identity's sequence options that differ from the defaults for its type
        -- (a CASE, so that only identity columns look their sequence up)
        CASE WHEN a.attidentity = '' THEN '{}'::text[] ELSE
@@ -32,15 +34,13 @@ SELECT n.nspname AS schema,
                      ('start', sq.seqstart::text,
                       CASE WHEN sq.seqincrement > 0 THEN sq.seqmin ELSE sq.seqmax END::text)
                   ) AS o(k, v, d)
-             WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = c.oid
+             WHERE dep.refclassid = 'pg_class'::regclass AND dep.refobjid = a.attrelid
                AND dep.classid = 'pg_class'::regclass
                AND dep.refobjsubid = a.attnum AND dep.deptype = 'i' AND o.v <> o.d
              ORDER BY o.k) END AS identity_options
-FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
-JOIN pg_namespace n ON n.nspname = m.schema
-JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind IN ('r', 'p')
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-JOIN pg_type t ON t.oid = a.atttypid
+FROM pg_attribute a
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-LEFT JOIN pg_collation co ON co.oid = a.attcollation
-ORDER BY 1, 2, a.attnum
+LEFT JOIN pg_description ds ON ds.objoid = a.attrelid AND ds.classoid = 'pg_class'::regclass
+                           AND ds.objsubid = a.attnum
+WHERE a.attrelid = ANY(%(oids)s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum

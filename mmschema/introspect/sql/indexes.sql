@@ -1,7 +1,9 @@
--- Indexes of the managed tables, one row each, keys as parallel arrays.
--- attached: the index is a partition's part of its parent's index. indnullsnotdistinct exists from PostgreSQL 15 on, hence the to_jsonb lookup.
-SELECT n.nspname AS schema,
-       c.relname AS table_name,
+-- Indexes of the managed tables (by oid), one row each, keys as parallel arrays.
+-- attached: the index is a partition's part of its parent's index.
+-- key_defs: pg_get_indexdef() of the expression keys only (a column key is its name).
+-- The NULLS NOT DISTINCT flag exists from PostgreSQL 15 on: the marked `false` is
+-- replaced by the column there (introspect.catalog_sql_for).
+SELECT i.indrelid AS oid,
        ic.relname AS name,
        i.indisunique AS is_unique,
        i.indisvalid AS valid,
@@ -14,12 +16,12 @@ SELECT n.nspname AS schema,
        coalesce(ic.reloptions, '{}') AS reloptions,
        con.contype::text AS constraint_type,
        con.conname AS constraint_name,
-       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct,
-       obj_description(ic.oid, 'pg_class') AS comment,
+       false /* 15: i.indnullsnotdistinct */ AS nulls_not_distinct,
+       ds.description AS comment,
        ic.relispartition AS attached,
        -- the parts attached to a partitioned index, at every level below it:
        -- (partition schema, partition, index, valid)
-       CASE WHEN c.relkind = 'p' THEN
+       CASE WHEN ic.relkind = 'I' THEN
          ARRAY(SELECT ARRAY[pn.nspname::text, pt.relname::text, pi.relname::text,
                             px.indisvalid::text]
                FROM pg_partition_tree(i.indexrelid) AS t
@@ -30,35 +32,40 @@ SELECT n.nspname AS schema,
                WHERE t.level > 0
                ORDER BY t.level, pn.nspname, pt.relname)
        ELSE '{}' END AS parts,
-       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true)
-             FROM generate_series(1, i.indnatts::int) AS k ORDER BY k) AS key_defs,
-       ARRAY(SELECT coalesce(att.attname, '')
-             FROM generate_series(0, i.indnatts - 1) AS k
-             LEFT JOIN pg_attribute att
-               ON att.attrelid = i.indrelid AND att.attnum = i.indkey[k] AND i.indkey[k] > 0
-             ORDER BY k) AS key_columns,
-       ARRAY(SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END
-             FROM generate_series(0, i.indnkeyatts - 1) AS k
-             JOIN pg_opclass opc ON opc.oid = i.indclass[k]
-             ORDER BY k) AS opclasses,
-       ARRAY(SELECT i.indoption[k]::int
-             FROM generate_series(0, i.indnkeyatts - 1) AS k ORDER BY k) AS key_options,
-       ARRAY(SELECT CASE
-                      WHEN i.indcollation[k] = 0 THEN ''
-                      WHEN i.indkey[k] > 0 AND i.indcollation[k] = att.attcollation THEN ''
-                      WHEN i.indkey[k] = 0 AND i.indcollation[k] = 100 THEN ''
-                      ELSE coll.collname END
-             FROM generate_series(0, i.indnkeyatts - 1) AS k
-             LEFT JOIN pg_attribute att
-               ON att.attrelid = i.indrelid AND att.attnum = i.indkey[k] AND i.indkey[k] > 0
-             LEFT JOIN pg_collation coll ON coll.oid = i.indcollation[k]
-             ORDER BY k) AS collations
-FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
-JOIN pg_namespace n ON n.nspname = m.schema
-JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name AND c.relkind IN ('r', 'p')
-JOIN pg_index i ON i.indrelid = c.oid
+       keys.key_defs,
+       keys.key_columns,
+       keys.opclasses,
+       keys.key_options,
+       keys.collations
+FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                             AND con.contype IN ('p', 'u', 'x')
-ORDER BY 1, 2, 3
+LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass
+                           AND ds.objsubid = 0
+-- each key once, every lookup by its own catalog index (no join to rebuild per index)
+CROSS JOIN LATERAL (
+  SELECT array_agg(CASE WHEN k.attnum = 0 THEN pg_get_indexdef(i.indexrelid, k.pos::int, true)
+                        ELSE '' END ORDER BY k.pos) AS key_defs,
+         array_agg(CASE WHEN k.attnum = 0 THEN '' ELSE
+                     (SELECT att.attname FROM pg_attribute att
+                      WHERE att.attrelid = i.indrelid AND att.attnum = k.attnum) END
+                   ORDER BY k.pos) AS key_columns,
+         array_agg((SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END
+                    FROM pg_opclass opc WHERE opc.oid = k.opclass) ORDER BY k.pos)
+           FILTER (WHERE k.pos <= i.indnkeyatts) AS opclasses,
+         array_agg(k.option::int ORDER BY k.pos)
+           FILTER (WHERE k.pos <= i.indnkeyatts) AS key_options,
+         array_agg(CASE WHEN k.coll = 0 THEN ''
+                        WHEN k.attnum = 0 AND k.coll = 100 THEN ''
+                        WHEN k.attnum > 0 AND k.coll = (SELECT att.attcollation FROM pg_attribute att
+                                                        WHERE att.attrelid = i.indrelid
+                                                          AND att.attnum = k.attnum) THEN ''
+                        ELSE (SELECT co.collname FROM pg_collation co WHERE co.oid = k.coll) END
+                   ORDER BY k.pos) FILTER (WHERE k.pos <= i.indnkeyatts) AS collations
+  FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[], i.indcollation::oid[])
+       WITH ORDINALITY AS k(attnum, opclass, option, coll, pos)
+) AS keys
+WHERE i.indrelid = ANY(%(oids)s::oid[])
+ORDER BY i.indrelid, ic.relname
