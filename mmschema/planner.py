@@ -58,21 +58,22 @@ def compute_plan(
     if unreachable:
         raise InvalidFile(unreachable)
 
-    def compared(live: Catalog) -> DiffResult:
+    def compared(live: Catalog) -> tuple[bool, DiffResult]:
+        """Whether an online type change is in flight, and the diff."""
         comparable = without_shadows(live)  # an online type change's work in flight hidden
+        in_flight = comparable is not live
         if wanted.tables and major(live.server_version) != major(wanted.server_version):
             # Put the live side through the same server, so no printing difference
             # between major versions shows up as a change.
             comparable = normalize_live(comparable, scratch, cache)
-        return diff(comparable, wanted, desired, prune)
+        return in_flight, diff(comparable, wanted, desired, prune)
 
-    in_flight = without_shadows(live) is not live
-    result = compared(live)
+    in_flight, result = compared(live)
     if needs_what_reads(result.changes):
         # Most plans drop and retype nothing: only those read the views, policies and
         # dependents that such a change takes along or must make again.
         live = with_what_reads(conn, live, names)
-        result = compared(live)
+        in_flight, result = compared(live)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)

@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from mmschema.introspect import read_catalog
+from mmschema.introspect import read_catalog, with_what_reads
 from mmschema.model import QualifiedName
 from tests.conftest import run_sql
 
@@ -67,3 +67,24 @@ def test_read_catalog_sees_indexes_constraints_and_validity(db: str) -> None:
     assert [(c.name, c.expression, c.valid) for c in table.checks] == [
         ("qty_positive", "(qty > 0)", False)
     ]
+
+
+def test_what_reads_the_tables_is_read_only_when_asked(db: str) -> None:
+    run_sql(
+        db,
+        """CREATE TABLE fills (id int PRIMARY KEY, venue text, qty int);
+           CREATE VIEW venues AS SELECT venue FROM fills;
+           ALTER TABLE fills ENABLE ROW LEVEL SECURITY;
+           CREATE POLICY positive ON fills USING (qty > 0);""",
+    )
+    names = [QualifiedName("public", "fills")]
+    with psycopg.connect(db, autocommit=True) as conn:
+        plain = read_catalog(conn, names)
+        full = with_what_reads(conn, plain, names)
+    table = QualifiedName("public", "fills")
+    assert not plain.what_reads_known and plain.views == ()
+    assert plain.tables[table].policies == () and plain.tables[table].dependents == ()
+    assert full.what_reads_known and [str(v.name) for v in full.views] == ["public.venues"]
+    assert [p.name for p in full.tables[table].policies] == ["positive"]
+    assert full.tables[table].dependents_of("venue") == ("rule _RETURN on view public.venues",)
+    assert full.tables[table].columns == plain.tables[table].columns

@@ -9,12 +9,13 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from mmschema.desired.fastcheck import Check, compile_schema
 from mmschema.desired.yamlpos import JsonPath
+
+if TYPE_CHECKING:  # jsonschema loads when a file is checked, not for a cached one
+    from jsonschema import Draft202012Validator, ValidationError
 
 FORMAT_FILE = Path(__file__).with_name("format.json")
 _TYPE_NAMES = {
@@ -56,6 +57,8 @@ def format_schema() -> dict[str, Any]:
 @cache
 def _validator() -> Draft202012Validator:
     """A validator of the schema with its local $refs inlined (a third faster on big files)."""
+    from jsonschema import Draft202012Validator
+
     schema = format_schema()
     return Draft202012Validator(_inline_refs(schema, schema["$defs"]))
 

@@ -345,7 +345,7 @@ def _fetch(
 #              identity_options
 # indexes:     oid, name, is_unique, valid, building, method, key_count, predicate,
 #              reloptions, constraint_type, constraint_name, nulls_not_distinct, comment,
-#              attached, parts, key_defs, key_columns, opclasses, key_options, collations
+#              attached, parts, keys
 # constraints: schema, table_name, name, kind, deferrable, initially_deferred, valid,
 #              no_inherit, columns, ref_schema, ref_table, ref_columns, on_delete,
 #              on_update, expression, nulls_not_distinct
@@ -391,7 +391,8 @@ def build_catalog(
     for row in indexes:
         constraint_type, constraint_name = row[9], row[10]
         if constraint_type == "p" and constraint_name is not None:
-            keys_by_table[row[0]] = PrimaryKey(constraint_name, tuple(row[16][: row[6]]), row[13])
+            columns_of_key = tuple(k[0] for k in row[15][: row[6]])
+            keys_by_table[row[0]] = PrimaryKey(constraint_name, columns_of_key, row[13])
         elif constraint_type is None:
             indexes_by_table[row[0]].append(_index(row))
     constraints_by_table: dict[QualifiedName, list[tuple[Any, ...]]] = defaultdict(list)
@@ -459,18 +460,17 @@ def _foreign_key(row: tuple[Any, ...]) -> ForeignKey:
 
 def _index(row: tuple[Any, ...]) -> Index:
     (_, name, is_unique, valid, building, method, key_count, predicate, reloptions) = row[:9]
-    (nulls_not_distinct, comment, attached, parts, key_defs, key_columns) = row[11:17]
-    opclasses, key_options, collations = row[17:20]
+    nulls_not_distinct, comment, attached, parts, key_rows = row[11:16]
     keys = tuple(
         IndexKey(
-            expr=key_columns[k] or key_defs[k],
-            is_column=bool(key_columns[k]),
-            opclass=opclasses[k] or None,
-            descending=bool(key_options[k] & INDOPTION_DESC),
-            nulls_first=bool(key_options[k] & INDOPTION_NULLS_FIRST),
-            collation=collations[k] or None,
+            expr=column or expression,
+            is_column=bool(column),
+            opclass=opclass or None,
+            descending=bool(int(option) & INDOPTION_DESC),
+            nulls_first=bool(int(option) & INDOPTION_NULLS_FIRST),
+            collation=collation or None,
         )
-        for k in range(key_count)
+        for column, expression, opclass, option, collation in key_rows[:key_count]
     )
     options = tuple(sorted(tuple(o.split("=", 1)) for o in reloptions))
     return Index(
@@ -479,7 +479,7 @@ def _index(row: tuple[Any, ...]) -> Index:
         unique=is_unique,
         method=method,
         where=predicate,
-        include=tuple(key_columns[key_count:]),
+        include=tuple(k[0] for k in key_rows[key_count:]),
         nulls_distinct=not nulls_not_distinct,
         with_options=cast(tuple[tuple[str, str], ...], options),
         comment=comment,

@@ -1,6 +1,5 @@
--- Indexes of the managed tables (by oid), one row each, keys as parallel arrays.
+-- Indexes of the managed tables (by oid), one row each, with their keys.
 -- attached: the index is a partition's part of its parent's index.
--- key_defs: pg_get_indexdef() of the expression keys only (a column key is its name).
 -- The NULLS NOT DISTINCT flag exists from PostgreSQL 15 on: the marked `false` is
 -- replaced by the column there (introspect.catalog_sql_for).
 SELECT i.indrelid AS oid,
@@ -32,40 +31,37 @@ SELECT i.indrelid AS oid,
                WHERE t.level > 0
                ORDER BY t.level, pn.nspname, pt.relname)
        ELSE '{}' END AS parts,
-       keys.key_defs,
-       keys.key_columns,
-       keys.opclasses,
-       keys.key_options,
-       keys.collations
+       -- every key: [column name or '', expression or '', opclass if not the default,
+       -- indoption, collation if not the column's or the default], INCLUDE columns last
+       ARRAY(SELECT ARRAY[CASE WHEN k.attnum = 0 THEN '' ELSE
+                            (SELECT att.attname::text FROM pg_attribute att
+                             WHERE att.attrelid = i.indrelid AND att.attnum = k.attnum) END,
+                          CASE WHEN k.attnum = 0
+                               THEN pg_get_indexdef(i.indexrelid, k.pos::int, true) ELSE '' END,
+                          -- looked up only when not a default one (pg_opclass is scanned)
+                          CASE WHEN k.opclass = ANY(nondefault.opclasses)
+                               THEN (SELECT opc.opcname::text FROM pg_opclass opc
+                                     WHERE opc.oid = k.opclass)
+                               ELSE '' END,
+                          coalesce(k.option::text, '0'),
+                          CASE WHEN k.coll IS NULL OR k.coll = 0 THEN ''
+                               WHEN k.attnum = 0 AND k.coll = 100 THEN ''
+                               WHEN k.attnum > 0
+                                AND k.coll = (SELECT att.attcollation FROM pg_attribute att
+                                              WHERE att.attrelid = i.indrelid
+                                                AND att.attnum = k.attnum) THEN ''
+                               ELSE (SELECT co.collname::text FROM pg_collation co
+                                     WHERE co.oid = k.coll) END]
+             FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[],
+                         i.indcollation::oid[]) WITH ORDINALITY AS k(attnum, opclass, option, coll, pos)
+             ORDER BY k.pos) AS keys
 FROM pg_index i
+CROSS JOIN (SELECT array_agg(oid) AS opclasses FROM pg_opclass WHERE NOT opcdefault) AS nondefault
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_am am ON am.oid = ic.relam
 LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
                             AND con.contype IN ('p', 'u', 'x')
 LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass
                            AND ds.objsubid = 0
--- each key once, every lookup by its own catalog index (no join to rebuild per index)
-CROSS JOIN LATERAL (
-  SELECT array_agg(CASE WHEN k.attnum = 0 THEN pg_get_indexdef(i.indexrelid, k.pos::int, true)
-                        ELSE '' END ORDER BY k.pos) AS key_defs,
-         array_agg(CASE WHEN k.attnum = 0 THEN '' ELSE
-                     (SELECT att.attname FROM pg_attribute att
-                      WHERE att.attrelid = i.indrelid AND att.attnum = k.attnum) END
-                   ORDER BY k.pos) AS key_columns,
-         array_agg((SELECT CASE WHEN opc.opcdefault THEN '' ELSE opc.opcname END
-                    FROM pg_opclass opc WHERE opc.oid = k.opclass) ORDER BY k.pos)
-           FILTER (WHERE k.pos <= i.indnkeyatts) AS opclasses,
-         array_agg(k.option::int ORDER BY k.pos)
-           FILTER (WHERE k.pos <= i.indnkeyatts) AS key_options,
-         array_agg(CASE WHEN k.coll = 0 THEN ''
-                        WHEN k.attnum = 0 AND k.coll = 100 THEN ''
-                        WHEN k.attnum > 0 AND k.coll = (SELECT att.attcollation FROM pg_attribute att
-                                                        WHERE att.attrelid = i.indrelid
-                                                          AND att.attnum = k.attnum) THEN ''
-                        ELSE (SELECT co.collname FROM pg_collation co WHERE co.oid = k.coll) END
-                   ORDER BY k.pos) FILTER (WHERE k.pos <= i.indnkeyatts) AS collations
-  FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[], i.indcollation::oid[])
-       WITH ORDINALITY AS k(attnum, opclass, option, coll, pos)
-) AS keys
 WHERE i.indrelid = ANY(%(oids)s::oid[])
 ORDER BY i.indrelid, ic.relname
