@@ -178,11 +178,11 @@ def retyped_columns(change: ch.Change) -> set[tuple[QualifiedName, str]]:
     return set()
 
 
-def needs_what_reads(changes: list[ch.Change]) -> bool:
-    """Whether a diff made without the views, policies and dependents that read the
-    tables (introspect.with_what_reads) must be made again with them: a DROP TABLE or
-    DROP COLUMN names what it takes along, a type change drops and makes again the views
-    and policies that read the column. For any other change they make no difference."""
+def needs_dependents(changes: list[ch.Change]) -> bool:
+    """Whether a diff made without the tables' policies and dependents
+    (introspect.with_dependents) must be made again with them: a DROP TABLE or DROP
+    COLUMN names what it takes along, a type change drops and makes again the policies
+    that read the column. For any other change they make no difference."""
     return any(
         isinstance(c, ch.DropTable | ch.DropColumn) or retyped_columns(c) for c in changes
     )

@@ -265,9 +265,9 @@ class Catalog:
     views: tuple[View, ...] = ()  # views reading managed tables, shallowest first
     objects: tuple[KindObject, ...] = ()  # of the kinds in mmschema/kinds the file names
     unmanaged: tuple[Unmanaged, ...] = ()  # objects of those kinds on managed tables, undeclared
-    # Whether `views` and the tables' `dependents` and `policies` were read: a plan reads
-    # them only when a change needs them (introspect.with_what_reads).
-    what_reads_known: bool = field(default=False, compare=False)
+    # Whether the tables' `dependents` and `policies` were read: a plan reads them only
+    # when a change needs them (introspect.with_dependents).
+    dependents_known: bool = field(default=False, compare=False)
 
 
 class PartitionAware(Protocol):

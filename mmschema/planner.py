@@ -8,12 +8,12 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
-from mmschema.dependencies import needs_what_reads
+from mmschema.dependencies import needs_dependents
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import DiffResult, diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
-from mmschema.introspect import read_catalog, read_function_definitions, with_what_reads
+from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
@@ -69,10 +69,10 @@ def compute_plan(
         return in_flight, diff(comparable, wanted, desired, prune)
 
     in_flight, result = compared(live)
-    if needs_what_reads(result.changes):
-        # Most plans drop and retype nothing: only those read the views, policies and
+    if needs_dependents(result.changes):
+        # Most plans drop and retype nothing: only those read the policies and the
         # dependents that such a change takes along or must make again.
-        live = with_what_reads(conn, live, names)
+        live = with_dependents(conn, live, names)
         in_flight, result = compared(live)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)

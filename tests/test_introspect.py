@@ -6,7 +6,7 @@ from typing import Any
 
 import psycopg
 
-from mmschema.introspect import read_catalog, with_what_reads
+from mmschema.introspect import read_catalog, with_dependents
 from mmschema.model import QualifiedName
 from tests.conftest import run_sql
 
@@ -69,7 +69,7 @@ def test_read_catalog_sees_indexes_constraints_and_validity(db: str) -> None:
     ]
 
 
-def test_what_reads_the_tables_is_read_only_when_asked(db: str) -> None:
+def test_policies_and_dependents_are_read_only_when_asked(db: str) -> None:
     run_sql(
         db,
         """CREATE TABLE fills (id int PRIMARY KEY, venue text, qty int);
@@ -80,11 +80,12 @@ def test_what_reads_the_tables_is_read_only_when_asked(db: str) -> None:
     names = [QualifiedName("public", "fills")]
     with psycopg.connect(db, autocommit=True) as conn:
         plain = read_catalog(conn, names)
-        full = with_what_reads(conn, plain, names)
+        full = with_dependents(conn, plain, names)
     table = QualifiedName("public", "fills")
-    assert not plain.what_reads_known and plain.views == ()
+    assert [str(v.name) for v in plain.views] == ["public.venues"]  # always read
+    assert not plain.dependents_known
     assert plain.tables[table].policies == () and plain.tables[table].dependents == ()
-    assert full.what_reads_known and [str(v.name) for v in full.views] == ["public.venues"]
+    assert full.dependents_known and full.views == plain.views
     assert [p.name for p in full.tables[table].policies] == ["positive"]
     assert full.tables[table].dependents_of("venue") == ("rule _RETURN on view public.venues",)
     assert full.tables[table].columns == plain.tables[table].columns

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -156,28 +156,38 @@ class SchemaRow:
 
 
 def read_catalog(
-    conn: psycopg.Connection[Any], names: list[QualifiedName], what_reads: bool = False
+    conn: psycopg.Connection[Any], names: list[QualifiedName], dependents: bool = False
 ) -> Catalog:
-    """The managed tables named (those that exist), read in one consistent snapshot.
-
-    what_reads=True adds the views, policies and dependents that read them (see
-    with_what_reads: a plan reads those only when a change of its needs them).
-    """
+    """The managed tables named (those that exist), read in one consistent snapshot, with
+    the views that read them; dependents=True adds what with_dependents adds."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        return read_catalog_in_transaction(conn, names, what_reads)
+        catalog = read_catalog_in_transaction(conn, names)
+        return _with_dependents(conn, catalog, names) if dependents else catalog
 
 
-def with_what_reads(
+def with_dependents(
     conn: psycopg.Connection[Any], catalog: Catalog, names: list[QualifiedName]
 ) -> Catalog:
-    """The catalog with the views, policies and dependents that read its tables, read in
-    a snapshot of their own (what DROP TABLE / DROP COLUMN would take along, and what a
-    column type change must drop and create again)."""
+    """The catalog with its tables' policies and what depends on them and their columns
+    (what DROP TABLE / DROP COLUMN would take along, what a column type change must drop
+    and make again), read in a snapshot of their own: a plan reads them only when a change
+    of its needs them."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         _settle(conn)
-        return _with_what_reads(conn, catalog, _name_params(names))
+        return _with_dependents(conn, catalog, names)
+
+
+def _with_dependents(
+    conn: psycopg.Connection[Any], catalog: Catalog, names: list[QualifiedName]
+) -> Catalog:
+    params = _name_params(names)
+    dependents = _fetch(conn, catalog_sql("column_dependents"), DependentRow, params)
+    policies = _fetch(conn, catalog_sql("policies"), PolicyRow, params)
+    catalog = with_per_table(catalog, "dependents", dependents, _dependent)
+    catalog = with_per_table(catalog, "policies", policies, _policy)
+    return replace(catalog, dependents_known=True)
 
 
 def _settle(conn: psycopg.Connection[Any]) -> None:
@@ -202,10 +212,11 @@ def _name_params(names: list[QualifiedName]) -> dict[str, Any]:
 def read_catalog_in_transaction(
     conn: psycopg.Connection[Any], names: list[QualifiedName], what_reads: bool = True
 ) -> Catalog:
-    """The same read inside a transaction the caller owns (the scratch server's).
+    """The same read inside a transaction the caller owns (the scratch server's), without
+    policies and dependents (with_dependents).
 
-    what_reads=False leaves out the views, policies and dependents that read the tables:
-    the scratch server creates none, so its read-backs skip those three statements.
+    what_reads=False leaves out the views that read the tables too: the scratch server
+    creates none, so its read-backs skip that statement.
     """
     _settle(conn)
     version = conn.info.server_version
@@ -229,18 +240,24 @@ def read_catalog_in_transaction(
     catalog = replace(catalog, types=tuple(map(_user_type, types)))
     if not what_reads:
         return catalog
-    return _with_what_reads(conn, catalog, params)
+    views = _fetch(conn, catalog_sql("views"), ViewRow, oids)
+    return replace(catalog, views=tuple(map(_view, views)))
 
 
-def _with_what_reads(
-    conn: psycopg.Connection[Any], catalog: Catalog, params: dict[str, Any]
-) -> Catalog:
-    views = _fetch(conn, catalog_sql("views"), ViewRow, params)
-    dependents = _fetch(conn, catalog_sql("column_dependents"), DependentRow, params)
-    policies = _fetch(conn, catalog_sql("policies"), PolicyRow, params)
-    catalog = with_per_table(catalog, "dependents", dependents, _dependent)
-    catalog = with_per_table(catalog, "policies", policies, _policy)
-    return replace(catalog, views=tuple(map(_view, views)), what_reads_known=True)
+def read_indexes(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName]
+) -> dict[QualifiedName, tuple[Index, ...]]:
+    """The standalone indexes (no constraint's) of the relations named, of any kind (a
+    materialized view's too), inside the caller's transaction with search_path pg_catalog."""
+    relations = conn.execute(catalog_sql("relations"), _name_params(list(names))).fetchall()
+    oids = {"oids": "{" + ",".join(str(r[0]) for r in relations) + "}"}
+    rows = conn.execute(catalog_sql_for("indexes", conn.info.server_version), oids).fetchall()
+    by_oid = {r[0]: QualifiedName(r[1], r[2]) for r in relations}
+    found: dict[QualifiedName, list[Index]] = defaultdict(list)
+    for row in rows:
+        if row[9] is None:
+            found[by_oid[row[0]]].append(_index(row))
+    return {name: tuple(indexes) for name, indexes in found.items()}
 
 
 class _TableRow(Protocol):

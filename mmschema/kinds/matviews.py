@@ -31,8 +31,7 @@ from mmschema.desired.tables import _index as declared_index
 from mmschema.desired.tables import _with_options as storage_options
 from mmschema.hazards import Hazard, hazards
 from mmschema.index_yaml import index_document
-from mmschema.introspect import IndexRow
-from mmschema.introspect import _index as index_from_row
+from mmschema.introspect import read_indexes
 from mmschema.kinds import views
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
@@ -379,14 +378,7 @@ def _fetch(
 def _indexes(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName]
 ) -> dict[tuple[str, str], tuple[Index, ...]]:
-    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
-    with conn.cursor(row_factory=class_row(IndexRow)) as cur:
-        cur.execute(_sql("matview_indexes.sql"), params)
-        rows = cur.fetchall()
-    found: dict[tuple[str, str], list[Index]] = {}
-    for row in rows:
-        found.setdefault((row.schema, row.table_name), []).append(index_from_row(row))
-    return {key: tuple(value) for key, value in found.items()}
+    return {(n.schema, n.name): found for n, found in read_indexes(conn, names).items()}
 
 
 def _from_row(row: MatviewRow, indexes: tuple[Index, ...]) -> ManagedMatview:

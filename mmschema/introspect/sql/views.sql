@@ -1,17 +1,14 @@
--- Views that read the managed tables, directly or through other views (level 1 reads a
+-- Views that read the managed tables (by oid), directly or through other views (level 1 reads a
 -- managed table), with what it takes to create one again exactly as it is: its
 -- definition (names qualified: search_path is pg_catalog), options, comment, owner and
 -- grants. rebuildable: a plain view whose only rule is its own (no triggers on it).
-WITH RECURSIVE managed AS (
-    SELECT c.oid
-    FROM unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema, name)
-    JOIN pg_namespace n ON n.nspname = m.schema
-    JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = m.name
-), reads AS (
+-- Level 1 starts from the rules (one per view: few) and their dependencies, not from the
+-- dependencies of the managed tables (every column default, sequence, index...).
+WITH RECURSIVE reads AS (
     SELECT DISTINCT r.ev_class AS view_oid, 1 AS level
-    FROM pg_depend d
-    JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
-    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid IN (SELECT oid FROM managed)
+    FROM pg_rewrite r
+    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = ANY(%(oids)s::oid[])
       AND r.ev_class <> d.refobjid
     UNION
     SELECT r.ev_class, reads.level + 1
@@ -26,7 +23,8 @@ SELECT n.nspname AS schema,
        max(reads.level) AS level,
        pg_get_viewdef(v.oid, true) AS definition,
        coalesce(v.reloptions, '{}') AS options,
-       obj_description(v.oid, 'pg_class') AS comment,
+       (SELECT ds.description FROM pg_description ds WHERE ds.objoid = v.oid
+          AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0) AS comment,
        pg_get_userbyid(v.relowner) AS owner,
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
                                ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
