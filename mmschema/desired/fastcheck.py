@@ -118,6 +118,14 @@ def _minimum(argument: Any, _: dict[str, Any]) -> Check:
     return lambda v: not is_number(v) or v >= argument
 
 
+def _maximum(argument: Any, _: dict[str, Any]) -> Check:
+    return lambda v: not is_number(v) or v <= argument
+
+
+def _exclusive_minimum(argument: Any, _: dict[str, Any]) -> Check:
+    return lambda v: not is_number(v) or v > argument
+
+
 def _min_items(argument: Any, _: dict[str, Any]) -> Check:
     return lambda v: not isinstance(v, list) or len(v) >= argument
 
@@ -229,6 +237,11 @@ def fails_by_kind(schema: Any, value: object) -> bool:
     names = schema.get("type")
     if isinstance(names, str) and names in TYPES and not TYPES[names](value):
         return True
+    required = schema.get("required")
+    if isinstance(value, dict) and isinstance(required, list) and any(
+        key not in value for key in required
+    ):
+        return True
     allowed = schema.get("enum")
     if isinstance(allowed, list) and all(not isinstance(a, dict | list) for a in allowed):
         return not any(scalar_equal(value, a) for a in allowed)  # no list or mapping is
@@ -252,7 +265,9 @@ def _not(argument: Any, _: dict[str, Any]) -> Check | None:
     return lambda v: not inner(v)
 
 
-EXACT = frozenset({"type", "enum", "const", "required", "properties", "minLength", "minItems"})
+EXACT = frozenset(
+    {"type", "enum", "const", "required", "properties", "minLength", "minItems", "anyOf", "allOf"}
+)
 
 
 def exact(schema: Any) -> bool:
@@ -267,7 +282,8 @@ def exact(schema: Any) -> bool:
         values = schema.get(keyword, []) if keyword == "enum" else [schema.get(keyword)]
         if any(isinstance(v, dict | list) for v in values):
             return False
-    return all(exact(sub) for sub in schema.get("properties", {}).values())
+    subschemas = [*schema.get("properties", {}).values(), *schema.get("anyOf", [])]
+    return all(exact(sub) for sub in [*subschemas, *schema.get("allOf", [])])
 
 
 KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check | None]] = {
@@ -276,6 +292,8 @@ KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check | None]] = {
     "const": _const,
     "minLength": _min_length,
     "minimum": _minimum,
+    "maximum": _maximum,
+    "exclusiveMinimum": _exclusive_minimum,
     "minItems": _min_items,
     "pattern": _pattern,
     "uniqueItems": _unique_items,
