@@ -71,6 +71,7 @@ class Form(Enum):
     REPLICA_IDENTITY = "ALTER TABLE REPLICA IDENTITY"
     CREATE_VIEW = "CREATE VIEW"
     REPLACE_VIEW = "CREATE OR REPLACE VIEW"
+    VIEW_PRIVILEGES = "ALTER VIEW OWNER TO / GRANT ON a view"
     DROP_POLICY = "DROP POLICY"
     CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
@@ -151,6 +152,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # CREATE VIEW (and its comment, owner, grants) reads the tables under ACCESS SHARE.
     Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
     Form.REPLACE_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
+    Form.VIEW_PRIVILEGES: FormTraits(LockLevel.ACCESS_SHARE),  # on a view just made again
     Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import psycopg
 import pytest
 import yaml
@@ -105,3 +107,47 @@ def test_a_view_the_server_rejects_is_placed_in_the_file(
     assert outcome.code == 1, outcome.output
     assert "schema.yaml:6:3: view public.v:" in outcome.output
     assert "nosuch" in outcome.output and "Traceback" not in outcome.output
+
+
+@pytest.mark.one_major
+def test_a_rebuilt_view_keeps_its_owner_and_grants(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    owner, reader = (f"{stem}_{secrets.token_hex(3)}" for stem in ("reports", "analyst"))
+    run_sql(
+        db,
+        f"""CREATE ROLE {owner}; CREATE ROLE {reader};
+        CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
+        CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
+        CREATE VIEW big_order_ids AS SELECT id FROM big_orders;
+        ALTER VIEW big_orders OWNER TO {owner};
+        ALTER VIEW big_order_ids OWNER TO {owner};
+        GRANT SELECT ON big_orders TO {reader};
+        GRANT SELECT, UPDATE ON big_order_ids TO {reader}, PUBLIC;""",
+    )
+    narrowed = FILE.replace("SELECT id, total FROM", "SELECT id FROM")
+    shell.write("schema.yaml", narrowed.split("  big_order_ids:")[0])  # the reader undeclared
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    text = planned.stdout
+    assert 'DROP VIEW "public"."big_orders"' in text, planned.output
+    for line in (
+        f'ALTER VIEW "public"."big_orders" OWNER TO "{owner}"',
+        f'GRANT SELECT ON "public"."big_orders" TO {reader}',
+        f'ALTER VIEW "public"."big_order_ids" OWNER TO "{owner}"',
+        'GRANT UPDATE ON "public"."big_order_ids" TO PUBLIC',
+    ):
+        assert line in text, planned.output
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    with psycopg.connect(db) as conn:
+        rows = conn.execute(
+            """SELECT relname, pg_get_userbyid(relowner), relacl::text[] FROM pg_class
+               WHERE relname IN ('big_orders', 'big_order_ids') ORDER BY relname"""
+        ).fetchall()
+    assert [(name, who) for name, who, _ in rows] == [
+        ("big_order_ids", owner),
+        ("big_orders", owner),
+    ]
+    ids_acl, orders_acl = rows[0][2], rows[1][2]
+    assert f"{reader}=rw/{owner}" in ids_acl and f"=rw/{owner}" in ids_acl
+    assert f"{reader}=r/{owner}" in orders_acl

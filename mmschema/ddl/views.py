@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.ddl.base import Statement, comment, make_statement, qualified, statements
 from mmschema.locks import Form
+from mmschema.model import QualifiedName
 
 
 @statements.register
@@ -28,16 +31,22 @@ def _(change: ch.CreateView) -> list[Statement]:
     result = [make_statement(Form.CREATE_VIEW, create)]
     if view.comment is not None:
         result.append(comment("view", view.name, view.name.name, view.comment))
-    if view.owner:
-        owner = sql.SQL("ALTER VIEW {} OWNER TO {}").format(
-            qualified(view.name), sql.Identifier(view.owner)
-        )
-        result.append(make_statement(Form.CREATE_VIEW, owner))
-    for grantee, privilege in view.grants:
+    return [*result, *owner_and_grants(view.name, view.owner, view.grants)]
+
+
+def owner_and_grants(
+    name: QualifiedName, owner: str, grants: Sequence[tuple[str, str]]
+) -> list[Statement]:
+    """A view made again gets its owner and the grants it had (grantee quoted, or PUBLIC)."""
+    result = []
+    if owner:
+        text = sql.SQL("ALTER VIEW {} OWNER TO {}").format(qualified(name), sql.Identifier(owner))
+        result.append(make_statement(Form.VIEW_PRIVILEGES, text))
+    for grantee, privilege in grants:
         grant = sql.SQL("GRANT {} ON {} TO {}").format(
-            sql.SQL(privilege), qualified(view.name), sql.SQL(grantee)
+            sql.SQL(privilege), qualified(name), sql.SQL(grantee)
         )
-        result.append(make_statement(Form.CREATE_VIEW, grant))
+        result.append(make_statement(Form.VIEW_PRIVILEGES, grant))
     return result
 
 

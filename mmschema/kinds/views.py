@@ -22,6 +22,7 @@ from mmschema.ddl.base import (
     render,
     statements,
 )
+from mmschema.ddl.views import owner_and_grants
 from mmschema.desired.build import Context
 from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
@@ -50,6 +51,9 @@ class ManagedView:
     source: Source | None = field(default=None, compare=False)
     columns: tuple[str, ...] = field(default=(), compare=False)  # "name type", in order
     reads: tuple[str, ...] = field(default=(), compare=False)  # keys of views it reads
+    # Not the file's: a live view's, given again to it when it is dropped and made again.
+    owner: str = field(default="", compare=False)
+    grants: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (grantee, privilege)
     # deepest first: views, and materialized views (kinds/matviews.py registers those)
     readers: tuple[Any, ...] = field(default=(), compare=False)
 
@@ -277,6 +281,8 @@ class ViewRow:
     query: str
     options: list[str]
     comment: str | None
+    owner: str
+    grants: list[list[str]]
     columns: list[str]
     reads: list[list[str]]
     readers: list[list[str]]
@@ -359,6 +365,8 @@ def _from_row(row: ViewRow) -> ManagedView:
         check_option=options.get("check_option"),
         security_invoker=options.get("security_invoker") in ("true", "on", "1"),
         comment=row.comment,
+        owner=row.owner,
+        grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
         columns=tuple(row.columns),
         reads=tuple(str(QualifiedName(*r)) for r in row.reads),
     )
@@ -387,7 +395,9 @@ def read_back(run: ScratchRun, declared: list[ManagedView]) -> list[ManagedView]
 
 
 def _declared_as_printed(view: ManagedView, printed_view: ManagedView) -> ManagedView:
-    return replace(printed_view, source=view.source, comment=view.comment, readers=())
+    return replace(
+        printed_view, source=view.source, comment=view.comment, readers=(), owner="", grants=()
+    )
 
 
 # --- the diff -------------------------------------------------------------------------
@@ -417,12 +427,12 @@ def diff_views(live: list[ManagedView], desired: list[ManagedView]) -> list[ch.C
             creating.append(CreateView(view, replace=True))
         else:
             readers = tuple(
-                wanted.get(r.key, r)
+                _privileges_kept(wanted[r.key], r) if r.key in wanted else r
                 for r in old.readers
                 if r.key not in wanted or wanted[r.key].state == "present"
             )
             rebuilt.update(r.key for r in readers)
-            creating.append(RebuildView(old, view, readers))
+            creating.append(RebuildView(old, _privileges_kept(view, old), readers))
     for change in creating:
         if isinstance(change, CreateView) and change.replace:
             old = have[change.view.key]
@@ -431,6 +441,11 @@ def diff_views(live: list[ManagedView], desired: list[ManagedView]) -> list[ch.C
             change = CreateView(change.view, True, only_comment=same, set_comment=set_comment)
         changes.append(change)
     return changes
+
+
+def _privileges_kept(view: ManagedView, live: ManagedView) -> ManagedView:
+    """The view as the file wants it, owned and granted as the live one it replaces."""
+    return replace(view, owner=live.owner, grants=live.grants)
 
 
 def _appended(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
@@ -474,6 +489,8 @@ def _made(view: ManagedView, replace: bool, set_comment: bool = False) -> list[S
     made = [make_statement(form, create_view(view, replace))]
     if set_comment if replace else view.comment is not None:
         made.append(comment("view", view.name, view.name.name, view.comment))
+    if not replace:  # CREATE OR REPLACE keeps them
+        made += owner_and_grants(view.name, view.owner, view.grants)
     return made
 
 

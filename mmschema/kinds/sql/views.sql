@@ -32,6 +32,13 @@ SELECT n.nspname::text AS schema,
        pg_get_viewdef(c.oid, true) AS query,
        coalesce(c.reloptions, '{}') AS options,
        obj_description(c.oid, 'pg_class') AS comment,
+       pg_get_userbyid(c.relowner)::text AS owner,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          a.privilege_type]
+             FROM aclexplode(c.relacl) AS a
+             WHERE a.grantee <> c.relowner
+             ORDER BY a.grantee, a.privilege_type) AS grants,
        ARRAY(SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
              FROM pg_attribute a
              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
