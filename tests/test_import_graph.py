@@ -49,7 +49,7 @@ def imported_names(name: str, path: Path, modules: set[str]) -> set[str]:
             visit(child)
 
     visit(ast.parse(path.read_text()))
-    runs = set()
+    runs: set[str] = set()
     for target in named:
         parts = target.split(".")
         runs.update(".".join(parts[:n]) for n in range(1, len(parts) + 1))
