@@ -167,6 +167,15 @@ functions:
   dup(integer):
     returns: int
     body: SELECT 2
+  no_returns(int):
+    body: SELECT 1
+  twice(int):
+    returns: int
+    definition: CREATE FUNCTION twice(int) RETURNS int LANGUAGE sql AS 'SELECT 1'
+  odd(int):
+    returns: int
+    body: SELECT 1
+    volatility: sometimes
 """
 
 
@@ -184,6 +193,9 @@ def test_routine_text_is_checked_before_any_server(shell: Shell) -> None:
         "schema.yaml:20:17: function public.other(integer): definition creates public.g(integer)",
         "schema.yaml:22:17: function public.not_create(integer): definition is not one CREATE",
         "schema.yaml:26:3: public.dup(integer) is declared twice (first at schema.yaml:23:3)",
+        "schema.yaml:30:5: function public.no_returns(integer): returns is required",
+        "schema.yaml:32:14: function public.twice(integer): returns cannot go with a whole",
+        "schema.yaml:37:17: 'volatility' of 'odd(int)' of 'functions' must be volatile,",
     ):
         assert expected in outcome.output, outcome.output
     assert "two_statements" not in outcome.output  # two statements are a valid SQL body

@@ -50,6 +50,9 @@ from mmschema.scratch_steps import ScratchStep
 _REBUILT = ("view", "index", "check", "constraint", "default")
 # Users whose rows were computed with the function: replacing it may leave them stale.
 _ROW_USERS = ("index", "check", "constraint", "generated")
+# The fields a whole `definition` stands for.
+_FIELDS = {"returns", "language", "body", "volatility", "strict", "security_definer"}
+_FIELDS |= {"leakproof", "parallel", "cost", "rows", "set"}
 # Users that belong to tables: the routine is made before the tables.
 _TABLE_USERS = ("default", "generated", "check", "constraint", "index")
 # Users PostgreSQL has to drop with the function, and mmschema cannot make again.
@@ -280,6 +283,11 @@ def _declared(
     word = "procedure" if procedure else "function"
     label = f"{word} {signature.key}"
     definition = spec.get("definition")
+    fields = sorted(set(spec) & _FIELDS)
+    if isinstance(definition, str) and fields:
+        first = (*path, fields[0])
+        context.error(first, f"{label}: {', '.join(fields)} cannot go with a whole definition")
+        return None
     if isinstance(definition, str):
         try:
             declared = from_definition(definition, procedure)

@@ -21,6 +21,8 @@ _IDENTITY_MODES = ("FUNC_PARAM_DEFAULT", "FUNC_PARAM_IN", "FUNC_PARAM_INOUT", "F
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 _QUALIFIERS = ("public", "pg_catalog")
+_VOLATILITIES = ("volatile", "stable", "immutable")
+_PARALLEL = ("unsafe", "restricted", "safe")
 
 
 @dataclass(frozen=True)
@@ -179,6 +181,9 @@ def from_fields(
     clauses: list[str] = []
     if not procedure:
         returns = spec.get("returns")
+        if not isinstance(returns, str):
+            problems.append(("returns", "is required (or a whole `definition`)"))
+            returns = "void"
         try:
             clauses.append(f"RETURNS {check_returns(returns if isinstance(returns, str) else '')}")
         except SqlProblem as problem:
@@ -191,7 +196,10 @@ def from_fields(
     if problems:
         return None, problems
     text = "\n ".join(lines)
-    statement = _one_routine(text, "routine")
+    try:
+        statement = _one_routine(text, "routine")
+    except SqlProblem as problem:  # each field was checked: this is a last line of defence
+        return None, [("fields", str(problem))]
     if _signature(statement, procedure) != signature:
         return None, [("body", "does not keep to its own field")]
     try:
@@ -203,8 +211,8 @@ def from_fields(
 def _attributes(spec: Mapping[str, object], problems: list[tuple[str, str]]) -> list[str]:
     clauses: list[str] = []
     volatility = spec.get("volatility")
-    if isinstance(volatility, str):
-        clauses.append(volatility.upper())
+    if volatility in _VOLATILITIES:  # else the JSON Schema check reports it
+        clauses.append(str(volatility).upper())
     strict = spec.get("strict")
     if isinstance(strict, bool):
         clauses.append("STRICT" if strict else "CALLED ON NULL INPUT")
@@ -214,8 +222,8 @@ def _attributes(spec: Mapping[str, object], problems: list[tuple[str, str]]) -> 
     if spec.get("leakproof") is True:
         clauses.append("LEAKPROOF")
     parallel = spec.get("parallel")
-    if isinstance(parallel, str):
-        clauses.append(f"PARALLEL {parallel.upper()}")
+    if parallel in _PARALLEL:
+        clauses.append(f"PARALLEL {str(parallel).upper()}")
     for word in ("cost", "rows"):
         value = spec.get(word)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
