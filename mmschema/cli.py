@@ -197,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run SQL files or migration folders on the scratch server; write their schema.yaml",
         description="Run SQL files or migration folders (every *.sql in name order) in a fresh "
         "temporary database on the scratch server, then write the schema.yaml of the tables "
-        "they leave. An UPDATE of columns the scripts add becomes those columns' backfill "
+        "and the views, functions, triggers ... they leave. An UPDATE of columns the scripts "
+        "add becomes those columns' backfill "
         "(and backfill_where); any other statement the file cannot hold is listed with its "
         "file:line, and the import fails unless --ignore-data.",
         epilog="examples:\n  mmschema import schema.sql migrations/ -o schema.yaml"
@@ -214,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument(
         "--ignore-data",
         action="store_true",
-        help="write the file even though statements it cannot hold (INSERT, DO, views, ...) "
+        help="write the file even though statements it cannot hold (INSERT, DO, policies, ...) "
         "are left out (they are listed either way)",
     )
     server = commands.add_parser(

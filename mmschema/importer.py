@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from mmschema.connect import connect
-from mmschema.dump import catalog_document, chosen_tables, document_text, table_key
+from mmschema.dump import catalog_document, chosen_tables, document_text, table_key, user_schemas
 from mmschema.introspect import read_catalog
 from mmschema.migration_scan import Backfill, Scan, Unexpressed, scan_scripts
 from mmschema.model import QualifiedName
+from mmschema.pipeline.kinds import dump_objects
 from mmschema.sources import SourceError, run_scripts, server_dsn, sql_scripts, temporary_database
 
 
@@ -55,6 +56,9 @@ def import_sources(
                 first = scan.without_base[missing[0]]
                 raise SourceError(f"{first}: table {missing[0]} is never created{base_hint(scan)}")
             document = catalog_document(read_catalog(conn, names))
+            # Views, functions, triggers, ...: as the scripts left them (drops and renames
+            # included), as `dump` writes them.
+            document.update(dump_objects(conn, schemas or user_schemas(conn), []))
     lost = add_backfills(document, scan)
     return Imported(document_text(document), scan.backfills, scan.unexpressed + lost)
 

@@ -32,6 +32,11 @@ SCHEMA_STATEMENTS = frozenset(
         "RenameStmt",
         "CreateSeqStmt",
         "AlterSeqStmt",
+        # views, functions and procedures, triggers: the kinds of mmschema/kinds
+        "ViewStmt",
+        "CreateFunctionStmt",
+        "AlterFunctionStmt",
+        "CreateTrigStmt",
     }
 )
 # Statements that leave nothing behind: transactions, settings, statistics, locks.
@@ -48,6 +53,7 @@ PASSING_STATEMENTS = frozenset(
         "ListenStmt",
         "UnlistenStmt",
         "DiscardStmt",
+        "RefreshMatViewStmt",  # rows only; a materialized view's with_data is its state
     }
 )
 ROW_STATEMENTS = frozenset(
@@ -123,6 +129,8 @@ def _scan_statement(scan: Scan, stmt: Any, source: str, text: str) -> None:
         return
     if kind in SCHEMA_STATEMENTS:
         return
+    if kind == "CreateTableAsStmt" and stmt.objtype == ObjectType.OBJECT_MATVIEW:
+        return  # a materialized view, declared under materialized_views:
     if kind == "CreateTableAsStmt" or kind == "SelectStmt":
         into = stmt.into if kind == "CreateTableAsStmt" else stmt.intoClause
         scan.created.add(table_name(into.rel))
