@@ -53,6 +53,7 @@ class Phase(IntEnum):
     DROP_TABLES = 25
     DROP_FUNCTIONS = 26  # after what called them is gone, before the types they use
     DROP_TYPES = 27  # after the columns and tables that may have used them
+    DROP_SCHEMAS = 28  # `schemas:` marked absent: after everything they held
 
 
 class KindChange:

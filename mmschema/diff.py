@@ -27,7 +27,7 @@ from mmschema.model import (
 )
 from mmschema.namespace import drops_that_make_room, held_names
 from mmschema.pgnames import partition_index_name
-from mmschema.pipeline.kinds import diff_objects, without_pruned
+from mmschema.pipeline.kinds import declared_schemas_made_once, diff_objects, without_pruned
 from mmschema.renames import column_renames, with_renamed_columns
 from mmschema.scratch_steps import raw_column, referenced_sequences
 
@@ -114,7 +114,8 @@ def diff(
     result.changes = split_replacements_over_retyped_columns(result.changes)
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes = rebuild_dependent_views(live, result.changes)
-    result.changes += diff_objects(live.objects, desired.objects)
+    objects = diff_objects(live.objects, desired.objects)
+    result.changes = declared_schemas_made_once(result.changes, objects)
     for item in live.unmanaged:
         if prune:
             result.changes.append(item.drop)

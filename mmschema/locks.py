@@ -29,6 +29,9 @@ class Form(Enum):
 
     CREATE_EXTENSION = "CREATE EXTENSION"
     CREATE_SCHEMA = "CREATE SCHEMA"
+    SCHEMA_OWNER = "ALTER SCHEMA OWNER TO"
+    COMMENT_SCHEMA = "COMMENT ON SCHEMA"
+    DROP_SCHEMA = "DROP SCHEMA CASCADE"
     CREATE_ENUM = "CREATE TYPE AS ENUM"
     ADD_ENUM_VALUE = "ALTER TYPE ADD VALUE"
     DROP_TYPE = "DROP TYPE"
@@ -102,6 +105,10 @@ class FormTraits:
 FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_EXTENSION: FormTraits(LockLevel.NONE),
     Form.CREATE_SCHEMA: FormTraits(LockLevel.NONE),
+    Form.SCHEMA_OWNER: FormTraits(LockLevel.NONE),
+    Form.COMMENT_SCHEMA: FormTraits(LockLevel.NONE),
+    # CASCADE drops every table the schema holds: each under ACCESS EXCLUSIVE.
+    Form.DROP_SCHEMA: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     # Types are not tables: CREATE/ALTER/DROP TYPE lock the type's catalog entry only.
     # ADD VALUE runs in a transaction (PostgreSQL 12 and later), but the new label cannot
     # be used before that transaction commits, so it commits alone.

@@ -14,7 +14,7 @@ from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.kinds import matviews, triggers, views
+from mmschema.kinds import matviews, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
@@ -23,7 +23,14 @@ from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 # Routines first: the scratch server needs them before the views and triggers calling them.
-KINDS: tuple[Kind, ...] = (FUNCTIONS, PROCEDURES, views.KIND, matviews.KIND, triggers.KIND)
+KINDS: tuple[Kind, ...] = (
+    schemas.KIND,
+    FUNCTIONS,
+    PROCEDURES,
+    views.KIND,
+    matviews.KIND,
+    triggers.KIND,
+)
 # The kinds whose objects are made on the scratch server together, round after round.
 MADE_IN_ROUNDS = (views.ViewKind, matviews.MatviewKind, triggers.TriggerKind)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
@@ -155,6 +162,16 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
     for kind in KINDS:
         changes += kind.diff(of_kind(kind, live), of_kind(kind, desired))
     return makers_first(changes)
+
+
+def declared_schemas_made_once(
+    changes: list[ch.Change], objects: list[ch.Change]
+) -> list[ch.Change]:
+    """The table changes and then the kinds' changes, without the table side's CREATE SCHEMA
+    of a schema that `schemas:` creates (with its owner and comment)."""
+    declared = {c.subject for c in objects if isinstance(c, schemas.CreateManagedSchema)}
+    kept = [c for c in changes if not (isinstance(c, ch.CreateSchema) and c.name in declared)]
+    return [*kept, *objects]
 
 
 def makers_first(changes: list[ch.Change]) -> list[ch.Change]:
