@@ -75,6 +75,7 @@ class Form(Enum):
     CREATE_VIEW = "CREATE VIEW"
     REPLACE_VIEW = "CREATE OR REPLACE VIEW"
     VIEW_PRIVILEGES = "ALTER VIEW OWNER TO / GRANT ON a view"
+    ROUTINE_PRIVILEGES = "ALTER FUNCTION OWNER TO / REVOKE / GRANT ON a function"
     DROP_POLICY = "DROP POLICY"
     CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
@@ -160,6 +161,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_VIEW: FormTraits(LockLevel.ACCESS_SHARE),
     Form.REPLACE_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
     Form.VIEW_PRIVILEGES: FormTraits(LockLevel.ACCESS_SHARE),  # on a view just made again
+    Form.ROUTINE_PRIVILEGES: FormTraits(LockLevel.NONE),  # a function is no table
     Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),

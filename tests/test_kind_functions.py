@@ -107,6 +107,14 @@ def test_a_changed_result_rebuilds_the_views_and_defaults_calling_it(
     text = FILE + "views:\n  taxed:\n    query: SELECT id, tax(total) AS taxed FROM orders\n"
     shell.write("schema.yaml", text)
     apply(shell, db, scratch_dsn)
+    run_sql(
+        db,
+        "DO $$BEGIN CREATE ROLE function_reader; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+        "REVOKE ALL ON FUNCTION tax(numeric) FROM PUBLIC;"
+        "GRANT EXECUTE ON FUNCTION tax(numeric) TO function_reader;"
+        "GRANT SELECT ON taxed TO function_reader;",
+    )
     changed = text.replace(
         "returns: numeric\n    body: SELECT amount * 1.2",
         "returns: double precision\n    body: SELECT (amount * 1.2)::float8",
@@ -120,6 +128,13 @@ def test_a_changed_result_rebuilds_the_views_and_defaults_calling_it(
     )
     apply(shell, db, scratch_dsn, "--allow", "destructive")
     assert plan_code(shell, db, scratch_dsn) == 0
+    with psycopg.connect(db) as conn:  # made again with the grants they had
+        kept = conn.execute(
+            "SELECT has_function_privilege('function_reader', 'tax(numeric)', 'EXECUTE'),"
+            " has_function_privilege('public', 'tax(numeric)', 'EXECUTE'),"
+            " has_table_privilege('function_reader', 'taxed', 'SELECT')"
+        ).fetchone()
+        assert kept == (True, False, True)
 
 
 @pytest.mark.one_major

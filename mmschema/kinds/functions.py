@@ -24,6 +24,7 @@ from psycopg.rows import class_row
 from mmschema import changes as ch
 from mmschema.connect import primary_message
 from mmschema.ddl.base import Statement, comment, create_schema, make_statement, statements
+from mmschema.ddl.views import owner_and_grants
 from mmschema.desired.build import Context
 from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
@@ -99,6 +100,9 @@ class ManagedRoutine:
     arguments: str = field(default="", compare=False)  # pg_get_function_arguments()
     result: str | None = field(default=None, compare=False)  # pg_get_function_result()
     reads_tables: bool = field(default=False, compare=False)  # or a table's row type
+    # Not the file's: a live routine's, given again to it when it is dropped and made again.
+    owner: str = field(default="", compare=False)
+    grants: tuple[tuple[str, str], ...] | None = field(default=None, compare=False)  # None: default
     users: tuple[User, ...] = field(default=(), compare=False)
     user_views: tuple[views.ManagedView, ...] = field(default=(), compare=False)  # deepest first
 
@@ -321,6 +325,9 @@ class RoutineRow:
     result: str | None
     definition: str
     comment: str | None
+    owner: str
+    own_grants: bool
+    grants: list[list[str]]
     language: str
     body: str
     atomic: bool
@@ -384,6 +391,8 @@ def _from_row(row: RoutineRow) -> ManagedRoutine:
         result=row.result,
         reads_tables=row.reads_tables,
         users=users,
+        owner=row.owner,
+        grants=tuple((g, p) for g, p in row.grants) if row.own_grants else None,
     )
 
 
@@ -645,12 +654,35 @@ def _(change: RebuildRoutine) -> list[Statement]:
     result.append(_create(new))
     if new.comment is not None:
         result.append(_comment(new))
+    result += _privileges(old)
     for user in reversed(rebuilt):
         result.append(_make_user(user))
     for view in reversed(old.user_views):
         result.append(make_statement(Form.CREATE_VIEW, views.create_view(view, replace=False)))
         if view.comment is not None:
             result.append(comment("view", view.name, view.name.name, view.comment))
+        result += owner_and_grants(view.name, view.owner, view.grants)
+    return result
+
+
+def _privileges(old: ManagedRoutine) -> list[Statement]:
+    """The live routine's owner and grants, given to the one made in its place."""
+    word = sql.SQL(old.word.upper())
+    result = []
+    if old.owner:
+        text = sql.SQL("ALTER {} {} OWNER TO {}").format(
+            word, signature_sql(old), sql.Identifier(old.owner)
+        )
+        result.append(make_statement(Form.ROUTINE_PRIVILEGES, text))
+    if old.grants is not None:  # its own list: EXECUTE by PUBLIC only if it is in it
+        revoke = sql.SQL("REVOKE ALL ON {} {} FROM PUBLIC").format(word, signature_sql(old))
+        result.append(make_statement(Form.ROUTINE_PRIVILEGES, revoke))
+        for grantee, privilege in old.grants:
+            # grantee: quote_ident() or PUBLIC; privilege: from aclexplode()
+            grant = sql.SQL("GRANT {} ON {} {} TO {}").format(
+                sql.SQL(privilege), word, signature_sql(old), sql.SQL(grantee)
+            )
+            result.append(make_statement(Form.ROUTINE_PRIVILEGES, grant))
     return result
 
 

@@ -27,6 +27,14 @@ SELECT n.nspname::text AS schema,
        pg_get_function_result(p.oid) AS result,
        pg_get_functiondef(p.oid) AS definition,
        obj_description(p.oid, 'pg_proc') AS comment,
+       pg_get_userbyid(p.proowner)::text AS owner,
+       p.proacl IS NOT NULL AS own_grants,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          a.privilege_type]
+             FROM aclexplode(p.proacl) AS a
+             WHERE a.grantee <> p.proowner
+             ORDER BY a.grantee, a.privilege_type) AS grants,
        l.lanname::text AS language,
        p.prosrc AS body,
        p.prosqlbody IS NOT NULL AS atomic,
