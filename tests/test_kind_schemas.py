@@ -86,3 +86,21 @@ def test_an_owner_role_that_does_not_exist_is_one_error_naming_it(
     applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
     assert applied.code == 1, applied.output
     assert schema_facts(db, "billing") == []
+
+
+@pytest.mark.one_major
+def test_a_table_kept_in_a_schema_marked_absent_is_refused_where_it_is_declared(
+    shell: Shell,
+) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\nschemas:\n  legacy: {state: absent}\n"
+        "tables:\n  legacy.t:\n    columns:\n      id: {type: bigint}\n",
+    )
+    checked = shell.run("validate")
+    assert checked.code == 1, checked.output
+    assert "Traceback" not in checked.output
+    assert (
+        "schema.yaml:5:3: legacy.t is in schema legacy, which the file marks absent"
+        " (at schema.yaml:3:3)" in checked.stderr
+    )

@@ -27,7 +27,7 @@ from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.kinds.base import KindObject
 from mmschema.model import QualifiedName, parents_first
-from mmschema.pipeline.kinds import build_objects, merged_objects
+from mmschema.pipeline.kinds import build_objects, in_dropped_schemas, merged_objects
 
 FILE_HEADER = "# file: "
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a schema of 20,000 tables is ~10 MB; /dev/zero is endless
@@ -157,6 +157,7 @@ def load_sources(files: Sequence[tuple[str, str]]) -> DesiredState:
     report = Report()
     parts = [part for name, text in files if (part := _load_file(name, text, report))]
     state = _merge(parts, report)
+    in_dropped_schemas(state, report)
     if report:
         raise InvalidFile(report.errors())
     return state

@@ -131,7 +131,8 @@ class SchemaKind:
         return {name: doc for name, doc in documents.items() if doc}
 
     def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
-        return {s.name: schema_document(s, None) for s in _schemas(live)}
+        # A rehearsal's copy may be on a server without the owner's role: the comment only.
+        return {s.name: schema_document(s, s.owner) for s in _schemas(live)}
 
     def unmanaged(
         self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]

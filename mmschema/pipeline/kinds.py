@@ -13,12 +13,12 @@ from mmschema.confined import Confinement
 from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
-from mmschema.desired.declared import DesiredState, InvalidFile
+from mmschema.desired.declared import DesiredState, InvalidFile, Source
 from mmschema.kinds import matviews, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
-from mmschema.model import Catalog
+from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
@@ -72,6 +72,31 @@ def merged_objects(objects: Sequence[KindObject], report: Report) -> tuple[KindO
             continue
         seen[(type(item), item.key)] = item
     return tuple(seen.values())
+
+
+def in_dropped_schemas(state: DesiredState, report: Report) -> None:
+    """A table, enum or object the file keeps in a schema it marks absent: refused where the
+    object is declared (the schema's DROP ... CASCADE would take it along)."""
+    absent = {s.key: s for s in state.objects if isinstance(s, schemas.ManagedSchema)}
+    absent = {key: s for key, s in absent.items() if s.state == "absent"}
+    if not absent:
+        return
+    named: list[tuple[object, object]] = [
+        (t.name, t.source) for t in state.tables if t.state == "present"
+    ]
+    named += [(e.name, e.source) for e in state.enums if e.state == "present"]
+    named += [
+        (getattr(o, "name", None), getattr(o, "source", None))
+        for o in state.objects
+        if o.state == "present"
+    ]
+    for name, source in named:
+        if not isinstance(name, QualifiedName) or not isinstance(source, Source):
+            continue
+        schema = absent.get(name.schema)
+        if schema is not None:
+            message = f"{name} is in schema {name.schema}, which the file marks absent"
+            report.add(source, f"{message} (at {schema.source})")
 
 
 def read_objects(
