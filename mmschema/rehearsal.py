@@ -59,6 +59,7 @@ class Measured:
     locks: dict[str, LockLevel] | None  # table -> strongest lock; None: not measurable
     rewritten: list[str] = field(default_factory=list)
     preflight: tuple[Hazard, ...] = ()  # what the pre-flight found in the target's rows
+    rewrite_predicted: bool = False  # the change carries a `rewrite` hazard
 
     @property
     def strongest(self) -> LockLevel:
@@ -69,6 +70,10 @@ def found_on_target(planned: PlannedChange) -> tuple[Hazard, ...]:
     """The hazards the pre-flight added from the target's rows (the copy has none)."""
     static = set(hazards(planned.change))
     return tuple(h for h in planned.hazards if h not in static)
+
+
+def predicts_rewrite(planned: PlannedChange) -> bool:
+    return any(h.kind == "rewrite" for h in planned.hazards)
 
 
 def lock_level(mode: str) -> LockLevel:
@@ -128,6 +133,7 @@ def run_measured(conn: psycopg.Connection[Any], dsn: str, plan: Plan) -> list[Me
                             held,
                             rewritten(before, filenodes(conn)),
                             found_on_target(planned),
+                            predicts_rewrite(planned),
                         )
                     )
         except psycopg.Error as error:
@@ -204,6 +210,7 @@ def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> li
                 new,
                 rewritten(before, filenodes(conn)),
                 found_on_target(planned),
+                predicts_rewrite(planned),
             )
         )
     return results
@@ -299,15 +306,29 @@ def rehearse(
         raise RehearsalFailed(
             f"the rehearsal did not converge (still pending: {pending}); the target was not touched"
         )
+    surprise = unpredicted(results)
+    if surprise:
+        raise RehearsalFailed(f"{surprise}; the target was not touched")
+    return results
+
+
+def unpredicted(results: list[Measured]) -> str | None:
+    """What the rehearsal measured that the plan did not predict, in one line; None if nothing."""
     stronger = [m for m in results if m.strongest > m.predicted]
     if stronger:
         worst = stronger[0]
-        raise RehearsalFailed(
+        return (
             f"the rehearsal measured {worst.strongest.sql_name} for {worst.change} where "
-            f"{worst.predicted.sql_name} was predicted ({len(stronger)} statements); "
-            "the target was not touched"
+            f"{worst.predicted.sql_name} was predicted ({len(stronger)} statements)"
         )
-    return results
+    rewriting = [m for m in results if m.rewritten and not m.rewrite_predicted]
+    if rewriting:
+        first = rewriting[0]
+        return (
+            f"the rehearsal measured that {first.change} rewrote {', '.join(first.rewritten)} "
+            f"where no rewrite was predicted ({len(rewriting)} statements)"
+        )
+    return None
 
 
 def show_rehearsal(results: list[Measured], console: Console) -> None:
@@ -335,6 +356,8 @@ def show_rehearsal(results: list[Measured], console: Console) -> None:
         else:
             took = "measured no table lock"
         rewrite = f"rewrote {', '.join(measured.rewritten)}" if measured.rewritten else "no rewrite"
+        if measured.rewritten and not measured.rewrite_predicted:
+            rewrite += " (NOT predicted)"
         say(f"      {predicted}; {took}; {rewrite}")
         if measured.change not in shown:
             shown.add(measured.change)

@@ -86,3 +86,33 @@ def test_market_maker_rehearsal_measures_the_predicted_locks(
     assert measured_columns
     assert all("measured ACCESS EXCLUSIVE on public." in m for m in measured_columns)
     assert "rewrote" not in result.stdout
+
+
+def test_a_measured_rewrite_is_checked_against_the_plans_rewrite_hazard() -> None:
+    """In-process, no database: the check and the report line beside each statement."""
+    import io
+
+    from rich.console import Console
+
+    from mmschema.locks import LockLevel
+    from mmschema.rehearsal import Measured, show_rehearsal, unpredicted
+
+    def measured(predicted: bool) -> Measured:
+        exclusive = LockLevel.ACCESS_EXCLUSIVE
+        return Measured(
+            "alter_column_type public.t.id",
+            "ALTER TABLE t ...",
+            exclusive,
+            {"public.t": exclusive},
+            ["public.t"],
+            rewrite_predicted=predicted,
+        )
+
+    assert unpredicted([measured(True)]) is None
+    line = unpredicted([measured(True), measured(False)])
+    assert line is not None
+    assert "alter_column_type public.t.id rewrote public.t" in line
+    assert "no rewrite was predicted (1 statements)" in line
+    out = io.StringIO()
+    show_rehearsal([measured(True), measured(False)], Console(file=out, width=200))
+    assert out.getvalue().count("rewrote public.t (NOT predicted)") == 1
