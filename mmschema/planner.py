@@ -14,6 +14,7 @@ from mmschema.diff import DiffResult, diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
+from mmschema.kinds.functions import ManagedRoutine
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
@@ -50,8 +51,9 @@ def compute_plan(
     names = managed_names(desired)
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
     live = replace(live, unmanaged=unmanaged_objects(conn, live, desired.objects))
+    declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}
     normalized = normalize_file(
-        desired, scratch, cache, live, lambda: read_function_definitions(conn)
+        desired, scratch, cache, live, lambda: read_function_definitions(conn, declared_routines)
     )
     wanted = normalized.catalog
     unreachable = outside_reference_problems(conn, desired, wanted)

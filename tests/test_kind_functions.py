@@ -214,3 +214,45 @@ def test_routine_text_is_checked_before_any_server(shell: Shell) -> None:
     ):
         assert expected in outcome.output, outcome.output
     assert "two_statements" not in outcome.output  # two statements are a valid SQL body
+
+
+@pytest.mark.one_major
+def test_an_overload_replacing_one_the_file_marks_absent_plans(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    # The target's functions are copied to the scratch server for the views that call
+    # them; one the file marks absent (or declares anew) must not be, or a call that
+    # fits the new overload is ambiguous there.
+    run_sql(
+        db,
+        "CREATE TABLE items (price numeric);"
+        "CREATE FUNCTION with_vat(amount numeric) RETURNS numeric"
+        " LANGUAGE sql IMMUTABLE AS 'SELECT amount * 1.2';"
+        "CREATE VIEW priced AS SELECT with_vat(price) AS gross FROM items;",
+    )
+    shell.write(
+        "schema.yaml",
+        """version: 1
+tables:
+  items:
+    columns:
+      price: {type: numeric}
+functions:
+  with_vat(amount numeric, rate numeric DEFAULT 1.21):
+    returns: numeric
+    body: SELECT amount * rate
+    volatility: immutable
+  with_vat(numeric): {state: absent}
+views:
+  priced:
+    query: SELECT with_vat(price) AS gross FROM items
+""",
+    )
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    assert "destructive" not in planned.output  # the view is made again, not lost
+    apply(shell, db, scratch_dsn)
+    assert plan_code(shell, db, scratch_dsn) == 0
+    with psycopg.connect(db) as conn:
+        conn.execute("INSERT INTO items VALUES (100)")
+        assert conn.execute("SELECT gross FROM priced").fetchone() == (121,)

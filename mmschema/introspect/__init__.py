@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -13,6 +13,7 @@ from typing import Any, LiteralString, Protocol, TypeVar, cast
 import psycopg
 from psycopg.rows import class_row
 
+from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.model import (
     Catalog,
     Check,
@@ -338,12 +339,21 @@ def _user_type(row: TypeRow) -> UserType:
     )
 
 
-def read_function_definitions(conn: psycopg.Connection[Any]) -> list[str]:
-    """CREATE OR REPLACE FUNCTION text of the target's own functions (read only)."""
+def read_function_definitions(
+    conn: psycopg.Connection[Any], leaving_out: Collection[str] = ()
+) -> list[str]:
+    """CREATE OR REPLACE FUNCTION text of the target's own functions (read only), but for
+    those whose key is in `leaving_out` (the file declares them, present or absent)."""
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
         conn.execute("SET LOCAL search_path = pg_catalog")
-        return [str(row[0]) for row in conn.execute(catalog_sql("functions")).fetchall()]
+        rows = conn.execute(catalog_sql("functions")).fetchall()
+    return [
+        str(definition)
+        for schema, name, identity, definition in rows
+        if not leaving_out
+        or routine_key(QualifiedName(schema, name), identity_of(identity, False)) not in leaving_out
+    ]
 
 
 def _fetch(

@@ -175,6 +175,12 @@ class DropRoutine(ch.KindChange):
 
     routine: ManagedRoutine
     phase: ch.Phase = ch.Phase.DROP_FUNCTIONS
+    # Whether the file declares every view calling it (directly or through other views):
+    # then none is lost. Those the file changes no longer call it once changed; if some
+    # are unchanged, all are dropped before it and made again after, as declared (an
+    # overload that replaces it is what they call then): `remade`.
+    views_declared: bool = False
+    remade: tuple[views.ManagedView, ...] = ()
 
     @property
     def kind_name(self) -> str:
@@ -727,7 +733,46 @@ def _make_user(user: User) -> Statement:
 
 @statements.register
 def _(change: DropRoutine) -> list[Statement]:
-    return [_drop(change.routine, cascade=bool(change.routine.users))]
+    routine = change.routine
+    if not change.remade:
+        return [_drop(routine, cascade=bool(_not_remade(change)))]
+    result = [_drop_view(view) for view in routine.user_views]  # deepest first
+    result.append(_drop(routine, cascade=bool(_not_remade(change))))
+    declared = {view.key: view for view in change.remade}
+    for live in reversed(routine.user_views):
+        view = declared[live.key]
+        result.append(make_statement(Form.CREATE_VIEW, views.create_view(view, replace=False)))
+        if view.comment is not None:
+            result.append(comment("view", view.name, view.name.name, view.comment))
+        result += owner_and_grants(live.name, live.owner, live.grants)
+    return result
+
+
+def _not_remade(change: DropRoutine) -> list[User]:
+    """The routine's users that its drop takes along for good."""
+    if not change.views_declared:
+        return list(change.routine.users)
+    return [u for u in change.routine.users if u.kind != "view"]
+
+
+def with_declared_views_remade(
+    changes: list[ch.Change], desired: Sequence[KindObject]
+) -> list[ch.Change]:
+    """Each routine the file drops, with the views calling it made again after the drop
+    when the file declares every one of them (else CASCADE takes them, a destructive drop)."""
+    declared = {
+        o.key: o for o in desired if isinstance(o, views.ManagedView) and o.state == "present"
+    }
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, DropRoutine) and change.routine.user_views:
+            chain = change.routine.user_views
+            if all(view.key in declared for view in chain):
+                unchanged = any(declared[view.key] == view for view in chain)
+                remade = tuple(declared[view.key] for view in chain) if unchanged else ()
+                change = replace(change, views_declared=True, remade=remade)
+        result.append(change)
+    return result
 
 
 # --- hazards --------------------------------------------------------------------------
@@ -769,7 +814,7 @@ def _stale_rows(old: ManagedRoutine) -> list[Hazard]:
 
 @hazards.register
 def _(change: DropRoutine) -> list[Hazard]:
-    users = change.routine.users
+    users = _not_remade(change)
     if not users:
         return []
     names = ", ".join(u.label for u in users)

@@ -16,7 +16,7 @@ from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile, Source
 from mmschema.kinds import matviews, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
-from mmschema.kinds.functions import FUNCTIONS, PROCEDURES
+from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -186,7 +186,7 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
     changes: list[ch.Change] = []
     for kind in KINDS:
         changes += kind.diff(of_kind(kind, live), of_kind(kind, desired))
-    return makers_first(changes)
+    return makers_first(with_declared_views_remade(changes, desired))
 
 
 def declared_schemas_made_once(

@@ -1,6 +1,7 @@
 -- Definitions of the target's own functions (not an extension's), for the scratch server:
 -- declared defaults, checks and index expressions may call them.
-SELECT pg_get_functiondef(p.oid) AS definition
+SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
+       pg_get_functiondef(p.oid) AS definition
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prokind = 'f'
