@@ -138,6 +138,18 @@ def test_an_unknown_index_method_is_still_refused(shell: Shell) -> None:
     assert "schema.yaml:5:" in outcome.output and "gin" in outcome.output
 
 
+def test_a_value_cut_at_its_comma_says_to_quote_it(shell: Shell) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: numeric(12,2)}\n",
+    )
+    outcome = shell.run("validate")
+    assert outcome.code == 1
+    assert "Traceback" not in outcome.output
+    assert "schema.yaml:5:29: unknown key '2)'" in outcome.output
+    assert 'quote a value that holds one, e.g. {type: "numeric(12,2)"}' in outcome.output
+
+
 def test_help_lists_hazard_kinds_defaults_and_examples(shell: Shell) -> None:
     top = shell.run("--help")
     assert top.code == 0

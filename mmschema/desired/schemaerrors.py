@@ -188,6 +188,10 @@ def _plain(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+# The tail of a value YAML cut at its comma: `{type: numeric(12,2)}` gives a key `2)`.
+SPLIT_BY_A_COMMA = re.compile(r"[^()]*\)[^()]*")
+
+
 def _unknown_keys(path: JsonPath, error: ValidationError) -> list[Finding]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -203,6 +207,11 @@ def _unknown_keys(path: JsonPath, error: ValidationError) -> list[Finding]:
         close = difflib.get_close_matches(str(key), known, n=1)
         if close:
             message += f"; did you mean '{close[0]}'?"
+        elif SPLIT_BY_A_COMMA.fullmatch(str(key)):
+            message += (
+                "; a comma inside { } starts a new key: quote a value that holds one,"
+                ' e.g. {type: "numeric(12,2)"}'
+            )
         suggests = close[0] if close else None
         findings.append(Finding((*path, key), message, at_key=True, suggests=suggests))
     return findings
