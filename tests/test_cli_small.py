@@ -138,6 +138,21 @@ def test_an_unknown_index_method_is_still_refused(shell: Shell) -> None:
     assert "schema.yaml:5:" in outcome.output and "gin" in outcome.output
 
 
+def test_validate_counts_every_kind_it_declares(shell: Shell) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns: {id: {type: integer}}\n"
+        "views:\n  v:\n    query: SELECT id FROM t\n"
+        "materialized_views:\n  m:\n    query: SELECT id FROM t\n"
+        "functions:\n  f():\n    returns: integer\n    body: SELECT 1\n"
+        "  g():\n    returns: integer\n    body: SELECT 2\n",
+    )
+    outcome = shell.run("validate")
+    assert outcome.code == 0, outcome.output
+    expected = "valid (1 table, 2 functions, 1 view, 1 materialized view)"
+    assert expected in outcome.output, outcome.output
+
+
 def test_a_value_cut_at_its_comma_says_to_quote_it(shell: Shell) -> None:
     shell.write(
         "schema.yaml",

@@ -29,6 +29,7 @@ from mmschema.commands.common import (
 from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.environment import Environment
+from mmschema.pipeline.kinds import KINDS, of_kind
 from mmschema.planner import Planned, compute_plan
 from mmschema.words import count
 
@@ -36,8 +37,12 @@ from mmschema.words import count
 def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     desired = load_file(args)
     _, err = consoles(environment)
-    tables = len(desired.tables)
-    err.print(f"{file_name(args)}: valid ({count(tables, 'table')})", markup=False)
+    counted = [count(len(desired.tables), "table")]
+    for kind in KINDS:
+        present = [o for o in of_kind(kind, desired.objects) if o.state == "present"]
+        if present:  # "materialized_views" -> "materialized view"
+            counted.append(count(len(present), kind.file_key.removesuffix("s").replace("_", " ")))
+    err.print(f"{file_name(args)}: valid ({', '.join(counted)})", markup=False)
     return ExitStatus.OK
 
 
