@@ -26,7 +26,7 @@ DECLARE
   hi_1 "public"."sessions"."id"%TYPE;
   up_1 "public"."sessions"."id"%TYPE;
   started boolean := false;
-  size bigint := 1000;
+  size bigint := 200;
   began timestamptz;
   tries integer;
   n bigint;
