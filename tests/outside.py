@@ -113,6 +113,13 @@ class Shell:
         return argv
 
 
+def plan_code(shell: Shell, db: str, scratch_dsn: str) -> int:
+    """`mmschema plan --detailed-exitcode` against `db`: its exit code (never a traceback)."""
+    outcome = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
+    assert "Traceback" not in outcome.output
+    return outcome.code
+
+
 def _give(path: Path, user: User) -> None:
     if os.geteuid() == 0 and not user.is_root:
         os.chown(path, user.uid, user.gid)

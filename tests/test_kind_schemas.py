@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from tests.conftest import query, run_sql
-from tests.outside import Shell
+from tests.outside import Shell, plan_code
 
 OWNER = "mmschema_schema_owner"
 FILE = f"""version: 1
@@ -20,12 +20,6 @@ tables:
     columns:
       id: {{type: bigint}}
 """
-
-
-def plan_code(shell: Shell, db: str, scratch_dsn: str) -> int:
-    outcome = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
-    assert "Traceback" not in outcome.output
-    return outcome.code
 
 
 def schema_facts(db: str, name: str) -> list[tuple[object, ...]]:

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_sql
-from tests.outside import Shell
+from tests.outside import Shell, plan_code
 
 BEFORE = """
 CREATE TABLE orders (id bigint PRIMARY KEY, total numeric, touched timestamptz);
@@ -32,12 +32,6 @@ triggers:
     when: NEW.total > 0
     function: touch
 """
-
-
-def plan_code(shell: Shell, db: str, scratch_dsn: str) -> int:
-    outcome = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
-    assert "Traceback" not in outcome.output
-    return outcome.code
 
 
 @pytest.mark.one_major

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import run_sql
-from tests.outside import Shell
+from tests.outside import Shell, plan_code
 
 FILE = """version: 1
 tables:
@@ -26,12 +26,6 @@ views:
     query: select id from big_orders
     options: {security_barrier: true}
 """
-
-
-def plan_code(shell: Shell, db: str, scratch_dsn: str) -> int:
-    outcome = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
-    assert "Traceback" not in outcome.output
-    return outcome.code
 
 
 @pytest.mark.one_major
