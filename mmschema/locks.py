@@ -79,6 +79,7 @@ class Form(Enum):
     DROP_POLICY = "DROP POLICY"
     CREATE_POLICY = "CREATE POLICY"
     COMMENT = "COMMENT ON"
+    COMMENT_OBJECT = "COMMENT ON a type, routine or schema"
     BACKFILL = "UPDATE (backfill)"
     LOCK_TABLE = "LOCK TABLE"
     CREATE_FUNCTION = "CREATE FUNCTION"
@@ -165,6 +166,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
+    Form.COMMENT_OBJECT: FormTraits(LockLevel.NONE),  # no table: the object's entry only
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
     # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
     # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS

@@ -103,3 +103,43 @@ def test_a_when_that_is_not_one_expression_is_refused_before_any_server(shell: S
     outcome = shell.run("validate")
     assert outcome.code == 1, outcome.output
     assert "schema.yaml:10:3: trigger 'orders_touch' is not table.trigger" in outcome.output
+
+
+@pytest.mark.one_major
+def test_trigger_comments_are_set_kept_across_a_rebuild_dumped_and_left_alone_when_not_given(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, BEFORE)
+    commented = FILE + "    comment: stamps the row\n"
+    shell.write("schema.yaml", commented)
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert "COMMENT ON TRIGGER orders_touch ON public.orders IS 'stamps the row'" in (
+        applied.output.replace('"', "")
+    )
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = shell.run("dump", "-d", db)
+    assert yaml.safe_load(dumped.stdout)["triggers"]["orders.orders_touch"]["comment"] == (
+        "stamps the row"
+    )
+
+    # Not given: the live comment is left alone, also when the trigger is replaced.
+    shell.write("schema.yaml", FILE.replace("NEW.total > 0", "NEW.total > 10"))
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    with psycopg.connect(db) as conn:
+        row = conn.execute(
+            "SELECT obj_description(oid, 'pg_trigger') FROM pg_trigger"
+            " WHERE tgname = 'orders_touch'"
+        ).fetchone()
+    assert row == ("stamps the row",)
+
+    # null removes it
+    shell.write(
+        "schema.yaml", FILE.replace("NEW.total > 0", "NEW.total > 10") + "    comment: null\n"
+    )
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    [change] = json.loads(planned.stdout)["changes"]
+    assert change["kind"] == "set_trigger_comment"
+    assert change["sql"] == ['COMMENT ON TRIGGER "orders_touch" ON "public"."orders" IS NULL']
+    assert change["lock"] == "SHARE UPDATE EXCLUSIVE"

@@ -22,6 +22,7 @@ from mmschema.desired.checks import BadName, name_problem, shown, shown_part, sp
 from mmschema.desired.declared import Source
 from mmschema.expand import TRIGGER_PREFIX
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
@@ -57,10 +58,16 @@ class ManagedTrigger:
     renamed_from: str | None = None
     state: str = "present"
     source: Source | None = None
+    comment: comments.Declared = comments.NOT_GIVEN  # live: given, as read
 
     @property
     def key(self) -> str:
         return f"{shown(self.table)}.{shown_part(self.name)}"
+
+    @property
+    def target(self) -> sql.Composable:
+        """The trigger as COMMENT ON names it."""
+        return sql.SQL("{} ON {}").format(sql.Identifier(self.name), qualified(self.table))
 
     def same_trigger(self, other: ManagedTrigger) -> bool:
         return (self.body, self.constraint) == (other.body, other.constraint)
@@ -249,6 +256,7 @@ def build_trigger(context: Context, key: str, spec: Mapping[str, object]) -> Man
         renamed_from=renamed_from,
         state=state,
         source=context.key(path),
+        comment=comments.declared(spec),
     )
     if state != "present":
         return trigger
@@ -403,6 +411,7 @@ def _from_row(row: TriggerRow) -> ManagedTrigger:
         constraint=constraint,
         enabled=ENABLED.get(row.enabled, True),
         definition=row.definition,
+        comment=comments.Declared(row.comment, True),
     )
 
 
@@ -434,7 +443,7 @@ def read_back(run: ScratchRun, declared: list[ManagedTrigger]) -> list[ManagedTr
     """The declared triggers as the scratch server prints them."""
     found = {t.key: t for t in read_triggers(run.conn, [(t.table, t.name) for t in declared], [])}
     return [
-        replace(found[t.key], source=t.source, renamed_from=t.renamed_from)
+        replace(found[t.key], source=t.source, renamed_from=t.renamed_from, comment=t.comment)
         for t in declared
         if t.key in found
     ]
@@ -464,12 +473,21 @@ def diff_triggers(
             if renamed is not None:
                 changes.append(AlterTrigger(trigger, renamed_from=trigger.renamed_from))
                 old = replace(renamed, name=trigger.name)
+        # The comment it has once made (none when made anew, a constraint trigger's
+        # rebuild included) against the one the file wants (or the live one it had).
+        had = old.comment.text if old is not None else None
         if old is None:
             changes.append(CreateTrigger(trigger, sessions))
+            had = None
         elif not old.same_trigger(trigger):
             changes.append(ReplaceTrigger(old, trigger, sessions))
+            had = None if old.constraint or trigger.constraint else had
         elif old.enabled != trigger.enabled:
             changes.append(AlterTrigger(trigger, set_enabled=True))
+        wanted = trigger.comment.wanted(old.comment.text if old is not None else None)
+        changes += comments.comment_change(
+            "trigger", trigger.key, trigger.target, had, wanted, ch.Phase.VIEWS
+        )
     return changes
 
 
@@ -602,7 +620,7 @@ def trigger_document(trigger: ManagedTrigger) -> dict[str, Any]:
             document["deferrable"] = True
     if trigger.enabled is not True:
         document["enabled"] = trigger.enabled
-    return document
+    return comments.with_comment(document, trigger.comment.text)
 
 
 __all__ = ["KIND", "AlterTrigger", "CreateTrigger", "DropTrigger", "ManagedTrigger"]
