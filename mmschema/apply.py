@@ -23,15 +23,10 @@ from mmschema.backfill import (
     run_backfill,
 )
 from mmschema.connect import server_error
-from mmschema.ddl import (
-    Statement,
-    concurrently_built_index,
-    drop_index_concurrently,
-    job_statement,
-    transaction_groups,
-)
-from mmschema.ddl.online import shadow_job
+from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
+from mmschema.kinds.tables.indexes import concurrently_built_index, drop_index_concurrently
+from mmschema.kinds.tables.online import job_statement, shadow_job
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan, PlannedChange

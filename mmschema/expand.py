@@ -13,10 +13,10 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.ddl.base import name_prefix
-from mmschema.ddl.online import plain_cast
 from mmschema.dependencies import policies_reading, views_reading
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables.online import plain_cast
 from mmschema.model import Catalog, Check, ForeignKey, Index, IndexKey, QualifiedName, View
 from mmschema.renames import renamed_expression
 

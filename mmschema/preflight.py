@@ -12,8 +12,8 @@ from psycopg import errors, sql
 from mmschema import changes as ch
 from mmschema.bounds import bound_predicate
 from mmschema.conversion_check import conversion_check, converted_unique_keys, never_rejects
-from mmschema.ddl.online import plain_cast
 from mmschema.hazards import Hazard
+from mmschema.kinds.tables.online import plain_cast
 from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
 from mmschema.plan import Plan, PlannedChange
 from mmschema.sizes import TableSize

@@ -16,6 +16,13 @@ from psycopg import sql
 from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.desired.declared import DeclaredIndex, DeclaredTable, DesiredState, Source
+from mmschema.kinds.tables.constraints import (
+    check_definition,
+    exclusion_definition,
+    unique_definition,
+)
+from mmschema.kinds.tables.indexes import create_index
+from mmschema.kinds.tables.tables import column_definition, create_table, drop_table
 from mmschema.locks import Form
 from mmschema.model import (
     Catalog,
@@ -166,13 +173,13 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
         add = ddl.alter_table(
             name,
             Form.ADD_COLUMN,
-            sql.SQL("ADD COLUMN {}").format(ddl.column_definition(column)),
+            sql.SQL("ADD COLUMN {}").format(column_definition(column)),
         )
         steps.append(ScratchStep(add.sql, _where(declared.source, f"column {column.name!r}"), name))
     if table.partition_by is not None and table.partition_of is None:
         # Columns were checked one by one above; a table is partitioned only when created.
         where = _where(table.source, f"{label} (partition_by)")
-        steps.append(ScratchStep(ddl.drop_table(name).sql, where, name))
+        steps.append(ScratchStep(drop_table(name).sql, where, name))
         steps.append(ScratchStep(_create_bare(raw), where, name))
     if table.primary_key:
         columns = sql.SQL(", ").join(map(sql.Identifier, table.primary_key.columns))
@@ -192,29 +199,29 @@ def _table_steps(table: DeclaredTable) -> list[ScratchStep]:
             unique.initially_deferred,
             unique.nulls_distinct,
         )
-        action = sql.SQL("ADD {}").format(ddl.unique_definition(constraint))
+        action = sql.SQL("ADD {}").format(unique_definition(constraint))
         statement = ddl.alter_table(name, Form.ADD_UNIQUE, action)
         steps.append(
             ScratchStep(statement.sql, _where(unique.source, f"unique {unique.name!r}"), name)
         )
     for check in table.checks:
         defined = Check(check.name, check.expr, no_inherit=check.no_inherit)
-        action = sql.SQL("ADD {}").format(ddl.check_definition(defined))
+        action = sql.SQL("ADD {}").format(check_definition(defined))
         statement = ddl.alter_table(name, Form.ADD_CHECK, action)
         steps.append(
             ScratchStep(statement.sql, _where(check.source, f"check {check.name!r}"), name)
         )
     for exclusion in table.exclusions:
         body = Exclusion(exclusion.name, f"EXCLUDE {exclusion.body}")
-        action = sql.SQL("ADD {}").format(ddl.exclusion_definition(body))
+        action = sql.SQL("ADD {}").format(exclusion_definition(body))
         statement = ddl.alter_table(name, Form.ADD_EXCLUSION, action)
         where = _where(exclusion.source, f"exclude {exclusion.name!r}")
         steps.append(ScratchStep(statement.sql, where, name))
-    for statement in ddl.create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
+    for statement in create_table(replace(raw, columns=raw.columns, primary_key=None))[1:]:
         steps.append(ScratchStep(statement.sql, _where(table.source, label), name))
     for declared_index, index in zip(table.present_indexes(), raw.indexes, strict=True):
         where = _where(declared_index.source, f"index {index.name!r}")
-        create = ddl.create_index(name, index, index.name, concurrently=False)
+        create = create_index(name, index, index.name, concurrently=False)
         steps.append(ScratchStep(create.sql, where, name))
         if index.comment is not None:
             steps.append(
@@ -251,7 +258,7 @@ def _partition_column_steps(table: DeclaredTable) -> list[ScratchStep]:
 
 def _create_bare(table: Table) -> str:
     """CREATE TABLE alone (its key and comment are separate steps, pointing at the file)."""
-    return ddl.create_table(replace(table, primary_key=None, comment=None))[0].sql
+    return create_table(replace(table, primary_key=None, comment=None))[0].sql
 
 
 IDENTIFIER = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
@@ -296,21 +303,21 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
         where = f"live table {table.name}"
         schema = ddl.render(ddl.create_schema(table.name.schema))
         steps.append(ScratchStep(schema, where, table.name))
-        steps.extend(ScratchStep(s.sql, where, table.name) for s in ddl.create_table(table))
+        steps.extend(ScratchStep(s.sql, where, table.name) for s in create_table(table))
         for unique in table.unique:
-            action = sql.SQL("ADD {}").format(ddl.unique_definition(unique))
+            action = sql.SQL("ADD {}").format(unique_definition(unique))
             add = ddl.alter_table(table.name, Form.ADD_UNIQUE, action)
             steps.append(ScratchStep(add.sql, where, table.name))
         for check in table.checks:
-            action = sql.SQL("ADD {}").format(ddl.check_definition(check))
+            action = sql.SQL("ADD {}").format(check_definition(check))
             add = ddl.alter_table(table.name, Form.ADD_CHECK, action)
             steps.append(ScratchStep(add.sql, where, table.name))
         for exclusion in table.exclusions:
-            action = sql.SQL("ADD {}").format(ddl.exclusion_definition(exclusion))
+            action = sql.SQL("ADD {}").format(exclusion_definition(exclusion))
             add = ddl.alter_table(table.name, Form.ADD_EXCLUSION, action)
             steps.append(ScratchStep(add.sql, where, table.name))
         for index in table.indexes:
-            created = ddl.create_index(table.name, index, index.name, concurrently=False)
+            created = create_index(table.name, index, index.name, concurrently=False)
             steps.append(ScratchStep(created.sql, where, table.name))
             if index.comment is not None:
                 comment = ddl.comment("index", table.name, index.name, index.comment)

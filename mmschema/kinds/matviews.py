@@ -22,7 +22,6 @@ from mmschema.ddl.base import (
     render,
 )
 from mmschema.ddl.base import statements as ddl_statements
-from mmschema.ddl.indexes import create_index
 from mmschema.desired.build import Context, Scope, text_of
 from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
@@ -35,6 +34,7 @@ from mmschema.introspect import read_indexes
 from mmschema.kinds import views
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
+from mmschema.kinds.tables.indexes import create_index
 from mmschema.locks import Form
 from mmschema.model import Catalog, Index, QualifiedName
 from mmschema.scratch_chunks import ScratchRun

@@ -11,7 +11,7 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
-from mmschema.ddl.indexes import create_index, drop_index_concurrently
+from mmschema.kinds.tables.indexes import create_index, drop_index_concurrently
 from mmschema.locks import Form
 from mmschema.model import (
     Check,

@@ -1,0 +1,1 @@
+"""The table family: tables, columns, indexes, constraints and partitions."""
