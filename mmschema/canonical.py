@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from mmschema.desired.declared import DeclaredColumn, DeclaredIndex, DeclaredTable
-from mmschema.model import (
+from mmschema.kinds.tables.model import (
     SERIAL_TYPES,
     Check,
     Column,
@@ -30,10 +30,10 @@ from mmschema.model import (
     Index,
     IndexKey,
     PrimaryKey,
-    QualifiedName,
     Table,
     UniqueConstraint,
 )
+from mmschema.model import QualifiedName
 from mmschema.scratch_steps import raw_index, referenced_sequences
 
 MAX_NAME_BYTES = 63

@@ -6,20 +6,18 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from mmschema.backfill import BackfillJob
-from mmschema.model import (
+from mmschema.kinds.tables.model import (
     Check,
     Column,
     Exclusion,
     ForeignKey,
     Index,
     Partition,
-    Policy,
     PrimaryKey,
-    QualifiedName,
     Table,
     UniqueConstraint,
-    View,
 )
+from mmschema.model import Policy, QualifiedName, View
 
 
 class Phase(IntEnum):

@@ -11,7 +11,8 @@ from psycopg import errors, sql
 
 from mmschema import changes as ch
 from mmschema.hazards import Hazard
-from mmschema.model import Column, Index, IndexKey, QualifiedName, Table
+from mmschema.kinds.tables.model import Column, Index, IndexKey, Table
+from mmschema.model import QualifiedName
 
 Check = Callable[[psycopg.Connection[Any]], Hazard | None]
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 
 from mmschema import changes as ch
 from mmschema import ddl
-from mmschema.model import Catalog, ForeignKey, Index, Policy, QualifiedName, View
+from mmschema.kinds.tables.model import ForeignKey, Index
+from mmschema.model import Catalog, Policy, QualifiedName, View
 
 
 def replaced_keys(

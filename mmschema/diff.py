@@ -14,17 +14,8 @@ from mmschema.dependencies import (
 )
 from mmschema.desired.declared import DeclaredColumn, DeclaredEnum, DeclaredTable, DesiredState
 from mmschema.equivalent import same_default
-from mmschema.model import (
-    SERIAL_TYPES,
-    Catalog,
-    Column,
-    Index,
-    IndexKey,
-    Partition,
-    QualifiedName,
-    Table,
-    UserType,
-)
+from mmschema.kinds.tables.model import SERIAL_TYPES, Column, Index, IndexKey, Partition, Table
+from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.namespace import drops_that_make_room, held_names
 from mmschema.pgnames import partition_index_name
 from mmschema.pipeline.kinds import declared_schemas_made_once, diff_objects, without_pruned

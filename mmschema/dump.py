@@ -10,16 +10,8 @@ import yaml
 
 from mmschema.index_yaml import index_document
 from mmschema.introspect import catalog_sql, read_catalog
-from mmschema.model import (
-    Catalog,
-    Check,
-    Column,
-    ForeignKey,
-    QualifiedName,
-    Table,
-    UniqueConstraint,
-    UserType,
-)
+from mmschema.kinds.tables.model import Check, Column, ForeignKey, Table, UniqueConstraint
+from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.pipeline.kinds import dump_objects
 from mmschema.reparse import reparsable
 

@@ -16,8 +16,9 @@ from mmschema.ddl.base import name_prefix
 from mmschema.dependencies import policies_reading, views_reading
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
-from mmschema.model import Catalog, Check, ForeignKey, Index, IndexKey, QualifiedName, View
+from mmschema.model import Catalog, QualifiedName, View
 from mmschema.renames import renamed_expression
 
 SHADOW_PREFIX = "_mms_new_"

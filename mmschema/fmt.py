@@ -19,7 +19,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mmschema.desired.checks import BadName, parse_table_name
-from mmschema.model import Catalog, QualifiedName, Table
+from mmschema.kinds.tables.model import Table
+from mmschema.model import Catalog, QualifiedName
 
 Path_ = tuple[str | int, ...]
 PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]*")

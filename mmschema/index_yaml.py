@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmschema.model import Index, IndexKey
+from mmschema.kinds.tables.model import Index, IndexKey
 
 
 def index_document(index: Index) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mmschema import changes as ch
-from mmschema.model import Catalog, QualifiedName, Table
+from mmschema.kinds.tables.model import Table
+from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_steps import referenced_sequences
 
 

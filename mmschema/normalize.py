@@ -24,12 +24,8 @@ from mmschema.desired.declared import (
     InvalidFile,
 )
 from mmschema.kinds.base import KindObject
-from mmschema.model import (
-    Catalog,
-    ForeignKey,
-    QualifiedName,
-    Table,
-)
+from mmschema.kinds.tables.model import ForeignKey, Table
+from mmschema.model import Catalog, QualifiedName
 from mmschema.pipeline.kinds import normalize_objects, scratch_preamble
 from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import (

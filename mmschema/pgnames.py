@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from mmschema.model import Index
+from mmschema.kinds.tables.model import Index
 
 NAMEDATALEN = 64
 FUNCTION_CALL = re.compile(r'^"?([A-Za-z_][A-Za-z0-9_$]*)"?\s*\(')

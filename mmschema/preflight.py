@@ -13,8 +13,9 @@ from mmschema import changes as ch
 from mmschema.bounds import bound_predicate
 from mmschema.conversion_check import conversion_check, converted_unique_keys, never_rejects
 from mmschema.hazards import Hazard
+from mmschema.kinds.tables.model import SERIAL_TYPES, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
-from mmschema.model import SERIAL_TYPES, Catalog, ForeignKey, Index, IndexKey, QualifiedName
+from mmschema.model import Catalog, QualifiedName
 from mmschema.plan import Plan, PlannedChange
 from mmschema.sizes import TableSize
 from mmschema.typecast import explicit_cast, text_cast

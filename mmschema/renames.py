@@ -7,7 +7,8 @@ import re
 from dataclasses import replace
 
 from mmschema.desired.declared import DesiredState
-from mmschema.model import Catalog, QualifiedName, Table
+from mmschema.kinds.tables.model import Table
+from mmschema.model import Catalog, QualifiedName
 
 PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 # A string literal, a quoted identifier, or a bare word (not a qualified name's second part,

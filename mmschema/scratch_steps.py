@@ -22,23 +22,21 @@ from mmschema.kinds.tables.constraints import (
     unique_definition,
 )
 from mmschema.kinds.tables.indexes import create_index
-from mmschema.kinds.tables.tables import column_definition, create_table, drop_table
-from mmschema.locks import Form
-from mmschema.model import (
-    Catalog,
+from mmschema.kinds.tables.model import (
     Check,
     Column,
     Exclusion,
     Index,
     IndexKey,
     PrimaryKey,
-    QualifiedName,
     Table,
     UniqueConstraint,
-    UserType,
     column_from,
     parents_first,
 )
+from mmschema.kinds.tables.tables import column_definition, create_table, drop_table
+from mmschema.locks import Form
+from mmschema.model import Catalog, QualifiedName, UserType
 
 
 @dataclass(frozen=True)

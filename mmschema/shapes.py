@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 
 from mmschema.canonical import MAX_NAME_BYTES, relation_names
 from mmschema.desired.declared import DeclaredTable
-from mmschema.model import SERIAL_TYPES, QualifiedName, Table
+from mmschema.kinds.tables.model import SERIAL_TYPES, Table
+from mmschema.model import QualifiedName
 
 
 class ShapeMismatch(Exception):

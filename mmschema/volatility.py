@@ -13,7 +13,7 @@ from pglast.parser import ParseError, parse_sql_json
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
-from mmschema.model import SERIAL_TYPES
+from mmschema.kinds.tables.model import SERIAL_TYPES
 
 
 def called_functions(expression: str) -> set[str]:

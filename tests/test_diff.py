@@ -6,17 +6,16 @@ from mmschema import changes as ch
 from mmschema.ddl import statements
 from mmschema.desired.load import load_text
 from mmschema.diff import diff
-from mmschema.model import (
-    Catalog,
+from mmschema.kinds.tables.model import (
     Column,
     ForeignKey,
     Index,
     IndexKey,
     PrimaryKey,
-    QualifiedName,
     Table,
     UniqueConstraint,
 )
+from mmschema.model import Catalog, QualifiedName
 
 T = QualifiedName("public", "t")
 FILE = """

@@ -9,7 +9,8 @@ import pytest
 
 from mmschema import changes as ch
 from mmschema import sizes
-from mmschema.model import Index, IndexKey, PrimaryKey, QualifiedName
+from mmschema.kinds.tables.model import Index, IndexKey, PrimaryKey
+from mmschema.model import QualifiedName
 from mmschema.preflight import size_hazards
 from mmschema.sizes import TableSize
 from tests.clirunner import run_cli

@@ -9,10 +9,7 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.locks import Form, LockLevel, traits
-from mmschema.model import (
-    QualifiedName,
-    UserType,
-)
+from mmschema.model import QualifiedName, UserType
 
 
 @dataclass(frozen=True)

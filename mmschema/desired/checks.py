@@ -12,7 +12,8 @@ from mmschema.desired.declared import (
     Source,
 )
 from mmschema.desired.typecategory import can_reference
-from mmschema.model import QualifiedName, ancestors
+from mmschema.kinds.tables.model import ancestors
+from mmschema.model import QualifiedName
 
 HISTORY_SCHEMA = "mmschema"  # apply's own history lives there (mmschema.history)
 MAX_NAME_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names

@@ -26,7 +26,8 @@ from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.kinds.base import KindObject
-from mmschema.model import QualifiedName, parents_first
+from mmschema.kinds.tables.model import parents_first
+from mmschema.model import QualifiedName
 from mmschema.pipeline.kinds import build_objects, in_dropped_schemas, merged_objects
 
 FILE_HEADER = "# file: "

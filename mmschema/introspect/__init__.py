@@ -14,8 +14,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from mmschema.kinds.routine_text import identity_of, routine_key
-from mmschema.model import (
-    Catalog,
+from mmschema.kinds.tables.model import (
     Check,
     Column,
     Exclusion,
@@ -23,14 +22,11 @@ from mmschema.model import (
     Index,
     IndexKey,
     Partition,
-    Policy,
     PrimaryKey,
-    QualifiedName,
     Table,
     UniqueConstraint,
-    UserType,
-    View,
 )
+from mmschema.model import Catalog, Policy, QualifiedName, UserType, View
 
 R = TypeVar("R")
 

@@ -35,8 +35,9 @@ from mmschema.kinds import views
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.kinds.tables.indexes import create_index
+from mmschema.kinds.tables.model import Index
 from mmschema.locks import Form
-from mmschema.model import Catalog, Index, QualifiedName
+from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import raw_index
 from mmschema.sizes import TableSize

@@ -12,16 +12,16 @@ from mmschema.ddl.base import (
     statements,
 )
 from mmschema.kinds.tables.indexes import create_index, drop_index_concurrently
-from mmschema.locks import Form
-from mmschema.model import (
+from mmschema.kinds.tables.model import (
     Check,
     Exclusion,
     ForeignKey,
     Index,
     IndexKey,
-    QualifiedName,
     UniqueConstraint,
 )
+from mmschema.locks import Form
+from mmschema.model import QualifiedName
 
 
 @statements.register

@@ -18,12 +18,9 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
+from mmschema.kinds.tables.model import Index, IndexKey
 from mmschema.locks import Form
-from mmschema.model import (
-    Index,
-    IndexKey,
-    QualifiedName,
-)
+from mmschema.model import QualifiedName
 from mmschema.pgnames import partition_index_name as postgres_part_name
 
 

@@ -15,12 +15,9 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
+from mmschema.kinds.tables.model import Column, Table
 from mmschema.locks import Form
-from mmschema.model import (
-    Column,
-    QualifiedName,
-    Table,
-)
+from mmschema.model import QualifiedName
 
 
 def column_definition(column: Column) -> sql.Composable:
