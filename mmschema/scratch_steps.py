@@ -16,6 +16,7 @@ from psycopg import sql
 from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.desired.declared import DeclaredIndex, DeclaredTable, DesiredState, Source
+from mmschema.kinds.tables.columns import column_definition
 from mmschema.kinds.tables.constraints import (
     check_definition,
     exclusion_definition,
@@ -34,7 +35,7 @@ from mmschema.kinds.tables.model import (
     column_from,
     parents_first,
 )
-from mmschema.kinds.tables.tables import column_definition, create_table, drop_table
+from mmschema.kinds.tables.tables import create_table, drop_table
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName, UserType
 

@@ -18,16 +18,25 @@ from mmschema.kinds import matviews, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
+from mmschema.kinds.tables import columns as table_columns
 from mmschema.kinds.tables import constraints as table_constraints
 from mmschema.kinds.tables import indexes as table_indexes
 from mmschema.kinds.tables import online as table_online
+from mmschema.kinds.tables import partitions as table_partitions
 from mmschema.kinds.tables import tables as table_tables
 from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 # The table family's modules: their DDL registers with ddl.statements as they are imported.
-TABLE_FAMILY = (table_tables, table_constraints, table_indexes, table_online)
+TABLE_FAMILY = (
+    table_tables,
+    table_columns,
+    table_constraints,
+    table_indexes,
+    table_partitions,
+    table_online,
+)
 # Routines first: the scratch server needs them before the views and triggers calling them.
 KINDS: tuple[Kind, ...] = (
     schemas.KIND,

@@ -1,0 +1,266 @@
+"""Columns: their definition and DDL (add, drop, rename, type, default, NOT NULL, identity)."""
+
+from __future__ import annotations
+
+from psycopg import sql
+
+from mmschema import changes as ch
+from mmschema.ddl.base import (
+    Statement,
+    alter_table,
+    comment,
+    dotted,
+    make_statement,
+    name_prefix,
+    qualified,
+    statements,
+)
+from mmschema.kinds.tables.model import Column
+from mmschema.locks import Form
+from mmschema.model import QualifiedName
+
+
+def column_definition(column: Column) -> sql.Composable:
+    parts: list[sql.Composable] = [sql.Identifier(column.name), sql.SQL(column.type)]
+    if column.collation:
+        parts.append(sql.SQL("COLLATE {}").format(dotted(column.collation)))
+    if column.generated:
+        parts.append(sql.SQL("GENERATED ALWAYS AS ({}) STORED").format(sql.SQL(column.generated)))
+    if column.identity:
+        kind = "ALWAYS" if column.identity == "always" else "BY DEFAULT"
+        parts.append(sql.SQL(f"GENERATED {kind} AS IDENTITY"))
+        if column.identity_options:
+            parts.append(sql.SQL("({})").format(sequence_options(column.identity_options)))
+    if column.default is not None and not column.generated and not column.identity:
+        parts.append(sql.SQL("DEFAULT ({})").format(sql.SQL(column.default)))
+    if not column.nullable:
+        parts.append(sql.SQL("NOT NULL"))
+    return sql.SQL(" ").join(parts)
+
+
+SEQUENCE_CLAUSES = {
+    "start": "START WITH",
+    "increment": "INCREMENT BY",
+    "min": "MINVALUE",
+    "max": "MAXVALUE",
+    "cache": "CACHE",
+}
+
+
+def sequence_options(options: tuple[tuple[str, str], ...], prefix: str = "") -> sql.Composable:
+    """START WITH 3 INCREMENT BY 4 ... CYCLE: integers, from the file or the catalog."""
+    parts = []
+    for key, value in options:
+        if key == "cycle":
+            parts.append(prefix + ("CYCLE" if value == "true" else "NO CYCLE"))
+        elif not value:  # min or max at the type's default
+            parts.append(f"{prefix}NO {SEQUENCE_CLAUSES[key]}")
+        else:
+            parts.append(f"{prefix}{SEQUENCE_CLAUSES[key]} {int(value)}")
+    return sql.SQL(" ".join(parts))
+
+
+@statements.register
+def _(change: ch.RenameColumn) -> list[Statement]:
+    action = sql.SQL("RENAME COLUMN {} TO {}").format(
+        sql.Identifier(change.old), sql.Identifier(change.new)
+    )
+    return [alter_table(change.table, Form.RENAME_COLUMN, action)]
+
+
+@statements.register
+def _(change: ch.AddColumn) -> list[Statement]:
+    action = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
+    result = [alter_table(change.table, Form.ADD_COLUMN, action)]
+    if change.column.comment is not None:
+        result.append(comment("column", change.table, change.column.name, change.column.comment))
+    if change.backfill:
+        result.append(
+            backfill(change.table, change.column.name, change.backfill, change.backfill_where)
+        )
+    return result
+
+
+def backfill(table: QualifiedName, column: str, value: str, where: str | None) -> Statement:
+    """The whole backfill as one UPDATE; it only touches rows that still need it."""
+    target = sql.Identifier(column)
+    expr = sql.SQL(value)
+    condition = sql.SQL("{} IS DISTINCT FROM ({})").format(target, expr)
+    if where:
+        condition = sql.SQL("({}) AND {}").format(sql.SQL(where), condition)
+    return make_statement(
+        Form.BACKFILL,
+        sql.SQL("UPDATE {} SET {} = ({}) WHERE {}").format(
+            qualified(table), target, expr, condition
+        ),
+    )
+
+
+@statements.register
+def _(change: ch.DropColumn) -> list[Statement]:
+    action = sql.SQL("DROP COLUMN {}{}").format(
+        sql.Identifier(change.column), sql.SQL(" CASCADE" if change.cascade else "")
+    )
+    return [alter_table(change.table, Form.DROP_COLUMN, action)]
+
+
+@statements.register
+def _(change: ch.AlterColumnType) -> list[Statement]:
+    action = sql.SQL("ALTER COLUMN {} TYPE {}").format(
+        sql.Identifier(change.column), sql.SQL(change.new_type)
+    )
+    if change.collation:
+        action = sql.SQL("{} COLLATE {}").format(action, dotted(change.collation))
+    if change.using:
+        action = sql.SQL("{} USING {}").format(action, sql.SQL(change.using))
+    alter = alter_table(change.table, Form.ALTER_TYPE, action)
+    if change.old_default is None:
+        return [alter]
+    column = sql.Identifier(change.column)
+    drop = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
+    result = [alter_table(change.table, Form.SET_DEFAULT, drop), alter]
+    if change.new_default is not None:
+        set_new = sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(
+            column, sql.SQL(change.new_default)
+        )
+        result.append(alter_table(change.table, Form.SET_DEFAULT, set_new))
+    return result
+
+
+@statements.register
+def _(change: ch.CreateOwnedSequence) -> list[Statement]:
+    create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {} OWNED BY {}").format(
+        sql.SQL(change.sequence),
+        sql.SQL(change.type),
+        sql.Identifier(change.table.schema, change.table.name, change.column),
+    )
+    start = sql.SQL("SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
+        sql.Literal(change.sequence), sql.Identifier(change.column), qualified(change.table)
+    )
+    return [make_statement(Form.CREATE_SEQUENCE, create), make_statement(Form.SET_SEQUENCE, start)]
+
+
+@statements.register
+def _(change: ch.AlterColumnDefault) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    if change.new is None:
+        action = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
+    else:
+        action = sql.SQL("ALTER COLUMN {} SET DEFAULT {}").format(column, sql.SQL(change.new))
+    result = [alter_table(change.table, Form.SET_DEFAULT, action)]
+    if change.drop_sequence is not None:
+        drop = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(sql.SQL(change.drop_sequence))
+        result.append(make_statement(Form.DROP_SEQUENCE, drop))
+    return result
+
+
+@statements.register
+def _(change: ch.AlterSequenceType) -> list[Statement]:
+    alter = sql.SQL("ALTER SEQUENCE {} AS {}").format(
+        sql.SQL(change.sequence), sql.SQL(change.type)
+    )
+    return [make_statement(Form.ALTER_SEQUENCE, alter)]
+
+
+@statements.register
+def _(change: ch.AlterColumnNullability) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    if change.nullable:
+        return [
+            alter_table(
+                change.table,
+                Form.DROP_NOT_NULL,
+                sql.SQL("ALTER COLUMN {} DROP NOT NULL").format(column),
+            )
+        ]
+    set_not_null = alter_table(
+        change.table, Form.SET_NOT_NULL, sql.SQL("ALTER COLUMN {} SET NOT NULL").format(column)
+    )
+    if not change.online:
+        return [set_not_null]
+    # A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan under
+    # ACCESS EXCLUSIVE; the scan happens in VALIDATE, which lets writes through.
+    check = sql.Identifier(not_null_check_name(change.column))
+    drop = sql.SQL("DROP CONSTRAINT IF EXISTS {}").format(check)
+    add = sql.SQL("ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID").format(check, column)
+    return [
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
+        alter_table(change.table, Form.ADD_CHECK, add),
+        alter_table(
+            change.table, Form.VALIDATE_CONSTRAINT, sql.SQL("VALIDATE CONSTRAINT {}").format(check)
+        ),
+        set_not_null,
+        alter_table(change.table, Form.DROP_CONSTRAINT, drop),
+    ]
+
+
+def not_null_check_name(column: str) -> str:
+    """The temporary CHECK behind an online SET NOT NULL (within NAMEDATALEN)."""
+    suffix = "_mms_not_null"
+    return f"{name_prefix(column, 63 - len(suffix))}{suffix}"
+
+
+@statements.register
+def _(change: ch.AlterColumnIdentity) -> list[Statement]:
+    column = sql.Identifier(change.column)
+    kind = sql.SQL("ALWAYS" if change.new == "always" else "BY DEFAULT")
+    if change.new is None:
+        action = sql.SQL("ALTER COLUMN {} DROP IDENTITY").format(column)
+    elif change.old is None:
+        action = sql.SQL("ALTER COLUMN {} ADD GENERATED {} AS IDENTITY").format(column, kind)
+        if change.options:
+            action = sql.SQL("{} ({})").format(action, sequence_options(change.options))
+    else:
+        action = sql.SQL("ALTER COLUMN {} SET GENERATED {}").format(column, kind)
+        if change.set_options:
+            options = sequence_options(all_identity_options(change.options), "SET ")
+            action = sql.SQL("{} {}").format(action, options)
+            if change.restart is not None:
+                action = sql.SQL("{} RESTART WITH {}").format(
+                    action, sql.Literal(int(change.restart))
+                )
+    return [alter_table(change.table, Form.IDENTITY, action)]
+
+
+def all_identity_options(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """Every option, the unnamed ones at their defaults, so that earlier values go."""
+    given = dict(options)
+    ascending = int(given.get("increment", "1")) > 0
+    start = given.get("start") or given.get("min" if ascending else "max")
+    result = [
+        ("cache", given.get("cache", "1")),
+        ("cycle", given.get("cycle", "false")),
+        ("increment", given.get("increment", "1")),
+        ("max", given.get("max", "")),
+        ("min", given.get("min", "")),
+        ("start", start or ("1" if ascending else "-1")),
+    ]
+    return tuple(result)
+
+
+@statements.register
+def _(change: ch.RetypeUnderGenerated) -> list[Statement]:
+    drops = [
+        alter_table(
+            change.table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(sql.Identifier(c.name))
+        )
+        for c in change.generated
+    ]
+    adds = [
+        alter_table(
+            change.table, Form.ADD_COLUMN, sql.SQL("ADD COLUMN {}").format(column_definition(c))
+        )
+        for c in change.generated
+    ]
+    retypes = [s for retype in change.retypes for s in statements(retype)]
+    return [*drops, *retypes, *adds]
+
+
+@statements.register
+def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
+    drop = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column.name))
+    add = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
+    return [
+        alter_table(change.table, Form.DROP_COLUMN, drop),
+        alter_table(change.table, Form.ADD_COLUMN, add),
+    ]
