@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument(
         "--ignore-data",
         action="store_true",
-        help="write the file even though statements it cannot hold (INSERT, DO, policies, ...) "
+        help="write the file even though statements it cannot hold (INSERT, DO, ...) "
         "are left out (they are listed either way)",
     )
     server = commands.add_parser(

@@ -78,6 +78,7 @@ class Form(Enum):
     ROUTINE_PRIVILEGES = "ALTER FUNCTION OWNER TO / REVOKE / GRANT ON a function"
     DROP_POLICY = "DROP POLICY"
     CREATE_POLICY = "CREATE POLICY"
+    ALTER_POLICY = "ALTER POLICY"
     COMMENT = "COMMENT ON"
     COMMENT_OBJECT = "COMMENT ON a type, routine or schema"
     BACKFILL = "UPDATE (backfill)"
@@ -165,6 +166,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.ROUTINE_PRIVILEGES: FormTraits(LockLevel.NONE),  # a function is no table
     Form.DROP_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.ALTER_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.COMMENT_OBJECT: FormTraits(LockLevel.NONE),  # no table: the object's entry only
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),

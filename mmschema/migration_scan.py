@@ -32,11 +32,13 @@ SCHEMA_STATEMENTS = frozenset(
         "RenameStmt",
         "CreateSeqStmt",
         "AlterSeqStmt",
-        # views, functions and procedures, triggers: the kinds of mmschema/kinds
+        # views, functions and procedures, triggers, policies: the kinds of mmschema/kinds
         "ViewStmt",
         "CreateFunctionStmt",
         "AlterFunctionStmt",
         "CreateTrigStmt",
+        "CreatePolicyStmt",
+        "AlterPolicyStmt",
     }
 )
 # Statements that leave nothing behind: transactions, settings, statistics, locks.

@@ -22,6 +22,9 @@ CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; 
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE MATERIALIZED VIEW order_sums AS SELECT sum(total) AS total FROM orders;
 REFRESH MATERIALIZED VIEW order_sums;
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY small ON orders FOR SELECT USING (total < 10);
+ALTER POLICY small ON orders USING (total < 100);
 """,
 }
 
@@ -41,6 +44,9 @@ def test_views_functions_triggers_and_matviews_are_imported(
     assert list(document["materialized_views"]) == ["order_sums"]
     assert list(document["triggers"]) == ["orders.orders_touch"]
     assert len(document["functions"]) == 1
+    assert document["policies"] == {
+        "orders.small": {"command": "select", "using": "(total < (100)::numeric)"}
+    }
 
     applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
     assert applied.code == 0, applied.output

@@ -14,7 +14,7 @@ from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile, Source
-from mmschema.kinds import matviews, schemas, triggers, views
+from mmschema.kinds import matviews, policies, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
@@ -45,9 +45,15 @@ KINDS: tuple[Kind, ...] = (
     views.KIND,
     matviews.KIND,
     triggers.KIND,
+    policies.KIND,
 )
 # The kinds whose objects are made on the scratch server together, round after round.
-MADE_IN_ROUNDS = (views.ViewKind, matviews.MatviewKind, triggers.TriggerKind)
+MADE_IN_ROUNDS = (
+    views.ViewKind,
+    matviews.MatviewKind,
+    triggers.TriggerKind,
+    policies.PolicyKind,
+)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
 CALLED_BY_TABLES: tuple[CalledByTables, ...] = (FUNCTIONS,)
 
