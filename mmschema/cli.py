@@ -114,7 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
         "\n  mmschema plan --fail-on destructive    exit 3 on a destructive change"
         "\n  mmschema plan --out plan.json && mmschema apply plan.json --yes",
     )
-    plan.add_argument("--format", choices=PLAN_FORMATS, default=None, help="default: text")
+    plan.add_argument(
+        "--format",
+        choices=[*PLAN_FORMATS, "prometheus"],
+        default=None,
+        help="default: text; prometheus only with -i",
+    )
     plan.add_argument("--out", help="also save the plan as JSON here, for apply PLANFILE")
     plan.add_argument("--detailed-exitcode", action="store_true", help="exit 2 when changes pend")
     plan.add_argument(
@@ -170,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument(
         "--all", action="store_true", help="also report tables the file does not name"
     )
-    apply.add_argument("--format", choices=["text", "json"], default=None)
+    apply.add_argument(
+        "--format", choices=["text", "json", "prometheus"], default=None, help="prometheus: -i"
+    )
     for many in (plan, apply, drift):
         add_inventory_arguments(many)
     history = command("history", "list earlier apply runs (mmschema.history)")
@@ -276,7 +283,11 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
     try:
-        if getattr(args, "inventory", None):
+        inventory = getattr(args, "inventory", None)
+        prometheus = getattr(args, "format", None) == "prometheus"
+        if prometheus and args.command != "drift" and not inventory:
+            raise UsageError(f"--format prometheus: {args.command} gives it with -i only")
+        if inventory:
             from mmschema.inventory import run_inventory
 
             return int(run_inventory(args, environment, handlers[args.command]))
@@ -339,5 +350,12 @@ def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="targets to run at once (default: %(default)s)",
+        help="targets to run at once, each in its own process (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--target-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop a target that takes longer and report it as failed (default: none)",
     )

@@ -1,12 +1,13 @@
 """`-i/--inventory targets.yaml`: run plan, apply or drift on many databases.
 
-Each target runs with its own connection and its own output buffers, in a thread pool of
-`--parallel N`; its output is printed in one piece, in inventory order, and a summary table
-ends the run. One failing target never stops the others; the exit status is the worst one
-(1 error, then 3 refused, then 2 changes or drift, then 0). DSNs are only ever shown as
-host:port/dbname and every buffer is scrubbed of the target's password. `plan` reports each
-target's pending changes whatever the exit-code flag, and shows targets whose plans are
-identical once, together.
+Each target runs in its own forked worker process (at most `--parallel N` at once, each
+stopped after `--target-timeout` seconds), with its own connection and output buffers; its
+output is printed in one piece, in inventory order, and a summary table ends the run. One
+failing, hanging or unreachable target never stops the others; the exit status is the
+worst one (1 error, then 3 refused, then 2 changes or drift, then 0). DSNs are only ever
+shown as host:port/dbname and every buffer is scrubbed of the target's password. `plan`
+and `drift` report each target's pending changes whatever the exit-code flag, and show
+targets whose plans are identical once, together (grouped by fingerprint).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import io
 import json
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ from mmschema.connect import ConnectionFailed, describe, primary_message, scrub
 from mmschema.desired.declared import InvalidFile
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.environment import Environment
+from mmschema.forked import Finished, run_forked
 from mmschema.plan import Plan, plan_to_json
+from mmschema.render.prometheus import label_value
 from mmschema.sources import SourceError
 
 Handler = Callable[[argparse.Namespace, Environment], ExitStatus]
@@ -41,6 +43,9 @@ NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 TARGET_KEYS = {"dsn", "dsn_env"}
 # worst first: an error beats a refusal beats pending changes beats success
 SEVERITY = {1: 4, 130: 5, 3: 3, 2: 2, 0: 1}
+GROUPED = ("plan", "drift")  # commands whose targets are grouped by their plans
+# Each worker is a process holding a connection to its target and one to the scratch server.
+MAX_PARALLEL = 64
 
 
 @dataclass(frozen=True)
@@ -177,12 +182,14 @@ class TargetResult:
     stdout: str
     stderr: str
     message: str = ""
-    plan: Plan | None = None  # plan only: what the target's plan was
+    plan: Plan | None = None  # plan and drift: what the target's plan was
+    seconds: float = 0.0
+    timed_out: bool = False
 
 
 def outcome_of(result: TargetResult, command: str) -> str:
     """What happened on the target; for plan, from its plan whatever the exit-code flag."""
-    if result.plan is not None and result.code in (0, 2):
+    if command == "plan" and result.plan is not None and result.code in (0, 2):
         return "changes pending" if result.plan.changes else "no changes"
     return outcome_word(command, result.code)
 
@@ -251,16 +258,39 @@ def per_target_path(path: str, name: str) -> str:
     return str(p.with_name(f"{p.stem}.{name}{p.suffix}"))
 
 
+def target_dsn(target: InventoryTarget, environment: Environment) -> str | None:
+    if target.dsn is not None:
+        return target.dsn
+    return environment.variables().get(target.dsn_env or "") or None
+
+
+def finished_result(
+    target: InventoryTarget, environment: Environment, finished: Finished[TargetResult]
+) -> TargetResult:
+    """The target's result from its worker, or an error saying why the worker gave none."""
+    result = finished.value
+    if result is None:
+        dsn = target_dsn(target, environment)
+        message = finished.failure or "no result"
+        code = 130 if "interrupted" in message else 1
+        result = TargetResult(target, describe(dsn) if dsn else "-", code, "", "", message)
+        result.stderr = f"mmschema: {message}\n"
+    elif finished.timed_out:  # an apply that stopped on SIGTERM still says what it did
+        result.code, result.message = 1, finished.failure or "timed out"
+        result.stderr += f"mmschema: {result.message}\n"
+    result.seconds = round(finished.seconds, 3)
+    result.timed_out = finished.timed_out
+    return result
+
+
 def run_target(
     target: InventoryTarget, args: argparse.Namespace, environment: Environment, handler: Handler
 ) -> TargetResult:
     stdout, stderr = io.StringIO(), io.StringIO()
-    dsn = target.dsn
+    dsn = target_dsn(target, environment)
     if dsn is None:
-        dsn = environment.variables().get(target.dsn_env or "")
-        if not dsn:
-            message = f"environment variable {target.dsn_env} is not set"
-            return TargetResult(target, "-", 1, "", f"mmschema: {message}\n", message)
+        message = f"environment variable {target.dsn_env} is not set"
+        return TargetResult(target, "-", 1, "", f"mmschema: {message}\n", message)
     label = describe(dsn)
     target_args = copy.copy(args)
     target_args.inventory = None
@@ -270,8 +300,10 @@ def run_target(
     if getattr(args, "planfile", None):
         target_args.planfile = per_target_path(args.planfile, target.name)
     sink: list[Plan] = []
-    if args.command == "plan":
+    if args.command in GROUPED:
         target_args.plan_sink = sink
+    if args.format == "prometheus" and args.command != "drift":
+        target_args.format = "json"  # the inventory writes the per-target metrics
     target_env = Environment(
         stdout=stdout,
         stderr=stderr,
@@ -303,8 +335,10 @@ def run_target(
 def run_inventory(args: argparse.Namespace, environment: Environment, handler: Handler) -> int:
     if getattr(args, "database", None):
         raise UsageError("-d/--database and -i/--inventory cannot go together")
-    if args.parallel < 1:
-        raise UsageError("--parallel must be at least 1")
+    if not 1 <= args.parallel <= MAX_PARALLEL:
+        raise UsageError(f"--parallel must be between 1 and {MAX_PARALLEL}")
+    if args.target_timeout is not None and args.target_timeout <= 0:
+        raise UsageError("--target-timeout must be a number of seconds above 0")
     if getattr(args, "from_source", None):
         raise UsageError("--from plans without a live target; it cannot go with --inventory")
     inventory = load_inventory(environment.cwd / args.inventory, args.inventory)
@@ -321,25 +355,40 @@ def run_inventory(args: argparse.Namespace, environment: Environment, handler: H
     if getattr(args, "revision", None) is None and not from_plans:
         load_file(args)  # an invalid file fails once, before any database is touched
     fmt = getattr(args, "format", None) or "text"
-    grouped = args.command == "plan"  # shown once all are planned, identical plans together
-    with ThreadPoolExecutor(max_workers=min(args.parallel, len(selected))) as pool:
-        futures = [pool.submit(run_target, t, args, environment, handler) for t in selected]
-        results = []
-        for future in futures:
-            result = future.result()
-            results.append(result)
+    grouped = args.command in GROUPED  # shown once all are done, identical plans together
+    results: list[TargetResult | None] = [None] * len(selected)
+    shown = 0
+
+    def done(index: int, finished: Finished[TargetResult]) -> None:
+        nonlocal shown
+        results[index] = finished_result(selected[index], environment, finished)
+        while shown < len(results) and (ready := results[shown]) is not None:
             if fmt == "text" and not grouped:
-                show_text(result, environment)
+                show_text(ready, environment)
+            shown += 1
+
+    run_forked(
+        selected,
+        lambda target: run_target(target, args, environment, handler),
+        args.parallel,
+        args.target_timeout,
+        done,
+    )
+    finished = [r for r in results if r is not None]
     if fmt == "text" and grouped:
-        for group in plan_groups(results):
+        for group in plan_groups(finished):
             show_group(group, environment)
     if fmt == "json":
-        show_json(results, args.command, environment)
+        show_json(finished, args.command, environment)
+    elif fmt == "prometheus":
+        show_prometheus(finished, args.command, environment)
     elif fmt != "text":
-        show_concatenated(results, fmt, environment)
+        show_concatenated(finished, fmt, environment)
     summary_to = environment.stdout if fmt == "text" else environment.stderr
-    show_summary(results, args.command, summary_to, environment.is_terminal)
-    return worst([r.code for r in results])
+    show_summary(finished, args.command, summary_to, environment.is_terminal)
+    if grouped:
+        show_groups(finished, args.command, summary_to, environment.is_terminal)
+    return worst([r.code for r in finished])
 
 
 def show_text(result: TargetResult, environment: Environment) -> None:
@@ -357,18 +406,42 @@ def show_group(group: PlanGroup, environment: Environment) -> None:
         return
     out = environment.stdout
     first = group.results[0]
-    named = ", ".join(f"{r.target.name} ({r.label})" for r in group.results)
+    if len(group.results) <= NAMED_WITH_LABELS:
+        named = ", ".join(f"{r.target.name} ({r.label})" for r in group.results)
+    else:
+        named = ", ".join(group.names)
     fingerprint = group.plan.fingerprint if group.plan else ""
     count = len(group.results)
     out.write(f"=== {named}: one plan for {count} targets (fingerprint {fingerprint}) ===\n")
-    lines = first.stdout.splitlines(keepends=True)
+    lines, _ = split_extra(first.stdout)
     if lines and lines[0].startswith(f"Plan for {first.label}"):
         lines[0] = f"Plan for {len(group.results)} targets: {', '.join(group.names)}\n"
     out.write("".join(lines))
+    said: dict[str, list[str]] = {}  # a line about targets (last apply, errors): who said it
     for result in group.results:
-        for line in result.stderr.splitlines():
-            out.write(f"[{result.target.name}] {line}\n")
+        _, extra = split_extra(result.stdout)
+        for line in [*extra, *result.stderr.splitlines(keepends=True)]:
+            if not line.startswith("Drift: "):
+                said.setdefault(line.rstrip(), []).append(result.target.name)
+    for line, names in said.items():
+        out.write(f"[{', '.join(names)}] {line}\n")
+    verdicts = {line for r in group.results for line in split_extra(r.stdout)[1]}
+    out.write("".join(sorted(v for v in verdicts if v.startswith("Drift: "))))
     out.write("\n")
+
+
+# Lines that drift prints after the plan, about each target alone (not the group's plan).
+TARGET_LINES = ("  unmanaged table ", "Unmanaged tables: ", "Last apply: ", "Drift: ")
+NAMED_WITH_LABELS = 8  # a larger group's header names its targets without their databases
+
+
+def split_extra(text: str) -> tuple[list[str], list[str]]:
+    """A target's text output: the plan, and drift's lines about the target itself."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.startswith(TARGET_LINES):
+            return lines[:i], lines[i:]
+    return lines, []
 
 
 def show_json(results: list[TargetResult], command: str, environment: Environment) -> None:
@@ -385,6 +458,8 @@ def show_json(results: list[TargetResult], command: str, environment: Environmen
                 "exit_code": result.code,
                 "outcome": outcome_of(result, command),
                 "error": result.message or None,
+                "seconds": result.seconds,
+                "timed_out": result.timed_out,
                 "result": output,
             }
         )
@@ -397,11 +472,12 @@ def show_json(results: list[TargetResult], command: str, environment: Environmen
         "exit_code": worst([r.code for r in results]),
         "targets": targets,
     }
-    if command == "plan":
+    if command in GROUPED:
         document["plans"] = [
             {
                 "fingerprint": group.plan.fingerprint,
                 "changes": len(group.plan.changes),
+                "outcome": outcome_of(group.results[0], command),
                 "targets": group.names,
                 "plan": plan_to_json(replace(group.plan, target=", ".join(group.names))),
             }
@@ -423,6 +499,48 @@ def show_concatenated(results: list[TargetResult], fmt: str, environment: Enviro
     for result in results:
         for line in result.stderr.splitlines():
             environment.stderr.write(f"[{result.target.name}] {line}\n")
+
+
+def show_prometheus(results: list[TargetResult], command: str, environment: Environment) -> None:
+    """drift's own metrics of every target (labelled with its name too), then per target
+    its exit code, changes, seconds and whether it answered, for any command."""
+    texts = [with_name_label(r.stdout, r.target.name) for r in results if command == "drift"]
+    texts.append(target_metrics(results, command))
+    environment.stdout.write(merge_prometheus(texts))
+    for result in results:
+        for line in result.stderr.splitlines():
+            environment.stderr.write(f"[{result.target.name}] {line}\n")
+
+
+def with_name_label(text: str, name: str) -> str:
+    label = f'name="{label_value(name)}"'
+    return re.sub(r"^(mmschema_\w+)\{", rf"\1{{{label},", text, flags=re.MULTILINE)
+
+
+def target_metrics(results: list[TargetResult], command: str) -> str:
+    metrics = {
+        "mmschema_target_exit_code": "the target's exit code (0 ok, 1 error, 2 changes, 3 refused)",
+        "mmschema_target_up": "1 if the command ran to its end on the target (not an error)",
+        "mmschema_target_changes": "changes pending (plan, drift) on the target",
+        "mmschema_target_seconds": "how long the target took",
+    }
+    lines: list[str] = []
+    for metric, help_text in metrics.items():
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
+        for result in results:
+            labels = (
+                f'{{name="{label_value(result.target.name)}",'
+                f'target="{label_value(result.label)}",command="{command}"}}'
+            )
+            if metric == "mmschema_target_exit_code":
+                lines.append(f"{metric}{labels} {result.code}")
+            elif metric == "mmschema_target_up":
+                lines.append(f"{metric}{labels} {int(result.code in (0, 2, 3))}")
+            elif metric == "mmschema_target_changes" and result.plan is not None:
+                lines.append(f"{metric}{labels} {len(result.plan.changes)}")
+            elif metric == "mmschema_target_seconds":
+                lines.append(f"{metric}{labels} {result.seconds}")
+    return "\n".join(lines) + "\n"
 
 
 def merge_prometheus(texts: list[str]) -> str:
@@ -454,7 +572,38 @@ def plan_detail(result: TargetResult, results: list[TargetResult]) -> str:
         return ""
     same = next(g for g in plan_groups(results) if any(r is result for r in g.results))
     others = [n for n in same.names if n != result.target.name]
+    if len(others) > NAMED_WITH_LABELS:
+        return f"{changes_count(result.plan)}, same plan as {len(others)} others"
     return changes_count(result.plan) + (f", same plan as {', '.join(others)}" if others else "")
+
+
+def show_groups(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
+    """One line per distinct plan: its fingerprint, outcome, changes and targets."""
+    groups = [g for g in plan_groups(results) if g.plan is not None]
+    console = Console(
+        file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
+    )
+    table = Table(
+        title=f"{command}: {len(groups)} distinct plans for {len(results)} targets",
+        title_justify="left",
+    )
+    table.add_column("FINGERPRINT")
+    table.add_column("OUTCOME")
+    table.add_column("CHANGES", justify="right")
+    table.add_column("TARGETS", justify="right")
+    table.add_column("NAMES")
+    for group in sorted(groups, key=lambda g: -len(g.results)):
+        plan = group.plan
+        assert plan is not None
+        names = ", ".join(group.names)
+        table.add_row(
+            Text(plan.fingerprint),
+            Text(outcome_of(group.results[0], command)),
+            Text(str(len(plan.changes))),
+            Text(str(len(group.results))),
+            Text(names if len(names) <= 80 else names[:77] + "..."),
+        )
+    console.print(table)
 
 
 def show_summary(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
@@ -467,6 +616,7 @@ def show_summary(results: list[TargetResult], command: str, stream: Any, termina
     table.add_column("OUTCOME")
     table.add_column("EXIT", justify="right")
     table.add_column("DETAIL")
+    table.add_column("SECONDS", justify="right")
     for result in results:
         table.add_row(
             Text(result.target.name),
@@ -474,5 +624,6 @@ def show_summary(results: list[TargetResult], command: str, stream: Any, termina
             Text(outcome_of(result, command)),
             Text(str(result.code)),
             Text(result.message[:100] or plan_detail(result, results)),
+            Text(f"{result.seconds:.1f}"),
         )
     console.print(table)

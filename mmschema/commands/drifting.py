@@ -23,6 +23,9 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         if getattr(args, "all", False):
             report.checked_all = True
             report.unmanaged_tables = unmanaged_tables(conn, desired)
+    sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
+    if sink is not None:
+        sink.append(planned.plan)
     fmt = output_format(args, environment)
     if fmt == "json":
         print_json(report.to_json(), environment)
