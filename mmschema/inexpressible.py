@@ -6,13 +6,15 @@ from typing import Any
 
 import psycopg
 
+from mmschema.inheritance import inheritance_pairs
 from mmschema.introspect import catalog_sql
 from mmschema.model import QualifiedName
 from mmschema.notnull_names import custom_not_null_names
 
 
 def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> list[str]:
-    """One line per constraint option of these tables the file format cannot declare."""
+    """One line per constraint option of these tables the file format cannot declare, and
+    one per table of them that inherits (INHERITS)."""
     if not names:
         return []
     rows = conn.execute(
@@ -20,8 +22,16 @@ def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> 
         {"schemas": [n.schema for n in names], "tables": [n.name for n in names]},
     ).fetchall()
     found = sorted([*rows, *custom_not_null_names(conn, names)])
-    return [
+    lines = [
         f"{QualifiedName(schema, table)}.{constraint}: {what} cannot be declared in "
         "schema.yaml; the dumped file leaves it out (plan and apply would not keep it)"
         for schema, table, constraint, what in found
+    ]
+    dumped = set(names)
+    return lines + [
+        f"{child}: INHERITS ({parent}) cannot be declared in schema.yaml (table inheritance); "
+        "the dumped file declares the inherited columns as the table's own, and plan refuses "
+        "to change a table that inherits or is inherited"
+        for child, parent in inheritance_pairs(conn, names)
+        if child in dumped
     ]

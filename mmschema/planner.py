@@ -13,6 +13,7 @@ from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import DiffResult, diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
+from mmschema.inheritance import inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.model import Catalog
@@ -76,6 +77,9 @@ def compute_plan(
         # dependents that such a change takes along or must make again.
         live = with_dependents(conn, live, names)
         in_flight, result = compared(live)
+    refused = inheritance_refusals(conn, desired, result.changes)
+    if refused:
+        raise InvalidFile(refused)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)

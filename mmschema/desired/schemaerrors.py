@@ -188,6 +188,10 @@ def _plain(value: object) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+INHERITANCE_REFUSED = (
+    "table inheritance (inherits) is not supported: declare the parent's columns on the "
+    "table itself, or use partition_of for a partitioned table"
+)
 # The tail of a value YAML cut at its comma: `{type: numeric(12,2)}` gives a key `2)`.
 SPLIT_BY_A_COMMA = re.compile(r"[^()]*\)[^()]*")
 
@@ -205,7 +209,10 @@ def _unknown_keys(path: JsonPath, error: ValidationError) -> list[Finding]:
         expected = ", ".join(known) + (", or x-..." if patterns else "")
         message = f"unknown key '{key}' {where} (expected one of: {expected})"
         close = difflib.get_close_matches(str(key), known, n=1)
-        if close:
+        if key == "inherits" and len(path) == 2 and path[0] == "tables":
+            message = f"{describe(path)}: {INHERITANCE_REFUSED}"
+            close = []
+        elif close:
             message += f"; did you mean '{close[0]}'?"
         elif SPLIT_BY_A_COMMA.fullmatch(str(key)):
             message += (
