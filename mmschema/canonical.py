@@ -34,7 +34,8 @@ from mmschema.kinds.tables.model import (
     UniqueConstraint,
 )
 from mmschema.model import QualifiedName
-from mmschema.scratch_steps import raw_index, referenced_sequences
+from mmschema.nextval import referenced_sequences
+from mmschema.scratch_steps import raw_index
 
 MAX_NAME_BYTES = 63
 

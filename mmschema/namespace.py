@@ -8,7 +8,7 @@ from dataclasses import replace
 from mmschema import changes as ch
 from mmschema.kinds.tables.model import Table
 from mmschema.model import Catalog, QualifiedName
-from mmschema.scratch_steps import referenced_sequences
+from mmschema.nextval import referenced_sequences
 
 
 def held_names(table: Table) -> set[QualifiedName]:

@@ -9,8 +9,8 @@ from typing import Any
 
 from mmschema import changes as ch
 from mmschema.ddl import Statement, statements
-from mmschema.diff import DiffResult
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds.tables.tables import DiffResult
 from mmschema.locks import LockLevel
 from mmschema.model import Catalog
 

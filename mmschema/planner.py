@@ -10,12 +10,13 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.dependencies import needs_dependents
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.diff import DiffResult, diff, managed_names
+from mmschema.diff import diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.inheritance import inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
+from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile
-from mmschema.diff import TABLE_OPTIONS
+from mmschema.kinds.tables.tables import TABLE_OPTIONS
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 

@@ -5,12 +5,9 @@ Each carries the place it was declared, so an error the server reports points at
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pglast.parser import ParseError, parse_sql_json
 from psycopg import sql
 
 from mmschema import changes as ch
@@ -38,6 +35,7 @@ from mmschema.kinds.tables.model import (
 from mmschema.kinds.tables.tables import create_table, drop_table
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName, UserType
+from mmschema.nextval import referenced_sequences
 
 
 @dataclass(frozen=True)
@@ -258,40 +256,6 @@ def _partition_column_steps(table: DeclaredTable) -> list[ScratchStep]:
 def _create_bare(table: Table) -> str:
     """CREATE TABLE alone (its key and comment are separate steps, pointing at the file)."""
     return create_table(replace(table, primary_key=None, comment=None))[0].sql
-
-
-IDENTIFIER = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$]*)'
-SEQUENCE_NAME = re.compile(rf"^({IDENTIFIER}\.)?{IDENTIFIER}$")
-
-
-def referenced_sequences(expression: str) -> list[str]:
-    """Sequences named in nextval('...') calls, so the scratch server can have them too."""
-    if "nextval" not in expression:
-        return []
-    try:
-        tree = json.loads(parse_sql_json(f"SELECT {expression}"))
-    except ParseError:
-        return []
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            call = node.get("FuncCall")
-            if call and call.get("args"):
-                names = [part.get("String", {}).get("sval") for part in call.get("funcname", [])]
-                argument = call["args"][0]
-                argument = argument.get("TypeCast", {}).get("arg", argument)
-                text = argument.get("A_Const", {}).get("sval", {}).get("sval")
-                if names[-1:] == ["nextval"] and text and SEQUENCE_NAME.match(text):
-                    found.append(text)
-            for value in node.values():
-                walk(value)
-
-    walk(tree)
-    return found
 
 
 def catalog_steps(catalog: Catalog) -> list[ScratchStep]:

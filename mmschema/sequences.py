@@ -12,7 +12,7 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
 from mmschema.model import QualifiedName
-from mmschema.scratch_steps import referenced_sequences
+from mmschema.nextval import referenced_sequences
 
 
 def live_names(changes: list[ch.Change]) -> Callable[[QualifiedName], QualifiedName]:

@@ -1,6 +1,10 @@
-"""Columns: their definition and DDL (add, drop, rename, type, default, NOT NULL, identity)."""
+"""Columns: how a declared one compares with the live one, and their DDL (add, drop,
+rename, type, default, NOT NULL, identity)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from psycopg import sql
 
@@ -15,9 +19,21 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
-from mmschema.kinds.tables.model import Column
+from mmschema.desired.declared import DeclaredColumn, DeclaredTable
+from mmschema.equivalent import same_default
+from mmschema.kinds.tables.model import (
+    SERIAL_TYPES,
+    Column,
+    Table,
+    column_from,
+)
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
+from mmschema.nextval import referenced_sequences
+
+if TYPE_CHECKING:
+    from mmschema.kinds.tables.tables import DiffResult
+
 
 
 def column_definition(column: Column) -> sql.Composable:
@@ -264,3 +280,120 @@ def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
         alter_table(change.table, Form.DROP_COLUMN, drop),
         alter_table(change.table, Form.ADD_COLUMN, add),
     ]
+
+
+def diff_columns(
+    have: Table,
+    want: Table,
+    table: DeclaredTable,
+    result: DiffResult,
+    pinned: frozenset[str] = frozenset(),
+) -> set[str]:
+    """Column changes; returns the live column names the file accounts for."""
+    name = want.name
+    claimed: set[str] = set()
+    live = {c.name: c for c in have.columns}
+    wanted = {c.name: c for c in want.columns}
+    for declared in table.columns:
+        if declared.state == "absent":
+            claimed.add(declared.name)
+            if declared.name in live:
+                cascade = have.dependents_of(declared.name)
+                result.changes.append(ch.DropColumn(name, declared.name, cascade))
+            continue
+        target = wanted[declared.name]
+        current = live.get(declared.name)
+        old = live.get(declared.renamed_from or "")
+        if current is None and declared.renamed_from and old is not None:
+            claimed.add(declared.renamed_from)
+            result.changes.append(ch.RenameColumn(name, declared.renamed_from, declared.name))
+            current = replace(old, name=declared.name)
+        claimed.add(declared.name)
+        if current is None:
+            column = replace(column_from(declared), nullable=target.nullable)
+            result.changes.append(
+                ch.AddColumn(name, column, declared.backfill, declared.backfill_where)
+            )
+            continue
+        diff_column(name, current, target, declared, result, pinned)
+    return claimed
+
+
+def owned_sequences(
+    table: QualifiedName, want: Column, declared: DeclaredColumn
+) -> list[ch.Change]:
+    """An existing column that becomes serial needs its sequence before the default."""
+    base = SERIAL_TYPES.get(declared.type.strip().lower())
+    if base is None or want.default is None:
+        return []
+    return [
+        ch.CreateOwnedSequence(table, want.name, sequence, base)
+        for sequence in referenced_sequences(want.default)
+    ]
+
+
+def diff_column(
+    table: QualifiedName,
+    have: Column,
+    want: Column,
+    declared: DeclaredColumn,
+    result: DiffResult,
+    pinned: frozenset[str] = frozenset(),
+) -> None:
+    """One column's changes; pinned columns stay NOT NULL (an unmanaged primary key's)."""
+    out = result.changes
+    if have.generated != want.generated:
+        out.append(ch.ReplaceGeneratedColumn(table, replace(column_from(declared), name=want.name)))
+        return
+    default = have.default  # the default once the changes below have run
+    if have.type != want.type or have.collation != want.collation:
+        carried = have.default is not None and have.identity is None
+        out.append(
+            ch.AlterColumnType(
+                table,
+                want.name,
+                have.type,
+                want.type,
+                want.collation,
+                declared.using,
+                old_default=have.default if carried else None,
+                new_default=want.default if carried and want.identity is None else None,
+            )
+        )
+        if carried:
+            default = want.default if want.identity is None else None
+        base = SERIAL_TYPES.get(declared.type.strip().lower())
+        if base is not None and want.default is not None and want.default == have.default:
+            out.extend(
+                ch.AlterSequenceType(table, want.name, sequence, base)
+                for sequence in referenced_sequences(want.default)
+            )
+    nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
+    if have.nullable and not want.nullable:
+        out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL
+    new_options = (
+        have.identity is not None
+        and want.identity is not None
+        and have.identity_options != want.identity_options
+    )
+    if have.identity != want.identity or new_options:
+        if have.identity is None and default is not None:
+            out.append(ch.AlterColumnDefault(table, want.name, default, None))
+        out.append(
+            ch.AlterColumnIdentity(
+                table,
+                want.name,
+                have.identity,
+                want.identity,
+                want.identity_options,
+                set_options=new_options,
+            )
+        )
+        default = None
+    if want.identity is None and not same_default(default, want.default, want.type):
+        out.extend(owned_sequences(table, want, declared))
+        out.append(ch.AlterColumnDefault(table, want.name, default, want.default))
+    if want.nullable and not have.nullable and want.name not in pinned:
+        out.append(nullability)
+    if have.comment != want.comment:
+        out.append(ch.SetComment("column", table, want.name, want.comment))

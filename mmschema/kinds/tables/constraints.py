@@ -1,6 +1,10 @@
-"""DDL for primary keys, unique, foreign key and check constraints."""
+"""Primary keys, unique, foreign key, check and exclusion constraints: how they compare
+(renames included) and their DDL."""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -11,6 +15,7 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
+from mmschema.desired.declared import DeclaredTable
 from mmschema.kinds.tables.indexes import create_index, drop_index_concurrently
 from mmschema.kinds.tables.model import (
     Check,
@@ -18,10 +23,15 @@ from mmschema.kinds.tables.model import (
     ForeignKey,
     Index,
     IndexKey,
+    Table,
     UniqueConstraint,
 )
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
+
+if TYPE_CHECKING:
+    from mmschema.kinds.tables.tables import DiffResult
+
 
 
 @statements.register
@@ -172,3 +182,174 @@ def _(change: ch.RenameConstraint) -> list[Statement]:
         sql.Identifier(change.old), sql.Identifier(change.new)
     )
     return [alter_table(change.table, Form.RENAME_CONSTRAINT, action)]
+
+
+def with_renamed_constraints(have: Table, table: DeclaredTable, result: DiffResult) -> Table:
+    """`renamed_from` on a key, unique, check or foreign key: RENAME CONSTRAINT (a catalog
+    update, the index of a key or unique constraint renamed with it), then compared under
+    the new name."""
+    declared = [
+        *((u.name, u.renamed_from) for u in table.unique),
+        *((f.name, f.renamed_from) for f in table.foreign_keys),
+        *((c.name, c.renamed_from) for c in table.checks),
+    ]
+    key = table.primary_key
+    if key is not None and key.renamed_from:
+        declared.append((key.name or f"{table.name.name}_pkey", key.renamed_from))
+    live = {
+        *(u.name for u in have.unique),
+        *(f.name for f in have.foreign_keys),
+        *(c.name for c in have.checks),
+        *((have.primary_key.name,) if have.primary_key else ()),
+    }
+    renames = {
+        old: new for new, old in declared if old and new not in live and old in live and old != new
+    }
+    if not renames:
+        return have
+    for old, new in renames.items():
+        result.changes.append(ch.RenameConstraint(have.name, old, new))
+
+    def named(item: Any) -> Any:
+        return replace(item, name=renames.get(item.name, item.name))
+
+    return replace(
+        have,
+        unique=tuple(named(u) for u in have.unique),
+        foreign_keys=tuple(named(f) for f in have.foreign_keys),
+        checks=tuple(named(c) for c in have.checks),
+        primary_key=named(have.primary_key) if have.primary_key else None,
+    )
+
+
+def diff_primary_key(
+    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+) -> set[str]:
+    """Primary key changes; returns the name of a live index the new key takes over.
+
+    A partition's key that is part of its parent's comes and goes with the parent's."""
+    old, new = have.primary_key, want.primary_key
+    if (old and old.attached and (new is None or new.attached)) or (
+        old is None and new and new.attached
+    ):
+        return set()
+    if old == new:
+        return set()
+    named = table.primary_key is not None and table.primary_key.name is not None
+    if old and new and old.columns == new.columns and not named:
+        return set()  # the default name follows the table's; only the columns are declared
+    if old and new is None:
+        if prune:
+            result.changes.append(ch.DropPrimaryKey(want.name, old))
+        else:
+            result.unmanaged.append(f"primary key {want.name}.{old.name}")
+        return set()
+    if old:
+        result.changes.append(ch.DropPrimaryKey(want.name, old))
+    if new is None:
+        return set()
+    existing = have.index(new.name)
+    keys = tuple(IndexKey(c) for c in new.columns)
+    if (
+        existing
+        and not have.partitioned  # ADD PRIMARY KEY USING INDEX is refused there
+        and existing.unique
+        and existing.valid
+        and existing.keys == keys
+        and (existing.where is None and not existing.include)
+    ):
+        result.changes.append(ch.AddPrimaryKey(want.name, new, index="attach"))
+        return {existing.name}
+    mode = "plain" if have.partitioned else "build"
+    result.changes.append(ch.AddPrimaryKey(want.name, new, index=mode))
+    return set()
+
+
+def diff_constraints(
+    have: Table,
+    want: Table,
+    prune: bool,
+    result: DiffResult,
+    new_table: bool = False,
+    file_table: DeclaredTable | None = None,
+) -> None:
+    """UNIQUE, CHECK and FOREIGN KEY constraints, by name; a changed one is dropped and added.
+
+    On an existing table, checks and foreign keys are added NOT VALID and validated in a
+    separate step, and a unique constraint is attached to a concurrently built index.
+    """
+    name = want.name
+    out = result.changes
+    written_checks = {c.name: c.expr for c in file_table.checks} if file_table else {}
+    for unique in want.unique:
+        current = next((u for u in have.unique if u.name == unique.name), None)
+        if current != unique:
+            if current is not None:
+                out.append(ch.DropConstraint(name, unique.name, "unique"))
+            online = not new_table and not have.partitioned
+            out.append(ch.AddUnique(name, unique, using_index=online))
+    for check in want.checks:
+        current_check = next((c for c in have.checks if c.name == check.name), None)
+        if current_check is not None and current_check.same_definition(check):
+            if current_check.valid == check.valid:
+                continue
+            if check.valid:
+                out.append(ch.ValidateConstraint(name, check.name))
+                continue
+        # A valid constraint is made NOT VALID only by adding it again.
+        if current_check is not None:
+            out.append(ch.DropConstraint(name, check.name, "check"))
+        # Added as written: PostgreSQL's printed form does not always parse back to
+        # itself (an IN list on varchar), the text the scratch server checked does.
+        written = written_checks.get(check.name)
+        added = replace(check, expression=written) if written is not None else check
+        out.append(ch.AddCheck(name, added, not_valid=not new_table or not check.valid))
+        if not new_table and check.valid:
+            out.append(ch.ValidateConstraint(name, check.name))
+    for key in want.foreign_keys:
+        # NOT VALID is not allowed on a partitioned table: there it is added validated.
+        if have.partitioned or want.partitioned:
+            key = replace(key, valid=True)
+        current_key = next((k for k in have.foreign_keys if k.name == key.name), None)
+        if current_key is not None and current_key.same_definition(key):
+            if current_key.valid == key.valid:
+                continue
+            if key.valid:
+                out.append(ch.ValidateConstraint(name, key.name))
+                continue
+        if current_key is not None:
+            out.append(ch.DropConstraint(name, key.name, "foreign_key"))
+        later = not new_table and not have.partitioned
+        out.append(ch.AddForeignKey(name, key, not_valid=later or not key.valid))
+        if later and key.valid:
+            out.append(ch.ValidateConstraint(name, key.name))
+    for exclusion in want.exclusions:
+        current_exclusion = next((x for x in have.exclusions if x.name == exclusion.name), None)
+        if current_exclusion == exclusion:
+            continue
+        if current_exclusion is not None:
+            out.append(ch.DropConstraint(name, exclusion.name, "exclusion"))
+        out.append(ch.AddExclusion(name, exclusion, new_table))
+    declared = {
+        *(u.name for u in want.unique),
+        *(c.name for c in want.checks),
+        *(k.name for k in want.foreign_keys),
+        *(x.name for x in want.exclusions),
+    }
+    existing = [
+        *(("exclusion", x.name) for x in have.exclusions),
+        *(("unique", u.name) for u in have.unique),
+        *(("check", c.name) for c in have.checks),
+        *(("foreign_key", k.name) for k in have.foreign_keys),
+    ]
+    declared_indexes = {i.name for i in want.indexes}  # a unique index may be this constraint
+    for kind, constraint in existing:
+        if constraint in declared or (kind == "unique" and constraint in declared_indexes):
+            continue
+        if (name, constraint) in result.orphaned and kind in ("unique", "exclusion"):
+            result.swallowed.add((name, constraint))  # dropped with its parent's index
+            continue
+        if prune:
+            out.append(ch.DropConstraint(name, constraint, kind))
+        else:
+            result.unmanaged.append(f"{kind.replace('_', ' ')} {name}.{constraint}")

@@ -1,10 +1,12 @@
-"""DDL for indexes: concurrent builds, swaps under a temporary name, renames."""
+"""Indexes: how they compare, and their DDL (concurrent builds, swaps under a temporary
+name, renames)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from psycopg import sql
 
@@ -18,10 +20,20 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
-from mmschema.kinds.tables.model import Index, IndexKey
+from mmschema.desired.declared import DeclaredTable
+from mmschema.kinds.tables.model import (
+    Index,
+    IndexKey,
+    Table,
+)
+from mmschema.kinds.tables.partitions import equal_partition_indexes, part_names
 from mmschema.locks import Form
-from mmschema.model import QualifiedName
+from mmschema.model import Catalog, QualifiedName
 from mmschema.pgnames import partition_index_name as postgres_part_name
+
+if TYPE_CHECKING:
+    from mmschema.kinds.tables.tables import DiffResult
+
 
 
 def index_key(key: IndexKey) -> sql.Composable:
@@ -49,6 +61,7 @@ def access_method(name: str) -> sql.Composable:
 def create_index(
     table: QualifiedName, index: Index, name: str, concurrently: bool, only: bool = False
 ) -> Statement:
+
     """CREATE INDEX; `only`: on a partitioned table alone, not on its partitions."""
     parts: list[sql.Composable] = [
         sql.SQL("CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"),
@@ -264,3 +277,106 @@ def _replace_piecemeal(change: ch.ReplaceIndex, temporary: str) -> list[Statemen
     if change.new.comment is not None:
         result.append(comment("index", change.table, change.new.name, change.new.comment))
     return result
+
+
+def cascade_to_swallowed(result: DiffResult) -> list[ch.Change]:
+    """A dropped partitioned index whose parts back partitions' constraints drops them too."""
+    if not result.swallowed:
+        return result.changes
+    changed: list[ch.Change] = []
+    for change in result.changes:
+        if isinstance(change, ch.DropIndex):
+            gone = tuple(p for p, n, _ in change.index.parts if (p, n) in result.swallowed)
+            if gone:
+                change = replace(change, cascade=gone)
+        changed.append(change)
+    return changed
+
+
+def kept_unique_constraint(have: Table, index: Index) -> bool:
+    """Whether a live UNIQUE constraint's index has this name and this definition."""
+    plain = (
+        not index.where
+        and not index.include
+        and all(
+            k.is_column and not (k.descending or k.nulls_first or k.opclass or k.collation)
+            for k in index.keys
+        )
+    )
+    return (
+        plain
+        and index.unique
+        and any(
+            u.name == index.name
+            and u.columns == tuple(k.expr for k in index.keys)
+            and u.nulls_distinct == index.nulls_distinct
+            for u in have.unique
+        )
+    )
+
+
+def diff_indexes(
+    have: Table,
+    want: Table,
+    table: DeclaredTable,
+    prune: bool,
+    result: DiffResult,
+    live: Catalog,
+    taken_over: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    name = want.name
+    online = not have.partitioned  # no CONCURRENTLY on a partitioned table's indexes
+    claimed: set[str] = set()
+    for declared in table.indexes:
+        claimed.add(declared.name)
+        current = have.index(declared.name)
+        if declared.state == "absent":
+            if current is not None:
+                result.changes.append(result.dropping(ch.DropIndex(name, current, online)))
+            continue
+        target = want.index(declared.name)
+        assert target is not None, f"normalized table {name} lacks index {declared.name}"
+        if current is None and declared.renamed_from and have.index(declared.renamed_from):
+            claimed.add(declared.renamed_from)
+            result.changes.append(ch.RenameIndex(name, declared.renamed_from, declared.name))
+            current = replace(have.index(declared.renamed_from) or target, name=declared.name)
+        if current is None and kept_unique_constraint(have, target):
+            continue  # an undeclared UNIQUE constraint of that name already is this index
+        if current is not None and (name, current.name) in result.orphaned:
+            current = None  # part of a parent's index this plan drops: built again
+        piecemeal = have.partitioned and bool(have.partitions)
+        if piecemeal and (current is None or not current.valid):
+            adopted = equal_partition_indexes(have, target, live)
+            result.adopted.update(adopted)
+            done = current.parts if current is not None else ()
+            result.changes.append(
+                ch.BuildPartitionedIndex(
+                    name,
+                    target,
+                    have.partitions,
+                    adopted,
+                    done,
+                    resume=current is not None,
+                    part_names=part_names(live, have.partitions, target, result),
+                )
+            )
+        elif current is None:
+            result.changes.append(ch.CreateIndex(name, target, online))
+        elif not current.valid:
+            result.changes.append(ch.RebuildInvalidIndex(name, target, online))
+        elif not current.same_definition(target):
+            parts = have.partitions if have.partitioned else ()
+            names = part_names(live, parts, target, result, current)
+            replacing = ch.ReplaceIndex(name, current, target, online, parts, names)
+            result.changes.append(result.dropping(replacing))
+        elif current.comment != target.comment:
+            result.changes.append(ch.SetComment("index", name, target.name, target.comment))
+    for index in have.indexes:
+        if index.name in claimed or index.name in taken_over or index.attached:
+            continue
+        if (name, index.name) in result.adopted:
+            continue  # becomes a part of its parent's index
+        if prune:
+            result.changes.append(result.dropping(ch.DropIndex(name, index, online)))
+        else:
+            result.unmanaged.append(f"index {name}.{index.name}")
