@@ -10,6 +10,7 @@ from mmschema.dependencies import (
     split_replacements_over_retyped_columns,
 )
 from mmschema.desired.declared import DeclaredEnum, DesiredState
+from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.tables.partitions import validated_per_partition
 from mmschema.kinds.tables.tables import DiffResult, diff_tables
 from mmschema.model import Catalog, QualifiedName, UserType
@@ -46,6 +47,7 @@ def diff(
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes = rebuild_dependent_views(live, result.changes)
     objects = diff_objects(live.objects, desired.objects)
+    result.changes, objects = rebuilt_as_declared(result.changes, objects)
     result.changes = declared_schemas_made_once(result.changes, objects)
     for item in live.unmanaged:
         if prune:

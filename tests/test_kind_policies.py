@@ -201,3 +201,28 @@ def test_a_type_change_under_a_declared_policy_converges(
         ).fetchone()
         assert row == ("(total < 1000)",)
     run_sql(db, "DROP TABLE orders; DROP ROLE mms_clerk")
+
+
+def test_a_policy_changed_with_the_type_of_a_column_it_reads_is_made_as_declared(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, BEFORE)
+    shell.write("schema.yaml", FILE)
+    apply(shell, db, scratch_dsn)
+    # The old USING (total < 1000::numeric) does not fit a text column: made as the file says.
+    changed = FILE.replace("total: {type: numeric}", "total: {type: text}")
+    changed = changed.replace("using: total < 1000", "using: length(total) < 4")
+    changed = changed.replace("total >= 0", "total <> ''")
+    shell.write("schema.yaml", changed)
+    found = changes_of(shell, db, scratch_dsn)
+    assert [c["kind"] for c in found] == [
+        "drop_policy",
+        "drop_policy",
+        "alter_column_type",
+        "create_policy",
+        "create_policy",
+    ]
+    assert "length(total)" in json.dumps([found[-1]["sql"], found[-2]["sql"]])
+    apply(shell, db, scratch_dsn, "--allow", "rewrite,destructive")
+    assert plan_code(shell, db, scratch_dsn) == 0
+    run_sql(db, "DROP TABLE orders; DROP ROLE mms_clerk")

@@ -22,7 +22,7 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
-from mmschema.model import Catalog, QualifiedName
+from mmschema.model import Catalog, Policy, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "policies"
@@ -381,6 +381,48 @@ def _same(old: ManagedPolicy, new: ManagedPolicy) -> bool:
         new.roles,
         new.using,
         new.check,
+    )
+
+
+def rebuilt_as_declared(
+    changes: list[ch.Change], objects: list[ch.Change]
+) -> tuple[list[ch.Change], list[ch.Change]]:
+    """A declared policy that changes and reads a column whose type changes is made again
+    after the type change as the file declares it, not as it was (which may not fit the
+    new type): the table changes' CreatePolicy takes the declared one, the kind's change
+    goes."""
+    wanted = {
+        (c.new.table, c.new.name): c
+        for c in objects
+        if isinstance(c, ReplaceManagedPolicy)
+        or (isinstance(c, AlterManagedPolicy) and c.renamed_from is None)
+    }
+    if not wanted:
+        return changes, objects
+    taken: set[int] = set()
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, ch.CreatePolicy):
+            found = wanted.get((change.table, change.policy.name))
+            if found is not None and isinstance(found, AlterManagedPolicy | ReplaceManagedPolicy):
+                change = replace(change, policy=_as_rebuilt(found.new, change.policy.reads))
+                taken.add(id(found))
+        result.append(change)
+    return result, [c for c in objects if id(c) not in taken]
+
+
+def _as_rebuilt(policy: ManagedPolicy, reads: frozenset[str]) -> Policy:
+    roles = tuple(
+        "PUBLIC" if r == PUBLIC else sql.Identifier(r).as_string(None) for r in policy.roles
+    )
+    return Policy(
+        policy.name,
+        policy.permissive,
+        policy.command.upper(),
+        roles,
+        policy.using,
+        policy.check,
+        reads,
     )
 
 
