@@ -93,7 +93,10 @@ def run_forked(
             worker.data.extend(_drain(worker.fd))
             finish(worker)
     for index in waiting:
-        results[index] = Finished(None, 0.0, "interrupted before it started")
+        skipped: Finished[Result] = Finished(None, 0.0, "interrupted before it started")
+        results[index] = skipped
+        if done is not None:
+            done(index, skipped)
     return [r if r is not None else Finished(None, 0.0, "not run") for r in results]
 
 
