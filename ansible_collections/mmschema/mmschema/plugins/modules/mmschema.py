@@ -123,8 +123,8 @@ drift:
   returned: action drift
   type: bool
 rc:
-  description: mmschema's exit code (0 ok, 1 error, 2 changes or drift, 3 refused).
-  returned: always
+  description: mmschema's exit code (1 error, 3 refused; Ansible fails a task with rc).
+  returned: failed
   type: int
 """
 
@@ -205,7 +205,7 @@ class Mmschema:
             self.fail(rc, err)
         result = describe(document)
         result["drift"] = bool(document.get("drift"))
-        self.module.exit_json(changed=result["drift"], rc=rc, diff=self.diff(document), **result)
+        self.module.exit_json(changed=result["drift"], diff=self.diff(document), **result)
 
     def apply(self, saved: str) -> tuple[int, Any, str]:
         args = ["apply", saved, "--yes", "--format", "json", *self.common()]
@@ -274,17 +274,17 @@ def main() -> None:
     if action == "plan" or module.check_mode:
         plan, result = tool.plan(module.params["out"])
         changed = bool(plan.get("changes"))
-        module.exit_json(changed=changed, rc=0, diff=tool.diff(plan), **result)
+        module.exit_json(changed=changed, diff=tool.diff(plan), **result)
     with tempfile.TemporaryDirectory(prefix="mmschema-ansible-") as scratch:
         saved = module.params["plan"] or module.params["out"] or os.path.join(scratch, "plan.json")
         plan, result = tool.plan(None if module.params["plan"] else saved)
         if not plan.get("changes"):
-            module.exit_json(changed=False, rc=0, **result)
+            module.exit_json(changed=False, **result)
         rc, report, err = tool.apply(saved)
     applied = report.get("changes", []) if isinstance(report, dict) else []
     if rc != 0:
         tool.fail(rc, err, applied=applied, **result)
-    module.exit_json(changed=True, rc=rc, diff=tool.diff(plan), applied=applied, **result)
+    module.exit_json(changed=True, diff=tool.diff(plan), applied=applied, **result)
 
 
 if __name__ == "__main__":
