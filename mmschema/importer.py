@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from mmschema.connect import connect
-from mmschema.dump import catalog_document, chosen_tables, document_text, table_key, user_schemas
+from mmschema.dump import catalog_document, chosen_tables, document_text, user_schemas
 from mmschema.introspect import read_catalog
+from mmschema.kinds.tables.dump import table_key
 from mmschema.migration_scan import Backfill, Scan, Unexpressed, scan_scripts
 from mmschema.model import QualifiedName
 from mmschema.pipeline.kinds import dump_objects

@@ -29,10 +29,10 @@ from mmschema.desired.sqltext import SqlProblem, check_query, relations_read
 from mmschema.desired.tables import _index as declared_index
 from mmschema.desired.tables import _with_options as storage_options
 from mmschema.hazards import Hazard, hazards
-from mmschema.index_yaml import index_document
 from mmschema.kinds import views
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
+from mmschema.kinds.tables.dump import index_document
 from mmschema.kinds.tables.indexes import create_index
 from mmschema.kinds.tables.model import Index
 from mmschema.kinds.tables.read import read_indexes
