@@ -21,6 +21,8 @@ from mmschema.ddl.base import (
 )
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable
 from mmschema.equivalent import same_default
+from mmschema.hazards import Hazard, cascade_note, hazards
+from mmschema.kinds.tables.identity import owned_sequences, sequence_options
 from mmschema.kinds.tables.model import (
     SERIAL_TYPES,
     Column,
@@ -33,7 +35,6 @@ from mmschema.nextval import referenced_sequences
 
 if TYPE_CHECKING:
     from mmschema.kinds.tables.tables import DiffResult
-
 
 
 def column_definition(column: Column) -> sql.Composable:
@@ -52,28 +53,6 @@ def column_definition(column: Column) -> sql.Composable:
     if not column.nullable:
         parts.append(sql.SQL("NOT NULL"))
     return sql.SQL(" ").join(parts)
-
-
-SEQUENCE_CLAUSES = {
-    "start": "START WITH",
-    "increment": "INCREMENT BY",
-    "min": "MINVALUE",
-    "max": "MAXVALUE",
-    "cache": "CACHE",
-}
-
-
-def sequence_options(options: tuple[tuple[str, str], ...], prefix: str = "") -> sql.Composable:
-    """START WITH 3 INCREMENT BY 4 ... CYCLE: integers, from the file or the catalog."""
-    parts = []
-    for key, value in options:
-        if key == "cycle":
-            parts.append(prefix + ("CYCLE" if value == "true" else "NO CYCLE"))
-        elif not value:  # min or max at the type's default
-            parts.append(f"{prefix}NO {SEQUENCE_CLAUSES[key]}")
-        else:
-            parts.append(f"{prefix}{SEQUENCE_CLAUSES[key]} {int(value)}")
-    return sql.SQL(" ".join(parts))
 
 
 @statements.register
@@ -144,19 +123,6 @@ def _(change: ch.AlterColumnType) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.CreateOwnedSequence) -> list[Statement]:
-    create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {} OWNED BY {}").format(
-        sql.SQL(change.sequence),
-        sql.SQL(change.type),
-        sql.Identifier(change.table.schema, change.table.name, change.column),
-    )
-    start = sql.SQL("SELECT setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
-        sql.Literal(change.sequence), sql.Identifier(change.column), qualified(change.table)
-    )
-    return [make_statement(Form.CREATE_SEQUENCE, create), make_statement(Form.SET_SEQUENCE, start)]
-
-
-@statements.register
 def _(change: ch.AlterColumnDefault) -> list[Statement]:
     column = sql.Identifier(change.column)
     if change.new is None:
@@ -168,14 +134,6 @@ def _(change: ch.AlterColumnDefault) -> list[Statement]:
         drop = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(sql.SQL(change.drop_sequence))
         result.append(make_statement(Form.DROP_SEQUENCE, drop))
     return result
-
-
-@statements.register
-def _(change: ch.AlterSequenceType) -> list[Statement]:
-    alter = sql.SQL("ALTER SEQUENCE {} AS {}").format(
-        sql.SQL(change.sequence), sql.SQL(change.type)
-    )
-    return [make_statement(Form.ALTER_SEQUENCE, alter)]
 
 
 @statements.register
@@ -214,44 +172,6 @@ def not_null_check_name(column: str) -> str:
     """The temporary CHECK behind an online SET NOT NULL (within NAMEDATALEN)."""
     suffix = "_mms_not_null"
     return f"{name_prefix(column, 63 - len(suffix))}{suffix}"
-
-
-@statements.register
-def _(change: ch.AlterColumnIdentity) -> list[Statement]:
-    column = sql.Identifier(change.column)
-    kind = sql.SQL("ALWAYS" if change.new == "always" else "BY DEFAULT")
-    if change.new is None:
-        action = sql.SQL("ALTER COLUMN {} DROP IDENTITY").format(column)
-    elif change.old is None:
-        action = sql.SQL("ALTER COLUMN {} ADD GENERATED {} AS IDENTITY").format(column, kind)
-        if change.options:
-            action = sql.SQL("{} ({})").format(action, sequence_options(change.options))
-    else:
-        action = sql.SQL("ALTER COLUMN {} SET GENERATED {}").format(column, kind)
-        if change.set_options:
-            options = sequence_options(all_identity_options(change.options), "SET ")
-            action = sql.SQL("{} {}").format(action, options)
-            if change.restart is not None:
-                action = sql.SQL("{} RESTART WITH {}").format(
-                    action, sql.Literal(int(change.restart))
-                )
-    return [alter_table(change.table, Form.IDENTITY, action)]
-
-
-def all_identity_options(options: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Every option, the unnamed ones at their defaults, so that earlier values go."""
-    given = dict(options)
-    ascending = int(given.get("increment", "1")) > 0
-    start = given.get("start") or given.get("min" if ascending else "max")
-    result = [
-        ("cache", given.get("cache", "1")),
-        ("cycle", given.get("cycle", "false")),
-        ("increment", given.get("increment", "1")),
-        ("max", given.get("max", "")),
-        ("min", given.get("min", "")),
-        ("start", start or ("1" if ascending else "-1")),
-    ]
-    return tuple(result)
 
 
 @statements.register
@@ -319,19 +239,6 @@ def diff_columns(
     return claimed
 
 
-def owned_sequences(
-    table: QualifiedName, want: Column, declared: DeclaredColumn
-) -> list[ch.Change]:
-    """An existing column that becomes serial needs its sequence before the default."""
-    base = SERIAL_TYPES.get(declared.type.strip().lower())
-    if base is None or want.default is None:
-        return []
-    return [
-        ch.CreateOwnedSequence(table, want.name, sequence, base)
-        for sequence in referenced_sequences(want.default)
-    ]
-
-
 def diff_column(
     table: QualifiedName,
     have: Column,
@@ -397,3 +304,67 @@ def diff_column(
         out.append(nullability)
     if have.comment != want.comment:
         out.append(ch.SetComment("column", table, want.name, want.comment))
+
+
+@hazards.register
+def _(change: ch.DropColumn) -> list[Hazard]:
+    detail = f"drops column {change.column} and its data{cascade_note(change.cascade)}"
+    return [Hazard("destructive", detail)]
+
+
+@hazards.register
+def _(change: ch.AlterColumnType) -> list[Hazard]:
+    what = f"{change.column} from {change.old_type} to {change.new_type}"
+    if change.old_type == change.new_type and change.using is None:
+        detail = (
+            f"changing the collation of {change.column} rebuilds its indexes "
+            "under an ACCESS EXCLUSIVE lock"
+        )
+        return [Hazard("blocking", detail)]
+    if change.cast == "binary-coercible" and change.using is None:
+        return []
+    refused = f" (not online: {change.online_refused})" if change.online_refused else ""
+    rewrite = Hazard(
+        "rewrite",
+        f"changing {what} rewrites the table and its indexes under an ACCESS EXCLUSIVE "
+        f"lock{refused}",
+    )
+    if change.cast == "lossy":
+        loss = f"changing {what} can round, truncate or reject existing values"
+        return [rewrite, Hazard("destructive", loss)]
+    if change.cast == "no implicit cast":
+        detail = f"{rewrite.detail}; no implicit cast, converted USING {change.using}"
+        return [Hazard("rewrite", detail)]
+    return [rewrite]
+
+
+@hazards.register
+def _(change: ch.RetypeUnderGenerated) -> list[Hazard]:
+    names = ", ".join(c.name for c in change.generated)
+    found = [h for retype in change.retypes for h in hazards(retype)]
+    return [*found, Hazard("rewrite", f"generated columns {names} are dropped and added again")]
+
+
+@hazards.register
+def _(change: ch.AddColumn) -> list[Hazard]:
+    if not change.rewrites:
+        return []
+    column = change.column
+    why = (
+        "a STORED generated column"
+        if column.generated
+        else f"its default {column.default} is volatile"
+        if column.default
+        else f"a {column.type} column's sequence default is volatile"
+    )
+    detail = (
+        f"adding {column.name} rewrites {change.table} under an ACCESS EXCLUSIVE lock: {why}, "
+        "computed for every existing row"
+    )
+    return [Hazard("rewrite", detail)]
+
+
+@hazards.register
+def _(change: ch.ReplaceGeneratedColumn) -> list[Hazard]:
+    detail = f"generated column {change.column.name} is dropped and added again (table rewrite)"
+    return [Hazard("rewrite", detail)]

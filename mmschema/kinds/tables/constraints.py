@@ -16,6 +16,7 @@ from mmschema.ddl.base import (
     statements,
 )
 from mmschema.desired.declared import DeclaredTable
+from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.tables.indexes import create_index, drop_index_concurrently
 from mmschema.kinds.tables.model import (
     Check,
@@ -353,3 +354,14 @@ def diff_constraints(
             out.append(ch.DropConstraint(name, constraint, kind))
         else:
             result.unmanaged.append(f"{kind.replace('_', ' ')} {name}.{constraint}")
+
+
+@hazards.register
+def _(change: ch.AddExclusion) -> list[Hazard]:
+    if change.new_table:
+        return []
+    detail = (
+        f"adding exclusion constraint {change.exclusion.name} builds its index under an "
+        f"ACCESS EXCLUSIVE lock on {change.table}; reads and writes wait"
+    )
+    return [Hazard("blocking", detail)]

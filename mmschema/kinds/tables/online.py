@@ -15,8 +15,9 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
-from mmschema.kinds.tables.columns import backfill, sequence_options
+from mmschema.kinds.tables.columns import backfill
 from mmschema.kinds.tables.constraints import deferrable_clause
+from mmschema.kinds.tables.identity import sequence_options
 from mmschema.kinds.tables.indexes import rename_index
 from mmschema.locks import Form
 from mmschema.model import QualifiedName

@@ -12,6 +12,7 @@ from mmschema import changes as ch
 from mmschema.ddl.base import Statement, alter_table, qualified, statements
 from mmschema.desired.declared import DeclaredTable
 from mmschema.equivalent import same_default
+from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.tables.model import Index, Partition, Table
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -210,3 +211,12 @@ def part_names(
         result.names_in_use[schema].add(name)
         chosen.append((part.name, name))
     return tuple(chosen)
+
+
+@hazards.register
+def _(change: ch.AttachPartition) -> list[Hazard]:
+    detail = (
+        f"attaching {change.table} scans it under an ACCESS EXCLUSIVE lock to check its rows "
+        "against the bound"
+    )
+    return [Hazard("blocking", detail)]

@@ -10,6 +10,7 @@ from psycopg import sql
 from mmschema import changes as ch
 from mmschema.ddl.base import Statement, alter_table, comment, make_statement, qualified, statements
 from mmschema.desired.declared import DeclaredTable, DesiredState
+from mmschema.hazards import Hazard, cascade_note, hazards
 from mmschema.kinds.tables.columns import column_definition, diff_columns
 from mmschema.kinds.tables.constraints import (
     diff_constraints,
@@ -326,3 +327,29 @@ def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: 
 
 def _option_text(value: object) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+@hazards.register
+def _(change: ch.DropTable) -> list[Hazard]:
+    detail = f"drops table {change.table} and all its rows{cascade_note(change.cascade)}"
+    return [Hazard("destructive", detail)]
+
+
+@hazards.register
+def _(change: ch.ReplaceTable) -> list[Hazard]:
+    detail = (
+        f"drops table {change.table.name} with all its rows and partitions, and creates it "
+        "again: its partitioning cannot be altered in place"
+    )
+    return [Hazard("destructive", detail)]
+
+
+@hazards.register
+def _(change: ch.SetTableOption) -> list[Hazard]:
+    if change.option != "unlogged":
+        return []
+    detail = (
+        f"SET {'UNLOGGED' if change.value == 'true' else 'LOGGED'} rewrites {change.table} "
+        "under an ACCESS EXCLUSIVE lock"
+    )
+    return [Hazard("rewrite", detail)]
