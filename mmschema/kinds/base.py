@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -14,6 +15,55 @@ if TYPE_CHECKING:
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
     from mmschema.scratch_steps import ScratchStep
+
+
+class Phase(IntEnum):
+    """Order in which changes run; within a phase, changes keep the diff's order."""
+
+    EXTENSIONS = 0
+    SCHEMAS = 1
+    ENUMS = 2  # created or extended before any table uses them
+    DROP_UNMANAGED = 3  # --prune: undeclared views and triggers on managed tables
+    FUNCTIONS = 4  # functions the tables' defaults, checks, indexes or generated columns call
+    RENAME_TABLES = 5
+    UNLINK_TABLES = 6  # foreign keys to tables about to be re-created
+    FREE_NAMES = 7  # tables dropped early: a name they hold is taken by something created
+    CREATE_TABLES = 8
+    DETACH_PARTITIONS = 9
+    RENAME_COLUMNS = 10
+    DROP_FOREIGN_KEYS = 11
+    DROP_INDEXES = 12
+    DROP_CONSTRAINTS = 13
+    ADD_COLUMNS = 14
+    ALTER_COLUMNS = 15
+    BUILD_INDEXES = 16
+    ADD_CONSTRAINTS = 17
+    ADD_FOREIGN_KEYS = 18
+    VALIDATE_CONSTRAINTS = 19
+    ATTACH_PARTITIONS = 20  # once the table has what its parent requires
+    COMMENTS = 21
+    LATE_FUNCTIONS = 22  # routines reading tables, or called by none: after the tables
+    VIEWS = 23  # after the tables and columns they read, before those are dropped
+    DROP_COLUMNS = 24
+    DROP_TABLES = 25
+    DROP_FUNCTIONS = 26  # after what called them is gone, before the types they use
+    DROP_TYPES = 27  # after the columns and tables that may have used them
+    DROP_SCHEMAS = 28  # `schemas:` marked absent: after everything they held
+
+
+class KindChange:
+    """A change that a kind module (mmschema/kinds/) defines: it names its kind and object."""
+
+    phase: Phase
+
+    @property
+    def kind_name(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def subject(self) -> str:
+        raise NotImplementedError
+
 
 
 class KindObject(Protocol):
