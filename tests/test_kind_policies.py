@@ -226,3 +226,18 @@ def test_a_policy_changed_with_the_type_of_a_column_it_reads_is_made_as_declared
     apply(shell, db, scratch_dsn, "--allow", "rewrite,destructive")
     assert plan_code(shell, db, scratch_dsn) == 0
     run_sql(db, "DROP TABLE orders; DROP ROLE mms_clerk")
+
+
+@pytest.mark.one_major
+def test_a_rehearsal_copies_and_changes_the_policies(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, BEFORE)
+    shell.write("schema.yaml", FILE)
+    apply(shell, db, scratch_dsn)
+    shell.write("schema.yaml", FILE.replace("total < 1000", "total < 500"))
+    apply(shell, db, scratch_dsn, "--rehearse")
+    assert query(db, "SELECT qual FROM pg_policies WHERE policyname = 'no_big_deletes'") == [
+        ("(total < (500)::numeric)",)
+    ]
+    run_sql(db, "DROP TABLE orders; DROP ROLE mms_clerk")
