@@ -9,6 +9,7 @@ import psycopg
 import yaml
 
 from mmschema.introspect import catalog_sql, read_catalog
+from mmschema.kinds.grants import with_privileges
 from mmschema.kinds.tables.dump import (
     SQL_PLAIN_IDENTIFIER,
     standalone_sequences,
@@ -78,7 +79,9 @@ def dump_schema(
     (default: every user schema) that `only` names, if given."""
     catalog = read_catalog(conn, names)
     document = catalog_document(catalog, standalone_sequences(conn, catalog))
-    document.update(dump_objects(conn, schemas or user_schemas(conn), only or []))
+    dumped = schemas or user_schemas(conn)
+    document.update(dump_objects(conn, dumped, only or []))
+    with_privileges(conn, document, [] if only else dumped)
     return document_text(document)
 
 

@@ -81,6 +81,8 @@ class Form(Enum):
     ALTER_POLICY = "ALTER POLICY"
     COMMENT = "COMMENT ON"
     COMMENT_OBJECT = "COMMENT ON a type, routine or schema"
+    GRANT = "GRANT / REVOKE"
+    RELATION_OWNER = "ALTER TABLE/VIEW/SEQUENCE OWNER TO"
     BACKFILL = "UPDATE (backfill)"
     LOCK_TABLE = "LOCK TABLE"
     CREATE_FUNCTION = "CREATE FUNCTION"
@@ -169,6 +171,10 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.ALTER_POLICY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.COMMENT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.COMMENT_OBJECT: FormTraits(LockLevel.NONE),  # no table: the object's entry only
+    # GRANT and REVOKE update the ACL in the catalog without a table lock; a change of
+    # owner is an ALTER TABLE (ACCESS EXCLUSIVE on the relation).
+    Form.GRANT: FormTraits(LockLevel.NONE),
+    Form.RELATION_OWNER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
     # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
     # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS

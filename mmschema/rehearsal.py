@@ -198,7 +198,12 @@ def concurrent_locks(
 def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> list[Measured]:
     results: list[Measured] = []
     for statement in planned.statements:
-        if statement.form in (Form.VIEW_PRIVILEGES, Form.ROUTINE_PRIVILEGES):
+        if statement.form in (
+            Form.VIEW_PRIVILEGES,
+            Form.ROUTINE_PRIVILEGES,
+            Form.GRANT,
+            Form.RELATION_OWNER,
+        ):
             continue  # roles are the target's cluster's; the scratch server may lack them
         before = filenodes(conn)
         new = own_locks_after(conn, statement)

@@ -14,7 +14,7 @@ from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile, Source
-from mmschema.kinds import matviews, policies, schemas, triggers, views
+from mmschema.kinds import grants, matviews, policies, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
@@ -46,6 +46,7 @@ KINDS: tuple[Kind, ...] = (
     matviews.KIND,
     triggers.KIND,
     policies.KIND,
+    grants.KIND,  # last: owners and grants after the objects are made
 )
 # The kinds whose objects are made on the scratch server together, round after round.
 MADE_IN_ROUNDS = (
@@ -72,12 +73,13 @@ def build_objects(context: Context, data: Mapping[str, object]) -> list[KindObje
     found: list[KindObject] = []
     for kind in KINDS:
         section = data.get(kind.file_key)
-        if not isinstance(section, dict):
+        if kind is grants.KIND or not isinstance(section, dict):
             continue  # the JSON Schema check reports it
         for key, spec in section.items():
             if isinstance(key, str) and isinstance(spec, dict):
                 found.append(kind.build(context, key, spec))
-    return found
+    # Owners and grants, from the entries of the tables and of the kinds above.
+    return found + grants.declared_privileges(context, data)
 
 
 def merged_objects(objects: Sequence[KindObject], report: Report) -> tuple[KindObject, ...]:

@@ -1,0 +1,211 @@
+"""Owners and grants on tables, columns, views, sequences, functions and schemas, through
+the installed command: granted, dumped, kept across rebuilds, undeclared ones unmanaged
+until --prune, revoked with state: absent, a role the target lacks refused."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import query, run_sql
+from tests.outside import Shell, plan_code
+
+RO, RW, OWNER = "mms_grant_ro", "mms_grant_rw", "mms_grant_owner"
+ROLES = "".join(
+    f"DO $$BEGIN CREATE ROLE {r}; EXCEPTION WHEN duplicate_object THEN NULL; END$$;\n"
+    for r in (RO, RW, OWNER)
+)
+FILE = f"""version: 1
+schemas:
+  app:
+    grants:
+      - {{role: {RO}, privileges: [USAGE]}}
+tables:
+  app.orders:
+    owner: {OWNER}
+    columns:
+      id: {{type: bigint, identity: always}}
+      total: {{type: numeric}}
+      secret: {{type: text}}
+    primary_key: [id]
+    grants:
+      - {{role: {RO}, privileges: [SELECT], columns: [id, total]}}
+      - {{role: {RW}, privileges: [select, insert, update], with_grant_option: true}}
+views:
+  app.big_orders:
+    query: SELECT id, total FROM app.orders WHERE total > 100
+    grants:
+      - {{role: {RO}, privileges: [SELECT]}}
+functions:
+  app.order_count():
+    returns: bigint
+    language: sql
+    body: SELECT count(*) FROM app.orders
+    grants:
+      - {{role: {RO}, privileges: [EXECUTE]}}
+"""
+
+
+def acl(db: str, sql_text: str) -> list[tuple[Any, ...]]:
+    return query(db, sql_text)
+
+
+def plan_json(shell: Shell, db: str, scratch_dsn: str, *extra: str) -> dict[str, Any]:
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json", *extra)
+    assert planned.code == 0, planned.output
+    data: dict[str, Any] = json.loads(planned.stdout)
+    return data
+
+
+@pytest.mark.one_major
+def test_grants_and_owners_are_applied_dumped_and_converge(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", FILE)
+    plan = plan_json(shell, db, scratch_dsn)
+    granted = [c for c in plan["changes"] if c["kind"] in ("set_privileges", "set_owner")]
+    statements = [s for c in granted for s in c["sql"]]
+    assert f'ALTER TABLE "app"."orders" OWNER TO "{OWNER}"' in statements
+    assert f'GRANT SELECT ("id") ON TABLE "app"."orders" TO "{RO}"' in statements
+    assert (
+        f'GRANT SELECT, INSERT, UPDATE ON TABLE "app"."orders" TO "{RW}" WITH GRANT OPTION'
+        in statements
+    )
+    # A function the plan makes: EXECUTE for PUBLIC only if the file grants it.
+    assert 'REVOKE EXECUTE ON FUNCTION "app"."order_count"() FROM PUBLIC' in statements
+    assert f'GRANT USAGE ON SCHEMA "app" TO "{RO}"' in statements
+
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert acl(
+        db,
+        f"SELECT has_column_privilege('{RO}', 'app.orders', 'total', 'SELECT'),"
+        f" has_column_privilege('{RO}', 'app.orders', 'secret', 'SELECT'),"
+        f" has_function_privilege('{RO}', 'app.order_count()', 'EXECUTE'),"
+        f" has_function_privilege('public', 'app.order_count()', 'EXECUTE'),"
+        f" pg_get_userbyid(relowner)::text FROM pg_class WHERE oid = 'app.orders'::regclass",
+    ) == [(True, False, True, False, OWNER)]
+
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    orders = document["tables"]["app.orders"]
+    assert orders["owner"] == OWNER
+    assert {"role": RO, "privileges": ["SELECT"], "columns": ["id", "total"]} in orders["grants"]
+    assert {
+        "role": RW,
+        "privileges": ["SELECT", "INSERT", "UPDATE"],
+        "with_grant_option": True,
+    } in orders["grants"]
+    assert document["functions"]["app.order_count()"]["grants"] == [
+        {"role": RO, "privileges": ["EXECUTE"]}
+    ]
+    assert document["schemas"]["app"]["grants"] == [{"role": RO, "privileges": ["USAGE"]}]
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_undeclared_grants_are_unmanaged_until_prune_and_absent_ones_are_revoked(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", FILE)
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    run_sql(db, f"GRANT DELETE ON app.orders TO {RO}; GRANT SELECT ON app.big_orders TO {RW}")
+
+    plan = plan_json(shell, db, scratch_dsn)
+    assert plan["changes"] == []
+    assert sorted(plan["unmanaged"]) == [
+        f"grant DELETE on table app.orders to {RO}",
+        f"grant SELECT on view app.big_orders to {RW}",
+    ]
+    drift = shell.run("drift", "-d", db, "--dev-database", scratch_dsn)
+    assert drift.code == 2, drift.output
+
+    # A file that gives no grants for an object leaves them alone.
+    unmentioned = FILE.replace(f"    grants:\n      - {{role: {RO}, privileges: [SELECT]}}\n", "")
+    shell.write("schema.yaml", unmentioned)
+    plan = plan_json(shell, db, scratch_dsn)
+    assert plan["unmanaged"] == [f"grant DELETE on table app.orders to {RO}"]
+
+    shell.write("schema.yaml", FILE)
+    pruned = shell.run("apply", "--yes", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert pruned.code == 0, pruned.output
+    assert acl(
+        db,
+        f"SELECT has_table_privilege('{RO}', 'app.orders', 'DELETE'),"
+        f" has_table_privilege('{RW}', 'app.big_orders', 'SELECT')",
+    ) == [(False, False)]
+
+    revoking = FILE.replace(
+        "with_grant_option: true}",
+        f"with_grant_option: true}}\n      - {{role: {RW}, privileges: [UPDATE], state: absent}}",
+    ).replace("[select, insert, update]", "[select, insert]")
+    shell.write("schema.yaml", revoking)
+    plan = plan_json(shell, db, scratch_dsn)
+    [change] = plan["changes"]
+    assert change["sql"] == [f'REVOKE UPDATE ON TABLE "app"."orders" FROM "{RW}"']
+    assert change["lock"] == "NONE" or change["lock"] is None or change["lock"] == ""
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_role_the_target_lacks_is_one_error_naming_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", FILE.replace(f"role: {RW}", "role: mms_no_such_role"))
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 1, planned.output
+    assert "Traceback" not in planned.output
+    [line] = [x for x in planned.output.splitlines() if "mms_no_such_role" in x]
+    assert line.startswith("schema.yaml:16:16:")
+    assert "role 'mms_no_such_role' does not exist on the target" in line
+    assert query(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'app'") == [(0,)]
+
+
+@pytest.mark.one_major
+def test_a_privilege_that_does_not_apply_is_refused_at_its_place(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", FILE.replace("privileges: [EXECUTE]", "privileges: [SELECT]"))
+    checked = shell.run("validate")
+    assert checked.code == 1, checked.output
+    assert "schema.yaml:28:43:" in checked.output
+    assert "privilege SELECT does not apply to function app.order_count()" in checked.output
+
+
+@pytest.mark.one_major
+def test_a_rebuilt_view_keeps_its_grants_and_gets_the_declared_ones(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", FILE)
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    # Columns other than appended ones: the view is dropped and made again.
+    rebuilt = FILE.replace("SELECT id, total FROM", "SELECT total, id FROM").replace(
+        f"      - {{role: {RO}, privileges: [SELECT]}}\nfunctions",
+        f"      - {{role: {RO}, privileges: [SELECT]}}\n"
+        f"      - {{role: {RW}, privileges: [SELECT]}}\nfunctions",
+    )
+    shell.write("schema.yaml", rebuilt)
+    plan = plan_json(shell, db, scratch_dsn)
+    assert [c["kind"] for c in plan["changes"]] == ["rebuild_view", "set_privileges"]
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert acl(
+        db,
+        f"SELECT has_table_privilege('{RO}', 'app.big_orders', 'SELECT'),"
+        f" has_table_privilege('{RW}', 'app.big_orders', 'SELECT')",
+    ) == [(True, True)]
+    assert plan_code(shell, db, scratch_dsn) == 0
