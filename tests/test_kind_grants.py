@@ -209,3 +209,30 @@ def test_a_rebuilt_view_keeps_its_grants_and_gets_the_declared_ones(
         f" has_table_privilege('{RW}', 'app.big_orders', 'SELECT')",
     ) == [(True, True)]
     assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_rebuilt_materialized_view_keeps_its_owner_and_grants(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        ROLES
+        + "CREATE TABLE t (id bigint);"
+        + "CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n FROM t;"
+        + f"ALTER MATERIALIZED VIEW totals OWNER TO {OWNER};"
+        + f"GRANT SELECT ON totals TO {RO};",
+    )
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: bigint}\n"
+        "materialized_views:\n  totals:\n    query: SELECT count(*) + 1 AS n FROM t\n",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert "rebuild" in applied.output
+    assert acl(
+        db,
+        f"SELECT pg_get_userbyid(relowner)::text, has_table_privilege('{RO}', oid, 'SELECT')"
+        " FROM pg_class WHERE relname = 'totals'",
+    ) == [(OWNER, True)]

@@ -4,7 +4,7 @@ them, with their indexes; a changed query rebuilds them and the views reading th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, LiteralString
 
@@ -61,6 +61,9 @@ class ManagedMatview:
     source: Source | None = None
     reads: tuple[str, ...] = ()  # keys of the relations it reads
     readers: tuple[views.ManagedView | ManagedMatview, ...] = ()  # deepest first
+    # Not the file's: a live one's, given again to it when it is dropped and made again.
+    owner: str = field(default="", compare=False)
+    grants: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (grantee, privilege)
 
     @property
     def key(self) -> str:
@@ -306,6 +309,8 @@ class MatviewRow:
     populated: bool
     options: list[str]
     comment: str | None
+    owner: str
+    grants: list[list[str]]
     reads: list[list[str]]
     readers: list[list[str]]
 
@@ -393,6 +398,8 @@ def _from_row(row: MatviewRow, indexes: tuple[Index, ...]) -> ManagedMatview:
         comment=row.comment,
         with_data=row.populated,
         indexes=indexes,
+        owner=row.owner,
+        grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
         reads=tuple(str(QualifiedName(*r)) for r in sorted(row.reads)),
     )
 
@@ -444,6 +451,8 @@ def read_back(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMa
             absent_indexes=view.absent_indexes,
             renamed_from=view.renamed_from,
             readers=(),
+            owner="",
+            grants=(),
         )
         for view in declared
         if view.key in found
@@ -543,6 +552,23 @@ def _made(view: ManagedMatview, index_form: Form = Form.CREATE_MATVIEW) -> list[
     made += [_index(view.name, index, index_form) for index in view.indexes]
     if view.comment is not None:
         made.append(comment("materialized view", view.name, view.name.name, view.comment))
+    return made + _owner_and_grants(view)
+
+
+def _owner_and_grants(view: ManagedMatview) -> list[Statement]:
+    """A materialized view made again gets its owner and the grants it had."""
+    made = []
+    if view.owner:
+        text = sql.SQL("ALTER MATERIALIZED VIEW {} OWNER TO {}").format(
+            qualified(view.name), sql.Identifier(view.owner)
+        )
+        made.append(make_statement(Form.VIEW_PRIVILEGES, text))
+    for grantee, privilege in view.grants:
+        # grantee: quote_ident() or PUBLIC; privilege: from aclexplode()
+        grant = sql.SQL("GRANT {} ON {} TO {}").format(
+            sql.SQL(privilege), qualified(view.name), sql.SQL(grantee)
+        )
+        made.append(make_statement(Form.VIEW_PRIVILEGES, grant))
     return made
 
 
@@ -596,7 +622,9 @@ def _(change: RebuildMatview) -> list[Statement]:
     result.append(_drop(change.old))
     declared = {i.name for i in change.new.indexes} | set(change.new.absent_indexes)
     kept = tuple(i for i in change.old.indexes if i.name not in declared)
-    result += _made(replace(change.new, indexes=(*change.new.indexes, *kept)))
+    old = change.old
+    rebuilt = replace(change.new, indexes=(*change.new.indexes, *kept))
+    result += _made(replace(rebuilt, owner=old.owner, grants=old.grants))
     for reader in reversed(change.readers):
         result += views.make_reader(reader)
     return result

@@ -33,6 +33,13 @@ SELECT n.nspname::text AS schema,
        c.relispopulated AS populated,
        coalesce(c.reloptions, '{}') AS options,
        obj_description(c.oid, 'pg_class') AS comment,
+       pg_get_userbyid(c.relowner)::text AS owner,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                          a.privilege_type]
+             FROM aclexplode(c.relacl) AS a
+             WHERE a.grantee <> c.relowner
+             ORDER BY a.grantee, a.privilege_type) AS grants,
        ARRAY(SELECT DISTINCT ARRAY[rn.nspname::text, rc.relname::text]
              FROM pg_depend d
              JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
