@@ -448,7 +448,7 @@ def test_several_errors_are_reported_at_once_in_file_order() -> None:
         "schema.yaml:3:1: unknown key 'tabels' at the top of the file (expected one of: version, "
         "settings, extensions, schemas, enums, tables, functions, procedures, views, "
         "materialized_views, "
-        "triggers, policies, assertions, or x-...); did you mean 'tables'?",
+        "triggers, policies, default_privileges, assertions, or x-...); did you mean 'tables'?",
         "schema.yaml:7:34: 'nullable' of column 'id' must be true or false, not the number 1",
         "schema.yaml:9:21: index 'i' uses column 'nope', which table public.t does not declare",
         "schema.yaml:9:48: index 'i' uses gin, which cannot be unique",
@@ -520,7 +520,7 @@ def test_errors_of_several_files_sort_by_file_then_line() -> None:
         "db/b.yaml:2:1: unknown key 'bogus' at the top of the file (expected one of: version, "
         "settings, extensions, schemas, enums, tables, functions, procedures, views, "
         "materialized_views, "
-        "triggers, policies, assertions, or x-...)",
+        "triggers, policies, default_privileges, assertions, or x-...)",
     ]
 
 

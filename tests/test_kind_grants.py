@@ -70,7 +70,7 @@ def test_grants_and_owners_are_applied_dumped_and_converge(
     granted = [c for c in plan["changes"] if c["kind"] in ("set_privileges", "set_owner")]
     statements = [s for c in granted for s in c["sql"]]
     assert f'ALTER TABLE "app"."orders" OWNER TO "{OWNER}"' in statements
-    assert f'GRANT SELECT ("id") ON TABLE "app"."orders" TO "{RO}"' in statements
+    assert f'GRANT SELECT ("id", "total") ON TABLE "app"."orders" TO "{RO}"' in statements
     assert (
         f'GRANT SELECT, INSERT, UPDATE ON TABLE "app"."orders" TO "{RW}" WITH GRANT OPTION'
         in statements
@@ -236,3 +236,71 @@ def test_a_rebuilt_materialized_view_keeps_its_owner_and_grants(
         f"SELECT pg_get_userbyid(relowner)::text, has_table_privilege('{RO}', oid, 'SELECT')"
         " FROM pg_class WHERE relname = 'totals'",
     ) == [(OWNER, True)]
+
+
+DEFAULTS = f"""version: 1
+schemas:
+  app:
+    grants:
+      - {{role: {OWNER}, privileges: [ALL]}}
+default_privileges:
+  {OWNER}:
+    functions:
+      - {{role: {RO}, privileges: [EXECUTE]}}
+    in_schema:
+      app:
+        tables:
+          - {{role: {RO}, privileges: [SELECT]}}
+          - {{role: {RW}, privileges: [ALL], with_grant_option: true}}
+"""
+
+
+@pytest.mark.one_major
+def test_default_privileges_are_granted_dumped_unmanaged_and_pruned(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", DEFAULTS)
+    plan = plan_json(shell, db, scratch_dsn)
+    statements = [s for c in plan["changes"] for s in c["sql"]]
+    assert (
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{OWNER}" IN SCHEMA "app" GRANT SELECT ON TABLES'
+        f' TO "{RO}"' in statements
+    )
+    assert (
+        f'ALTER DEFAULT PRIVILEGES FOR ROLE "{OWNER}" GRANT EXECUTE ON FUNCTIONS TO "{RO}"'
+        in statements
+    )
+    # Functions are executable by PUBLIC unless the role's defaults say otherwise.
+    assert plan["unmanaged"] == [f"default privilege EXECUTE on functions of {OWNER} to PUBLIC"]
+    applied = shell.run("apply", "--yes", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+    run_sql(db, f"SET ROLE {OWNER}; CREATE TABLE app.made_later (id int); RESET ROLE;")
+    assert acl(
+        db,
+        f"SELECT has_table_privilege('{RO}', 'app.made_later', 'SELECT'),"
+        f" has_table_privilege('{RW}', 'app.made_later', 'DELETE WITH GRANT OPTION'),"
+        f" has_table_privilege('{RO}', 'app.made_later', 'INSERT')",
+    ) == [(True, True, False)]
+
+    dumped = shell.run("dump", "-d", db, "--schema", "app")
+    assert dumped.code == 0, dumped.output
+    section = yaml.safe_load(dumped.stdout)["default_privileges"][OWNER]
+    assert section["functions"] == [{"role": RO, "privileges": ["EXECUTE"]}]
+    assert {"role": RO, "privileges": ["SELECT"]} in section["in_schema"]["app"]["tables"]
+    document = yaml.safe_load(dumped.stdout)
+    document.pop("tables", None)  # the table made later is not the point here
+    shell.write("schema.yaml", yaml.safe_dump(document))
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+    run_sql(
+        db,
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} IN SCHEMA app GRANT DELETE ON TABLES TO {RO}",
+    )
+    shell.write("schema.yaml", DEFAULTS)
+    plan = plan_json(shell, db, scratch_dsn)
+    assert plan["unmanaged"] == [
+        f"default privilege DELETE on tables of {OWNER} in schema app to {RO}"
+    ]

@@ -512,8 +512,11 @@ def undeclared(live: Privileges, want: Privileges, server: Server) -> list[Unman
     (or holds with a grant option the file does not give): unmanaged, revoked by --prune."""
     wanted = _expanded(want.grants or (), server)
     found: list[Unmanaged] = []
+    revoked = _expanded(want.revoked, server)
     for what, grantable in sorted(_others(live, want.owner or live.owner).items()):
         grant = Grant(*what, grantable)
+        if what in revoked and what not in wanted:
+            continue  # the plan revokes it
         if what not in wanted:
             drop = RevokeUnmanaged(want.target, grant)
             found.append(Unmanaged(f"{want.key} {what}", grant.shown(want.target), drop))
@@ -536,19 +539,22 @@ def _on(target: Target) -> sql.Composable:
 
 
 def _privilege_list(grants: Sequence[Grant]) -> sql.Composable:
+    """`SELECT, INSERT` on the object, or `SELECT (a, b)` on columns."""
     # privileges: from the fixed lists above or aclexplode; columns quoted
-    column = grants[0].column
-    words = sql.SQL(", ").join(sql.SQL(g.privilege) for g in grants)
-    if not column:
+    words = sql.SQL(", ").join(sql.SQL(p) for p in dict.fromkeys(g.privilege for g in grants))
+    columns = [g.column for g in grants if g.column]
+    if not columns:
         return words
-    return sql.SQL("{} ({})").format(words, sql.Identifier(column))
+    return sql.SQL("{} ({})").format(words, sql.SQL(", ").join(map(sql.Identifier, columns)))
 
 
 def _grouped(grants: Sequence[Grant]) -> list[list[Grant]]:
-    """One statement per role, column and grant option, privileges in the catalog's order."""
-    groups: dict[tuple[str, str, bool], list[Grant]] = {}
+    """One statement per role and grant option for the object (privileges in the catalog's
+    order), one per role, grant option and privilege for its columns."""
+    groups: dict[tuple[str, bool, str], list[Grant]] = {}
     for grant in grants:
-        groups.setdefault((grant.role, grant.column, grant.grantable), []).append(grant)
+        one = grant.privilege if grant.column else ""
+        groups.setdefault((grant.role, grant.grantable, one), []).append(grant)
     return list(groups.values())
 
 

@@ -14,7 +14,7 @@ from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile, Source
-from mmschema.kinds import grants, matviews, policies, schemas, triggers, views
+from mmschema.kinds import default_privileges, grants, matviews, policies, schemas, triggers, views
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
@@ -46,6 +46,7 @@ KINDS: tuple[Kind, ...] = (
     matviews.KIND,
     triggers.KIND,
     policies.KIND,
+    default_privileges.KIND,
     grants.KIND,  # last: owners and grants after the objects are made
 )
 # The kinds whose objects are made on the scratch server together, round after round.
