@@ -10,7 +10,7 @@ from mmschema.dependencies import (
     split_replacements_over_retyped_columns,
 )
 from mmschema.desired.declared import DeclaredEnum, DesiredState
-from mmschema.kinds.policies import rebuilt_as_declared
+from mmschema.kinds.policies import following_renamed_tables, rebuilt_as_declared
 from mmschema.kinds.tables.partitions import validated_per_partition
 from mmschema.kinds.tables.tables import DiffResult, diff_tables
 from mmschema.model import Catalog, QualifiedName, UserType
@@ -47,9 +47,10 @@ def diff(
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes = rebuild_dependent_views(live, result.changes)
     objects = diff_objects(live.objects, desired.objects)
+    objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
     result.changes, objects = rebuilt_as_declared(result.changes, objects)
     result.changes = declared_schemas_made_once(result.changes, objects)
-    for item in live.unmanaged:
+    for item in unmanaged:
         if prune:
             result.changes.append(item.drop)
         else:

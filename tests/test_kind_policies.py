@@ -241,3 +241,31 @@ def test_a_rehearsal_copies_and_changes_the_policies(
         ("(total < (500)::numeric)",)
     ]
     run_sql(db, "DROP TABLE orders; DROP ROLE mms_clerk")
+
+
+@pytest.mark.one_major
+def test_declared_policies_move_with_a_renamed_table(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        "CREATE TABLE ledger (id integer); CREATE POLICY positive ON ledger USING (id > 0);"
+        "CREATE POLICY small ON ledger USING (id < 10);",
+    )
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  entries:\n    renamed_from: ledger\n    columns:\n"
+        "      id: {type: integer}\npolicies:\n  entries.positive:\n    using: id > 0\n"
+        "  entries.small:\n    using: id < 100\n",
+    )
+    found = changes_of(shell, db, scratch_dsn)
+    assert [(c["kind"], c["object"]) for c in found] == [
+        ("rename_table", "public.entries"),
+        ("alter_policy", "public.entries.small"),
+    ]
+    apply(shell, db, scratch_dsn)
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert query(db, "SELECT policyname, qual FROM pg_policies ORDER BY 1") == [
+        ("positive", "(id > 0)"),
+        ("small", "(id < 100)"),
+    ]

@@ -384,6 +384,37 @@ def _same(old: ManagedPolicy, new: ManagedPolicy) -> bool:
     )
 
 
+def following_renamed_tables(
+    changes: Sequence[ch.Change], objects: list[ch.Change], unmanaged: Sequence[Unmanaged]
+) -> tuple[list[ch.Change], tuple[Unmanaged, ...]]:
+    """A declared policy on a table the plan renames is the live one under the table's old
+    name (read as unmanaged there): it moves with the table, so it is compared rather than
+    created again, and is no longer unmanaged."""
+    renamed = {c.new: c.old for c in changes if isinstance(c, ch.RenameTable)}
+    if not renamed:
+        return objects, tuple(unmanaged)
+    under_old_names = {
+        (u.drop.policy.table, u.drop.policy.name): u
+        for u in unmanaged
+        if isinstance(u.drop, PruneManagedPolicy)
+    }
+    taken: set[str] = set()
+    result: list[ch.Change] = []
+    for change in objects:
+        if isinstance(change, CreateManagedPolicy):
+            new = change.policy
+            found = under_old_names.get((renamed.get(new.table, new.table), new.name))
+            if found is not None and isinstance(found.drop, PruneManagedPolicy):
+                taken.add(found.key)
+                have = replace(found.drop.policy, table=new.table)
+                if not _same(have, new):
+                    moved = AlterManagedPolicy if have.alterable_to(new) else ReplaceManagedPolicy
+                    result.append(moved(have, new))
+                continue
+        result.append(change)
+    return result, tuple(u for u in unmanaged if u.key not in taken)
+
+
 def rebuilt_as_declared(
     changes: list[ch.Change], objects: list[ch.Change]
 ) -> tuple[list[ch.Change], list[ch.Change]]:
