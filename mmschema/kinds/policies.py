@@ -4,7 +4,7 @@ compared as pg_policies prints them, changed with ALTER POLICY where PostgreSQL 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, LiteralString
 
@@ -19,6 +19,7 @@ from mmschema.desired.build import Context, text_of
 from mmschema.desired.checks import BadName, name_problem, shown, shown_part, split_name
 from mmschema.desired.declared import InvalidFile, Source
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.locks import Form
@@ -45,10 +46,16 @@ class ManagedPolicy:
     state: str = "present"
     source: Source | None = None
     roles_source: Source | None = None
+    comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
     @property
     def key(self) -> str:
         return f"{shown(self.table)}.{shown_part(self.name)}"
+
+    @property
+    def target(self) -> sql.Composable:
+        """The policy as COMMENT ON names it."""
+        return sql.SQL("{} ON {}").format(sql.Identifier(self.name), qualified(self.table))
 
     def alterable_to(self, other: ManagedPolicy) -> bool:
         """Whether ALTER POLICY makes `other` of this one: command and permissiveness stay,
@@ -175,6 +182,7 @@ class PolicyKind:
                 renamed_from=p.renamed_from,
                 source=p.source,
                 roles_source=p.roles_source,
+                comment=p.comment,
             )
             for p in mine
             if p.key in found
@@ -249,6 +257,7 @@ def build_policy(context: Context, key: str, spec: Mapping[str, object]) -> Mana
         state=text_of(spec.get("state")) or "present",
         source=context.key(path),
         roles_source=context.at((*path, "roles")) if isinstance(roles, list) else None,
+        comment=comments.declared(spec),
     )
 
 
@@ -282,6 +291,7 @@ class PolicyRow:
     roles: list[str]
     using_expr: str | None
     check_expr: str | None
+    comment: str | None
 
 
 def _sql(name: str) -> LiteralString:
@@ -318,6 +328,7 @@ def read_policies(
             roles=tuple(row.roles),
             using=row.using_expr,
             check=row.check_expr,
+            comment=comments.Declared(row.comment, True),
         )
         for row in rows
     ]
@@ -364,6 +375,10 @@ def diff_policies(live: list[ManagedPolicy], desired: list[ManagedPolicy]) -> li
                 moved = replace(renamed, name=policy.name)
                 changes.append(AlterManagedPolicy(renamed, moved, policy.renamed_from))
                 old = moved
+        # The comment it has once made (none when made anew or dropped and created)
+        # against the one the file wants (or the live one it had).
+        had = old.comment.text if old is not None else None
+        wanted = policy.comment.wanted(had)
         if old is None:
             changes.append(CreateManagedPolicy(policy))
         elif not _same(old, policy):
@@ -371,6 +386,10 @@ def diff_policies(live: list[ManagedPolicy], desired: list[ManagedPolicy]) -> li
                 changes.append(AlterManagedPolicy(old, policy))
             else:
                 changes.append(ReplaceManagedPolicy(old, policy))
+                had = None
+        changes += comments.comment_change(
+            "policy", policy.key, policy.target, had, wanted, ch.Phase.VIEWS
+        )
     return changes
 
 
@@ -556,7 +575,7 @@ def policy_document(policy: ManagedPolicy) -> dict[str, Any]:
         document["using"] = policy.using
     if policy.check is not None:
         document["with_check"] = policy.check
-    return document
+    return comments.with_comment(document, policy.comment.text)
 
 
 __all__ = ["KIND", "CreateManagedPolicy", "DropManagedPolicy", "ManagedPolicy"]
