@@ -88,8 +88,13 @@ class Pair:
         return sorted(found)
 
     def dump(self, name: str, schemas: list[str]) -> tuple[int, str]:
+        """The file `mmschema dump` writes: its warnings (stderr) are not part of it."""
         flags = [part for schema in schemas for part in ("--schema", schema)]
-        return mmschema("dump", "-d", self.dsn(name), *flags, cwd=self.work)
+        written = self.work / f"{name}.dump.yaml"
+        code, output = mmschema(
+            "dump", "-d", self.dsn(name), *flags, "-o", str(written), cwd=self.work
+        )
+        return (code, written.read_text()) if code == 0 else (code, output)
 
     def pg_dump(self, name: str) -> str:
         pg_dump = str(self.server.bin_dir / "pg_dump")
