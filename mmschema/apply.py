@@ -21,10 +21,12 @@ from mmschema.backfill import (
     Connect,
     TerminalProgress,
     run_backfill,
+    triggers_enabled,
 )
 from mmschema.connect import server_error
 from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
+from mmschema.expand import trigger_name
 from mmschema.kinds.tables.indexes import concurrently_built_index, drop_index_concurrently
 from mmschema.kinds.tables.online import job_statement, shadow_job
 from mmschema.locks import Form
@@ -329,7 +331,8 @@ def _apply_change(
                 handles = [recorder.begin(planned, job_statement(whole), whole)]
                 step = time.monotonic()
                 record = partial(recorder.progress, handles[0])
-                run_job(conn, whole, settings, notice, progress, record, helpers)
+                synced = alone and _synced(conn, planned.change)
+                run_job(conn, whole, settings, notice, progress, record, helpers, synced=synced)
                 recorder.end(handles[0], "succeeded", time.monotonic() - step)
                 handles = []
     except (ApplyFailed, BackfillFailed) as error:
@@ -345,6 +348,15 @@ def _apply_change(
         _cleanup_if_possible(conn, planned)
         raise
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
+
+
+def _synced(conn: psycopg.Connection[Any], change: ch.Change) -> bool:
+    """Whether the shadow columns' sync triggers are in place: then every row version
+    written from now on is filled, and the backfill may walk block ranges."""
+    if not isinstance(change, ch.RetypeBackfill):
+        return False
+    names = [trigger_name(change.table, column) for column, _, _ in change.parts]
+    return triggers_enabled(conn, change.table, names)
 
 
 def _cleanup_if_possible(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
@@ -368,8 +380,10 @@ def run_job(
     progress: ProgressFactory | None = None,
     record: Callable[[int, int | None], None] | None = None,
     helpers: Connect | None = None,
+    synced: bool = False,
 ) -> None:
-    """Run the job; its progress goes to the bar (terminals) and, every second, to record."""
+    """Run the job; its progress goes to the bar (terminals) and, every second, to record.
+    `synced`: a trigger fills the job's columns in every row written (a shadow column)."""
     bar = progress(job) if progress else None
     recorded = [0.0]
 
@@ -391,6 +405,7 @@ def run_job(
             blockers=lambda: "; ".join(describe_blockers(conn, job.table)),
             helpers=helpers,
             workers=settings.backfill_connections,
+            synced=synced,
         )
     finally:
         if bar is not None:

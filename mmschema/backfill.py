@@ -4,8 +4,9 @@ A job backfills one table's columns together: each batch's UPDATE sets all of th
 row never has one column backfilled and another not (rows written between two separate
 backfills would otherwise break invariants between the columns).
 
-A backfill covers the rows there are when it starts: it walks the primary key (or ctid
-without one) in windows up to the greatest key at the start; in each window it updates
+A backfill covers the rows there are when it starts: it walks the primary key in
+windows up to the greatest key at the start (heap block ranges up to the table's size at
+the start without a key, or when a trigger keeps new row versions filled); in each window it updates
 the rows that still differ from the backfill expression, skipping rows locked by others,
 and notes the windows where it skipped some. Those windows alone are walked once more,
 waiting for the locks. Rows inserted later keep the column's default, so the backfill
@@ -37,6 +38,14 @@ from rich.progress import (
     Progress as RichProgress,
 )
 
+from mmschema.blockranges import (
+    MAX_BLOCKS,
+    MIN_BLOCKS,
+    START_BLOCKS,
+    block_batch_query,
+    block_spans,
+    relation_blocks,
+)
 from mmschema.model import QualifiedName
 
 START_BATCH = 200  # doubled while batches stay short: the first one is never long
@@ -210,6 +219,37 @@ def key_columns(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str
     return [str(r[0]) for r in rows]
 
 
+def triggers_enabled(conn: psycopg.Connection[Any], table: QualifiedName, names: list[str]) -> bool:
+    """Whether the table has all these triggers, enabled."""
+    row = conn.execute(
+        """SELECT count(*) FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = %s AND c.relname = %s AND t.tgname = ANY(%s)
+             AND t.tgenabled <> 'D'""",
+        (table.schema, table.name, names),
+    ).fetchone()
+    return bool(row and row[0] == len(set(names)))
+
+
+def key_update(conn: psycopg.Connection[Any], job: BackfillJob) -> bool:
+    """Whether the job sets a column of a unique index: then its UPDATE is a key update
+    (its row locks conflict with foreign key checks' FOR KEY SHARE) and batches lock FOR
+    UPDATE; otherwise FOR NO KEY UPDATE, so inserts of rows referencing the batch's rows
+    do not wait for it."""
+    row = conn.execute(
+        """SELECT EXISTS (
+             SELECT FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+             WHERE i.indrelid = (SELECT c.oid FROM pg_class c
+                                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                                 WHERE n.nspname = %s AND c.relname = %s)
+               AND i.indisunique AND a.attname = ANY(%s))""",
+        (job.table.schema, job.table.name, job.columns),
+    ).fetchone()
+    return bool(row and row[0])
+
+
 def estimate_to_update(conn: psycopg.Connection[Any], job: BackfillJob) -> int | None:
     """The planner's estimate of the rows the job updates: those of its where clauses when
     every column has one (so the progress bar's total is not the whole table), else all."""
@@ -240,7 +280,7 @@ def estimate_rows(conn: psycopg.Connection[Any], table: QualifiedName) -> int | 
 def upper_bound(
     conn: psycopg.Connection[Any], table: QualifiedName, keys: list[str]
 ) -> tuple[Any, ...] | None:
-    """The greatest key when the backfill starts: rows past it are new (None: no key or rows)."""
+    """The greatest key when the backfill starts: rows past it are new (None: no rows)."""
     if not keys:
         return None
     key_list = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
@@ -253,10 +293,8 @@ def upper_bound(
     return None if row is None else tuple(row)
 
 
-def _key_literals(values: tuple[Any, ...], use_ctid: bool) -> sql.Composable:
-    return sql.SQL(", ").join(
-        sql.SQL("{}::tid").format(sql.Literal(v)) if use_ctid else sql.Literal(v) for v in values
-    )
+def _key_literals(values: tuple[Any, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.Literal(v) for v in values)
 
 
 def batch_query(
@@ -266,37 +304,35 @@ def batch_query(
     size: int,
     until: tuple[Any, ...] | None = None,
     skip_locked: bool = True,
+    for_key_update: bool = False,
 ) -> sql.Composed:
     """One batch over the next `size` keys after `after` (up to `until`): lock the rows of
     that window that still differ, update them, and return how many were updated, how
     many differed (without waiting for row locks), how many keys the window held, and its
     last key.
 
-    The window is a key range, so every part of the statement is an index range scan (a
-    TID range scan by ctid); the update finds the locked rows by ctid. Values are inlined
+    The window is a key range, so every part of the statement is an index range scan; the
+    update finds the locked rows by ctid (tables without a key walk block ranges,
+    mmschema/blockranges.py). Values are inlined
     as literals and no parameters are sent, so a `%` in the file's expressions (modulo) is
     never taken for a placeholder.
     """
-    use_ctid = not keys
-    names = keys or ["ctid"]
-    key_list = sql.SQL(", ").join(sql.Identifier(k) for k in names)
-    descending = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in names)
+    key_list = sql.SQL(", ").join(sql.Identifier(k) for k in keys)
+    descending = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in keys)
     table = sql.Identifier(job.table.schema, job.table.name)
     lower = (
-        sql.SQL("({}) > ({}) AND ").format(key_list, _key_literals(after, use_ctid))
+        sql.SQL("({}) > ({}) AND ").format(key_list, _key_literals(after))
         if after is not None
         else sql.SQL("")
     )
     window = [lower]
     if until is not None:
-        window.append(sql.SQL("({}) <= ({}) AND ").format(key_list, _key_literals(until, use_ctid)))
+        window.append(sql.SQL("({}) <= ({}) AND ").format(key_list, _key_literals(until)))
     # The update names no other relation, so the file's expression sees only the table.
     in_range = sql.SQL("{}({}) <= (SELECT {} FROM l)").format(lower, key_list, key_list)
-    last = sql.SQL(", ").join(
-        sql.SQL("{}::text").format(sql.Identifier(k)) if use_ctid else sql.Identifier(k)
-        for k in names
-    )
-    locking = sql.SQL("FOR UPDATE SKIP LOCKED" if skip_locked else "FOR UPDATE")
+    last = key_list
+    strength = "FOR UPDATE" if for_key_update else "FOR NO KEY UPDATE"
+    locking = sql.SQL(strength + (" SKIP LOCKED" if skip_locked else ""))
     # Every part sees the statement's one snapshot: the window's rows that differ, counted
     # as the window is read, are those the locking scan finds or skips.
     return sql.SQL(
@@ -329,7 +365,7 @@ def batch_query(
 class _Walk:
     """Where a backfill stands: the batch size, and the windows that had locked rows."""
 
-    size: int = START_BATCH
+    size: int = START_BATCH  # rows, or blocks when walking block ranges
     skipped: list[tuple[tuple[Any, ...] | None, tuple[Any, ...]]] = field(default_factory=list)
 
 
@@ -349,6 +385,7 @@ def run_backfill(
     blockers: Callable[[], str] | None = None,
     helpers: Connect | None = None,
     workers: int = 1,
+    synced: bool = False,
 ) -> BackfillResult:
     """Backfill the rows there are when it starts; the connection is autocommit.
 
@@ -357,37 +394,66 @@ def run_backfill(
     waiting for those locks (under lock_timeout). Rows inserted after the start are left
     to the column's default (or a trigger), so the backfill ends whatever the insert rate.
 
-    With `helpers` (a way to open more connections) and a big enough single integer key,
-    `workers` connections walk disjoint key ranges at once; each batch stays as short.
+    `synced`: a trigger fills the columns of every row written from now on (an online
+    type change's shadow), so the walk goes by heap block ranges up to the table's size
+    at the start, as it does for tables without a primary key.
+
+    With `helpers` (a way to open more connections) and a big enough table, `workers`
+    connections walk disjoint key or block ranges at once; each batch stays as short.
     """
     keys = key_columns(conn, job.table)
+    by_blocks = synced or not keys
     total = estimate_to_update(conn, job)
-    until = upper_bound(conn, job.table, keys)
     result = BackfillResult()
     started = time.monotonic()
-    if keys and until is None:  # no rows at all
-        result.complete = True
-        result.seconds = time.monotonic() - started
-        return result
+    strength = key_update(conn, job)
 
     def batcher(connection: psycopg.Connection[Any], who: Callable[[], str] | None) -> _Batcher:
-        return _Batcher(
+        batch = _Batcher(
             connection, job, keys, lock_timeout_ms, retries, notice, who, target_seconds
         )
+        batch.for_key_update = strength
+        batch.by_blocks = by_blocks
+        return batch
 
     alone = helpers is None or max_batches is not None or workers < 2
-    spans: list[Span] = (
-        [(None, until)] if alone else key_ranges(conn, job.table, keys, until, workers)
-    )
-    if len(spans) == 1 or helpers is None:
 
-        def report() -> None:
-            if progress:
-                progress(result.rows, total)
+    def walk_spans(spans: list[Span]) -> None:
+        if len(spans) == 1 or helpers is None:
 
-        _walk(batcher(conn, blockers), spans[0], result, report, max_batches)
+            def report() -> None:
+                if progress:
+                    progress(result.rows, total)
+
+            _walk(batcher(conn, blockers), spans[0], result, report, max_batches)
+        else:
+            _in_parallel(conn, helpers, spans, batcher, result, progress, total)
+
+    if by_blocks:
+        blocks, filenode = relation_blocks(conn, job.table)
+        split = block_spans(blocks, 1 if alone else workers)
+        walk_spans([((first,), (end,)) for first, end in split])
+        for _ in range(3):
+            if not result.complete:
+                break
+            now, node = relation_blocks(conn, job.table)
+            if node != filenode:  # rewritten meanwhile (VACUUM FULL, CLUSTER): rows moved
+                blocks, filenode = now, node
+                result.complete = False
+                walk_spans([((0,), (now,))])
+            elif now > blocks and not synced:  # rows that updates moved past the walk's end
+                span: Span = ((blocks,), (now,))
+                blocks, result.complete = now, False
+                walk_spans([span])
+            else:
+                break
     else:
-        _in_parallel(conn, helpers, spans, batcher, result, progress, total)
+        until = upper_bound(conn, job.table, keys)
+        if until is None:  # no rows at all
+            result.complete = True
+        else:
+            whole: list[Span] = [(None, until)]
+            walk_spans(whole if alone else key_ranges(conn, job.table, keys, until, workers))
     result.seconds = time.monotonic() - started
     if result.complete and progress:
         progress(result.rows, result.rows)  # done: the bar ends full
@@ -431,7 +497,7 @@ def _walk(
 ) -> None:
     """Walk one span in windows, then the windows that had locked rows once more, waiting
     for them; result.complete when it got to the end."""
-    walk = _Walk()
+    walk = _Walk(START_BLOCKS if batch.by_blocks else START_BATCH)
     spans: list[tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, bool]] = [
         (span[0], span[1], True)
     ]
@@ -440,14 +506,13 @@ def _walk(
         while True:
             if stopped() or (max_batches is not None and result.batches >= max_batches):
                 return
-            size = walk.size
-            updated, differed, seen, last = batch.run(walk, after, end, skip_locked)
+            updated, differed, last, at_end = batch.run(walk, after, end, skip_locked)
             result.batches += 1
             result.rows += updated
             report()
             if skip_locked and differed > updated and last is not None:
                 walk.skipped.append((after, last))
-            if last is None or seen < size:
+            if at_end:
                 break  # the window reached the end of the span
             after = last
         if not spans and walk.skipped:
@@ -546,6 +611,27 @@ class _Batcher:
         self.blockers = blockers
         self.target_seconds = target_seconds
         self.rows_done = 0
+        self.for_key_update = False
+        self.by_blocks = False
+
+    def _query(
+        self, size: int, after: tuple[Any, ...] | None, until: tuple[Any, ...] | None, skip: bool
+    ) -> sql.Composable:
+        if not self.by_blocks:
+            return batch_query(
+                self.job, self.keys, after, size, until, skip, self.for_key_update
+            )
+        first, end = (after or (0,))[0], (until or (0,))[0]
+        strength = "FOR UPDATE" if self.for_key_update else "FOR NO KEY UPDATE"
+        locking = strength + (" SKIP LOCKED" if skip else "")
+        return block_batch_query(
+            self.job.table,
+            differs(self.job),
+            assignments(self.job),
+            first,
+            min(first + size, end),
+            locking,
+        )
 
     def _one_round_trip(self, query: sql.Composable) -> tuple[Any, ...] | None:
         """The batch as its own transaction, sent as one message (a wait for the server's
@@ -569,12 +655,13 @@ class _Batcher:
         after: tuple[Any, ...] | None,
         until: tuple[Any, ...] | None,
         skip_locked: bool,
-    ) -> tuple[int, int, int, tuple[Any, ...] | None]:
-        """(rows updated, rows that differed, keys in the window, the window's last key)."""
+    ) -> tuple[int, int, tuple[Any, ...] | None, bool]:
+        """(rows updated, rows that differed, the window's last key or end block, whether
+        the window reached the span's end)."""
         failures = 0
         while True:
             began = time.monotonic()
-            query = batch_query(self.job, self.keys, after, walk.size, until, skip_locked)
+            query = self._query(walk.size, after, until, skip_locked)
             try:
                 row = self._one_round_trip(query)
             except errors.LockNotAvailable:
@@ -587,7 +674,7 @@ class _Batcher:
                         f"{self.lock_timeout_ms} ms after {failures} tries{blocked_by}; "
                         f"{self.rows_done} rows done, run apply again"
                     ) from None
-                walk.size = max(MIN_BATCH, walk.size // 2)
+                walk.size = max(MIN_BLOCKS if self.by_blocks else MIN_BATCH, walk.size // 2)
                 if self.notice:
                     self.notice(
                         f"backfill {self.job.label}: lock timeout, retry "
@@ -597,12 +684,22 @@ class _Batcher:
                 continue
             elapsed = time.monotonic() - began
             assert row is not None
-            updated, differed, seen = int(row[0]), int(row[1]), int(row[2])
+            updated, differed = int(row[0]), int(row[1])
             self.rows_done += updated
-            last = None if row[3] is None else tuple(row[3:])
             size = walk.size
+            if self.by_blocks:
+                first, end = (after or (0,))[0], (until or (0,))[0]
+                seen = min(first + size, end) - first
+                last: tuple[Any, ...] | None = (first + seen,)
+                at_end = first + size >= end
+                low, high = MIN_BLOCKS, MAX_BLOCKS
+            else:
+                seen = int(row[2])
+                last = None if row[3] is None else tuple(row[3:])
+                at_end = last is None or seen < size
+                low, high = MIN_BATCH, MAX_BATCH
             if seen >= size and elapsed < self.target_seconds / 2:
-                walk.size = min(MAX_BATCH, size * 2)
+                walk.size = min(high, size * 2)
             elif elapsed > self.target_seconds * 1.5:
-                walk.size = max(MIN_BATCH, int(size * self.target_seconds / elapsed))
-            return updated, differed, seen, last
+                walk.size = max(low, int(size * self.target_seconds / elapsed))
+            return updated, differed, last, at_end

@@ -369,3 +369,90 @@ def test_plan_and_drift_show_an_interrupted_backfill_with_its_progress(
     assert wrong_rows(db) == 0
     again = shell.run("plan", "--detailed-exitcode", *common)
     assert again.code == 0, again.output
+
+
+def test_a_batch_does_not_wait_for_foreign_key_checks_on_its_rows(db: str) -> None:
+    """A child row's insert holds FOR KEY SHARE on its parent row until it commits: a batch
+    updating only non-key columns locks FOR NO KEY UPDATE, which does not conflict, so it
+    neither skips the row nor waits (with FOR UPDATE it would wait and time out)."""
+    run_sql(
+        db,
+        "CREATE TABLE p (id integer PRIMARY KEY, a integer, b integer);"
+        "CREATE TABLE ch (id integer PRIMARY KEY, p_id integer REFERENCES p (id));"
+        "INSERT INTO p SELECT g, g, NULL FROM generate_series(1, 2000) g;",
+    )
+    job = BackfillJob.single(QualifiedName("public", "p"), "b", "a + 1")
+    with psycopg.connect(db) as holder, psycopg.connect(db, autocommit=True) as conn:
+        holder.execute("INSERT INTO ch VALUES (1, 500)")  # key share on p's row 500, held
+        result = run_backfill(conn, job, 200, 1)
+        holder.rollback()
+    assert result.complete and result.rows == 2000
+    assert query(db, "SELECT count(*) FROM p WHERE b IS DISTINCT FROM a + 1") == [(0,)]
+
+
+def test_a_batch_over_a_unique_column_still_locks_its_rows_for_update(db: str) -> None:
+    """A backfilled column in a unique index makes the update a key update: the batch
+    locks FOR UPDATE (and waits for the key share once, in its second pass)."""
+    run_sql(
+        db,
+        "CREATE TABLE u (id integer PRIMARY KEY, a integer, b integer UNIQUE);"
+        "INSERT INTO u SELECT g, g, NULL FROM generate_series(1, 500) g;",
+    )
+    table = QualifiedName("public", "u")
+    with psycopg.connect(db, autocommit=True) as conn:
+        assert mmschema.backfill.key_update(conn, BackfillJob.single(table, "b", "a"))
+        assert not mmschema.backfill.key_update(conn, BackfillJob.single(table, "a", "b"))
+
+
+def test_a_table_rewritten_during_a_block_walk_is_walked_again(db: str) -> None:
+    """Without a key the walk goes by heap blocks; VACUUM FULL in the middle moves every
+    row (the unfilled ones to the blocks already walked): the walk notices and goes again."""
+    run_sql(
+        db,
+        "CREATE TABLE n (a integer, b integer);"
+        "INSERT INTO n SELECT g, NULL FROM generate_series(1, 20000) g;",
+    )
+    job = BackfillJob.single(QualifiedName("public", "n"), "b", "a + 1")
+    rewritten = []
+
+    def rewrite_once(done: int, total: int | None) -> None:
+        if not rewritten and done > 0:
+            run_sql(db, "VACUUM FULL n")
+            rewritten.append(done)
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        result = run_backfill(conn, job, 1000, 2, progress=rewrite_once)
+    assert rewritten and result.complete
+    assert query(db, "SELECT count(*) FROM n WHERE b IS DISTINCT FROM a + 1") == [(0,)]
+
+
+def test_a_block_walk_without_a_key_ends_under_steady_inserts(db: str) -> None:
+    """The blocks at the start bound the walk (it used to follow ORDER BY ctid to the end,
+    sorting the rest of the table for every batch)."""
+    run_sql(
+        db,
+        "CREATE TABLE k (a integer, b integer);"
+        "INSERT INTO k SELECT g, NULL FROM generate_series(1, 50000) g;",
+    )
+    stop = threading.Event()
+
+    def inserter() -> None:
+        with psycopg.connect(db, autocommit=True) as conn:
+            while not stop.is_set():
+                conn.execute("INSERT INTO k SELECT 1, NULL FROM generate_series(1, 50)")
+                time.sleep(0.002)
+
+    thread = threading.Thread(target=inserter)
+    thread.start()
+    try:
+        job = BackfillJob.single(QualifiedName("public", "k"), "b", "a + 1")
+        with psycopg.connect(db, autocommit=True) as conn:
+            result = run_backfill(conn, job, 1000, 3)
+        still_inserting = thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert result.complete and still_inserting
+    assert result.rows >= 50000
+    wrong = "SELECT count(*) FROM k WHERE a > 1 AND b IS DISTINCT FROM a + 1"
+    assert query(db, wrong) == [(0,)]

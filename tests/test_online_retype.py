@@ -12,6 +12,7 @@ import pytest
 
 import mmschema.apply
 import mmschema.backfill
+import mmschema.blockranges
 from tests.clirunner import run_against
 from tests.conftest import query, run_sql
 from tests.outside import Shell
@@ -544,11 +545,11 @@ def test_checks_and_index_expressions_move_to_the_shadow(
     assert query(db, "SELECT count(*) FROM orders WHERE qty > 100") == [(2900,)]
 
 
-def test_a_big_backfill_walks_key_ranges_on_two_connections_under_writes(
+def test_a_big_backfill_walks_block_ranges_on_two_connections_under_writes(
     db: str, scratch_dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run_sql(db, BEFORE)
-    monkeypatch.setattr(mmschema.backfill, "MIN_ROWS_PER_WORKER", 1000)
+    monkeypatch.setattr(mmschema.blockranges, "MIN_BLOCKS_PER_WORKER", 10)
     write(tmp_path, NEW)
     stop = threading.Event()
     errors: list[BaseException] = []
