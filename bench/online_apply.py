@@ -36,6 +36,7 @@ from typing import Any
 import psycopg
 
 from bench._common import ROOT, create_database, print_table, run_script, throwaway_server
+from bench.waits import WaitSampler
 from mmschema.localserver import LocalServer
 
 EXAMPLE = ROOT / "examples" / "market-maker"
@@ -299,6 +300,9 @@ def run_phase(
     if args.old_app_symbols:
         load.symbols = ("BTC/USD", "ETH/USD", None)
     load.start()
+    sampler = WaitSampler(dsn) if ddl is not None else None
+    if sampler is not None:
+        sampler.start()
     ddl_seconds = 0.0
     began = time.perf_counter()  # the DDL's start, once it runs
     try:
@@ -312,6 +316,8 @@ def run_phase(
             time.sleep(SETTLE_S)
     finally:
         load.finish()
+        if sampler is not None:
+            sampler.finish()
     for error in load.errors[:3]:
         print(f"  [{name}] {error.splitlines()[0]}")
     result = summarize(name, load, ddl_seconds)
@@ -322,6 +328,17 @@ def run_phase(
             f"  {name}: longest stall {worst.latency * 1000:.0f} ms, began "
             f"{worst.started - began:.1f}s into the DDL"
         )
+    if sampler is not None:
+        print(
+            f"  {name}: longest waits seen ({sampler.samples} samples of pg_stat_activity; "
+            f"longest gap between samples {sampler.gap * 1000:.0f} ms, "
+            f"{sampler.gap_at - began:.1f}s into the DDL):"
+        )
+        for wait in sampler.longest():
+            print(
+                f"    {wait.milliseconds:.0f} ms {wait.event} [{wait.query}]"
+                f" blocked by: {wait.blockers or '-'}"
+            )
     return result
 
 
@@ -358,10 +375,17 @@ def mmschema_apply(
     )
     APPLY_OUTCOME.append(done.returncode)
     # where the time went: the steps that took a second or more, and the backfills
+    retries = []
     for line in done.stdout.splitlines() + done.stderr.splitlines():
         slow = line.startswith("changed:") and _seconds(line) >= 1.0
-        if line.startswith("backfill ") or slow:
+        if "lock timeout, retry" in line:
+            retries.append(line)
+        elif line.startswith("backfill ") or slow:
             print(f"    {line[:160]}")
+    if retries:
+        print(f"    {len(retries)} lock timeouts retried, the first ones:")
+        for line in retries[:3]:
+            print(f"      {line[:300]}")
     if done.returncode != 0:
         wanted = ("RECAP", "backfill", "assertion", "mmschema:", "failed")
         lines = [

@@ -36,6 +36,7 @@ from mmschema.progress import index_build_progress
 from mmschema.waiting import (
     ApplyFailed,
     Notice,
+    cancel_autovacuum,
     describe_blockers,
     run_with_retries,
     set_timeouts,
@@ -229,19 +230,25 @@ def _apply_batch(
     """Several changes of one table in one transaction: all done, or none."""
     started = time.monotonic()
     what = f"{len(batch)} changes of {ch.table_before(batch[0].change)}"
+    brief = all(_brief(planned) for planned in batch)
+    if brief:
+        settings = short_waits(settings)
     owners = [(planned, s) for planned in batch for s in planned.statements]
     handles = [recorder.begin(planned, s) for planned, s in owners]
     timings: list[float] = []
     statements = tuple(s for _, s in owners)
     try:
+        run = _run_at_once if brief else _run_transaction
+        locked = [t for planned in batch for t in _locked(planned.change)]
         run_with_retries(
             conn,
             settings,
-            partial(_run_transaction, conn, statements, settings, timings),
+            partial(run, conn, statements, settings, timings),
             lambda: None,
             notice,
             what,
             ch.table_before(batch[0].change),
+            partial(cancel_autovacuum, conn, list(dict.fromkeys(locked))) if brief else None,
         )
     except ApplyFailed as error:
         _end_all(recorder, handles, str(error))
@@ -293,30 +300,32 @@ def _apply_change(
     if job and statements and statements[-1].form == Form.BACKFILL:
         statements, backfill_statement = statements[:-1], statements[-1]
     handles: list[int] = []
-    brief = isinstance(planned.change, ch.RetypeExpand | ch.RetypeSwap)
-    if brief:
-        settings = short_waits(settings)
     try:
         for group in transaction_groups(statements):
             handles = [recorder.begin(planned, s) for s in group]
             timings: list[float] = []
-            if group[0].transactional and brief:
-                attempt = partial(_run_at_once, conn, group, settings, timings)
+            # the short waits only for its transactions: CREATE INDEX CONCURRENTLY waits
+            # for older transactions under lock_timeout, and batches for row locks
+            brief = group[0].transactional and _brief(planned)
+            waits = short_waits(settings) if brief else settings
+            if brief:
+                attempt = partial(_run_at_once, conn, group, waits, timings)
             elif group[0].transactional:
-                attempt = partial(_run_transaction, conn, group, settings, timings)
+                attempt = partial(_run_transaction, conn, group, waits, timings)
             else:
-                attempt = partial(_run_alone, conn, group[0], settings, timings)
+                attempt = partial(_run_alone, conn, group[0], waits, timings)
                 if group[0].form == Form.CREATE_INDEX_CONCURRENTLY:
                     console = _terminal_console(progress)
                     attempt = partial(_watched, attempt, conn, console, planned.object)
             run_with_retries(
                 conn,
-                settings,
+                waits,
                 attempt,
                 partial(_cleanup_failed_build, conn, planned),
                 notice,
                 what,
                 table,
+                partial(cancel_autovacuum, conn, _locked(planned.change)) if brief else None,
             )
             for handle, seconds in zip(handles, timings, strict=False):
                 recorder.end(handle, "succeeded", seconds)
@@ -348,6 +357,26 @@ def _apply_change(
         _cleanup_if_possible(conn, planned)
         raise
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
+
+
+def _brief(planned: PlannedChange) -> bool:
+    """Whether the change's lock is held only for catalog updates (no rewrite, no scan of
+    the table's rows): then it waits for its lock briefly, and is retried, since writers
+    queue behind a waiting ACCESS EXCLUSIVE request."""
+    match planned.change:
+        case ch.RetypeExpand() | ch.RetypeSwap() | ch.RetypeAbandon():
+            return True
+        case ch.AddColumn(column=column, rewrites=False):
+            return column.nullable or column.default is not None
+    return False
+
+
+def _locked(change: ch.Change) -> list[QualifiedName]:
+    """The tables an online change's brief step locks."""
+    if isinstance(change, ch.RetypeSwap):
+        return [*change.locked, change.table]
+    table = ch.table_before(change)
+    return [table] if table is not None else []
 
 
 def _synced(conn: psycopg.Connection[Any], change: ch.Change) -> bool:

@@ -91,8 +91,10 @@ def run_with_retries(
     notice: Notice,
     what: str,
     table: QualifiedName | None = None,
+    unblock: Callable[[], list[str]] | None = None,
 ) -> None:
-    """Run attempt(); on a lock timeout, clean up, say who blocks, back off, and try again."""
+    """Run attempt(); on a lock timeout, clean up, say who blocks, back off, and try again.
+    `unblock` may end what blocks (autovacuum workers): what it ended is said too."""
     for tries in range(settings.retries + 1):
         try:
             attempt()
@@ -101,18 +103,42 @@ def run_with_retries(
             cleanup()
             blockers = describe_blockers(conn, table) if table else []
             blocked_by = f"; blocked by {'; '.join(blockers)}" if blockers else ""
+            ended = unblock() if unblock is not None and tries < settings.retries else []
+            if ended:
+                blocked_by += f"; cancelled autovacuum {'; '.join(ended)}"
             if tries == settings.retries:
                 raise ApplyFailed(
                     f"{what}: lock not obtained within {settings.lock_timeout_ms} ms after "
                     f"{settings.retries + 1} tries{blocked_by}; every earlier change is "
                     "committed, run apply again when the blocking sessions are done"
                 ) from None
-            delay = min(30.0, 0.2 * 2**tries) * (0.5 + random.random())
+            delay = 0.05 if ended else min(30.0, 0.2 * 2**tries) * (0.5 + random.random())
             notice(
                 f"{what}: lock timeout, retry {tries + 1}/{settings.retries} in {delay:.1f}s"
                 f"{blocked_by}"
             )
             time.sleep(delay)
+
+
+def cancel_autovacuum(conn: psycopg.Connection[Any], tables: list[QualifiedName]) -> list[str]:
+    """Cancel the autovacuum workers holding locks on the tables (not those preventing
+    wraparound), as the server does for a lock waiter after deadlock_timeout; what was
+    cancelled, one line each. Only superusers may (18: pg_signal_autovacuum_worker): for
+    other roles nothing is cancelled and the retries wait for the worker to finish."""
+    names = [sql.Identifier(t.schema, t.name).as_string(conn) for t in tables]
+    try:
+        workers = conn.execute(catalog_sql("autovacuum_lockers"), {"tables": names}).fetchall()
+    except psycopg.Error:
+        return []
+    cancelled = []
+    for pid, query in workers:
+        try:
+            row = conn.execute("SELECT pg_cancel_backend(%s)", (pid,)).fetchone()
+        except psycopg.Error:
+            continue
+        if row and row[0]:
+            cancelled.append(f"pid {pid} ({query})")
+    return cancelled
 
 
 def describe_blockers(conn: psycopg.Connection[Any], table: QualifiedName) -> list[str]:

@@ -587,3 +587,44 @@ def test_a_big_backfill_walks_block_ranges_on_two_connections_under_writes(
     assert query(db, "SELECT count(*) FROM fills WHERE id > %s AND price <> 7.25", [ROWS]) == [(0,)]
     again = run_against(["plan", "--detailed-exitcode"], db, scratch_dsn, tmp_path)
     assert again.code == 0, again.stdout + again.stderr
+
+
+def test_an_autovacuum_holding_the_table_is_cancelled_not_waited_for(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    """The expand and swap wait 100 ms for their locks (writers queue behind a waiting
+    lock); the server cancels an autovacuum for a waiter only after deadlock_timeout (1s),
+    so the brief steps cancel it themselves, and do not retry until it is done."""
+    run_sql(db, BEFORE)
+    run_sql(
+        db,
+        "ALTER TABLE fills SET (autovacuum_vacuum_threshold = 0,"
+        " autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_cost_delay = 100,"
+        " autovacuum_vacuum_cost_limit = 1);"
+        "UPDATE fills SET size = size WHERE id <= 5000",
+    )
+    superuser = query(db, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]
+    if not superuser:
+        pytest.skip("only a superuser may cancel autovacuum workers")
+    run_sql(db, "ALTER SYSTEM SET autovacuum_naptime = 1; SELECT pg_reload_conf()")
+    try:
+        worker = []
+        deadline = time.monotonic() + 30
+        while not worker and time.monotonic() < deadline:
+            time.sleep(0.3)
+            worker = query(
+                db,
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'"
+                " AND datname = current_database() AND query LIKE '%fills%'",
+            )
+        assert worker, "no autovacuum of fills started"
+        shell.write("schema.yaml", NEW)
+        began = time.monotonic()
+        applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+        took = time.monotonic() - began
+    finally:
+        run_sql(db, "ALTER SYSTEM RESET autovacuum_naptime; SELECT pg_reload_conf()")
+    assert applied.code == 0, applied.output
+    assert "cancelled autovacuum" in applied.output, applied.output
+    assert took < 60, applied.output
+    assert types(db)["fills.price"] == "double precision" and leftovers(db) == []
