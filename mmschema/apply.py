@@ -360,15 +360,11 @@ def _apply_change(
 
 
 def _brief(planned: PlannedChange) -> bool:
-    """Whether the change's lock is held only for catalog updates (no rewrite, no scan of
-    the table's rows): then it waits for its lock briefly, and is retried, since writers
-    queue behind a waiting ACCESS EXCLUSIVE request."""
-    match planned.change:
-        case ch.RetypeExpand() | ch.RetypeSwap() | ch.RetypeAbandon():
-            return True
-        case ch.AddColumn(column=column, rewrites=False):
-            return column.nullable or column.default is not None
-    return False
+    """Whether the change is an online type change's step that holds its lock only for
+    catalog updates: then it waits for its lock briefly, and is retried more, since
+    writers queue behind a waiting ACCESS EXCLUSIVE request. (Other steps keep the file's
+    lock_timeout and retries: they are the user's stated patience.)"""
+    return isinstance(planned.change, ch.RetypeExpand | ch.RetypeSwap | ch.RetypeAbandon)
 
 
 def _locked(change: ch.Change) -> list[QualifiedName]:
