@@ -10,6 +10,8 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.default_privileges import AlterDefaultPrivileges
+from mmschema.kinds.grants import SetPrivileges
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 
@@ -31,6 +33,7 @@ class _Needs:
     types: tuple[QualifiedName, ...]
     create_in: tuple[str, ...]
     new_schemas: tuple[str, ...]
+    act_as: tuple[tuple[str, str], ...] = ()  # (role, what needs it): owners, FOR ROLE
 
 
 def missing_privileges(conn: psycopg.Connection[Any], plan: Plan) -> list[str]:
@@ -70,6 +73,12 @@ def missing_privileges(conn: psycopg.Connection[Any], plan: Plan) -> list[str]:
                 f"role {role} may not create in schema {schema} (owned by {grant.owner}): "
                 f"GRANT CREATE ON SCHEMA {schema} TO {role}"
             )
+    for owner, what in needs.act_as:
+        grant = grants.get(("role", owner))
+        if grant is not None and grant.exists and not grant.acts_as_owner:
+            problems.append(
+                f"role {role} is not a member of role {owner} ({what}): GRANT {owner} TO {role}"
+            )
     if needs.new_schemas and database is not None and not database.acts_as_owner:
         problems.append(
             f"role {role} may not create schemas ({', '.join(needs.new_schemas)}) in this "
@@ -84,6 +93,7 @@ def _needs(plan: Plan) -> _Needs:
     types: dict[QualifiedName, None] = {}
     create_in: dict[str, None] = {}
     new_schemas: dict[str, None] = {}
+    act_as: dict[tuple[str, str], None] = {}
     for planned in plan.changes:
         change = planned.change
         before = ch.table_before(change)
@@ -103,10 +113,19 @@ def _needs(plan: Plan) -> _Needs:
                 owned[parent] = None
             case ch.AddForeignKey(key=key):
                 referenced[key.references] = None
+            case SetPrivileges(owner=str(owner), target=target):
+                act_as[(owner, f"to give it {target.sort} {target.label}")] = None
+            case AlterDefaultPrivileges(role=owner):
+                act_as[(owner, "to alter its default privileges")] = None
             case _:
                 pass
     return _Needs(
-        tuple(owned), tuple(referenced), tuple(types), tuple(create_in), tuple(new_schemas)
+        tuple(owned),
+        tuple(referenced),
+        tuple(types),
+        tuple(create_in),
+        tuple(new_schemas),
+        tuple(act_as),
     )
 
 
@@ -114,9 +133,9 @@ def _read(conn: psycopg.Connection[Any], needs: _Needs) -> dict[tuple[str, str],
     tables = [_regclass(conn, t) for t in (*needs.owned, *needs.referenced)]
     types = [_regtype(conn, t) for t in needs.types]
     schemas = list(needs.create_in)
-    rows = conn.execute(
-        catalog_sql("apply_privileges"), {"tables": tables, "schemas": schemas, "types": types}
-    ).fetchall()
+    roles = sorted({owner for owner, _ in needs.act_as})
+    params = {"tables": tables, "schemas": schemas, "types": types, "roles": roles}
+    rows = conn.execute(catalog_sql("apply_privileges"), params).fetchall()
     return {(kind, name): _Grant(*flags) for kind, name, *flags in rows}
 
 
@@ -130,5 +149,3 @@ _regtype = _regclass
 def _current_role(conn: psycopg.Connection[Any]) -> str:
     row = conn.execute("SELECT current_user").fetchone()
     return str(row[0]) if row else "?"
-
-

@@ -5,10 +5,13 @@ until --prune, revoked with state: absent, a role the target lacks refused."""
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
+import psycopg
 import pytest
 import yaml
+from psycopg.conninfo import make_conninfo
 
 from tests.conftest import query, run_sql
 from tests.outside import Shell, plan_code
@@ -304,3 +307,38 @@ def test_default_privileges_are_granted_dumped_unmanaged_and_pruned(
     assert plan["unmanaged"] == [
         f"default privilege DELETE on tables of {OWNER} in schema app to {RO}"
     ]
+
+
+@pytest.mark.one_major
+def test_giving_a_table_to_a_role_one_is_not_a_member_of_is_refused_before_any_change(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    applier = f"mms_grant_applier_{secrets.token_hex(3)}"
+    database = psycopg.conninfo.conninfo_to_dict(db)["dbname"]
+    run_sql(
+        db,
+        f"CREATE ROLE {applier} LOGIN; GRANT CREATE ON SCHEMA public TO {applier};"
+        f"GRANT CREATE ON DATABASE {database} TO {applier}",
+    )
+    as_applier = make_conninfo(db, user=applier)
+    run_sql(as_applier, "CREATE TABLE t (id bigint)")
+    shell.write(
+        "schema.yaml",
+        f"version: 1\ntables:\n  t:\n    owner: {OWNER}\n"
+        "    columns:\n      id: {type: bigint}\n",
+    )
+    refused = shell.run("apply", "--yes", "-d", as_applier, "--dev-database", scratch_dsn)
+    assert refused.code == 1, refused.output
+    assert "Traceback" not in refused.output
+    assert (
+        f"role {applier} is not a member of role {OWNER} (to give it table public.t): "
+        f"GRANT {OWNER} TO {applier}" in refused.stderr
+    )
+    assert query(
+        db, "SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE relname = 't'"
+    ) == [(applier,)]
+    # ALTER ... OWNER TO also needs the new owner to have CREATE in the schema.
+    run_sql(db, f"GRANT {OWNER} TO {applier}; GRANT CREATE ON SCHEMA public TO {OWNER}")
+    done = shell.run("apply", "--yes", "-d", as_applier, "--dev-database", scratch_dsn)
+    assert done.code == 0, done.output
