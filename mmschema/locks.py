@@ -35,6 +35,12 @@ class Form(Enum):
     CREATE_ENUM = "CREATE TYPE AS ENUM"
     ADD_ENUM_VALUE = "ALTER TYPE ADD VALUE"
     DROP_TYPE = "DROP TYPE"
+    CREATE_DOMAIN = "CREATE DOMAIN"
+    ALTER_DOMAIN = "ALTER DOMAIN"
+    DOMAIN_NOT_NULL = "ALTER DOMAIN SET NOT NULL"
+    VALIDATE_DOMAIN_CONSTRAINT = "ALTER DOMAIN VALIDATE CONSTRAINT"
+    CREATE_TYPE = "CREATE TYPE"
+    ALTER_TYPE_ATTRIBUTES = "ALTER TYPE ADD/DROP/ALTER ATTRIBUTE"
     CREATE_TABLE = "CREATE TABLE"
     DROP_TABLE = "DROP TABLE"
     RENAME_TABLE = "ALTER TABLE RENAME"
@@ -120,6 +126,17 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.CREATE_ENUM: FormTraits(LockLevel.NONE),
     Form.ADD_ENUM_VALUE: FormTraits(LockLevel.NONE, alone=True),
     Form.DROP_TYPE: FormTraits(LockLevel.NONE),
+    Form.CREATE_DOMAIN: FormTraits(LockLevel.NONE),
+    Form.CREATE_TYPE: FormTraits(LockLevel.NONE),
+    # A check added NOT VALID, a default, DROP NOT NULL: the domain's catalog entries only.
+    Form.ALTER_DOMAIN: FormTraits(LockLevel.NONE),
+    # SET NOT NULL and VALIDATE CONSTRAINT read every column of the domain, each table under
+    # SHARE (PostgreSQL's validateDomain*): writes wait; the validation commits alone.
+    Form.DOMAIN_NOT_NULL: FormTraits(LockLevel.SHARE),
+    Form.VALIDATE_DOMAIN_CONSTRAINT: FormTraits(LockLevel.SHARE, alone=True),
+    # Catalog work on the composite type; stored values keep their bytes (a dropped
+    # attribute reads as gone, an added one as NULL).
+    Form.ALTER_TYPE_ATTRIBUTES: FormTraits(LockLevel.NONE),
     Form.CREATE_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the new table only
     Form.DROP_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.RENAME_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),

@@ -26,7 +26,12 @@ from mmschema.desired.declared import (
 from mmschema.kinds.base import KindObject
 from mmschema.kinds.tables.model import ForeignKey, Table
 from mmschema.model import Catalog, QualifiedName
-from mmschema.pipeline.kinds import normalize_objects, scratch_preamble
+from mmschema.pipeline.kinds import (
+    declared_type_steps,
+    live_types_but_declared,
+    normalize_objects,
+    scratch_preamble,
+)
 from mmschema.scratch_chunks import run_in_chunks
 from mmschema.scratch_steps import (
     ScratchStep,
@@ -229,7 +234,11 @@ def on_scratch(
             *extension_steps(extra_extensions),
             *function_steps(live_functions()),
             *scratch_preamble(desired.objects),
-            *desired_steps(rest, live.types),
+            *desired_steps(
+                rest,
+                live_types_but_declared(live.types, desired.objects),
+                declared_type_steps(desired.objects),
+            ),
         ]
 
     # The file's text decides its tables (the normalized result holds no positions).

@@ -426,6 +426,12 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
     return found
 
 
+def kind_checks(change: ch.Change) -> list[Check]:
+    """The counts a kind's change asks for (a domain's new check: the values it rejects)."""
+    asked = getattr(change, "data_checks", None)
+    return list(asked()) if callable(asked) else []
+
+
 def preflight(
     conn: psycopg.Connection[Any], plan: Plan, live: Catalog, timeout_ms: int = PREFLIGHT_TIMEOUT_MS
 ) -> Plan:
@@ -436,6 +442,7 @@ def preflight(
         if ((table := live_table(c.change, live)) is not None
         and (slow_scan(c.change) or checks_for(c.change, live)))
         or partition_checks(c.change, live)
+        or kind_checks(c.change)
     ]
     if not todo:
         return plan
@@ -453,7 +460,8 @@ def preflight(
                 conn,
                 checks_for(change, live)
                 + partition_checks(change, live)
-                + conversion_checks(change, live),
+                + conversion_checks(change, live)
+                + kind_checks(change),
             )
             if table is not None and table in sizes:
                 extra = size_hazards(change, sizes[table]) + extra

@@ -5,6 +5,7 @@ Each carries the place it was declared, so an error the server reports points at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -126,8 +127,13 @@ def type_steps(types: tuple[UserType, ...]) -> list[ScratchStep]:
     return steps
 
 
-def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> list[ScratchStep]:
-    """One scratch statement per declared object, so an error points at its declaration."""
+def desired_steps(
+    desired: DesiredState,
+    types: tuple[UserType, ...] = (),
+    declared_types: Sequence[ScratchStep] = (),
+) -> list[ScratchStep]:
+    """One scratch statement per declared object, so an error points at its declaration;
+    `declared_types`: the file's domains and composite and range types, after its enums."""
     steps = [
         ScratchStep(
             ddl.statements_for_extension(name),
@@ -144,6 +150,7 @@ def desired_steps(desired: DesiredState, types: tuple[UserType, ...] = ()) -> li
         steps.append(ScratchStep(ddl.render(ddl.create_schema(enum.name.schema)), where))
         created = ddl.types.create_enum(ch.CreateEnum(enum.name, enum.labels))
         steps.append(ScratchStep(created.sql, where))
+    steps.extend(declared_types)
     for table in desired.present_tables():
         steps.extend(_table_steps(table))
     return steps

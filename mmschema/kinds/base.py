@@ -134,3 +134,10 @@ class CalledByTables(Protocol):
     scratch server before the file's tables, so that those can be normalized."""
 
     def scratch_preamble(self, declared: Sequence[KindObject]) -> list[ScratchStep]: ...
+
+
+class MadeBeforeTables(Protocol):
+    """A kind of types the tables' columns may use (domains, composite and range types):
+    made on the scratch server after the enums and before the file's tables."""
+
+    def declared_steps(self, declared: Sequence[KindObject]) -> list[ScratchStep]: ...

@@ -14,8 +14,17 @@ from mmschema.ddl.base import create_schema, render
 from mmschema.desired.build import Context
 from mmschema.desired.checks import Report
 from mmschema.desired.declared import DesiredState, InvalidFile, Source
-from mmschema.kinds import default_privileges, grants, matviews, policies, schemas, triggers, views
-from mmschema.kinds.base import CalledByTables, Kind, KindObject, Unmanaged
+from mmschema.kinds import (
+    default_privileges,
+    domains,
+    grants,
+    matviews,
+    policies,
+    schemas,
+    triggers,
+    views,
+)
+from mmschema.kinds.base import CalledByTables, Kind, KindObject, MadeBeforeTables, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.tables import columns as table_columns
@@ -24,7 +33,8 @@ from mmschema.kinds.tables import indexes as table_indexes
 from mmschema.kinds.tables import online as table_online
 from mmschema.kinds.tables import partitions as table_partitions
 from mmschema.kinds.tables import tables as table_tables
-from mmschema.model import Catalog, QualifiedName
+from mmschema.kinds.types import COMPOSITES, RANGES, ManagedComposite, ManagedRange
+from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
@@ -42,6 +52,9 @@ KINDS: tuple[Kind, ...] = (
     schemas.KIND,
     FUNCTIONS,
     PROCEDURES,
+    domains.KIND,
+    COMPOSITES,
+    RANGES,
     views.KIND,
     matviews.KIND,
     triggers.KIND,
@@ -56,8 +69,11 @@ MADE_IN_ROUNDS = (
     triggers.TriggerKind,
     policies.PolicyKind,
 )
+TYPE_OBJECTS = (domains.ManagedDomain, ManagedComposite, ManagedRange)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
 CALLED_BY_TABLES: tuple[CalledByTables, ...] = (FUNCTIONS,)
+# The kinds of types the tables' columns may use, in the order they are made.
+MADE_BEFORE_TABLES: tuple[MadeBeforeTables, ...] = (domains.KIND, COMPOSITES, RANGES)
 
 
 def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
@@ -67,6 +83,21 @@ def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
 def scratch_preamble(objects: Sequence[KindObject]) -> list[ScratchStep]:
     """What the scratch server needs before the file's tables: the functions they call."""
     return [step for kind in CALLED_BY_TABLES for step in kind.scratch_preamble(objects)]
+
+
+def declared_type_steps(objects: Sequence[KindObject]) -> list[ScratchStep]:
+    """The file's domains, composite and range types on the scratch server (after its enums,
+    before its tables)."""
+    return [step for kind in MADE_BEFORE_TABLES for step in kind.declared_steps(objects)]
+
+
+def live_types_but_declared(
+    types: tuple[UserType, ...], objects: Sequence[KindObject]
+) -> tuple[UserType, ...]:
+    """The target's types the scratch server copies, but those the file declares (made as
+    declared instead)."""
+    declared = {getattr(o, "name", None) for o in objects if isinstance(o, TYPE_OBJECTS)}
+    return tuple(t for t in types if t.name not in declared)
 
 
 def build_objects(context: Context, data: Mapping[str, object]) -> list[KindObject]:
@@ -190,7 +221,11 @@ def normalize_objects(
                 *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
                 *function_steps(list(functions)),
                 *scratch_preamble(desired.objects),  # the file's functions the tables call
-                *desired_steps(desired, live.types),
+                *desired_steps(
+                    desired,
+                    live_types_but_declared(live.types, desired.objects),
+                    declared_type_steps(desired.objects),
+                ),
             ]
         )
         rounds: list[tuple[MadeInRounds, Sequence[KindObject]]] = []

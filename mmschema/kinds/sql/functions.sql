@@ -1,5 +1,6 @@
 -- Functions and procedures: those of the named (schema, name) pairs, every overload, and
--- every one of the schemas in %(schemas_all)s (not an extension's), with what decides
+-- every one of the schemas in %(schemas_all)s (not an extension's, nor a range type's own
+-- constructors, which depend on it internally), with what decides
 -- equality (pg_get_functiondef, comment; the caller pins search_path to pg_catalog), the
 -- fields dump writes, whether it reads a table or a table's row type (then it is created
 -- after the tables), and what uses it: views, defaults, generated columns, checks and
@@ -17,7 +18,7 @@ WITH chosen AS (
     WHERE p.prokind IN ('f', 'p') AND n.nspname = ANY(%(schemas_all)s::text[])
       AND NOT EXISTS (SELECT 1 FROM pg_depend e
                       WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid
-                        AND e.deptype = 'e')
+                        AND e.deptype IN ('e', 'i'))
 )
 SELECT n.nspname::text AS schema,
        p.proname::text AS name,
