@@ -39,7 +39,7 @@ from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.locks import Form, LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
-from mmschema.pipeline.kinds import objects_document
+from mmschema.pipeline.kinds import live_types_but_declared, objects_document
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
 from mmschema.sources import SourceError, server_dsn, temporary_database
@@ -224,7 +224,8 @@ def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> li
 def copy_supporting_objects(target: psycopg.Connection[Any], plan: Plan, dsn: str) -> None:
     """The target's extensions, enums, domains and functions, which the tables may use."""
     statements = [ddl.statements_for_extension(e) for e in sorted(plan.live.extensions)]
-    for user_type in plan.live.types:
+    # Those of the kinds the file declares are made by the copy's file, as they are.
+    for user_type in live_types_but_declared(plan.live.types, plan.live.objects):
         statements.append(ddl.render(ddl.create_schema(user_type.name.schema)))
         statements.extend(ddl.create_user_type(user_type))
     # Functions may live in the managed tables' schemas (a trigger's, say).

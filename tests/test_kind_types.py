@@ -104,7 +104,15 @@ def test_a_new_domain_check_counts_the_values_it_rejects_then_validates(
     assert query(db, "SELECT count(*) FROM pg_constraint WHERE conname = 'small'") == [(0,)]
 
     run_sql(db, "UPDATE items SET price = 9 WHERE price >= 10")
-    assert apply(shell, db, scratch_dsn) == 0
+    rehearsed = shell.run("plan", "--rehearse", "-d", db, "--dev-database", scratch_dsn)
+    assert rehearsed.code == 0, rehearsed.output
+    assert "predicted SHARE; measured SHARE on public.items" in rehearsed.stdout
+    assert (
+        "hazard blocking: validating check small of domain public.amount reads every row of "
+        "public.items under a SHARE lock: writes wait" in rehearsed.stdout
+    )
+    assert apply(shell, db, scratch_dsn) == 3
+    assert apply(shell, db, scratch_dsn, "--allow", "blocking") == 0
     assert query(db, "SELECT convalidated FROM pg_constraint WHERE conname = 'small'") == [
         (True,)
     ]
@@ -194,3 +202,25 @@ def test_bad_type_declarations_are_one_error_at_their_place(
     assert "Traceback" not in planned.output
     assert "schema.yaml:3:3: composite type public.pair:" in planned.stderr
     assert 'type "no_such_type" does not exist' in planned.stderr
+
+
+@pytest.mark.one_major
+def test_migrations_creating_types_are_imported(shell: Shell, db: str, scratch_dsn: str) -> None:
+    shell.write(
+        "m/001.sql",
+        "CREATE DOMAIN amount AS numeric(12,2) CHECK (VALUE >= 0);\n"
+        "CREATE TYPE pair AS (base text, quote text);\n"
+        "CREATE TYPE pricerange AS RANGE (subtype = float8);\n"
+        "CREATE TABLE fills (id bigint PRIMARY KEY, price amount, pair pair, span pricerange);\n"
+        "ALTER DOMAIN amount SET NOT NULL;\n"
+        "ALTER TYPE pair ADD ATTRIBUTE venue text;\n",
+    )
+    imported = shell.run("import", "m", "-o", "schema.yaml", "--dev-database", scratch_dsn)
+    assert imported.code == 0, imported.output
+    assert "left out" not in imported.output
+    document = yaml.safe_load(shell.path("schema.yaml").read_text())
+    assert document["domains"]["amount"]["nullable"] is False
+    assert list(document["composite_types"]["pair"]["attributes"]) == ["base", "quote", "venue"]
+    assert list(document["range_types"]) == ["pricerange"]
+    assert apply(shell, db, scratch_dsn) == 0
+    assert plan_code(shell, db, scratch_dsn) == 0

@@ -33,6 +33,7 @@ from mmschema.kinds.typeusers import (
     type_key,
     type_used,
     users_label,
+    writes_wait,
 )
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -143,7 +144,7 @@ class ValidateDomainCheck(ch.KindChange):
         if check is None:
             return []
         what = f"check {check.name} of domain {self.domain.key}"
-        return [
+        found = [
             offenders(
                 user,
                 f"IS NOT NULL AND NOT ({value_as_column(check.definition, user.column)})",
@@ -151,6 +152,8 @@ class ValidateDomainCheck(ch.KindChange):
             )
             for user in self.users
         ]
+        tables = dict.fromkeys(user.table for user in self.users)
+        return found + [writes_wait(table, f"validating {what}") for table in tables]
 
     @property
     def kind_name(self) -> str:

@@ -74,6 +74,22 @@ def offenders(user: ColumnUser, condition: str, what: str) -> DataCheck:
     return check
 
 
+def writes_wait(table: QualifiedName, what: str) -> DataCheck:
+    """blocking when the table has rows: `what` reads them all under a SHARE lock."""
+    query = sql.SQL("SELECT EXISTS (SELECT FROM {})").format(
+        sql.Identifier(table.schema, table.name)
+    )
+
+    def check(conn: psycopg.Connection[Any]) -> Hazard | None:
+        row = conn.execute(query).fetchone()
+        if not (row and row[0]):
+            return None
+        detail = f"{what} reads every row of {shown(table)} under a SHARE lock: writes wait"
+        return Hazard("blocking", detail)
+
+    return check
+
+
 def type_used(conn: psycopg.Connection[Any], name: QualifiedName) -> bool:
     """Whether anything but its own pieces depends on the type (a column, a routine, another
     type, a view): then it is not offered to --prune."""

@@ -1,5 +1,6 @@
 -- Definitions of the target's own functions (not an extension's), for the scratch server:
--- declared defaults, checks and index expressions may call them.
+-- declared defaults, checks and index expressions may call them. A range type's own
+-- constructors (an internal dependency) come with the range type.
 SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
        pg_get_functiondef(p.oid) AS definition
 FROM pg_proc p
@@ -8,5 +9,6 @@ WHERE p.prokind = 'f'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND left(n.nspname, 3) <> 'pg_'
   AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+                  WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                    AND d.deptype IN ('e', 'i'))
 ORDER BY n.nspname, p.proname, p.oid
