@@ -250,10 +250,8 @@ class DomainKind:
     def unmanaged(
         self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
     ) -> list[Unmanaged]:
-        """With any domain declared: the unused domains of the schemas the file manages."""
+        """The domains nothing uses in the schemas of the file's tables and domains."""
         mine = list(_domains(declared))
-        if not mine:
-            return []
         schemas = sorted({d.name.schema for d in mine} | {t.schema for t in live.tables})
         named = {d.key for d in mine}
         return [

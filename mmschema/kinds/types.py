@@ -280,11 +280,8 @@ class TypeKind:
     def unmanaged(
         self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
     ) -> list[Unmanaged]:
-        """With any type of this kind declared: the unused ones of the schemas the file
-        manages."""
+        """The types of this kind nothing uses in the schemas of the file's tables and types."""
         mine = self._mine(declared)
-        if not mine:
-            return []
         schemas = sorted({t.name.schema for t in mine} | {t.schema for t in live.tables})
         named = {t.key for t in mine}
         return [
