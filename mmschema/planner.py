@@ -20,7 +20,7 @@ from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
-from mmschema.pipeline.kinds import read_objects, unmanaged_objects
+from mmschema.pipeline.kinds import read_objects, types_the_file_uses, unmanaged_objects
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.references import outside_reference_problems
@@ -52,7 +52,8 @@ def compute_plan(
 ) -> Planned:
     names = managed_names(desired)
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
-    live = replace(live, unmanaged=unmanaged_objects(conn, live, desired.objects))
+    unmanaged = unmanaged_objects(conn, live, desired.objects, types_the_file_uses(desired))
+    live = replace(live, unmanaged=unmanaged)
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}
     normalized = normalize_file(
         desired, scratch, cache, live, lambda: read_function_definitions(conn, declared_routines)

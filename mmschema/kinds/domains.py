@@ -28,6 +28,7 @@ from mmschema.kinds.typeusers import (
     ColumnUser,
     DataCheck,
     named_pairs,
+    needed_first,
     offenders,
     report_failure,
     type_key,
@@ -94,6 +95,10 @@ class CreateDomain(ch.KindChange):
     @property
     def makes(self) -> tuple[str, ...]:
         return (type_key(self.domain.name),)
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return (self.domain.base_type.removesuffix("[]"),)
 
 
 @dataclass(frozen=True)
@@ -239,9 +244,8 @@ class DomainKind:
     def declared_steps(self, declared: Sequence[KindObject]) -> list[ScratchStep]:
         """The declared domains, before the file's tables whose columns use them."""
         steps = []
-        for domain in _domains(declared):
-            if domain.state != "present":
-                continue
+        present = [d for d in _domains(declared) if d.state == "present"]
+        for domain in needed_first(present, lambda d: d.name, lambda d: [d.base_type]):
             where = f"{domain.source}: domain {domain.key}"
             steps.append(ScratchStep(render(create_schema(domain.name.schema)), where))
             steps.append(ScratchStep(create_domain_sql(domain), where))

@@ -25,6 +25,7 @@ from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.kinds.typeusers import (
     ColumnUser,
     named_pairs,
+    needed_first,
     report_failure,
     type_key,
     type_used,
@@ -269,9 +270,8 @@ class TypeKind:
     def declared_steps(self, declared: Sequence[KindObject]) -> list[ScratchStep]:
         """The declared types, on the scratch server before the file's tables using them."""
         steps = []
-        for item in self._mine(declared):
-            if item.state != "present":
-                continue
+        present = [t for t in self._mine(declared) if t.state == "present"]
+        for item in needed_first(present, lambda t: t.name, _needs):
             where = f"{item.source}: {_word(item).replace('_', ' ')} {item.key}"
             steps.append(ScratchStep(render(create_schema(item.name.schema)), where))
             steps.append(ScratchStep(create_type_sql(item), where))

@@ -3,9 +3,9 @@ hold a type's values, the pre-flight count of those a change rejects, keys and e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -20,6 +20,7 @@ from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.model import QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 
+T = TypeVar("T")
 # A pre-flight query (read only, on the target): a may_fail hazard when it finds rows.
 DataCheck = Callable[[psycopg.Connection[Any]], Hazard | None]
 
@@ -46,6 +47,35 @@ def users_label(users: Sequence[ColumnUser]) -> str:
 def type_key(name: QualifiedName) -> str:
     """The file key of a type: `name` for public.name, else schema.name."""
     return name.name if name.schema == "public" and "." not in name.name else shown(name)
+
+
+def spellings(name: QualifiedName) -> set[str]:
+    """How a type may be written or printed: `name` (public), `schema.name`."""
+    found = {str(name), type_key(name)}
+    return found | ({name.name} if name.schema == "public" else set())
+
+
+def needed_first(items: Sequence[T], named: Callable[[T], QualifiedName],
+                 uses: Callable[[T], Iterable[str]]) -> list[T]:
+    """The items, each after those of them whose names it `uses` (a domain over another
+    declared domain, a composite type with an attribute of another)."""
+    by_spelling = {s: i for i, item in enumerate(items) for s in spellings(named(item))}
+    ordered: list[T] = []
+    done: set[int] = set()
+
+    def visit(i: int, path: frozenset[int]) -> None:
+        if i in done or i in path:
+            return
+        for text in uses(items[i]):
+            j = by_spelling.get(text.removesuffix("[]").replace('"', "").strip())
+            if j is not None and j != i:
+                visit(j, path | {i})
+        done.add(i)
+        ordered.append(items[i])
+
+    for i in range(len(items)):
+        visit(i, frozenset())
+    return ordered
 
 
 def named_pairs(names: Sequence[QualifiedName]) -> dict[str, list[str]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +33,8 @@ from mmschema.kinds.tables import indexes as table_indexes
 from mmschema.kinds.tables import online as table_online
 from mmschema.kinds.tables import partitions as table_partitions
 from mmschema.kinds.tables import tables as table_tables
-from mmschema.kinds.types import COMPOSITES, RANGES, ManagedComposite, ManagedRange
+from mmschema.kinds.types import COMPOSITES, RANGES, DropType, ManagedComposite, ManagedRange
+from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
@@ -166,11 +167,39 @@ def read_objects(
     return tuple(found)
 
 
+def types_the_file_uses(desired: DesiredState) -> set[str]:
+    """The type names the file's columns, domains, composite and range types are written
+    with (`pair[]`, `ledger.code`): an undeclared type they name is not unmanaged."""
+    written = [c.type for t in desired.tables for c in t.columns]
+    for item in desired.objects:
+        if isinstance(item, domains.ManagedDomain):
+            written.append(item.base_type)
+        elif isinstance(item, ManagedComposite):
+            written += [a.type for a in item.attributes]
+        elif isinstance(item, ManagedRange):
+            written.append(item.subtype)
+    return {t.removesuffix("[]").replace('"', "").strip() for t in written}
+
+
+def _named_by_file(unmanaged: Unmanaged, used: Collection[str]) -> bool:
+    drop = unmanaged.drop
+    if isinstance(drop, domains.DropDomain):
+        name = drop.domain.name
+    elif isinstance(drop, DropType):
+        name = drop.dropped.name
+    else:
+        return False
+    return any(spelling.replace('"', "") in used for spelling in spellings(name))
+
+
 def unmanaged_objects(
-    conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    conn: psycopg.Connection[Any],
+    live: Catalog,
+    declared: Sequence[KindObject],
+    types_used: Collection[str] = (),
 ) -> tuple[Unmanaged, ...]:
     """Every kind's live objects on the managed tables that the file does not declare (read
-    only), each kind's in the order --prune drops them."""
+    only), each kind's in the order --prune drops them; not the types `types_used` names."""
     absent = {(type(o), o.key) for o in declared if o.state == "absent"}
     # What the plan drops CASCADE takes its readers along: those are not listed.
     cascaded = {
@@ -184,6 +213,7 @@ def unmanaged_objects(
         mine = of_kind(kind, declared)
         named = {o.key for o in mine} | cascaded
         found += [u for u in kind.unmanaged(conn, live, mine) if u.key not in named]
+    found = [u for u in found if not _named_by_file(u, types_used)]
     return tuple(sorted(found, key=lambda u: -u.depth))
 
 
