@@ -214,9 +214,13 @@ def _joinable(first: PlannedChange, second: PlannedChange) -> bool:
 
 
 def _plain(planned: PlannedChange) -> bool:
-    """Runs as one transaction of its own: nothing concurrent, alone, or batched after it."""
-    return backfill_job(planned) is None and all(
-        s.transactional and not s.alone for s in planned.statements
+    """Runs as one transaction of its own: nothing concurrent, alone, or batched after it.
+    An online type change's brief steps are not: batched, their ACCESS EXCLUSIVE lock
+    would be held across the batch's other statements (a validation's scan, round trips)."""
+    return (
+        backfill_job(planned) is None
+        and not _brief(planned)
+        and all(s.transactional and not s.alone for s in planned.statements)
     )
 
 
@@ -464,9 +468,10 @@ def _run_transaction(
 ) -> None:
     timings.clear()
     with conn.transaction():
+        # once, first: no round trips between statements while their locks are held
+        set_timeouts(conn, settings, statements[0])
         for statement in statements:
             step = time.monotonic()
-            set_timeouts(conn, settings, statement)
             conn.execute(statement.sql.encode())
             timings.append(time.monotonic() - step)
 
