@@ -16,17 +16,24 @@ from mmschema.inflight import unfinished_backfills
 from mmschema.inheritance import inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
+from mmschema.kinds.sequences import ManagedSequence
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
-from mmschema.pipeline.kinds import read_objects, types_the_file_uses, unmanaged_objects
+from mmschema.pipeline.kinds import (
+    called_by_defaults_kept,
+    read_objects,
+    types_the_file_uses,
+    unmanaged_objects,
+)
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.references import outside_reference_problems
 from mmschema.sequences import (
     with_identity_sequences_renamed,
     with_owned_sequences_dropped,
+    with_owned_sequences_retyped,
     with_restarts,
 )
 from mmschema.typecast import classify_type_changes
@@ -59,6 +66,7 @@ def compute_plan(
         desired, scratch, cache, live, lambda: read_function_definitions(conn, declared_routines)
     )
     wanted = normalized.catalog
+    live = called_by_defaults_kept(live, wanted)
     unreachable = outside_reference_problems(conn, desired, wanted)
     if unreachable:
         raise InvalidFile(unreachable)
@@ -85,6 +93,8 @@ def compute_plan(
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     result.changes = with_owned_sequences_dropped(conn, result.changes)
+    declared_sequences = {o.key for o in desired.objects if isinstance(o, ManagedSequence)}
+    result.changes = with_owned_sequences_retyped(conn, result.changes, declared_sequences)
     result.changes = with_identity_sequences_renamed(conn, result.changes)
     result.changes = with_not_null_names_renamed(conn, result.changes)
     result.changes = with_rewriting_columns(conn, result.changes)

@@ -167,3 +167,63 @@ def with_identity_sequences_renamed(
                 change = replace(change, derived=(*change.derived, *extra))
         result.append(change)
     return result
+
+
+INTEGER_TYPES = ("smallint", "integer", "bigint")
+
+
+def _carried_sequence(change: ch.Change) -> str | None:
+    """The sequence a retyped integer column's default calls before and after the change."""
+    if not isinstance(change, ch.AlterColumnType) or change.new_type not in INTEGER_TYPES:
+        return None
+    if change.old_default is None or change.old_default != change.new_default:
+        return None
+    called = referenced_sequences(change.new_default or "")
+    return called[0] if len(called) == 1 else None
+
+
+def with_owned_sequences_retyped(
+    conn: psycopg.Connection[Any], changes: list[ch.Change], declared: set[str]
+) -> list[ch.Change]:
+    """A serial column retyped between integer types, its default kept: the sequence it owns
+    gets the new type too (AS bigint), as serial would have made it. The sequences the file
+    declares (`declared`, as schema.name) keep the type the file gives them."""
+    done = {(c.table, c.column) for c in changes if isinstance(c, ch.AlterSequenceType)}
+    targets = [
+        (c, seq)
+        for c in changes
+        if isinstance(c, ch.AlterColumnType)
+        and (c.table, c.column) not in done
+        and (seq := _carried_sequence(c)) is not None
+    ]
+    if not targets:
+        return changes
+    live = live_names(changes)
+    rows = conn.execute(
+        catalog_sql("owned_sequences"),
+        {
+            "schemas": [live(c.table).schema for c, _ in targets],
+            "tables": [live(c.table).name for c, _ in targets],
+            "columns": [c.column for c, _ in targets],
+            "sequences": [seq for _, seq in targets],
+        },
+    ).fetchall()
+    owned = {(schema, table, column): seq for schema, table, column, seq in rows}
+    result: list[ch.Change] = []
+    for change in changes:
+        result.append(change)
+        if not isinstance(change, ch.AlterColumnType):
+            continue
+        key = (live(change.table).schema, live(change.table).name, change.column)
+        sequence = owned.get(key)
+        if sequence is not None and _qualified(sequence, key[0]) not in declared:
+            result.append(
+                ch.AlterSequenceType(change.table, change.column, sequence, change.new_type)
+            )
+    return result
+
+
+def _qualified(sequence: str, schema: str) -> str:
+    """schema.name of a sequence as nextval() names it (quotes dropped)."""
+    parts = [p.strip('"') for p in sequence.split(".")]
+    return ".".join(parts) if len(parts) == 2 else f"{schema}.{parts[0]}"

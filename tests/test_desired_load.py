@@ -446,8 +446,8 @@ def test_several_errors_are_reported_at_once_in_file_order() -> None:
         "schema.yaml:2:45: destructive changes cannot be allowed in the file; "
         "give --allow destructive to apply",
         "schema.yaml:3:1: unknown key 'tabels' at the top of the file (expected one of: version, "
-        "settings, extensions, schemas, enums, domains, composite_types, range_types, tables, "
-        "functions, procedures, views, "
+        "settings, extensions, schemas, enums, domains, composite_types, range_types, "
+        "sequences, tables, functions, procedures, views, "
         "materialized_views, "
         "triggers, policies, default_privileges, assertions, or x-...); did you mean 'tables'?",
         "schema.yaml:7:34: 'nullable' of column 'id' must be true or false, not the number 1",
@@ -519,8 +519,8 @@ def test_errors_of_several_files_sort_by_file_then_line() -> None:
     assert caught.value.errors == [
         "db/a.yaml:3:28: type of column 'id' is not valid SQL: syntax error at or near \"in\"",
         "db/b.yaml:2:1: unknown key 'bogus' at the top of the file (expected one of: version, "
-        "settings, extensions, schemas, enums, domains, composite_types, range_types, tables, "
-        "functions, procedures, views, "
+        "settings, extensions, schemas, enums, domains, composite_types, range_types, "
+        "sequences, tables, functions, procedures, views, "
         "materialized_views, "
         "triggers, policies, default_privileges, assertions, or x-...)",
     ]

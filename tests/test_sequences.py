@@ -152,3 +152,22 @@ def test_a_standalone_sequence_default_is_dumped_as_it_is(
     shell.write("schema.yaml", dumped.output)
     planned = shell.run("plan", *target, "--detailed-exitcode")
     assert planned.code == 0, planned.output
+
+
+def test_integer_to_bigint_keeping_the_serial_default_widens_its_sequence(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, "CREATE TABLE t (id serial PRIMARY KEY, note text)")
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns:\n"
+        "      id: {type: bigint, nullable: false, default: \"nextval('t_id_seq'::regclass)\"}\n"
+        "      note: {type: text}\n    primary_key: [id]\n",
+    )
+    outcome = shell.run(
+        "apply", "-d", db, "--dev-database", scratch_dsn, "--yes", "--allow", "rewrite"
+    )
+    assert outcome.code == 0, outcome.output
+    assert query(db, SEQUENCES) == [("t_id_seq", "bigint")]
+    planned = shell.run("plan", "--detailed-exitcode", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output

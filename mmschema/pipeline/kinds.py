@@ -21,12 +21,14 @@ from mmschema.kinds import (
     matviews,
     policies,
     schemas,
+    sequences,
     triggers,
     views,
 )
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, MadeBeforeTables, Unmanaged
 from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
+from mmschema.kinds.sequences import DropSequence, sequence_name
 from mmschema.kinds.tables import columns as table_columns
 from mmschema.kinds.tables import constraints as table_constraints
 from mmschema.kinds.tables import indexes as table_indexes
@@ -37,7 +39,13 @@ from mmschema.kinds.types import COMPOSITES, RANGES, DropType, ManagedComposite,
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.scratch_chunks import ScratchRun
-from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
+from mmschema.scratch_steps import (
+    ScratchStep,
+    desired_steps,
+    extension_steps,
+    function_steps,
+    referenced_sequences,
+)
 
 # The table family's modules: their DDL registers with ddl.statements as they are imported.
 TABLE_FAMILY = (
@@ -51,6 +59,7 @@ TABLE_FAMILY = (
 # Routines first: the scratch server needs them before the views and triggers calling them.
 KINDS: tuple[Kind, ...] = (
     schemas.KIND,
+    sequences.KIND,
     FUNCTIONS,
     PROCEDURES,
     domains.KIND,
@@ -215,6 +224,22 @@ def unmanaged_objects(
         found += [u for u in kind.unmanaged(conn, live, mine) if u.key not in named]
     found = [u for u in found if not _named_by_file(u, types_used)]
     return tuple(sorted(found, key=lambda u: -u.depth))
+
+
+def called_by_defaults_kept(live: Catalog, desired: Catalog) -> Catalog:
+    """The live catalog without the undeclared sequences that the file's column defaults
+    call: a default the file keeps needs its sequence, which is neither listed nor pruned."""
+    called = {
+        str(name)
+        for table in desired.tables.values()
+        for column in table.columns
+        for text in referenced_sequences(column.default or "")
+        if (name := sequence_name(text)) is not None
+    }
+    kept = tuple(
+        u for u in live.unmanaged if not (isinstance(u.drop, DropSequence) and u.key in called)
+    )
+    return live if len(kept) == len(live.unmanaged) else replace(live, unmanaged=kept)
 
 
 def without_pruned(live: Catalog) -> Catalog:

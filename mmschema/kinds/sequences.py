@@ -1,0 +1,492 @@
+"""Sequences: declared under `sequences:`, compared as pg_sequence holds them, altered in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import class_row
+
+from mmschema import changes as ch
+from mmschema.ddl.base import Statement, create_schema, make_statement, qualified, statements
+from mmschema.desired.build import Context
+from mmschema.desired.checks import BadName, shown, split_name
+from mmschema.desired.declared import Source
+from mmschema.hazards import Hazard, hazards
+from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.locks import Form
+from mmschema.model import Catalog, QualifiedName
+from mmschema.scratch_chunks import ScratchRun
+from mmschema.sequences import restart_position
+
+FILE_KEY = "sequences"
+# The types a sequence may have (AS), with their bounds.
+BOUNDS = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+# The file's keys, with the option each is compared as (in ALTER SEQUENCE's order).
+OPTIONS = ("as", "increment", "min", "max", "start", "cache", "cycle")
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The column a sequence is OWNED BY: dropping it (or its table) drops the sequence."""
+
+    table: QualifiedName
+    column: str
+
+    def __str__(self) -> str:
+        return f"{table_key(self.table)}.{_part(self.column)}"
+
+
+@dataclass(frozen=True)
+class ManagedSequence:
+    """A sequence the file declares (every option filled in as PostgreSQL would), or a live
+    one as pg_sequence holds it: equal when PostgreSQL would print them the same."""
+
+    name: QualifiedName
+    type: str = "bigint"
+    increment: int = 1
+    min: int = 1
+    max: int = 2**63 - 1
+    start: int = 1
+    cache: int = 1
+    cycle: bool = False
+    owned_by: Owner | None = None
+    state: str = field(default="present", compare=False)
+    source: Source | None = field(default=None, compare=False)
+    last_value: str | None = field(default=None, compare=False)  # live: its position
+
+    @property
+    def key(self) -> str:
+        return str(self.name)
+
+
+@dataclass(frozen=True)
+class CreateSequence(ch.KindChange):
+    """CREATE SEQUENCE with every non-default option, before the tables whose defaults call
+    it (OWNED BY comes later, once the owning column is there)."""
+
+    sequence: ManagedSequence
+    phase = ch.Phase.SEQUENCES
+
+    @property
+    def kind_name(self) -> str:
+        return "create_sequence"
+
+    @property
+    def subject(self) -> str:
+        return str(self.sequence.name)
+
+
+@dataclass(frozen=True)
+class AlterSequence(ch.KindChange):
+    """ALTER SEQUENCE with the options that change (RESTART when its position would be
+    outside the new bounds)."""
+
+    old: ManagedSequence
+    new: ManagedSequence
+    phase = ch.Phase.SEQUENCES
+
+    @property
+    def kind_name(self) -> str:
+        return "alter_sequence"
+
+    @property
+    def subject(self) -> str:
+        return str(self.new.name)
+
+
+@dataclass(frozen=True)
+class SetSequenceOwner(ch.KindChange):
+    """ALTER SEQUENCE ... OWNED BY (or NONE), after the tables and columns are made and
+    before any is dropped."""
+
+    sequence: ManagedSequence
+    phase = ch.Phase.SEQUENCE_OWNERS
+
+    @property
+    def kind_name(self) -> str:
+        return "set_sequence_owner"
+
+    @property
+    def subject(self) -> str:
+        return str(self.sequence.name)
+
+
+@dataclass(frozen=True)
+class DropSequence(ch.KindChange):
+    """DROP SEQUENCE of one the file marks `state: absent` or --prune drops: after the
+    defaults calling it and the tables owning it are changed or dropped."""
+
+    sequence: ManagedSequence
+    pruned: bool = False
+    phase = ch.Phase.DROP_SEQUENCES
+
+    @property
+    def kind_name(self) -> str:
+        return "drop_sequence"
+
+    @property
+    def subject(self) -> str:
+        return str(self.sequence.name)
+
+
+class SequenceKind:
+    """The sequences kind, as the pipeline sees it."""
+
+    file_key = FILE_KEY
+
+    def owns(self, item: object) -> bool:
+        return isinstance(item, ManagedSequence)
+
+    def build(self, context: Context, key: str, spec: Mapping[str, object]) -> KindObject:
+        return build_sequence(context, key, spec)
+
+    def read(
+        self, conn: psycopg.Connection[Any], declared: Sequence[KindObject]
+    ) -> tuple[KindObject, ...]:
+        names = [s.name for s in _sequences(declared)]
+        return tuple(s for s, _ in read_sequences(conn, names, [])) if names else ()
+
+    def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
+        # Every option was filled in as PostgreSQL fills it in; absent ones are added back.
+        return tuple(s for s in _sequences(declared) if s.state == "present")
+
+    def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
+        return diff_sequences(list(_sequences(live)), list(_sequences(desired)))
+
+    def dump(
+        self, conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
+    ) -> dict[str, Any]:
+        found = [s for s, implicit in read_sequences(conn, [], list(schemas)) if not implicit]
+        if only:
+            wanted = set(only)
+            found = [s for s in found if {s.name.name, s.key, s.name.schema} & wanted]
+        return {table_key(s.name): sequence_document(s) for s in found}
+
+    def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
+        return {table_key(s.name): sequence_document(s) for s in _sequences(live)}
+
+    def unmanaged(
+        self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
+    ) -> list[Unmanaged]:
+        """The sequences of the managed tables' schemas that are not a serial's or an
+        identity's (the tables declare those); dropped by --prune after the tables."""
+        schemas = sorted({name.schema for name in live.tables})
+        if not schemas:
+            return []
+        return [
+            Unmanaged(s.key, f"sequence {s.name}", DropSequence(s, pruned=True))
+            for s, implicit in read_sequences(conn, [], schemas)
+            if not implicit
+        ]
+
+
+KIND = SequenceKind()
+
+
+def _sequences(objects: Iterable[object]) -> Iterable[ManagedSequence]:
+    return (o for o in objects if isinstance(o, ManagedSequence))
+
+
+# --- the file -------------------------------------------------------------------------
+
+
+def build_sequence(context: Context, key: str, spec: Mapping[str, object]) -> ManagedSequence:
+    """The declared sequence with every option PostgreSQL would fill in; options that
+    CREATE SEQUENCE would refuse are reported at their file:line:column."""
+    path = (FILE_KEY, key)
+    name = context.table_name(path, key, "public", "sequence")
+    state = spec.get("state")
+    given = {k: spec.get(k) for k in OPTIONS}
+    kind = given["as"] if isinstance(given["as"], str) and given["as"] in BOUNDS else "bigint"
+    low, high = BOUNDS.get(kind, BOUNDS["bigint"])
+
+    def number(option: str, default: int) -> int:
+        value = given[option]
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    increment = number("increment", 1)
+    if increment == 0:
+        context.error((*path, "increment"), f"sequence {shown(name)}: increment must not be 0")
+        increment = 1
+    ascending = increment > 0
+    minimum = number("min", 1 if ascending else low)
+    maximum = number("max", high if ascending else -1)
+    start = number("start", minimum if ascending else maximum)
+    for option, value in (("min", minimum), ("max", maximum)):
+        if not low <= value <= high:
+            message = f"{option} {value} is out of range for a sequence of type {kind}"
+            context.error((*path, option), f"sequence {shown(name)}: {message}")
+    if minimum >= maximum:
+        message = f"min ({minimum}) must be less than max ({maximum})"
+        context.error((*path, "min"), f"sequence {shown(name)}: {message}")
+    elif not minimum <= start <= maximum:
+        message = f"start ({start}) must be between min ({minimum}) and max ({maximum})"
+        context.error((*path, "start"), f"sequence {shown(name)}: {message}")
+    owner = given_owner(context, (*path, "owned_by"), spec.get("owned_by"), shown(name))
+    cycle = given["cycle"]
+    return ManagedSequence(
+        name=name,
+        type=kind,
+        increment=increment,
+        min=minimum,
+        max=maximum,
+        start=start,
+        cache=number("cache", 1),
+        cycle=cycle is True,
+        owned_by=owner,
+        state=state if isinstance(state, str) else "present",
+        source=context.key(path),
+    )
+
+
+def given_owner(context: Context, path: tuple[str, ...], value: object, what: str) -> Owner | None:
+    """`table.column` or `schema.table.column` (parts double-quoted as in SQL if need be)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parts = split_name(value)
+    except BadName as problem:
+        context.error(path, f"sequence {what}: owned_by '{value}' {problem}")
+        return None
+    if len(parts) not in (2, 3) or not all(parts):
+        message = f"owned_by '{value}' is not table.column or schema.table.column"
+        context.error(path, f"sequence {what}: {message}")
+        return None
+    table = QualifiedName(*parts[:-1]) if len(parts) == 3 else QualifiedName("public", parts[0])
+    return Owner(table, parts[-1])
+
+
+def sequence_name(text: str) -> QualifiedName | None:
+    """A sequence as nextval('...') names it (public when unqualified), if it parses."""
+    try:
+        parts = split_name(text)
+    except BadName:
+        return None
+    if len(parts) == 1:
+        return QualifiedName("public", parts[0])
+    return QualifiedName(parts[0], parts[1]) if len(parts) == 2 else None
+
+
+# --- the catalog ----------------------------------------------------------------------
+
+
+@dataclass
+class SequenceRow:
+    schema: str
+    name: str
+    type: str
+    start: int
+    increment: int
+    min: int
+    max: int
+    cache: int
+    cycle: bool
+    owner_schema: str | None
+    owner_table: str | None
+    owner_column: str | None
+    implicit: bool
+    last_value: str | None
+
+
+def _catalog_sql() -> LiteralString:
+    text: LiteralString = (
+        resources.files("mmschema.kinds").joinpath("sql", "sequences.sql").read_text()
+    )
+    return text
+
+
+def read_sequences(
+    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+) -> list[tuple[ManagedSequence, bool]]:
+    """The sequences named and all those of `schemas`, each with whether it is implicit
+    (an identity's, or a serial's that its table's dump declares)."""
+    params = {
+        "schemas": [n.schema for n in names],
+        "names": [n.name for n in names],
+        "schemas_all": list(schemas),
+    }
+    with conn.cursor(row_factory=class_row(SequenceRow)) as cur:
+        cur.execute(_catalog_sql(), params)
+        rows = cur.fetchall()
+    return [(_from_row(row), row.implicit) for row in rows]
+
+
+def _from_row(row: SequenceRow) -> ManagedSequence:
+    owner = None
+    if row.owner_schema is not None and row.owner_table is not None and row.owner_column:
+        owner = Owner(QualifiedName(row.owner_schema, row.owner_table), row.owner_column)
+    return ManagedSequence(
+        name=QualifiedName(row.schema, row.name),
+        type=row.type,
+        increment=row.increment,
+        min=row.min,
+        max=row.max,
+        start=row.start,
+        cache=row.cache,
+        cycle=row.cycle,
+        owned_by=owner,
+        last_value=row.last_value,
+    )
+
+
+# --- the diff -------------------------------------------------------------------------
+
+
+def diff_sequences(live: list[ManagedSequence], desired: list[ManagedSequence]) -> list[ch.Change]:
+    """Creates and option changes before the tables, owners after them, drops after the
+    tables; sequences the file does not name are left alone (or pruned)."""
+    have = {s.key: s for s in live}
+    changes: list[ch.Change] = []
+    for sequence in desired:
+        old = have.get(sequence.key)
+        if sequence.state == "absent":
+            if old is not None:
+                changes.append(DropSequence(old))
+            continue
+        if old is None:
+            changes.append(CreateSequence(sequence))
+            if sequence.owned_by is not None:
+                changes.append(SetSequenceOwner(sequence))
+            continue
+        if _options(old) != _options(sequence):
+            changes.append(AlterSequence(old, sequence))
+        if old.owned_by != sequence.owned_by:
+            changes.append(SetSequenceOwner(sequence))
+    return changes
+
+
+def _options(sequence: ManagedSequence) -> tuple[object, ...]:
+    s = sequence
+    return (s.type, s.increment, s.min, s.max, s.start, s.cache, s.cycle)
+
+
+# --- SQL ------------------------------------------------------------------------------
+
+
+# ALTER SEQUENCE's words for the numeric options.
+WORDS = {
+    "increment": "INCREMENT BY",
+    "min": "MINVALUE",
+    "max": "MAXVALUE",
+    "start": "START WITH",
+    "cache": "CACHE",
+}
+
+
+def _option_sql(option: str, sequence: ManagedSequence) -> sql.Composable:
+    if option == "cycle":
+        return sql.SQL("CYCLE" if sequence.cycle else "NO CYCLE")
+    if option == "as":
+        return sql.SQL("AS {}").format(sql.SQL(sequence.type))  # one of BOUNDS' keys
+    value: int = getattr(sequence, option)
+    # An int from the file or the catalog: printed as a number, never a string.
+    return sql.SQL("{} {}").format(sql.SQL(WORDS[option]), sql.SQL(str(int(value))))
+
+
+def _all_options(sequence: ManagedSequence) -> list[str]:
+    """The options that differ from what CREATE SEQUENCE would fill in (AS bigint,
+    INCREMENT BY 1, the type's bounds in its direction, START at the first bound...)."""
+    s = sequence
+    low, high = BOUNDS.get(s.type, BOUNDS["bigint"])
+    ascending = s.increment > 0
+    differs = {
+        "as": s.type != "bigint",
+        "increment": s.increment != 1,
+        "min": s.min != (1 if ascending else low),
+        "max": s.max != (high if ascending else -1),
+        "start": s.start != (s.min if ascending else s.max),
+        "cache": s.cache != 1,
+        "cycle": s.cycle,
+    }
+    return [o for o in OPTIONS if differs[o]]
+
+
+def _value(sequence: ManagedSequence, option: str) -> object:
+    return sequence.type if option == "as" else getattr(sequence, option)
+
+
+@statements.register
+def _(change: CreateSequence) -> list[Statement]:
+    sequence = change.sequence
+    options = [_option_sql(o, sequence) for o in _all_options(sequence)]
+    text = sql.SQL("CREATE SEQUENCE {}{}").format(
+        qualified(sequence.name),
+        sql.SQL(" ").join([sql.SQL(""), *options]) if options else sql.SQL(""),
+    )
+    made = [make_statement(Form.CREATE_SEQUENCE, text)]
+    if sequence.name.schema != "public":
+        made.insert(0, make_statement(Form.CREATE_SCHEMA, create_schema(sequence.name.schema)))
+    return made
+
+
+@statements.register
+def _(change: AlterSequence) -> list[Statement]:
+    old, new = change.old, change.new
+    changed = [o for o in OPTIONS if _value(old, o) != _value(new, o)]
+    if "as" in changed:  # AS moves bounds that were the old type's: say the new ones
+        changed += [o for o in ("min", "max") if o not in changed]
+    parts = [_option_sql(o, new) for o in OPTIONS if o in changed]
+    given = tuple(
+        (k, str(v)) for k, v in (("increment", new.increment), ("min", new.min), ("max", new.max))
+    )
+    restart = restart_position((*given, ("start", str(new.start))), old.last_value)
+    if old.last_value is not None and restart is not None:
+        parts.append(sql.SQL("RESTART WITH {}").format(sql.SQL(str(int(restart)))))
+    text = sql.SQL("ALTER SEQUENCE {} {}").format(qualified(new.name), sql.SQL(" ").join(parts))
+    return [make_statement(Form.ALTER_SEQUENCE, text)]
+
+
+@statements.register
+def _(change: SetSequenceOwner) -> list[Statement]:
+    owner = change.sequence.owned_by
+    target = (
+        sql.Identifier(owner.table.schema, owner.table.name, owner.column)
+        if owner is not None
+        else sql.SQL("NONE")
+    )
+    text = sql.SQL("ALTER SEQUENCE {} OWNED BY {}").format(qualified(change.sequence.name), target)
+    return [make_statement(Form.ALTER_SEQUENCE, text)]
+
+
+@statements.register
+def _(change: DropSequence) -> list[Statement]:
+    # IF EXISTS: a dropped table or column that owns it takes it along first.
+    text = sql.SQL("DROP SEQUENCE IF EXISTS {}").format(qualified(change.sequence.name))
+    return [make_statement(Form.DROP_SEQUENCE, text)]
+
+
+@hazards.register
+def _(change: DropSequence) -> list[Hazard]:
+    why = "which the file does not declare (--prune)" if change.pruned else "its position is lost"
+    return [Hazard("destructive", f"drops sequence {change.sequence.name}, {why}")]
+
+
+# --- dump -----------------------------------------------------------------------------
+
+
+def _part(text: str) -> str:
+    return shown(QualifiedName("x", text)).removeprefix("x.")
+
+
+def table_key(name: QualifiedName) -> str:
+    return name.name if name.schema == "public" and "." not in name.name else shown(name)
+
+
+def sequence_document(sequence: ManagedSequence) -> dict[str, Any]:
+    """Its options that differ from what CREATE SEQUENCE fills in, and its owner."""
+    document: dict[str, Any] = {o: _value(sequence, o) for o in _all_options(sequence)}
+    if sequence.owned_by is not None:
+        document["owned_by"] = str(sequence.owned_by)
+    return document
+
+
+__all__ = ["KIND", "AlterSequence", "CreateSequence", "DropSequence", "ManagedSequence"]

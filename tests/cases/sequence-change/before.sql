@@ -1,0 +1,6 @@
+CREATE TABLE orders (id bigint, number integer, ref integer);
+CREATE SEQUENCE order_numbers AS integer OWNED BY orders.number;
+CREATE SEQUENCE tickets START 5 MAXVALUE 100;
+SELECT nextval('tickets'), nextval('tickets');
+CREATE SEQUENCE unchanged INCREMENT 2;
+SELECT nextval('unchanged');

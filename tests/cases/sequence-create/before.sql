@@ -1,0 +1,1 @@
+CREATE TABLE existing (id serial PRIMARY KEY, n bigint GENERATED ALWAYS AS IDENTITY);

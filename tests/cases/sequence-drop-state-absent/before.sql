@@ -1,0 +1,2 @@
+CREATE SEQUENCE legacy_numbers;
+CREATE TABLE t (id bigint DEFAULT nextval('legacy_numbers'));
