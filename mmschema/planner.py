@@ -92,8 +92,10 @@ def compute_plan(
         raise InvalidFile(refused)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
-    result.changes = with_owned_sequences_dropped(conn, result.changes)
-    declared_sequences = {o.key for o in desired.objects if isinstance(o, ManagedSequence)}
+    declared_sequences = {
+        o.key for o in desired.objects if isinstance(o, ManagedSequence) and o.state == "present"
+    }
+    result.changes = with_owned_sequences_dropped(conn, result.changes, declared_sequences)
     result.changes = with_owned_sequences_retyped(conn, result.changes, declared_sequences)
     result.changes = with_identity_sequences_renamed(conn, result.changes)
     result.changes = with_not_null_names_renamed(conn, result.changes)

@@ -3,7 +3,7 @@ position is outside its new bounds, a serial's sequence dropped with its default
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from typing import Any
 
@@ -87,10 +87,11 @@ def _live_sequence(sequence: str, table: QualifiedName, before: QualifiedName, c
 
 
 def with_owned_sequences_dropped(
-    conn: psycopg.Connection[Any], changes: list[ch.Change]
+    conn: psycopg.Connection[Any], changes: list[ch.Change], declared: Collection[str] = ()
 ) -> list[ch.Change]:
     """A default that no longer calls the sequence its column owns (serial to int or to
-    identity) drops that sequence too, as dropping the column would."""
+    identity) drops that sequence too, as dropping the column would; not one the file
+    declares (`declared`, as schema.name): the file keeps it."""
     targets = [
         (c, seq)
         for c in changes
@@ -112,7 +113,11 @@ def with_owned_sequences_dropped(
             "sequences": [seq for _, seq in targets],
         },
     ).fetchall()
-    owned = {(schema, table, column): seq for schema, table, column, seq in rows}
+    owned = {
+        (schema, table, column): seq
+        for schema, table, column, seq in rows
+        if _qualified(seq) not in declared
+    }
     result: list[ch.Change] = []
     for change in changes:
         if isinstance(change, ch.AlterColumnDefault | ch.AlterColumnType):
@@ -216,14 +221,15 @@ def with_owned_sequences_retyped(
             continue
         key = (live(change.table).schema, live(change.table).name, change.column)
         sequence = owned.get(key)
-        if sequence is not None and _qualified(sequence, key[0]) not in declared:
+        if sequence is not None and _qualified(sequence) not in declared:
             result.append(
                 ch.AlterSequenceType(change.table, change.column, sequence, change.new_type)
             )
     return result
 
 
-def _qualified(sequence: str, schema: str) -> str:
-    """schema.name of a sequence as nextval() names it (quotes dropped)."""
+def _qualified(sequence: str) -> str:
+    """schema.name of a sequence as nextval() names it (quotes dropped; unqualified: on the
+    search path, public)."""
     parts = [p.strip('"') for p in sequence.split(".")]
-    return ".".join(parts) if len(parts) == 2 else f"{schema}.{parts[0]}"
+    return ".".join(parts) if len(parts) == 2 else f"public.{parts[0]}"
