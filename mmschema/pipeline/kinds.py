@@ -38,14 +38,9 @@ from mmschema.kinds.tables import tables as table_tables
 from mmschema.kinds.types import COMPOSITES, RANGES, DropType, ManagedComposite, ManagedRange
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
+from mmschema.nextval import referenced_sequences
 from mmschema.scratch_chunks import ScratchRun
-from mmschema.scratch_steps import (
-    ScratchStep,
-    desired_steps,
-    extension_steps,
-    function_steps,
-    referenced_sequences,
-)
+from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 # The table family's modules: their DDL registers with ddl.statements as they are imported.
 TABLE_FAMILY = (
