@@ -182,3 +182,29 @@ def test_create_sequence_in_migrations_is_imported(shell: Shell, db: str, scratc
     assert applied.code == 0, applied.output
     assert query(db, "SELECT nextval('tickets')") == [(100,)]
     assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_declared_sequence_takes_grants_and_dumps_them(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        "DO $$BEGIN CREATE ROLE mmschema_seq_reader; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END$$;",
+    )
+    shell.write(
+        "schema.yaml",
+        "version: 1\nsequences:\n  tickets:\n    start: 10\n    grants:\n"
+        "      - {role: mmschema_seq_reader, privileges: [USAGE, SELECT]}\n",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    granted = "SELECT has_sequence_privilege('mmschema_seq_reader', 'tickets', 'USAGE')"
+    assert query(db, granted) == [(True,)]
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = shell.run("dump", "-d", db)
+    assert yaml.safe_load(dumped.stdout)["sequences"]["tickets"] == {
+        "start": 10,
+        "grants": [{"role": "mmschema_seq_reader", "privileges": ["SELECT", "USAGE"]}],
+    }
