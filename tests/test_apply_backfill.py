@@ -413,7 +413,7 @@ def test_a_table_rewritten_during_a_block_walk_is_walked_again(db: str) -> None:
         "INSERT INTO n SELECT g, NULL FROM generate_series(1, 20000) g;",
     )
     job = BackfillJob.single(QualifiedName("public", "n"), "b", "a + 1")
-    rewritten = []
+    rewritten: list[int] = []
 
     def rewrite_once(done: int, total: int | None) -> None:
         if not rewritten and done > 0:

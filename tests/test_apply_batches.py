@@ -71,7 +71,7 @@ def test_an_online_swap_is_never_batched_with_the_tables_other_changes() -> None
     from mmschema.plan import PlannedChange
 
     table = QualifiedName("public", "fills")
-    steps = [
+    steps: list[ch.Change] = [
         ch.RetypeSwap(table, "id", "_mms_new_id", "bigint", "_mms_sync_x"),
         ch.RetypeSwap(table, "price", "_mms_new_price", "double precision", "_mms_sync_y"),
         ch.AlterSequenceType(table, "id", "public.fills_id_seq", "bigint"),

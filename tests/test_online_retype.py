@@ -608,7 +608,7 @@ def test_an_autovacuum_holding_the_table_is_cancelled_not_waited_for(
         pytest.skip("only a superuser may cancel autovacuum workers")
     run_sql(db, "ALTER SYSTEM SET autovacuum_naptime = 1; SELECT pg_reload_conf()")
     try:
-        worker = []
+        worker: list[tuple[Any, ...]] = []
         deadline = time.monotonic() + 30
         while not worker and time.monotonic() < deadline:
             time.sleep(0.3)
