@@ -20,6 +20,7 @@ domains:
     checks:
       positive: VALUE >= 0
   code: {type: text, collation: C}
+  email: {type: text, checks: {shape: "VALUE ~ '^[a-z0-9._%+-]+@[a-z0-9.-]+[.][a-z]{2,}$'"}}
 composite_types:
   address:
     attributes:
@@ -72,6 +73,10 @@ def test_types_are_made_before_the_tables_using_them_dumped_and_converge(
         "checks": {"positive": "(VALUE >= (0)::numeric)"},
     }
     assert document["domains"]["code"] == {"type": "text", "collation": "C"}
+    # Longer than a name (63 bytes): read whole.
+    assert document["domains"]["email"]["checks"] == {
+        "shape": "(VALUE ~ '^[a-z0-9._%+-]+@[a-z0-9.-]+[.][a-z]{2,}$'::text)"
+    }
     assert document["composite_types"] == {"address": {"attributes": {"street": "text",
                                                                       "zip": "code"}}}
     assert document["range_types"] == {

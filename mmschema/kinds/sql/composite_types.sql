@@ -3,7 +3,7 @@
 -- and the table columns that hold values of each.
 SELECT n.nspname AS schema,
        t.typname AS name,
-       ARRAY(SELECT ARRAY[a.attname, format_type(a.atttypid, a.atttypmod),
+       ARRAY(SELECT ARRAY[a.attname::text, format_type(a.atttypid, a.atttypmod),
                           coalesce((SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN co.collname
                                                 ELSE cn.nspname || '.' || co.collname END
                                       FROM pg_collation co

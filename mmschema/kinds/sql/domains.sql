@@ -10,7 +10,7 @@ SELECT n.nspname AS schema,
                     ELSE cn.nspname || '.' || co.collname END
           FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
          WHERE co.oid = t.typcollation AND t.typcollation <> b.typcollation) AS collation,
-       ARRAY(SELECT ARRAY[c.conname,
+       ARRAY(SELECT ARRAY[c.conname::text,
                           regexp_replace(pg_get_constraintdef(c.oid), ' NOT VALID$', ''),
                           c.convalidated::text]
                FROM pg_constraint c
