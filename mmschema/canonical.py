@@ -404,11 +404,12 @@ def canonical_tables(
     which says so with the declaration's position.
     """
     listed = list(tables)
-    counts = Counter(name for t in listed for name in relation_names(t))
+    made = [relation_names(t) for t in listed]
+    counts = Counter(name for names in made for name in names)
     counts.update(taken)
     found = {}
-    for table in listed:
-        if any(counts[name] > 1 for name in relation_names(table)):
+    for table, names in zip(listed, made, strict=True):
+        if any(counts[name] > 1 for name in names):
             continue
         built = canonical_table(table, printed.get(table.name) if printed else None)
         if built is not None:

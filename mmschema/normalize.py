@@ -145,7 +145,6 @@ def normalize_file(
     present = desired.present_tables()
     types = [(t.name.schema, t.name.name) for t in live.types]
     types += [(e.name.schema, e.name.name) for e in desired.enums]
-    by_form = canonical_tables(present, types)
     ready = canonical_tables(present, types, printed=live.tables)
     names = [t.name for t in present if t.name not in ready]
     catalog = Catalog(server_version=live.server_version)
@@ -153,6 +152,7 @@ def normalize_file(
         catalog = normalized_on_scratch(
             desired, names, scratch, cache, live, live_functions, types
         )
+        by_form = canonical_tables(present, types)
         as_printed = [name for name in ready if name not in by_form]
         if as_printed and major(catalog.server_version) != major(live.server_version):
             # The live texts are another major's printing: the scratch server's own
@@ -169,10 +169,9 @@ def normalize_file(
     declared_tables = {t.name: t for t in present}
     tables = {
         name: declared_options(
-            replace(
-                table, foreign_keys=declared_foreign_keys(declared_tables[name], catalog, live)
-            ),
+            table,
             declared_tables[name],
+            declared_foreign_keys(declared_tables[name], catalog, live),
         )
         for name, table in everything.items()
     }
@@ -298,16 +297,21 @@ def desired_links(desired: DesiredState) -> list[tuple[QualifiedName, QualifiedN
     return links
 
 
-def declared_options(table: Table, declared: DeclaredTable) -> Table:
+def declared_options(
+    table: Table, declared: DeclaredTable, foreign_keys: tuple[ForeignKey, ...]
+) -> Table:
     """Table options and constraint validity are exact words: taken from the file,
-    defaults where it says nothing."""
+    defaults where it says nothing; the foreign keys as declared_foreign_keys made them."""
     flags = {c.name: (c.valid, c.no_inherit) for c in declared.checks}
     checks = tuple(
-        replace(c, valid=flags[c.name][0], no_inherit=flags[c.name][1]) if c.name in flags else c
+        replace(c, valid=flags[c.name][0], no_inherit=flags[c.name][1])
+        if c.name in flags and flags[c.name] != (c.valid, c.no_inherit)
+        else c
         for c in table.checks
     )
     return replace(
         table,
+        foreign_keys=foreign_keys,
         checks=checks,
         unlogged=bool(declared.unlogged),
         row_security=declared.row_security or "off",
