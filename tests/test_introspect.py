@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
-from mmschema.introspect import read_catalog, with_dependents
+from mmschema.introspect import (
+    TWO_CONNECTIONS_FROM,
+    read_catalog,
+    read_catalog_in_transaction,
+    with_dependents,
+)
 from mmschema.model import QualifiedName
+from mmschema.snapshot_helper import SnapshotHelper
 from tests.conftest import run_sql
 
 
@@ -89,3 +96,56 @@ def test_policies_and_dependents_are_read_only_when_asked(db: str) -> None:
     assert [p.name for p in full.tables[table].policies] == ["positive"]
     assert full.tables[table].dependents_of("venue") == ("rule _RETURN on view public.venues",)
     assert full.tables[table].columns == plain.tables[table].columns
+
+
+MANY = TWO_CONNECTIONS_FROM  # a read this big runs its indexes statement on a 2nd connection
+
+
+def many_tables(db: str) -> list[QualifiedName]:
+    run_sql(
+        db,
+        "\n".join(
+            f"CREATE TABLE m{i} (id int PRIMARY KEY, v text); CREATE INDEX m{i}_v ON m{i} (v);"
+            for i in range(MANY)
+        ),
+    )
+    return [QualifiedName("public", f"m{i}") for i in range(MANY)]
+
+
+@pytest.mark.one_major
+def test_a_big_read_on_two_connections_is_the_one_connection_read(db: str) -> None:
+    names = many_tables(db)
+    helped: list[bool] = []
+    original = SnapshotHelper.result
+
+    def result(self: SnapshotHelper, statement: Any) -> Any:
+        rows = original(self, statement)
+        helped.append(self.rows is not None)
+        return rows
+
+    with psycopg.connect(db, autocommit=True) as conn:
+        SnapshotHelper.result = result  # type: ignore[method-assign]
+        try:
+            both = read_catalog(conn, names)
+        finally:
+            SnapshotHelper.result = original  # type: ignore[method-assign]
+        alone = read_catalog(conn, names[: MANY - 1])
+    assert helped == [True]
+    assert len(both.tables) == MANY and all(t.indexes for t in both.tables.values())
+    assert {n: t for n, t in both.tables.items() if n in alone.tables} == alone.tables
+
+
+@pytest.mark.one_major
+def test_a_second_connection_that_cannot_join_the_snapshot_leaves_the_read_to_the_first(
+    db: str,
+) -> None:
+    names = many_tables(db)
+    with psycopg.connect(db, autocommit=True) as conn:
+        expected = read_catalog(conn, names)
+        with conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            helper = SnapshotHelper(conn, lambda _: None)
+            helper.start("00000000-0000000F-1")  # no such snapshot: the import fails
+            read = read_catalog_in_transaction(conn, names, helper=helper)
+    assert helper.rows is None
+    assert read == expected

@@ -15,6 +15,10 @@ from mmschema.catalogsql import fetch_rows, packaged_sql
 from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.kinds.tables.read import read_tables
 from mmschema.model import Catalog, Policy, QualifiedName, UserType, View
+from mmschema.snapshot_helper import SnapshotHelper, SnapshotRefused, export_snapshot
+
+# A read of this many tables or more runs its indexes statement on a second connection.
+TWO_CONNECTIONS_FROM = 200
 
 
 @cache
@@ -102,9 +106,27 @@ def read_catalog(
 ) -> Catalog:
     """The managed tables named (those that exist), read in one consistent snapshot, with
     the views that read them; dependents=True adds what with_dependents adds."""
+    if len(names) >= TWO_CONNECTIONS_FROM:
+        try:
+            return _read_catalog(conn, names, dependents, two_connections=True)
+        except SnapshotRefused:
+            pass  # that transaction is gone: read again on this connection alone
+    return _read_catalog(conn, names, dependents, two_connections=False)
+
+
+def _read_catalog(
+    conn: psycopg.Connection[Any],
+    names: list[QualifiedName],
+    dependents: bool,
+    two_connections: bool,
+) -> Catalog:
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        catalog = read_catalog_in_transaction(conn, names)
+        helper = None
+        if two_connections:
+            helper = SnapshotHelper(conn, _settle)
+            helper.start(export_snapshot(conn))
+        catalog = read_catalog_in_transaction(conn, names, helper=helper)
         return _with_dependents(conn, catalog, names) if dependents else catalog
 
 
@@ -152,17 +174,21 @@ def _name_params(names: list[QualifiedName]) -> dict[str, Any]:
 
 
 def read_catalog_in_transaction(
-    conn: psycopg.Connection[Any], names: list[QualifiedName], what_reads: bool = True
+    conn: psycopg.Connection[Any],
+    names: list[QualifiedName],
+    what_reads: bool = True,
+    helper: SnapshotHelper | None = None,
 ) -> Catalog:
     """The same read inside a transaction the caller owns (the scratch server's), without
     policies and dependents (with_dependents).
 
     what_reads=False leaves out the views that read the tables too: the scratch server
-    creates none, so its read-backs skip that statement.
+    creates none, so its read-backs skip that statement. A `helper` (a second connection
+    in the same snapshot) reads the indexes while this one reads the columns.
     """
     _settle(conn)
     version = conn.info.server_version
-    read = read_tables(conn, _name_params(names), version)
+    read = read_tables(conn, _name_params(names), version, helper)
     extensions = fetch_rows(conn, catalog_sql("extensions"), ExtensionRow, {})
     schemas = fetch_rows(conn, catalog_sql("schemas"), SchemaRow, {})
     types = fetch_rows(conn, catalog_sql("types"), TypeRow, {})

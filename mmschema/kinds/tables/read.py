@@ -24,6 +24,7 @@ from mmschema.kinds.tables.model import (
     UniqueConstraint,
 )
 from mmschema.model import QualifiedName
+from mmschema.snapshot_helper import SnapshotHelper
 
 INDOPTION_DESC = 1
 INDOPTION_NULLS_FIRST = 2
@@ -65,15 +66,25 @@ class TablesRead:
 
 
 def read_tables(
-    conn: psycopg.Connection[Any], params: dict[str, Any], server_version: int
+    conn: psycopg.Connection[Any],
+    params: dict[str, Any],
+    server_version: int,
+    helper: SnapshotHelper | None = None,
 ) -> TablesRead:
     """The tables named by `params` (schemas, names), inside the caller's transaction with
-    search_path pg_catalog: one statement per part, whatever the table count."""
+    search_path pg_catalog: one statement per part, whatever the table count. A `helper`
+    (a second connection in the same snapshot) reads the indexes beside the columns."""
     tables = conn.execute(table_sql("tables", server_version), params).fetchall()
     # The other statements take the tables' oids, as one array literal (cheap to send).
     oids = {"oids": "{" + ",".join(str(t[0]) for t in tables) + "}"}
+
+    def read_indexes(on: psycopg.Connection[Any]) -> list[Any]:
+        return on.execute(table_sql("indexes", server_version), oids).fetchall()
+
+    if helper is not None:
+        helper.run(read_indexes)
     columns = conn.execute(table_sql("columns", server_version), oids).fetchall()
-    indexes = conn.execute(table_sql("indexes", server_version), oids).fetchall()
+    indexes = helper.result(read_indexes) if helper is not None else read_indexes(conn)
     constraints = conn.execute(table_sql("constraints", server_version), oids).fetchall()
     built, inbound = build_tables(tables, columns, indexes, constraints)
     partitioned = [str(t[0]) for t in tables if t[4] is not None]
