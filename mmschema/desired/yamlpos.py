@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -56,6 +57,9 @@ class YamlDocument:
 
 def load_yaml(text: str, name: str) -> YamlDocument | None:
     """Parse one YAML document; None when it is empty. Raises YamlError on bad syntax."""
+    streamed = _stream(text, name)
+    if streamed is not _UNUSUAL:
+        return streamed  # type: ignore[return-value]
     try:
         root = _compose(text, name)
     except RecursionError:
@@ -98,6 +102,119 @@ def _fast_loader() -> type | None:
             return known
 
     return Loader
+
+
+class _Unusual(Exception):
+    """Something _stream leaves to the node tree (_compose and _Builder)."""
+
+
+_UNUSUAL = object()
+
+
+def _stream(text: str, name: str) -> YamlDocument | object | None:
+    """The document built straight from libyaml's events, as _Builder builds it from the
+    node tree, but without holding the tree (a 20,000-table file's nodes and their marks
+    take a gigabyte); _UNUSUAL when the text has what only the tree path handles: anchors,
+    aliases, tags, merge keys, duplicate or non-name keys, deep nesting, several documents,
+    a syntax error (worded there)."""
+    fast = _fast_loader()
+    if fast is None or "&" in text:
+        return _UNUSUAL
+    loader = fast(text)
+    try:
+        return _StreamBuilder(name, loader).document_or_none()
+    except (_Unusual, yaml.YAMLError):
+        return _UNUSUAL
+    finally:
+        loader.dispose()
+
+
+class _StreamBuilder:
+    """Plain values and their positions from a stream of parser events (see _stream)."""
+
+    def __init__(self, name: str, loader: Any) -> None:
+        self.loader = loader
+        self.scalars = _Builder(name, count_repeats=False)  # for non-text scalars
+        self.document = self.scalars.document
+
+    def document_or_none(self) -> YamlDocument | None:
+        loader = self.loader
+        positions = self.document.positions
+        key_positions = self.document.key_positions
+        scalar_text = self.document.scalar_text
+        resolve = loader.resolve
+        # Open collections: (value, path, pending key of a mapping or None); a list's
+        # next index is its length.
+        stack: list[tuple[Any, JsonPath, list[str | None]]] = []
+        root: object = None
+        documents = 0
+        while loader.check_event():
+            event = loader.get_event()
+            kind = type(event)
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or (
+                kind is yaml.SequenceStartEvent
+            ):
+                if event.anchor is not None or event.tag not in (None, "!"):
+                    raise _Unusual
+                mark = event.start_mark
+                position = (mark.line + 1, mark.column + 1)
+                if stack:
+                    container, path, pending = stack[-1]
+                    if type(container) is dict:
+                        key = pending[0]
+                        if key is None:  # this event is a key
+                            if kind is not yaml.ScalarEvent:
+                                raise _Unusual
+                            key = event.value
+                            merge = resolve(ScalarNode, key, event.implicit) == MERGE_TAG
+                            if merge or key in container:
+                                raise _Unusual
+                            pending[0] = key
+                            key_positions[(*path, key)] = position
+                            continue
+                        pending[0] = None
+                        child: JsonPath = (*path, key)
+                    else:
+                        child = (*path, len(container))
+                else:
+                    child = ()
+                if len(child) > MAX_DEPTH:
+                    raise _Unusual
+                positions[child] = position
+                value: object
+                if kind is yaml.ScalarEvent:
+                    text = event.value
+                    scalar_text[child] = text
+                    tag = resolve(ScalarNode, text, event.implicit)
+                    if tag == STR_TAG:
+                        value = text
+                    else:
+                        node = ScalarNode(tag, text, mark, event.end_mark, event.style)
+                        value = self.scalars._scalar(node, child)
+                else:
+                    value = {} if kind is yaml.MappingStartEvent else []
+                if stack:
+                    container = stack[-1][0]
+                    if type(container) is dict:
+                        container[child[-1]] = value
+                    else:
+                        container.append(value)
+                else:
+                    root = value
+                if kind is not yaml.ScalarEvent:
+                    stack.append((value, child, [None]))
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    raise _Unusual
+            elif kind is yaml.AliasEvent:
+                raise _Unusual
+        if documents == 0:
+            return None
+        self.document.value = root
+        return self.document
 
 
 def _compose(text: str, name: str) -> Node | None:
@@ -235,6 +352,9 @@ class _Builder:
             return self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
             self._problem(node, error.problem or "cannot read this value")
+            return None
+        except ValueError:  # a date-like plain scalar that is no date: 2021-13-45
+            self._problem(node, f"'{node.value}' reads as a date but is none; quote it")
             return None
 
     def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, object]:
