@@ -4,7 +4,7 @@ with pg_default_acl, changed with ALTER DEFAULT PRIVILEGES."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any, LiteralString
 
@@ -16,9 +16,16 @@ from mmschema import changes as ch
 from mmschema.ddl.base import Statement, make_statement, statements
 from mmschema.desired.build import Context
 from mmschema.desired.checks import shown_part
-from mmschema.desired.declared import Source
+from mmschema.desired.declared import DesiredState, Source
 from mmschema.kinds.base import KindObject, Unmanaged
-from mmschema.kinds.grants import PRIVILEGES, PUBLIC, Grant, check_roles, grants_document
+from mmschema.kinds.grants import (
+    PRIVILEGES,
+    PUBLIC,
+    Grant,
+    Privileges,
+    check_roles,
+    grants_document,
+)
 from mmschema.locks import Form
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
@@ -145,6 +152,13 @@ KIND = DefaultPrivilegesKind()
 
 def _defaults(objects: Iterable[object]) -> Iterable[DefaultPrivileges]:
     return (o for o in objects if isinstance(o, DefaultPrivileges))
+
+
+def without_privileges(desired: DesiredState) -> DesiredState:
+    """The file without owners, grants and default privileges: what a rehearsal's copy,
+    which neither runs them nor may have the roles, is compared with."""
+    kept = tuple(o for o in desired.objects if not isinstance(o, Privileges | DefaultPrivileges))
+    return replace(desired, objects=kept)
 
 
 # --- the file -------------------------------------------------------------------------
