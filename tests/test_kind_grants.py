@@ -355,3 +355,30 @@ def test_apply_rehearse_converges_without_rehearsing_grants(
     rehearsed = shell.run("apply", "--yes", "--rehearse", "-d", db, "--dev-database", scratch_dsn)
     assert rehearsed.code == 0, rehearsed.output
     assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_sequence_takes_owner_and_grants_and_dumps_them(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write(
+        "schema.yaml",
+        f"version: 1\nsequences:\n  ticket_numbers:\n    owner: {OWNER}\n    grants:\n"
+        f"      - {{role: {RW}, privileges: [USAGE, SELECT]}}\n",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert "set_privileges] public.ticket_numbers" in applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert acl(
+        db,
+        f"SELECT has_sequence_privilege('{RW}', 'ticket_numbers', 'USAGE'),"
+        " pg_get_userbyid(relowner)::text FROM pg_class WHERE relname = 'ticket_numbers'",
+    ) == [(True, OWNER)]
+    dumped = shell.run("dump", "-d", db)
+    sequence = yaml.safe_load(dumped.stdout)["sequences"]["ticket_numbers"]
+    assert sequence["owner"] == OWNER
+    assert sequence["grants"] == [{"role": RW, "privileges": ["SELECT", "USAGE"]}]
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0
