@@ -3,6 +3,7 @@ added NOT VALID and validated apart, after counting the stored values it rejects
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,6 +74,11 @@ class ManagedDomain:
     def check(self, name: str) -> DomainCheck | None:
         return next((c for c in self.checks if c.name == name), None)
 
+    def calls(self, routine: str) -> bool:
+        """Whether its checks or default call a routine of this (unqualified) name."""
+        texts = [c.definition for c in self.checks] + [self.default or ""]
+        return any(re.search(rf"\b{re.escape(routine)}\s*\(", text) for text in texts)
+
 
 # --- the changes ----------------------------------------------------------------------
 
@@ -82,7 +88,8 @@ class CreateDomain(ch.KindChange):
     """CREATE DOMAIN with its checks (no value holds it yet), before the tables."""
 
     domain: ManagedDomain
-    phase = ch.Phase.ENUMS
+    # FUNCTIONS when its checks or default call a routine the plan makes (after it).
+    phase: ch.Phase = ch.Phase.ENUMS
 
     @property
     def kind_name(self) -> str:

@@ -26,7 +26,12 @@ from mmschema.kinds import (
     views,
 )
 from mmschema.kinds.base import CalledByTables, Kind, KindObject, MadeBeforeTables, Unmanaged
-from mmschema.kinds.functions import FUNCTIONS, PROCEDURES, with_declared_views_remade
+from mmschema.kinds.functions import (
+    FUNCTIONS,
+    PROCEDURES,
+    CreateRoutine,
+    with_declared_views_remade,
+)
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.sequences import DropSequence, sequence_name
 from mmschema.kinds.tables import columns as table_columns
@@ -295,7 +300,23 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
     changes: list[ch.Change] = []
     for kind in KINDS:
         changes += kind.diff(of_kind(kind, live), of_kind(kind, desired))
-    return makers_first(with_declared_views_remade(changes, desired))
+    return makers_first(with_declared_views_remade(domains_after_routines(changes), desired))
+
+
+def domains_after_routines(changes: list[ch.Change]) -> list[ch.Change]:
+    """A new domain whose check or default calls a routine the plan makes is made in the
+    routines' phase, after them (the kinds' order puts routines first)."""
+    made = {
+        c.routine.name.name
+        for c in changes
+        if isinstance(c, CreateRoutine) and c.phase == ch.Phase.FUNCTIONS and not c.only_comment
+    }
+    return [
+        replace(c, phase=ch.Phase.FUNCTIONS)
+        if isinstance(c, domains.CreateDomain) and any(c.domain.calls(n) for n in made)
+        else c
+        for c in changes
+    ]
 
 
 def declared_schemas_made_once(
