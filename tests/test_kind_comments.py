@@ -60,3 +60,25 @@ def test_a_policy_comment_is_set_dumped_left_alone_and_removed(
     applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
     assert applied.code == 0, applied.output
     assert policy_comment(db) == [(None,)]
+
+
+@pytest.mark.one_major
+def test_a_sequence_comment_is_set_dumped_and_left_alone_when_not_given(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", "version: 1\nsequences:\n  tickets:\n    comment: ticket numbers\n")
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert query(db, "SELECT obj_description('tickets'::regclass, 'pg_class')") == [
+        ("ticket numbers",)
+    ]
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = shell.run("dump", "-d", db)
+    assert yaml.safe_load(dumped.stdout)["sequences"]["tickets"] == {"comment": "ticket numbers"}
+    shell.write("schema.yaml", "version: 1\nsequences:\n  tickets: {}\n")
+    assert plan_code(shell, db, scratch_dsn) == 0
+    shell.write("schema.yaml", "version: 1\nsequences:\n  tickets: {comment: null}\n")
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    [change] = json.loads(planned.stdout)["changes"]
+    assert change["kind"] == "set_sequence_comment"
+    assert change["sql"] == ['COMMENT ON SEQUENCE "public"."tickets" IS NULL']

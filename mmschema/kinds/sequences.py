@@ -17,6 +17,7 @@ from mmschema.desired.build import Context
 from mmschema.desired.checks import BadName, shown, split_name
 from mmschema.desired.declared import Source
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -62,6 +63,7 @@ class ManagedSequence:
     state: str = field(default="present", compare=False)
     source: Source | None = field(default=None, compare=False)
     last_value: str | None = field(default=None, compare=False)  # live: its position
+    comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
     @property
     def key(self) -> str:
@@ -245,6 +247,7 @@ def build_sequence(context: Context, key: str, spec: Mapping[str, object]) -> Ma
         owned_by=owner,
         state=state if isinstance(state, str) else "present",
         source=context.key(path),
+        comment=comments.declared(spec),
     )
 
 
@@ -295,6 +298,7 @@ class SequenceRow:
     owner_column: str | None
     implicit: bool
     last_value: str | None
+    comment: str | None
 
 
 def _catalog_sql() -> LiteralString:
@@ -335,6 +339,7 @@ def _from_row(row: SequenceRow) -> ManagedSequence:
         cycle=row.cycle,
         owned_by=owner,
         last_value=row.last_value,
+        comment=comments.Declared(row.comment, True),
     )
 
 
@@ -352,6 +357,10 @@ def diff_sequences(live: list[ManagedSequence], desired: list[ManagedSequence]) 
             if old is not None:
                 changes.append(DropSequence(old))
             continue
+        had = old.comment.text if old is not None else None
+        changes += comments.comment_change(
+            "sequence", sequence.key, qualified(sequence.name), had, sequence.comment
+        )
         if old is None:
             changes.append(CreateSequence(sequence))
             if sequence.owned_by is not None:
@@ -486,7 +495,7 @@ def sequence_document(sequence: ManagedSequence) -> dict[str, Any]:
     document: dict[str, Any] = {o: _value(sequence, o) for o in _all_options(sequence)}
     if sequence.owned_by is not None:
         document["owned_by"] = str(sequence.owned_by)
-    return document
+    return comments.with_comment(document, sequence.comment.text)
 
 
 __all__ = ["KIND", "AlterSequence", "CreateSequence", "DropSequence", "ManagedSequence"]

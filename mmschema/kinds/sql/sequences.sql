@@ -24,7 +24,8 @@ SELECT n.nspname::text AS schema,
                         = format('nextval(%%L::regclass)', c.oid::regclass::text)),
                 false) AS implicit,
        CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
-            THEN pg_sequence_last_value(c.oid)::text END AS last_value
+            THEN pg_sequence_last_value(c.oid)::text END AS last_value,
+       obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_sequence s ON s.seqrelid = c.oid
