@@ -384,5 +384,9 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
             primary_key=table.primary_key,
             foreign_keys=table.foreign_keys,
             partitions=table.partitions,
+            comment=table.comment,
+            unlogged=table.unlogged,
+            row_security=table.row_security,
+            replica_identity=table.replica_identity,
         )
     return replace(live, tables=tables)
