@@ -82,3 +82,26 @@ def test_a_sequence_comment_is_set_dumped_and_left_alone_when_not_given(
     [change] = json.loads(planned.stdout)["changes"]
     assert change["kind"] == "set_sequence_comment"
     assert change["sql"] == ['COMMENT ON SEQUENCE "public"."tickets" IS NULL']
+
+
+@pytest.mark.one_major
+def test_a_domain_comment_is_set_dumped_and_removed(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\ndomains:\n  price:\n    type: numeric\n    comment: never negative\n",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert query(db, "SELECT obj_description('price'::regtype, 'pg_type')") == [("never negative",)]
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = shell.run("dump", "-d", db)
+    assert yaml.safe_load(dumped.stdout)["domains"]["price"]["comment"] == "never negative"
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0
+    shell.write("schema.yaml", "version: 1\ndomains:\n  price: {type: numeric, comment: null}\n")
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    [change] = json.loads(planned.stdout)["changes"]
+    assert change["sql"] == ['COMMENT ON DOMAIN "public"."price" IS NULL']
+    assert change["lock"] == "NONE"

@@ -23,6 +23,7 @@ from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_type
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.kinds.typeusers import (
@@ -66,6 +67,7 @@ class ManagedDomain:
     state: str = field(default="present", compare=False)
     source: Source | None = field(default=None, compare=False)
     users: tuple[ColumnUser, ...] = field(default=(), compare=False)  # live: its columns
+    comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
     @property
     def key(self) -> str:
@@ -301,7 +303,7 @@ def build_domain(context: Context, key: str, spec: Mapping[str, object]) -> Mana
     collation = spec.get("collation")
     checks = []
     written = spec.get("checks")
-    for check_name, expr in (written.items() if isinstance(written, dict) else ()):
+    for check_name, expr in written.items() if isinstance(written, dict) else ():
         check_path = (*path, "checks", str(check_name))
         context.check_name(check_path, "check name", str(check_name))
         text = context.expression(check_path, expr, f"{label}: check {check_name}")
@@ -316,6 +318,7 @@ def build_domain(context: Context, key: str, spec: Mapping[str, object]) -> Mana
         checks=tuple(sorted(checks, key=lambda c: c.name)),
         state=state if isinstance(state, str) else "present",
         source=context.key(path),
+        comment=comments.declared(spec),
     )
 
 
@@ -332,6 +335,7 @@ class DomainRow:
     collation: str | None
     checks: list[list[str]]
     users: list[list[str]]
+    comment: str | None
 
 
 def read_domains(
@@ -351,6 +355,7 @@ def read_domains(
             collation=row.collation,
             checks=tuple(DomainCheck(c[0], c[1], c[2] == "true") for c in row.checks),
             users=tuple(ColumnUser(QualifiedName(u[0], u[1]), u[2]) for u in row.users),
+            comment=comments.Declared(row.comment, True),
         )
         for row in rows
     ]
@@ -370,7 +375,8 @@ def normalize_domains(run: ScratchRun, declared: list[ManagedDomain]) -> list[Ma
             what = f"domain {domain.key}"
             report_failure(run, domain.source, what, domain.name, create_domain_sql(domain))
             continue
-        result.append(replace(made, state=domain.state, source=domain.source, users=()))
+        made = replace(made, state=domain.state, source=domain.source, users=())
+        result.append(replace(made, comment=domain.comment))
     return result
 
 
@@ -386,12 +392,24 @@ def diff_domains(live: list[ManagedDomain], desired: list[ManagedDomain]) -> lis
             if old is not None:
                 changes.append(DropDomain(old))
             continue
+        # The comment it has once made (none when made anew or rebuilt) against the one
+        # the file wants (or the live one it had).
+        wanted = domain.comment.wanted(old.comment.text if old is not None else None)
         if old is None:
             changes.append(CreateDomain(domain))
+            changes += comments.comment_change(
+                "domain", domain.key, qualified(domain.name), None, wanted
+            )
             continue
         if (old.base_type, old.collation) != (domain.base_type, domain.collation):
             changes.append(RebuildDomain(old, domain))
+            changes += comments.comment_change(
+                "domain", domain.key, qualified(domain.name), None, wanted
+            )
             continue
+        changes += comments.comment_change(
+            "domain", domain.key, qualified(domain.name), old.comment.text, wanted
+        )
         if old != domain:
             changes.append(AlterDomain(old, domain))
         invalid = [c.name for c in old.checks if not c.valid and domain.check(c.name) == c]
@@ -547,7 +565,7 @@ def domain_document(domain: ManagedDomain) -> dict[str, Any]:
         document["nullable"] = False
     if domain.checks:
         document["checks"] = {c.name: _expression(c.definition) for c in domain.checks}
-    return document
+    return comments.with_comment(document, domain.comment.text)
 
 
 __all__ = [

@@ -22,7 +22,8 @@ SELECT n.nspname AS schema,
                JOIN pg_namespace rn ON rn.oid = r.relnamespace
               WHERE a.atttypid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
                 AND r.relkind IN ('r', 'm')
-              ORDER BY 1) AS users
+              ORDER BY 1) AS users,
+       obj_description(t.oid, 'pg_type') AS comment
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
   JOIN pg_type b ON b.oid = t.typbasetype
