@@ -37,6 +37,7 @@ from mmschema.forked import Finished, run_forked
 from mmschema.plan import Plan, plan_to_json
 from mmschema.render.prometheus import label_value
 from mmschema.sources import SourceError
+from mmschema.words import count
 
 Handler = Callable[[argparse.Namespace, Environment], ExitStatus]
 NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -583,8 +584,9 @@ def show_groups(results: list[TargetResult], command: str, stream: Any, terminal
     console = Console(
         file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
     )
+    plans, targets = count(len(groups), "distinct plan"), count(len(results), "target")
     table = Table(
-        title=f"{command}: {len(groups)} distinct plans for {len(results)} targets",
+        title=f"{command}: {plans} for {targets}",
         title_justify="left",
     )
     table.add_column("FINGERPRINT")

@@ -145,11 +145,13 @@ def test_validate_counts_every_kind_it_declares(shell: Shell) -> None:
         "views:\n  v:\n    query: SELECT id FROM t\n"
         "materialized_views:\n  m:\n    query: SELECT id FROM t\n"
         "functions:\n  f():\n    returns: integer\n    body: SELECT 1\n"
-        "  g():\n    returns: integer\n    body: SELECT 2\n",
+        "  g():\n    returns: integer\n    body: SELECT 2\n"
+        "enums:\n  mood: {labels: [up, down]}\n"
+        "policies:\n  t.mine:\n    using: id > 0\n",
     )
     outcome = shell.run("validate")
     assert outcome.code == 0, outcome.output
-    expected = "valid (1 table, 2 functions, 1 view, 1 materialized view)"
+    expected = "valid (1 table, 1 enum, 2 functions, 1 view, 1 materialized view, 1 policy)"
     assert expected in outcome.output, outcome.output
 
 

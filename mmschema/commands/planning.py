@@ -31,17 +31,19 @@ from mmschema.desired.declared import DesiredState
 from mmschema.environment import Environment
 from mmschema.pipeline.kinds import KINDS, of_kind
 from mmschema.planner import Planned, compute_plan
-from mmschema.words import count
+from mmschema.words import count, singular
 
 
 def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     desired = load_file(args)
     _, err = consoles(environment)
     counted = [count(len(desired.tables), "table")]
+    if desired.present_enums():
+        counted.append(count(len(desired.present_enums()), "enum"))
     for kind in KINDS:
         present = [o for o in of_kind(kind, desired.objects) if o.state == "present"]
-        if present:  # "materialized_views" -> "materialized view"
-            counted.append(count(len(present), kind.file_key.removesuffix("s").replace("_", " ")))
+        if present:
+            counted.append(count(len(present), singular(kind.file_key)))
     err.print(f"{file_name(args)}: valid ({', '.join(counted)})", markup=False)
     return ExitStatus.OK
 
