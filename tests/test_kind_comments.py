@@ -105,3 +105,22 @@ def test_a_domain_comment_is_set_dumped_and_removed(
     [change] = json.loads(planned.stdout)["changes"]
     assert change["sql"] == ['COMMENT ON DOMAIN "public"."price" IS NULL']
     assert change["lock"] == "NONE"
+
+
+@pytest.mark.one_major
+def test_a_composite_type_comment_is_set_dumped_and_converges(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\ncomposite_types:\n  pair:\n    attributes: {a: text, b: text}\n"
+        "    comment: two texts\n",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert query(db, "SELECT obj_description('pair'::regtype, 'pg_type')") == [("two texts",)]
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = shell.run("dump", "-d", db)
+    assert yaml.safe_load(dumped.stdout)["composite_types"]["pair"]["comment"] == "two texts"
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0

@@ -20,6 +20,7 @@ from mmschema.desired.checks import BadName, parse_table_name, shown
 from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_type
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.kinds.typeusers import (
@@ -57,6 +58,7 @@ class ManagedComposite:
     state: str = field(default="present", compare=False)
     source: Source | None = field(default=None, compare=False)
     users: tuple[ColumnUser, ...] = field(default=(), compare=False)  # live: its columns
+    comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
     @property
     def key(self) -> str:
@@ -81,6 +83,7 @@ class ManagedRange:
     state: str = field(default="present", compare=False)
     source: Source | None = field(default=None, compare=False)
     users: tuple[ColumnUser, ...] = field(default=(), compare=False)
+    comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
     @property
     def key(self) -> str:
@@ -249,7 +252,8 @@ class TypeKind:
                 what = f"{_word(item).replace('_', ' ')} {item.key}"
                 report_failure(run, item.source, what, item.name, create_type_sql(item))
                 continue
-            result.append(replace(made, state=item.state, source=item.source, users=()))
+            made = replace(made, state=item.state, source=item.source, users=())
+            result.append(replace(made, comment=item.comment))
         return tuple(result)
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
@@ -343,6 +347,7 @@ def build_composite(context: Context, key: str, spec: Mapping[str, object]) -> M
         attributes=tuple(attributes),
         state=state if isinstance(state, str) else "present",
         source=context.key(path),
+        comment=comments.declared(spec),
     )
 
 
@@ -371,6 +376,7 @@ def build_range(context: Context, key: str, spec: Mapping[str, object]) -> Manag
         multirange=multirange,
         state=state if isinstance(state, str) else "present",
         source=context.key(path),
+        comment=comments.declared(spec),
     )
 
 
@@ -383,6 +389,7 @@ class CompositeRow:
     name: str
     attributes: list[list[str]]
     users: list[list[str]]
+    comment: str | None
 
 
 @dataclass
@@ -397,6 +404,7 @@ class RangeRow:
     multirange: str
     multirange_schema: str
     users: list[list[str]]
+    comment: str | None
 
 
 def _users(rows: list[list[str]]) -> tuple[ColumnUser, ...]:
@@ -415,6 +423,7 @@ def read_composites(
             name=QualifiedName(row.schema, row.name),
             attributes=tuple(Attribute(a[0], a[1], a[2]) for a in row.attributes),
             users=_users(row.users),
+            comment=comments.Declared(row.comment, True),
         )
         for row in rows
     ]
@@ -437,6 +446,7 @@ def read_ranges(
             subtype_diff=row.subtype_diff,
             multirange=str(QualifiedName(row.multirange_schema, row.multirange)),
             users=_users(row.users),
+            comment=comments.Declared(row.comment, True),
         )
         for row in rows
     ]
@@ -453,10 +463,16 @@ def diff_types(live: list[Managed], desired: list[Managed]) -> list[ch.Change]:
         if item.state == "absent":
             if old is not None:
                 changes.append(DropType(old))
-        elif old is None:
+            continue
+        had = old.comment.text if old is not None else None
+        wanted = item.comment.wanted(had)
+        if old is None:
             changes.append(CreateType(item))
         elif old != item:
-            changes.append(_altered(old, item))
+            altered = _altered(old, item)
+            changes.append(altered)
+            had = None if isinstance(altered, RebuildType) else had
+        changes += comments.comment_change("type", item.key, qualified(item.name), had, wanted)
     return changes
 
 
@@ -613,7 +629,7 @@ def type_document(item: Managed) -> dict[str, Any]:
             a.name: ({"type": a.type, "collation": a.collation} if a.collation else a.type)
             for a in item.attributes
         }
-        return {"attributes": attributes}
+        return comments.with_comment({"attributes": attributes}, item.comment.text)
     document: dict[str, Any] = {"subtype": item.subtype}
     for word in ("subtype_opclass", "collation", "canonical", "subtype_diff"):
         value = getattr(item, word)
@@ -621,7 +637,7 @@ def type_document(item: Managed) -> dict[str, Any]:
             document[word] = value
     if item.multirange is not None and item.multirange != default_multirange(item.name):
         document["multirange"] = item.multirange
-    return document
+    return comments.with_comment(document, item.comment.text)
 
 
 __all__ = ["COMPOSITES", "RANGES", "AlterAttributes", "CreateType", "DropType", "RebuildType"]

@@ -20,7 +20,8 @@ SELECT n.nspname AS schema,
                JOIN pg_namespace rn ON rn.oid = r.relnamespace
               WHERE a.atttypid IN (t.oid, t.typarray) AND a.attnum > 0 AND NOT a.attisdropped
                 AND r.relkind IN ('r', 'm', 'p')
-              ORDER BY 1) AS users
+              ORDER BY 1) AS users,
+       obj_description(t.oid, 'pg_type') AS comment
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
   JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'

@@ -25,7 +25,8 @@ SELECT n.nspname AS schema,
               WHERE a.atttypid IN (t.oid, t.typarray, mt.oid, mt.typarray)
                 AND a.attnum > 0 AND NOT a.attisdropped
                 AND c.relkind IN ('r', 'm', 'p')
-              ORDER BY 1) AS users
+              ORDER BY 1) AS users,
+       obj_description(t.oid, 'pg_type') AS comment
   FROM pg_type t
   JOIN pg_namespace n ON n.oid = t.typnamespace
   JOIN pg_range r ON r.rngtypid = t.oid
