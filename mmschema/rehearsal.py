@@ -40,7 +40,7 @@ from mmschema.kinds.default_privileges import without_privileges
 from mmschema.locks import Form, LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
-from mmschema.pipeline.kinds import live_types_but_declared, objects_document
+from mmschema.pipeline.kinds import dump_objects, live_types_but_declared, objects_document
 from mmschema.plan import Plan, PlannedChange
 from mmschema.planner import compute_plan
 from mmschema.sources import SourceError, server_dsn, temporary_database
@@ -290,9 +290,16 @@ def rehearse(
     copied = list(dict.fromkeys([*managed, *partitions]))
     schemas = sorted({n.schema for n in copied})
     copy_text = dump_yaml(target, schemas, [str(n) for n in copied])
-    live_objects = objects_document(plan.live.objects)  # the views the plan works on
-    if live_objects:
-        copy_text = document_text({**yaml.safe_load(copy_text), **live_objects})
+    # What the copied tables carry (policies, triggers: --prune may drop them), then the
+    # live objects the plan works on (the views), merged section by section.
+    on_tables = dump_objects(target, schemas, [str(n) for n in copied])
+    live_objects = objects_document(plan.live.objects)
+    if on_tables or live_objects:
+        copied_document = yaml.safe_load(copy_text)
+        for key in {**on_tables, **live_objects}:
+            section = {**on_tables.get(key, {}), **live_objects.get(key, {})}
+            copied_document[key] = {**(copied_document.get(key) or {}), **section}
+        copy_text = document_text(copied_document)
     server = server_dsn(dev_database, workdir, announce)
     with temporary_database(server) as dsn:
         copy_supporting_objects(target, plan, dsn)
