@@ -28,6 +28,7 @@ from rich.console import Console
 
 from mmschema import changes as ch
 from mmschema import ddl
+from mmschema.canonical import sequence_names
 from mmschema.connect import connect, primary_message
 from mmschema.converge import ConvergeFailed, converge
 from mmschema.ddl import Statement
@@ -233,11 +234,36 @@ def copy_supporting_objects(target: psycopg.Connection[Any], plan: Plan, dsn: st
     for schema in sorted({name.schema for name in plan.live.tables} - {"public"}):
         statements.append(ddl.render(ddl.create_schema(schema)))
     statements.extend(read_function_definitions(target))
+    called = standalone_sequences_called(target, plan)
     with connect(dsn, "mmschema-rehearsal") as conn:
         conn.execute("SET check_function_bodies = off")
         for statement in statements:
             with contextlib.suppress(psycopg.Error):  # what fails shows up in the copy
                 conn.execute(statement.encode())
+        for schema, name in called:
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(
+                    sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}.{}").format(
+                        sql.Identifier(schema), sql.Identifier(name)
+                    )
+                )
+
+
+def standalone_sequences_called(target: psycopg.Connection[Any], plan: Plan) -> list[Any]:
+    """The sequences the tables' defaults call that no column owns (not a serial's or an
+    identity's): the copy's file may not declare them, its tables need them."""
+    called = sorted(
+        {
+            sequence
+            for table in plan.live.tables.values()
+            for column in table.columns
+            for sequence in sequence_names(column.default or "")
+        }
+    )
+    if not called:
+        return []
+    params = {"schemas": [s for s, _ in called], "names": [n for _, n in called]}
+    return target.execute(catalog_sql("standalone_sequences"), params).fetchall()
 
 
 def copy_sequence_positions(target: psycopg.Connection[Any], plan: Plan, dsn: str) -> None:
