@@ -179,9 +179,12 @@ class SequenceKind:
     def unmanaged(
         self, conn: psycopg.Connection[Any], live: Catalog, declared: Sequence[KindObject]
     ) -> list[Unmanaged]:
-        """The sequences of the managed tables' schemas that are not a serial's or an
-        identity's (the tables declare those); dropped by --prune after the tables."""
-        schemas = sorted({name.schema for name in live.tables})
+        """The sequences of the managed tables' and declared sequences' schemas that are
+        not a serial's or an identity's (the tables declare those); dropped by --prune after
+        the tables."""
+        schemas = sorted(
+            {name.schema for name in live.tables} | {s.name.schema for s in _sequences(declared)}
+        )
         if not schemas:
             return []
         return [
