@@ -2,8 +2,17 @@
 -- %(schemas_all)s, as pg_sequence holds them, with the column that owns each (OWNED BY),
 -- whether they are implicit (an identity's, or a serial's: owned by the column whose default
 -- calls it, named <table>_<column>_seq, as the table's dump writes it), the names of
--- the columns whose defaults call them, and their position (never compared).
-SELECT n.nspname::text AS schema,
+-- the columns whose defaults call them, and their position (never compared). The position
+-- of standalone sequences alone: pg_sequence_last_value() takes a lock on each sequence it
+-- reads, and a database of 20,000 serial columns would fill the server's lock table.
+SELECT schema, name, type, start, increment, min, max, cache, cycle,
+       owner_schema, owner_table, owner_column, implicit,
+       CASE WHEN NOT implicit AND has_sequence_privilege(oid, 'SELECT,USAGE')
+            THEN pg_sequence_last_value(oid)::text END AS last_value,
+       comment
+FROM (
+SELECT c.oid,
+       n.nspname::text AS schema,
        c.relname::text AS name,
        format_type(s.seqtypid, NULL) AS type,
        s.seqstart AS start,
@@ -23,8 +32,6 @@ SELECT n.nspname::text AS schema,
                     AND pg_get_expr(ad.adbin, ad.adrelid)
                         = format('nextval(%%L::regclass)', c.oid::regclass::text)),
                 false) AS implicit,
-       CASE WHEN has_sequence_privilege(c.oid, 'SELECT,USAGE')
-            THEN pg_sequence_last_value(c.oid)::text END AS last_value,
        obj_description(c.oid, 'pg_class') AS comment
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -41,4 +48,5 @@ WHERE c.relkind = 'S'
                                    FROM unnest(%(schemas)s::text[], %(names)s::text[])
                                         AS m(schema, name))
        OR n.nspname = ANY(%(schemas_all)s::text[]))
+) AS found
 ORDER BY 1, 2
