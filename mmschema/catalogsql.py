@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from typing import Any, LiteralString, TypeVar
@@ -42,3 +44,20 @@ def fetch_rows(
     with conn.cursor(row_factory=class_row(row)) as cur:
         cur.execute(query, params)
         return cur.fetchall()
+
+
+def kind_sql(name: str) -> LiteralString:
+    """The text of mmschema/kinds/sql/<name>.sql, a kind module's catalog statement."""
+    return packaged_sql("mmschema.kinds", name)
+
+
+@contextmanager
+def catalog_read(conn: psycopg.Connection[Any]) -> Iterator[None]:
+    """A transaction (read only, repeatable read, when the connection was idle: the
+    target's) with search_path pg_catalog, rolled back at the end: SET LOCAL ends with it."""
+    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with conn.transaction(force_rollback=True):
+        if idle:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        conn.execute("SET LOCAL search_path = pg_catalog")
+        yield

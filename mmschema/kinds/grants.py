@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, make_statement, statements
 from mmschema.desired.build import Context
 from mmschema.desired.checks import BadName, parse_table_name, shown, shown_part
@@ -378,17 +378,12 @@ class RolesRow:
     roles_found: list[str]
 
 
-def _sql(name: str) -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
-    return text
-
-
 def check_roles(conn: psycopg.Connection[Any], named: Sequence[tuple[str, Source]]) -> RolesRow:
     """Roles are not created: a role the file names that the target lacks refuses the file,
     one error per role, where it is first named."""
     roles = sorted({role for role, _ in named})
     with conn.cursor(row_factory=class_row(RolesRow)) as cur:
-        cur.execute(_sql("roles.sql"), {"roles": roles})
+        cur.execute(kind_sql("roles"), {"roles": roles})
         facts = cur.fetchone()
     assert facts is not None  # one row always
     found = set(facts.roles_found)
@@ -422,7 +417,7 @@ def read_privileges(conn: psycopg.Connection[Any], targets: Sequence[Target]) ->
         "schemas": [t.name for t in targets if t.family == "schema"],
     }
     with conn.cursor(row_factory=class_row(PrivilegeRow)) as cur:
-        cur.execute(_sql("grants.sql"), params)
+        cur.execute(kind_sql("grants"), params)
         rows = cur.fetchall()
     return [_from_row(row) for row in rows]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import (
     Statement,
     comment,
@@ -323,21 +323,12 @@ class SizeRow:
     bytes: int
 
 
-def _sql(name: str) -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
-    return text
-
-
 def read_matviews(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
 ) -> list[ManagedMatview]:
     """The materialized views named and all those of `schemas`, each with its indexes and
     the views and materialized views reading it (read only on the target)."""
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
-        if idle:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        conn.execute("SET LOCAL search_path = pg_catalog")
+    with catalog_read(conn):
         rows = _fetch(conn, names, schemas)
         view_names = _readers_of_kind(rows, "v")
         mat_names = _readers_of_kind(rows, "m")
@@ -377,7 +368,7 @@ def _fetch(
         "schemas_all": list(schemas),
     }
     with conn.cursor(row_factory=class_row(MatviewRow)) as cur:
-        cur.execute(_sql("matviews.sql"), params)
+        cur.execute(kind_sql("matviews"), params)
         return cur.fetchall()
 
 
@@ -424,7 +415,7 @@ def read_source_sizes(
     with conn.transaction(), conn.cursor(row_factory=class_row(SizeRow)) as cur:
         if idle:
             cur.execute("SET TRANSACTION READ ONLY")
-        cur.execute(_sql("relation_sizes.sql"), params)
+        cur.execute(kind_sql("relation_sizes"), params)
         rows = cur.fetchall()
     return [SourceSize(QualifiedName(r.schema, r.name), r.rows, r.bytes) for r in rows]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import Statement, make_statement, qualified
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context, text_of
@@ -294,11 +294,6 @@ class PolicyRow:
     comment: str | None
 
 
-def _sql(name: str) -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
-    return text
-
-
 def read_policies(
     conn: psycopg.Connection[Any],
     names: Sequence[tuple[QualifiedName, str]],
@@ -311,14 +306,9 @@ def read_policies(
         "names": [n for _, n in names],
         "schemas_all": list(schemas),
     }
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
-        if idle:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        conn.execute("SET LOCAL search_path = pg_catalog")
-        with conn.cursor(row_factory=class_row(PolicyRow)) as cur:
-            cur.execute(_sql("policies.sql"), params)
-            rows = cur.fetchall()
+    with catalog_read(conn), conn.cursor(row_factory=class_row(PolicyRow)) as cur:
+        cur.execute(kind_sql("policies"), params)
+        rows = cur.fetchall()
     return [
         ManagedPolicy(
             table=QualifiedName(row.schema, row.table_name),
@@ -341,7 +331,7 @@ def _check_roles(conn: psycopg.Connection[Any], declared: Sequence[ManagedPolicy
     if not wanted:
         return
     with conn.transaction(), conn.cursor() as cur:
-        cur.execute(_sql("policy_roles.sql"), {"roles": wanted})
+        cur.execute(kind_sql("policy_roles"), {"roles": wanted})
         found = {row[0] for row in cur.fetchall()}
     errors = [
         f"{p.roles_source or p.source}: policy {p.key}: role {role!r} does not exist on the target"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, create_schema, make_statement, statements
 from mmschema.desired.build import Context
 from mmschema.desired.declared import InvalidFile, Source
@@ -189,18 +189,13 @@ class RolesRow:
     roles_found: list[str]
 
 
-def _sql(name: str) -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
-    return text
-
-
 def read_schemas(
     conn: psycopg.Connection[Any], names: Sequence[str], schemas: Sequence[str]
 ) -> list[ManagedSchema]:
     """The schemas named and those of `schemas` as they are, with what each holds."""
     params = {"names": list(names), "schemas": list(schemas)}
     with conn.cursor(row_factory=class_row(SchemaRow)) as cur:
-        cur.execute(_sql("schemas.sql"), params)
+        cur.execute(kind_sql("schemas"), params)
         rows = cur.fetchall()
     return [
         ManagedSchema(
@@ -215,7 +210,7 @@ def read_schemas(
 
 def _connected(conn: psycopg.Connection[Any], roles: Sequence[str]) -> tuple[str, set[str]]:
     with conn.cursor(row_factory=class_row(RolesRow)) as cur:
-        cur.execute(_sql("schema_roles.sql"), {"roles": list(roles)})
+        cur.execute(kind_sql("schema_roles"), {"roles": list(roles)})
         row = cur.fetchone()
     assert row is not None  # one row always
     return row.connected_as, set(row.roles_found)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from pglast import parse_sql
@@ -15,6 +14,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import Statement, make_statement, qualified
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context, text_of
@@ -373,11 +373,6 @@ class BusyRow:
     sessions: int
 
 
-def _sql(name: str) -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", name).read_text()
-    return text
-
-
 def read_triggers(
     conn: psycopg.Connection[Any],
     names: Sequence[tuple[QualifiedName, str]],
@@ -390,14 +385,9 @@ def read_triggers(
         "names": [n for _, n in names],
         "schemas_all": list(schemas),
     }
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
-        if idle:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        conn.execute("SET LOCAL search_path = pg_catalog")
-        with conn.cursor(row_factory=class_row(TriggerRow)) as cur:
-            cur.execute(_sql("triggers.sql"), params)
-            rows = cur.fetchall()
+    with catalog_read(conn), conn.cursor(row_factory=class_row(TriggerRow)) as cur:
+        cur.execute(kind_sql("triggers"), params)
+        rows = cur.fetchall()
     return [_from_row(row) for row in rows]
 
 
@@ -422,7 +412,7 @@ def read_busy(conn: psycopg.Connection[Any], declared: Sequence[ManagedTrigger])
     with conn.transaction(), conn.cursor(row_factory=class_row(BusyRow)) as cur:
         if idle:
             cur.execute("SET TRANSACTION READ ONLY")
-        cur.execute(_sql("busy_tables.sql"), params)
+        cur.execute(kind_sql("busy_tables"), params)
         rows = cur.fetchall()
     return [BusyTable(QualifiedName(r.schema, r.name), r.sessions) for r in rows]
 

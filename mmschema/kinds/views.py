@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import singledispatch
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import (
     Statement,
     comment,
@@ -288,20 +288,11 @@ class ViewRow:
     readers: list[list[str]]
 
 
-def _catalog_sql() -> LiteralString:
-    text: LiteralString = resources.files("mmschema.kinds").joinpath("sql", "views.sql").read_text()
-    return text
-
-
 def read_views(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
 ) -> list[ManagedView]:
     """The views named and all those of `schemas`, each with the views reading it."""
-    idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    with conn.transaction(force_rollback=True):  # SET LOCAL ends with it
-        if idle:  # the target's: only read
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        conn.execute("SET LOCAL search_path = pg_catalog")
+    with catalog_read(conn):
         rows = _fetch(conn, names, schemas)
         readers = sorted(
             {QualifiedName(s, n) for row in rows for s, n, k in row.readers if k == "v"}
@@ -352,7 +343,7 @@ def _fetch(
         "schemas_all": list(schemas),
     }
     with conn.cursor(row_factory=class_row(ViewRow)) as cur:
-        cur.execute(_catalog_sql(), params)
+        cur.execute(kind_sql("views"), params)
         return cur.fetchall()
 
 
