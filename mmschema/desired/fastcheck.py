@@ -130,6 +130,10 @@ def _min_items(argument: Any, _: dict[str, Any]) -> Check:
     return lambda v: not isinstance(v, list) or len(v) >= argument
 
 
+def _min_properties(argument: Any, _: dict[str, Any]) -> Check:
+    return lambda v: not isinstance(v, dict) or len(v) >= argument
+
+
 def _pattern(argument: Any, _: dict[str, Any]) -> Check:
     pattern = re.compile(argument)
     return lambda v: not isinstance(v, str) or pattern.search(v) is not None
@@ -295,6 +299,7 @@ KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check | None]] = {
     "maximum": _maximum,
     "exclusiveMinimum": _exclusive_minimum,
     "minItems": _min_items,
+    "minProperties": _min_properties,
     "pattern": _pattern,
     "uniqueItems": _unique_items,
     "items": _items,
