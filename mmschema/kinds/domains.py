@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, create_schema, dotted, make_statement, qualified, render
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context
@@ -25,10 +26,10 @@ from mmschema.desired.sqltext import SqlProblem, check_type
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
-from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.kinds.typeusers import (
     ColumnUser,
     DataCheck,
+    column_users,
     named_pairs,
     needed_first,
     offenders,
@@ -344,7 +345,7 @@ def read_domains(
     """The domains named and those of `schemas`, as they are, with the columns using them."""
     params = {**named_pairs(names), "schemas": list(schemas)}
     with conn.cursor(row_factory=class_row(DomainRow)) as cur:
-        cur.execute(kind_sql("domains.sql"), params)
+        cur.execute(kind_sql("domains"), params)
         rows = cur.fetchall()
     return [
         ManagedDomain(
@@ -354,7 +355,7 @@ def read_domains(
             not_null=row.not_null,
             collation=row.collation,
             checks=tuple(DomainCheck(c[0], c[1], c[2] == "true") for c in row.checks),
-            users=tuple(ColumnUser(QualifiedName(u[0], u[1]), u[2]) for u in row.users),
+            users=column_users(row.users),
             comment=comments.Declared(row.comment, True),
         )
         for row in rows

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, create_schema, dotted, make_statement, qualified, render
 from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context
@@ -22,9 +23,9 @@ from mmschema.desired.sqltext import SqlProblem, check_type
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
-from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.kinds.typeusers import (
     ColumnUser,
+    column_users,
     named_pairs,
     needed_first,
     report_failure,
@@ -407,22 +408,18 @@ class RangeRow:
     comment: str | None
 
 
-def _users(rows: list[list[str]]) -> tuple[ColumnUser, ...]:
-    return tuple(ColumnUser(QualifiedName(u[0], u[1]), u[2]) for u in rows)
-
-
 def read_composites(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
 ) -> list[ManagedComposite]:
     params = {**named_pairs(names), "schemas": list(schemas)}
     with conn.cursor(row_factory=class_row(CompositeRow)) as cur:
-        cur.execute(kind_sql("composite_types.sql"), params)
+        cur.execute(kind_sql("composite_types"), params)
         rows = cur.fetchall()
     return [
         ManagedComposite(
             name=QualifiedName(row.schema, row.name),
             attributes=tuple(Attribute(a[0], a[1], a[2]) for a in row.attributes),
-            users=_users(row.users),
+            users=column_users(row.users),
             comment=comments.Declared(row.comment, True),
         )
         for row in rows
@@ -434,7 +431,7 @@ def read_ranges(
 ) -> list[ManagedRange]:
     params = {**named_pairs(names), "schemas": list(schemas)}
     with conn.cursor(row_factory=class_row(RangeRow)) as cur:
-        cur.execute(kind_sql("range_types.sql"), params)
+        cur.execute(kind_sql("range_types"), params)
         rows = cur.fetchall()
     return [
         ManagedRange(
@@ -445,7 +442,7 @@ def read_ranges(
             canonical=row.canonical,
             subtype_diff=row.subtype_diff,
             multirange=str(QualifiedName(row.multirange_schema, row.multirange)),
-            users=_users(row.users),
+            users=column_users(row.users),
             comment=comments.Declared(row.comment, True),
         )
         for row in rows

@@ -11,12 +11,12 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
+from mmschema.catalogsql import kind_sql
 from mmschema.connect import primary_message
 from mmschema.ddl.base import create_schema, render
 from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
 from mmschema.hazards import Hazard
-from mmschema.kinds.sqlfiles import kind_sql
 from mmschema.model import QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 
@@ -35,6 +35,11 @@ class ColumnUser:
     @property
     def label(self) -> str:
         return f"{shown(self.table)}.{shown(QualifiedName('x', self.column)).removeprefix('x.')}"
+
+
+def column_users(rows: list[list[str]]) -> tuple[ColumnUser, ...]:
+    """The columns using a type, as its catalog query lists them: [schema, table, column]."""
+    return tuple(ColumnUser(QualifiedName(u[0], u[1]), u[2]) for u in rows)
 
 
 def users_label(users: Sequence[ColumnUser]) -> str:
@@ -123,7 +128,7 @@ def writes_wait(table: QualifiedName, what: str) -> DataCheck:
 def type_used(conn: psycopg.Connection[Any], name: QualifiedName) -> bool:
     """Whether anything but its own pieces depends on the type (a column, a routine, another
     type, a view): then it is not offered to --prune."""
-    row = conn.execute(kind_sql("type_used.sql"), {"schema": name.schema, "name": name.name})
+    row = conn.execute(kind_sql("type_used"), {"schema": name.schema, "name": name.name})
     found = row.fetchone()
     return bool(found and found[0])
 
