@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, make_statement, render, statements
 from mmschema.locks import Form
 
@@ -98,12 +98,6 @@ def _(change: SetObjectComment) -> list[Statement]:
     return [comment_statement(change.what, sql.SQL(change.target), change.comment)]
 
 
-def _sql() -> LiteralString:
-    path = resources.files("mmschema.kinds").joinpath("sql", "comments.sql")
-    text: LiteralString = path.read_text()
-    return text
-
-
 def read_comments(
     conn: psycopg.Connection[Any], catalog: str, oids: Sequence[int]
 ) -> dict[int, str]:
@@ -111,7 +105,7 @@ def read_comments(
     "pg_policy"...), by oid, in one query; an object without one is not in the result."""
     if not oids:
         return {}
-    rows = conn.execute(_sql(), {"catalog": catalog, "oids": list(oids)}).fetchall()
+    rows = conn.execute(kind_sql("comments"), {"catalog": catalog, "oids": list(oids)}).fetchall()
     return {int(oid): str(text) for oid, text in rows}
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, make_statement, statements
 from mmschema.desired.build import Context
 from mmschema.desired.checks import shown_part
@@ -244,12 +244,6 @@ class DefaultRow:
     grants: list[list[str]]
 
 
-def _sql() -> LiteralString:
-    path = resources.files("mmschema.kinds").joinpath("sql", "default_privileges.sql")
-    text: LiteralString = path.read_text()
-    return text
-
-
 def read_defaults(
     conn: psycopg.Connection[Any], roles: Sequence[str], schemas: Sequence[str]
 ) -> list[DefaultPrivileges]:
@@ -257,7 +251,7 @@ def read_defaults(
     all schemas and for those schemas), one object per role, in one query (read only)."""
     params = {"roles": list(roles), "schemas": list(schemas), "dump": bool(schemas)}
     with conn.cursor(row_factory=class_row(DefaultRow)) as cur:
-        cur.execute(_sql(), params)
+        cur.execute(kind_sql("default_privileges"), params)
         rows = cur.fetchall()
     found: dict[str, dict[Entry, bool]] = {role: {} for role in roles}
     listed: dict[str, set[tuple[str, str]]] = {role: set() for role in roles}

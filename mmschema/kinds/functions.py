@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from pglast import ast, parse_sql
@@ -22,6 +21,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.connect import primary_message
 from mmschema.ddl.base import Statement, comment, create_schema, make_statement, statements
 from mmschema.ddl.views import owner_and_grants
@@ -350,12 +350,6 @@ class RoutineRow:
     users: list[list[str | None]]
 
 
-def _catalog_sql() -> LiteralString:
-    path = resources.files("mmschema.kinds").joinpath("sql", "functions.sql")
-    text: LiteralString = path.read_text()
-    return text
-
-
 def _read_rows(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
 ) -> list[RoutineRow]:
@@ -371,7 +365,7 @@ def _read_rows(
         row = conn.execute("SELECT current_setting('search_path')").fetchone()
         conn.execute("SET LOCAL search_path = pg_catalog")
         with conn.cursor(row_factory=class_row(RoutineRow)) as cur:
-            cur.execute(_catalog_sql(), params)
+            cur.execute(kind_sql("functions"), params)
             found = cur.fetchall()
         # A savepoint keeps SET LOCAL: the scratch transaction goes on with its own path.
         conn.execute("SELECT set_config('search_path', %s, true)", (row[0] if row else "",))

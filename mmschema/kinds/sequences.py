@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.catalogsql import kind_sql
 from mmschema.ddl.base import Statement, create_schema, make_statement, qualified, statements
 from mmschema.desired.build import Context
 from mmschema.desired.checks import BadName, shown, split_name
@@ -304,13 +304,6 @@ class SequenceRow:
     comment: str | None
 
 
-def _catalog_sql() -> LiteralString:
-    text: LiteralString = (
-        resources.files("mmschema.kinds").joinpath("sql", "sequences.sql").read_text()
-    )
-    return text
-
-
 def read_sequences(
     conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
 ) -> list[tuple[ManagedSequence, bool]]:
@@ -322,7 +315,7 @@ def read_sequences(
         "schemas_all": list(schemas),
     }
     with conn.cursor(row_factory=class_row(SequenceRow)) as cur:
-        cur.execute(_catalog_sql(), params)
+        cur.execute(kind_sql("sequences"), params)
         rows = cur.fetchall()
     return [(_from_row(row), row.implicit) for row in rows]
 
