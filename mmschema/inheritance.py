@@ -8,9 +8,13 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
-from mmschema.desired.declared import DesiredState
+from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.introspect import catalog_sql
 from mmschema.model import QualifiedName
+
+
+class InheritanceRefusal(InvalidFile):
+    """The plan would change a table in an inheritance tree: refused (drift reports it)."""
 
 
 def inheritance_pairs(

@@ -13,7 +13,7 @@ from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
-from mmschema.inheritance import inheritance_refusals
+from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence
@@ -89,7 +89,7 @@ def compute_plan(
         in_flight, result = compared(live)
     refused = inheritance_refusals(conn, desired, result.changes)
     if refused:
-        raise InvalidFile(refused)
+        raise InheritanceRefusal(refused)
     result.changes = classify_type_changes(conn, result.changes)
     result.changes = with_restarts(conn, result.changes)
     declared_sequences = {

@@ -10,6 +10,9 @@ from mmschema.commands.common import consoles, make_plan, output_format, show_pl
 from mmschema.connect import connect
 from mmschema.drift import DriftReport, last_apply, show_extra, unmanaged_tables
 from mmschema.environment import Environment
+from mmschema.inheritance import InheritanceRefusal
+from mmschema.model import Catalog
+from mmschema.plan import Plan
 
 
 def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
@@ -18,14 +21,20 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     target = target_for(args, environment, err)
     file_checksum = runlog.checksum(desired.text)
     with connect(target.dsn) as conn:
-        planned = make_plan(args, environment, desired, conn, target, err)
-        report = DriftReport(planned.plan, file_checksum, last_apply(conn, file_checksum))
+        applied = last_apply(conn, file_checksum)
+        try:
+            plan = make_plan(args, environment, desired, conn, target, err).plan
+            refused: list[str] = []
+        except InheritanceRefusal as refusal:
+            # what the database holds makes every plan refused: drift found something
+            plan, refused = Plan(target.label, Catalog()), refusal.errors
+        report = DriftReport(plan, file_checksum, applied, refused=refused)
         if getattr(args, "all", False):
             report.checked_all = True
             report.unmanaged_tables = unmanaged_tables(conn, desired)
     sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
     if sink is not None:
-        sink.append(planned.plan)
+        sink.append(plan)
     fmt = output_format(args, environment)
     if fmt == "json":
         print_json(report.to_json(), environment)
@@ -34,7 +43,8 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
         environment.stdout.write(render_prometheus(report))
     else:
-        show_plan(planned.plan, fmt, out, environment, desired.settings)
+        if not refused:
+            show_plan(plan, fmt, out, environment, desired.settings)
         # sql and markdown keep stdout a clean document; the rest goes to stderr
         show_extra(report, out if fmt == "text" else err)
     return ExitStatus.CHANGES if report.drifted else ExitStatus.OK

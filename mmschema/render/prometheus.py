@@ -34,7 +34,13 @@ def render_prometheus(report: DriftReport) -> str:
     applied = report.last_apply
     if applied is not None:
         metric(
-            "mmschema_last_apply_run", "gauge", "id of the last succeeded apply run", applied.run
+            "mmschema_last_apply_run", "gauge", "id of the last apply run", applied.run
+        )
+        metric(
+            "mmschema_last_apply_succeeded",
+            "gauge",
+            "1 if the last apply run succeeded",
+            int(applied.outcome == "succeeded"),
         )
         metric(
             "mmschema_last_apply_checksum_matches",
@@ -46,7 +52,7 @@ def render_prometheus(report: DriftReport) -> str:
             metric(
                 "mmschema_last_apply_timestamp_seconds",
                 "gauge",
-                "when the last succeeded apply finished (Unix time)",
+                "when the last apply run finished (Unix time)",
                 round(applied.finished_at.timestamp(), 3),
             )
     return "\n".join(lines) + "\n"
