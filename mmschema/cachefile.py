@@ -22,6 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mmschema.collector import settle
 from mmschema.userdirs import PROJECT_DIR, signing_key_file
 
 DIGEST_SIZE = hashlib.sha256().digest_size
@@ -83,6 +84,7 @@ def read(path: Path) -> object | None:
     try:
         with collector_paused():
             value: object = pickle.loads(payload)
+            settle()  # what was just built lives as long as the command
     except Exception:  # a file from another version of the classes
         return None
     with contextlib.suppress(OSError):

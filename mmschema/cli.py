@@ -319,18 +319,10 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         return 130
 
 
-# The process's cyclic garbage collector runs after every this many allocations (not
-# Python's 700): a plan of 20,000 tables builds millions of long-lived objects (the
-# catalog, the file, the cached results), and with the default thresholds collecting
-# them over and over took half of a warm plan's CPU time. Garbage cycles are still
-# collected, in the young generations.
-GC_THRESHOLDS = (100_000, 50, 1000)
-
-
 def run() -> None:
-    import gc
+    from mmschema.collector import command_process
 
-    gc.set_threshold(*GC_THRESHOLDS)
+    command_process()
     sys.exit(main())
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
+from mmschema.collector import settle
 from mmschema.dependencies import needs_dependents
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
@@ -61,11 +62,13 @@ def compute_plan(
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
     unmanaged = unmanaged_objects(conn, live, desired.objects, types_the_file_uses(desired))
     live = replace(live, unmanaged=unmanaged)
+    settle()
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}
     normalized = normalize_file(
         desired, scratch, cache, live, lambda: read_function_definitions(conn, declared_routines)
     )
     wanted = normalized.catalog
+    settle()
     live = called_by_defaults_kept(live, wanted)
     unreachable = outside_reference_problems(conn, desired, wanted)
     if unreachable:

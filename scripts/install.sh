@@ -98,6 +98,9 @@ check_pg() {
 
 make_venv
 install_project
+# Compiled modules, as pip gives an installed package: an editable install has none, and
+# with PYTHONDONTWRITEBYTECODE set every mmschema process would compile them again.
+.venv/bin/python -m compileall -q mmschema >/dev/null
 mkdir -p .pg
 rm -rf .pg/tmp.*
 for major in $MAJORS; do
