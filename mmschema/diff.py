@@ -10,7 +10,8 @@ from mmschema.dependencies import (
     split_replacements_over_retyped_columns,
 )
 from mmschema.desired.declared import DeclaredEnum, DesiredState
-from mmschema.kinds.policies import following_renamed_tables, rebuilt_as_declared
+from mmschema.kinds.follow_renames import following_renamed_tables
+from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.tables.partitions import validated_per_partition
 from mmschema.kinds.tables.tables import DiffResult, diff_tables
 from mmschema.model import Catalog, QualifiedName, UserType

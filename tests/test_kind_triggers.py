@@ -143,3 +143,35 @@ def test_trigger_comments_are_set_kept_across_a_rebuild_dumped_and_left_alone_wh
     assert change["kind"] == "set_trigger_comment"
     assert change["sql"] == ['COMMENT ON TRIGGER "orders_touch" ON "public"."orders" IS NULL']
     assert change["lock"] == "SHARE UPDATE EXCLUSIVE"
+
+
+@pytest.mark.one_major
+def test_declared_triggers_move_with_a_renamed_table(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        BEFORE
+        + "CREATE TRIGGER kept BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();"
+        "CREATE TRIGGER changed BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION touch();"
+        "COMMENT ON TRIGGER kept ON orders IS 'keeps touched';",
+    )
+    renamed = FILE.replace("  orders:\n", "  sales:\n    renamed_from: orders\n", 1)
+    renamed = renamed.split("triggers:")[0] + (
+        "triggers:\n"
+        "  sales.kept:\n    timing: before\n    events: [update]\n    for_each: row\n"
+        "    function: touch\n    comment: keeps touched\n"
+        "  sales.changed:\n    timing: before\n    events: [insert, update]\n"
+        "    for_each: row\n    function: touch\n"
+    )
+    shell.write("schema.yaml", renamed)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    assert planned.code == 0, planned.output
+    found = [(c["kind"], c["object"]) for c in json.loads(planned.stdout)["changes"]]
+    assert found == [
+        ("rename_table", "public.sales"),
+        ("replace_trigger", "public.sales.changed"),
+    ]
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0

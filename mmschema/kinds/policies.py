@@ -393,15 +393,14 @@ def _same(old: ManagedPolicy, new: ManagedPolicy) -> bool:
     )
 
 
-def following_renamed_tables(
-    changes: Sequence[ch.Change], objects: list[ch.Change], unmanaged: Sequence[Unmanaged]
+def policies_following_renamed_tables(
+    renamed: Mapping[QualifiedName, QualifiedName],
+    objects: list[ch.Change],
+    unmanaged: Sequence[Unmanaged],
 ) -> tuple[list[ch.Change], tuple[Unmanaged, ...]]:
-    """A declared policy on a table the plan renames is the live one under the table's old
-    name (read as unmanaged there): it moves with the table, so it is compared rather than
-    created again, and is no longer unmanaged."""
-    renamed = {c.new: c.old for c in changes if isinstance(c, ch.RenameTable)}
-    if not renamed:
-        return objects, tuple(unmanaged)
+    """A declared policy on a table the plan renames (`renamed`: new name -> old) is the
+    live one under the table's old name (read as unmanaged there): it moves with the table,
+    so it is compared rather than created again, and is no longer unmanaged."""
     under_old_names = {
         (u.drop.policy.table, u.drop.policy.name): u
         for u in unmanaged

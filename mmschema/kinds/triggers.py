@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 from pglast import parse_sql
 from pglast.stream import RawStream
+from pglast.stream import maybe_double_quote_name as quoted
 from psycopg import sql
 from psycopg.rows import class_row
 
@@ -479,6 +480,65 @@ def diff_triggers(
             "trigger", trigger.key, trigger.target, had, wanted, ch.Phase.VIEWS
         )
     return changes
+
+
+def triggers_following_renamed_tables(
+    renamed: Mapping[QualifiedName, QualifiedName],
+    objects: list[ch.Change],
+    unmanaged: Sequence[Unmanaged],
+) -> tuple[list[ch.Change], tuple[Unmanaged, ...]]:
+    """A declared trigger on a table the plan renames (`renamed`: new name -> old) is the
+    live one under the table's old name (read as unmanaged there): it moves with the table,
+    so it is compared rather than created again ("already exists"), and is no longer
+    unmanaged."""
+    new_names = {old: new for new, old in renamed.items()}
+    under_new_names: dict[str, tuple[str, ManagedTrigger]] = {}
+    for item in unmanaged:
+        if isinstance(item.drop, PruneTrigger) and item.drop.trigger.table in new_names:
+            moved = _moved(item.drop.trigger, new_names[item.drop.trigger.table])
+            under_new_names[moved.key] = (item.key, moved)
+    if not under_new_names:
+        return objects, tuple(unmanaged)
+    taken: set[str] = set()
+    followed: dict[str, list[ch.Change]] = {}
+    for change in objects:
+        if not isinstance(change, CreateTrigger):
+            continue
+        wanted = change.trigger
+        names = [wanted.name] if wanted.renamed_from is None else [wanted.name, wanted.renamed_from]
+        for name in names:
+            found = under_new_names.get(replace(wanted, name=name).key)
+            if found is not None:
+                taken.add(found[0])
+                busy = {wanted.table: change.busy}
+                followed[wanted.key] = diff_triggers([found[1]], [wanted], busy)
+                break
+    result: list[ch.Change] = []
+    for change in objects:
+        if isinstance(change, CreateTrigger) and change.trigger.key in followed:
+            result += followed[change.trigger.key]
+        elif not (
+            isinstance(change, comments.SetObjectComment)
+            and change.what == "trigger"
+            and change.object_key in followed
+        ):
+            result.append(change)  # the comment set after a creation: now the comparison's
+    return result, tuple(u for u in unmanaged if u.key not in taken)
+
+
+def _moved(trigger: ManagedTrigger, table: QualifiedName) -> ManagedTrigger:
+    """The live trigger as it will read once its table has its new name."""
+
+    def printed(name: QualifiedName) -> str:
+        return f" ON {quoted(name.schema)}.{quoted(name.name)} "
+
+    old, new = printed(trigger.table), printed(table)
+    return replace(
+        trigger,
+        table=table,
+        body=trigger.body.replace(old, new, 1),
+        definition=trigger.definition.replace(old, new, 1),
+    )
 
 
 # --- SQL ------------------------------------------------------------------------------
