@@ -33,9 +33,9 @@ from mmschema.kinds.tables.model import (
     Table,
     UniqueConstraint,
 )
+from mmschema.kinds.tables.scratch import raw_index
 from mmschema.model import QualifiedName
 from mmschema.nextval import referenced_sequences
-from mmschema.scratch_steps import raw_index
 
 MAX_NAME_BYTES = 63
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from mmschema import changes as ch
-from mmschema.dependencies import (
+from mmschema.desired.declared import DeclaredEnum, DesiredState
+from mmschema.kinds.follow_renames import following_renamed_tables
+from mmschema.kinds.policies import rebuilt_as_declared
+from mmschema.kinds.tables.dependents import (
     rebuild_dependent_foreign_keys,
     rebuild_dependent_views,
     regenerate_over_retyped_columns,
     split_replacements_over_retyped_columns,
 )
-from mmschema.desired.declared import DeclaredEnum, DesiredState
-from mmschema.kinds.follow_renames import following_renamed_tables
-from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.tables.partitions import validated_per_partition
 from mmschema.kinds.tables.tables import DiffResult, diff_tables
 from mmschema.model import Catalog, QualifiedName, UserType

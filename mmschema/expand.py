@@ -13,9 +13,9 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.ddl.base import name_prefix
-from mmschema.dependencies import policies_reading, views_reading
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables.dependents import policies_reading, views_reading
 from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
 from mmschema.model import Catalog, QualifiedName, View

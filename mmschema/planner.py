@@ -9,7 +9,6 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.collector import settle
-from mmschema.dependencies import needs_dependents
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
 from mmschema.expand import expand_contract, read_state, without_shadows
@@ -18,6 +17,7 @@ from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence
+from mmschema.kinds.tables.dependents import needs_dependents
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live

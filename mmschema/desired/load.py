@@ -23,9 +23,9 @@ from mmschema.desired.declared import (
 )
 from mmschema.desired.schemaerrors import describe, format_schema, kind_of, schema_findings
 from mmschema.desired.sqltext import SqlProblem, check_query
-from mmschema.desired.tables import build_table
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.kinds.base import KindObject
+from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.model import parents_first
 from mmschema.model import QualifiedName
 from mmschema.pipeline.kinds import build_objects, in_dropped_schemas, merged_objects

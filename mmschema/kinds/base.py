@@ -14,7 +14,17 @@ if TYPE_CHECKING:
     from mmschema.desired.build import Context
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
-    from mmschema.scratch_steps import ScratchStep
+
+
+@dataclass(frozen=True)
+class ScratchStep:
+    statement: str
+    source: str  # "path:line:column: what" prefix for errors
+    table: QualifiedName | None = None
+    optional: bool = False  # a failure is skipped: what depends on it reports the error
+    # Made by mmschema from names alone (CREATE EXTENSION): runs as the session's own user,
+    # not confined like the statements that carry the file's (or the target's) SQL text.
+    privileged: bool = False
 
 
 class Phase(IntEnum):
@@ -66,7 +76,6 @@ class KindChange:
     @property
     def subject(self) -> str:
         raise NotImplementedError
-
 
 
 class KindObject(Protocol):

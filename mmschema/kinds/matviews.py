@@ -26,20 +26,19 @@ from mmschema.desired.build import Context, Scope, text_of
 from mmschema.desired.checks import shown
 from mmschema.desired.declared import Source
 from mmschema.desired.sqltext import SqlProblem, check_query, relations_read
-from mmschema.desired.tables import _index as declared_index
-from mmschema.desired.tables import _with_options as storage_options
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import views
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
+from mmschema.kinds.tables.declare_columns import declared_index, storage_options
 from mmschema.kinds.tables.dump import index_document
 from mmschema.kinds.tables.indexes import create_index
 from mmschema.kinds.tables.model import Index
 from mmschema.kinds.tables.read import read_indexes
+from mmschema.kinds.tables.scratch import raw_index
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
-from mmschema.scratch_steps import raw_index
 from mmschema.sizes import TableSize
 
 FILE_KEY = "materialized_views"
