@@ -17,6 +17,8 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 STR_TAG = "tag:yaml.org,2002:str"
+BOOL_TAG = "tag:yaml.org,2002:bool"
+NULL_TAG = "tag:yaml.org,2002:null"
 MAX_VALUES = 500_000  # values built again through aliases: guards against "billion laughs"
 MAX_DEPTH = 64  # the format nests 6 deep; PyYAML recurses per level and would overflow
 _OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken,
@@ -138,73 +140,87 @@ class _StreamBuilder:
         self.document = self.scalars.document
 
     def document_or_none(self) -> YamlDocument | None:
+        # One pass over ~100 events per table: the common cases (a scalar, a key) come
+        # first and touch as few attributes and calls as they can.
         loader = self.loader
         positions = self.document.positions
         key_positions = self.document.key_positions
         scalar_text = self.document.scalar_text
         resolve = loader.resolve
-        # Open collections: (value, path, pending key of a mapping or None); a list's
-        # next index is its length.
-        stack: list[tuple[Any, JsonPath, list[str | None]]] = []
+        check_event, get_event = loader.check_event, loader.get_event
+        tags: dict[tuple[str, Any], str] = {}
+        scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
+        # Open collections: [value, path, pending key of a mapping or None]; a list's
+        # next index is its length. `top` is the innermost (None at the document level).
+        stack: list[list[Any]] = []
+        top: list[Any] | None = None
         root: object = None
         documents = 0
-        while loader.check_event():
-            event = loader.get_event()
+        while check_event():
+            event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or (
-                kind is yaml.SequenceStartEvent
-            ):
+            if kind is scalar_event or kind is mapping_start or kind is yaml.SequenceStartEvent:
                 if event.anchor is not None or event.tag not in (None, "!"):
                     raise _Unusual
                 mark = event.start_mark
                 position = (mark.line + 1, mark.column + 1)
-                if stack:
-                    container, path, pending = stack[-1]
+                child: JsonPath
+                if top is None:
+                    child = ()
+                else:
+                    container, path, key = top
                     if type(container) is dict:
-                        key = pending[0]
                         if key is None:  # this event is a key
-                            if kind is not yaml.ScalarEvent:
+                            if kind is not scalar_event:
                                 raise _Unusual
                             key = event.value
-                            merge = resolve(ScalarNode, key, event.implicit) == MERGE_TAG
+                            # Only '<<' resolves to a merge (its first character decides).
+                            merge = key[:1] == "<" and (
+                                resolve(ScalarNode, key, event.implicit) == MERGE_TAG
+                            )
                             if merge or key in container:
                                 raise _Unusual
-                            pending[0] = key
+                            top[2] = key
                             key_positions[(*path, key)] = position
                             continue
-                        pending[0] = None
-                        child: JsonPath = (*path, key)
+                        top[2] = None
+                        child = (*path, key)
                     else:
                         child = (*path, len(container))
-                else:
-                    child = ()
-                if len(child) > MAX_DEPTH:
-                    raise _Unusual
+                    if len(child) > MAX_DEPTH:
+                        raise _Unusual
                 positions[child] = position
                 value: object
-                if kind is yaml.ScalarEvent:
+                if kind is scalar_event:
                     text = event.value
                     scalar_text[child] = text
-                    tag = resolve(ScalarNode, text, event.implicit)
+                    implicit = event.implicit
+                    tag = tags.get((text, implicit))
+                    if tag is None:
+                        tag = tags[(text, implicit)] = resolve(ScalarNode, text, implicit)
                     if tag == STR_TAG:
                         value = text
+                    elif tag == BOOL_TAG:  # as SafeConstructor reads it, without its calls
+                        value = SafeConstructor.bool_values[text.lower()]
+                    elif tag == NULL_TAG:
+                        value = None
                     else:
                         node = ScalarNode(tag, text, mark, event.end_mark, event.style)
                         value = self.scalars._scalar(node, child)
                 else:
-                    value = {} if kind is yaml.MappingStartEvent else []
-                if stack:
-                    container = stack[-1][0]
-                    if type(container) is dict:
-                        container[child[-1]] = value
-                    else:
-                        container.append(value)
-                else:
+                    value = {} if kind is mapping_start else []
+                if top is None:
                     root = value
-                if kind is not yaml.ScalarEvent:
-                    stack.append((value, child, [None]))
+                elif type(top[0]) is dict:
+                    top[0][child[-1]] = value
+                else:
+                    top[0].append(value)
+                if kind is not scalar_event:
+                    top = [value, child, None]
+                    stack.append(top)
             elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 stack.pop()
+                top = stack[-1] if stack else None
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:

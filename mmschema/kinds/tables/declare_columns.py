@@ -105,10 +105,12 @@ IDENTITY_OPTIONS = ("cache", "cycle", "increment", "max", "min", "start")
 
 def _identity_options(spec: dict[str, object]) -> tuple[tuple[str, str], ...]:
     """The sequence options written, as text, sorted by name (as the catalog is read)."""
+    if not spec:
+        return ()  # most columns: no identity, or one written as a word
     return tuple(
         (key, str(spec[key]).lower() if isinstance(spec[key], bool) else str(spec[key]))
         for key in IDENTITY_OPTIONS
-        if isinstance(spec.get(key), int | bool)
+        if isinstance(spec.get(key), (int, bool))
     )
 
 
