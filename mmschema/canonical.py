@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 from mmschema.desired.declared import DeclaredColumn, DeclaredIndex, DeclaredTable
 from mmschema.kinds.tables.model import (
@@ -90,6 +91,7 @@ FIXED_DEFAULTS = {
 STRING_CASTS = {"text": "text", "character varying": "character varying"}
 
 
+@cache  # a file repeats a few types over and over
 def base_type(printed: str) -> str | None:
     """The type's name without parameters or array brackets, if it is a canonical built-in."""
     name = printed.removesuffix("[]")
@@ -266,11 +268,20 @@ def column_signature(columns: Iterable[Column | DeclaredColumn]) -> list[tuple[s
     ]
 
 
-def comparable_printing(table: DeclaredTable, printed: Table | None) -> Table | None:
-    """The printed table, if its texts can stand for the declared table's: same columns."""
+def comparable_printing(
+    table: DeclaredTable,
+    printed: Table | None,
+    declared: tuple[DeclaredColumn, ...] | None = None,
+) -> Table | None:
+    """The printed table, if its texts can stand for the declared table's: same columns
+    (`declared`: the table's present columns, when the caller has them)."""
     if printed is None or printed.partition_by is not None:
         return None
-    same = column_signature(table.present_columns()) == column_signature(printed.columns)
+    if declared is None:
+        declared = table.present_columns()
+    if len(declared) != len(printed.columns):
+        return None
+    same = column_signature(declared) == column_signature(printed.columns)
     return printed if same else None
 
 
@@ -284,10 +295,11 @@ def canonical_table(table: DeclaredTable, printed: Table | None = None) -> Table
         or table.comment == ""
     ):
         return None
-    printed = comparable_printing(table, printed)
+    present = table.present_columns()
+    printed = comparable_printing(table, printed, present)
     live_columns = {c.name: c for c in printed.columns} if printed else {}
     columns = []
-    for declared in table.present_columns():
+    for declared in present:
         column = canonical_column(declared, live_columns.get(declared.name), table.name)
         if column is None:
             return None
