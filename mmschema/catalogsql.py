@@ -37,6 +37,19 @@ def packaged_sql_for(package: str, name: str, server_version: int) -> LiteralStr
     return text
 
 
+# The packages whose sql/ folder holds catalog statements.
+SQL_PACKAGES = ("mmschema.introspect", "mmschema.kinds", "mmschema.kinds.tables")
+
+
+def preload_sql() -> None:
+    """Read every packaged statement now: processes forked after this (an inventory's
+    workers) find them in the cache instead of each reading them again."""
+    for package in SQL_PACKAGES:
+        for entry in resources.files(package).joinpath("sql").iterdir():
+            if entry.name.endswith(".sql"):
+                packaged_sql(package, entry.name.removesuffix(".sql"))
+
+
 def fetch_rows(
     conn: psycopg.Connection[Any], query: LiteralString, row: type[R], params: dict[str, Any]
 ) -> list[R]:

@@ -70,6 +70,10 @@ def file_path(args: argparse.Namespace) -> Path:
 
 
 def load_file(args: argparse.Namespace) -> DesiredState:
+    """The checked file; an inventory loads it once and hands it to every target's run."""
+    loaded: DesiredState | None = getattr(args, "loaded_file", None)
+    if loaded is not None:
+        return loaded
     from mmschema.desired.load import load_desired
 
     path = file_path(args)

@@ -32,6 +32,7 @@ _PIECES = re.compile(r"[@/?#:&=%\s\x00\ufffd]+")
 _KEYWORD_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*('(?:[^'\\]|\\.)*'?|\S*)")
 _QUERY_PASSWORD = re.compile(r"[?&]password=([^&#]*)")
 _secrets: set[str] = set()
+_remembered: set[str] = set()
 
 
 class ConnectionFailed(Exception):
@@ -112,7 +113,8 @@ def passwords_in(dsn: str) -> Iterator[str]:
 
 def remember(dsn: str | None) -> None:
     """Note the DSN's password, so that redact() removes it from everything shown."""
-    if dsn:
+    if dsn and dsn not in _remembered:  # every connect and label notes it: parse it once
+        _remembered.add(dsn)
         _secrets.update(s for s in passwords_in(dsn) if len(s) >= MIN_SECRET)
 
 

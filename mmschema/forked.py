@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import select
@@ -55,26 +56,40 @@ def run_forked(
     """
     results: list[Finished[Result] | None] = [None] * len(items)
     running: dict[int, _Worker] = {}
+    exiting: list[tuple[_Worker, float]] = []  # sent their result (or closed): not yet reaped
     waiting = list(range(len(items)))
     interrupted = False
     sys.stdout.flush()
     sys.stderr.flush()
 
     def finish(worker: _Worker) -> None:
+        """The worker has closed its pipe: its slot is free; it is reaped as it exits."""
         os.close(worker.fd)
-        _, status = os.waitpid(worker.pid, 0)
-        finished: Finished[Result] = _outcome(worker, status, time.monotonic(), timeout)
-        results[worker.index] = finished
         del running[worker.fd]
-        if done is not None:
-            done(worker.index, finished)
+        exiting.append((worker, time.monotonic()))
 
+    def reap(block: bool) -> None:
+        for worker, ended in list(exiting):
+            pid, status = os.waitpid(worker.pid, 0 if block else os.WNOHANG)
+            if pid == 0:
+                continue
+            exiting.remove((worker, ended))
+            finished: Finished[Result] = _outcome(worker, status, ended, timeout)
+            results[worker.index] = finished
+            if done is not None:
+                done(worker.index, finished)
+
+    # What the parent built before forking is never collected in a worker: its pages stay
+    # shared with the parent instead of each worker's collector touching (copying) them.
+    gc.collect()
+    gc.freeze()
     try:
         while waiting or running:
             while waiting and len(running) < parallel and not interrupted:
                 index = waiting.pop(0)
                 worker = _start(index, items[index], job, timeout)
                 running[worker.fd] = worker
+            reap(block=False)
             if not running:
                 break
             ready, _, _ = select.select(list(running), [], [], _wait(running.values()))
@@ -85,6 +100,7 @@ def run_forked(
                 else:
                     finish(running[fd])
             _enforce_deadlines(running.values())
+        reap(block=True)
     except KeyboardInterrupt:
         interrupted = True
         for worker in list(running.values()):
@@ -92,6 +108,9 @@ def run_forked(
                 os.kill(worker.pid, signal.SIGINT)
             worker.data.extend(_drain(worker.fd))
             finish(worker)
+        reap(block=True)
+    finally:
+        gc.unfreeze()
     for index in waiting:
         skipped: Finished[Result] = Finished(None, 0.0, "interrupted before it started")
         results[index] = skipped

@@ -35,6 +35,7 @@ from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.environment import Environment
 from mmschema.forked import Finished, run_forked
 from mmschema.plan import Plan, plan_to_json
+from mmschema.prefork import warm_up
 from mmschema.render.prometheus import label_value
 from mmschema.sources import SourceError
 from mmschema.words import count
@@ -354,7 +355,10 @@ def run_inventory(args: argparse.Namespace, environment: Environment, handler: H
         return int(ExitStatus.REFUSED)
     from_plans = bool(getattr(args, "planfile", None)) and args.file is None  # they carry it
     if getattr(args, "revision", None) is None and not from_plans:
-        load_file(args)  # an invalid file fails once, before any database is touched
+        # An invalid file fails once, before any database is touched; a valid one is loaded
+        # here once, and every target's worker starts with it (and the catalog statements).
+        args.loaded_file = load_file(args)
+    warm_up()
     fmt = getattr(args, "format", None) or "text"
     grouped = args.command in GROUPED  # shown once all are done, identical plans together
     results: list[TargetResult | None] = [None] * len(selected)
@@ -567,11 +571,11 @@ def merge_prometheus(texts: list[str]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def plan_detail(result: TargetResult, results: list[TargetResult]) -> str:
+def plan_detail(result: TargetResult, groups: list[PlanGroup]) -> str:
     """For plan: how many changes, and which targets have the same plan."""
     if result.plan is None:
         return ""
-    same = next(g for g in plan_groups(results) if any(r is result for r in g.results))
+    same = next(g for g in groups if any(r is result for r in g.results))
     others = [n for n in same.names if n != result.target.name]
     if len(others) > NAMED_WITH_LABELS:
         return f"{changes_count(result.plan)}, same plan as {len(others)} others"
@@ -619,13 +623,14 @@ def show_summary(results: list[TargetResult], command: str, stream: Any, termina
     table.add_column("EXIT", justify="right")
     table.add_column("DETAIL")
     table.add_column("SECONDS", justify="right")
+    groups = plan_groups(results)
     for result in results:
         table.add_row(
             Text(result.target.name),
             Text(result.label),
             Text(outcome_of(result, command)),
             Text(str(result.code)),
-            Text(result.message[:100] or plan_detail(result, results)),
+            Text(result.message[:100] or plan_detail(result, groups)),
             Text(f"{result.seconds:.1f}"),
         )
     console.print(table)
