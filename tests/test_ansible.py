@@ -1,18 +1,17 @@
 """The Ansible collection: `ansible-galaxy collection install`, then real `ansible-playbook`
-runs of the `mmschema` module on four hosts (connection: local): check mode with --diff,
-hazards gated by `allow`, a saved plan applied, drift, an unreachable host failed with
-mmschema's message, and no password in any output."""
+runs of the `mmschema` module on four hosts (connection: local), as root and as a normal
+user: check mode with --diff, hazards gated by `allow`, a saved plan applied, drift, an
+unreachable host failed with mmschema's message, and no password in any output. Each of
+the three ways a task runs mmschema is taken: the action plugin in Ansible's own process
+(local hosts), the module importing mmschema (a task `environment`), and the module
+running the command (`executable`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from psycopg import sql
 
 from mmschema.localserver import LocalServer
 from tests.conftest import ROOT, query, run_sql
+from tests.outside import Outcome, Shell
 
 BIN = Path(sys.prefix) / "bin"
 COLLECTION = ROOT / "ansible_collections" / "mmschema" / "mmschema"
@@ -40,7 +40,7 @@ PLAYBOOK = """\
   gather_facts: false
   tasks:
     - name: schema
-      mmschema.mmschema.mmschema:
+      mmschema.mmschema.mmschema: &task
         database: "{{ dsn }}"
         dev_database: "{{ scratch }}"
         chdir: "{{ project }}"
@@ -49,6 +49,12 @@ PLAYBOOK = """\
         out: "{{ omit if saved | default(false) else inventory_hostname ~ '.json' }}"
         allow: "{{ allow | default([]) }}"
         action: "{{ act | default('apply') }}"
+        executable: "{{ exe | default(omit) }}"
+      when: not (on_host | default(false))
+    - name: schema (the module on the host)
+      mmschema.mmschema.mmschema: *task
+      environment: {MMSCHEMA_TEST: module}
+      when: on_host | default(false)
 """
 
 
@@ -76,29 +82,40 @@ def with_password(dsn: str) -> str:
     return dsn.replace("://postgres@", f"://postgres:{SECRET}@")
 
 
-class Ansible:
-    """ansible-playbook in a fresh directory, with its home, temp and collections there."""
+def ansible_env(shell: Shell) -> dict[str, str]:
+    """Ansible's home, temp and collections in the user's project; modules' files kept, so
+    that a test can tell whether a module was sent at all."""
+    base = shell.project
+    return dict(
+        LC_ALL="C.UTF-8",
+        PYTHONWARNINGS="ignore",
+        ANSIBLE_HOME=str(base / "ansible-home"),
+        ANSIBLE_LOCAL_TEMP=str(base / "ansible-tmp"),
+        ANSIBLE_REMOTE_TEMP=str(base / "ansible-remote"),
+        ANSIBLE_KEEP_REMOTE_FILES="1",
+        ANSIBLE_COLLECTIONS_PATH=str(base / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_RETRY_FILES_ENABLED="0",
+        ANSIBLE_FORKS="4",
+    )
 
-    def __init__(self, base: Path) -> None:
-        self.base = base
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-        self.env.update(
-            LC_ALL="C.UTF-8",
-            PYTHONWARNINGS="ignore",
-            ANSIBLE_HOME=str(base / "home"),
-            ANSIBLE_LOCAL_TEMP=str(base / "tmp"),
-            ANSIBLE_REMOTE_TEMP=str(base / "tmp"),
-            ANSIBLE_COLLECTIONS_PATH=str(base / "collections"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="0",
-            ANSIBLE_FORKS="4",
-        )
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / args[0]), *args[1:]], cwd=self.base, env=self.env,
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+def ansible(shell: Shell, *args: str) -> Outcome:
+    """An Ansible command run as the shell's user in its project directory."""
+    command = [str(BIN / args[0]), *args[1:]]
+    return shell.run(command=command, env=ansible_env(shell), timeout=300)
+
+
+def python_reachable(shell: Shell) -> bool:
+    """Whether a process of the user's can start this Python (a module is started by a shell
+    that Ansible starts): not when it lives under root's closed home, as a developer's
+    pyenv does; the user's first process still can (setpriv starts it)."""
+    return shell.run(command=["/bin/sh", "-c", f"{sys.executable} -c pass"]).code == 0
+
+
+def modules_sent(shell: Shell) -> int:
+    """How many module files Ansible wrote for the hosts (kept: ANSIBLE_KEEP_REMOTE_FILES)."""
+    return len(list((shell.project / "ansible-remote").glob("*/AnsiballZ_mmschema.py")))
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:
@@ -117,64 +134,69 @@ def changed_failed(output: str) -> dict[str, tuple[int, int]]:
 
 @pytest.mark.one_major
 def test_playbook_checks_diffs_and_applies_on_every_host(
-    pg_server: LocalServer, tenants: dict[str, str], scratch_dsn: str
+    pg_server: LocalServer, tenants: dict[str, str], scratch_dsn: str, shell: Shell
 ) -> None:
-    base = Path(tempfile.mkdtemp(prefix="mmschema-ansible-test-"))
-    ansible = Ansible(base)
-    installed = ansible.run(
-        "ansible-galaxy", "collection", "install", str(COLLECTION), "-p", str(base / "collections")
+    installed = ansible(
+        shell, "ansible-galaxy", "collection", "install", str(COLLECTION), "-p", "collections"
     )
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    project = base / "project"
-    project.mkdir()
-    (project / "schema.yaml").write_text(SCHEMA)
+    assert installed.code == 0, installed.output
+    shell.write("schema.yaml", SCHEMA)
     hosts = {name: {"dsn": with_password(dsn)} for name, dsn in tenants.items()}
     hosts["down"] = {"dsn": f"postgresql://admin:{SECRET}@127.0.0.1:1/nowhere?connect_timeout=2"}
     common = {
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
         "scratch": scratch_dsn,
-        "project": str(project),
+        "project": str(shell.project),
     }
     inventory = {"tenants": {"hosts": hosts, "vars": common}}
-    (base / "hosts.yaml").write_text(json.dumps(inventory))
-    (base / "site.yaml").write_text(PLAYBOOK)
+    shell.write("hosts.yaml", json.dumps(inventory))
+    shell.write("site.yaml", PLAYBOOK)
 
-    def playbook(*extra: str) -> subprocess.CompletedProcess[str]:
-        done = ansible.run("ansible-playbook", "-i", "hosts.yaml", "site.yaml", *extra)
-        assert SECRET not in done.stdout + done.stderr
-        assert "Traceback" not in done.stdout + done.stderr
+    def playbook(*extra: str) -> Outcome:
+        done = ansible(shell, "ansible-playbook", "-i", "hosts.yaml", "site.yaml", *extra)
+        assert SECRET not in done.output
+        assert "Traceback" not in done.output
         return done
 
     # Check mode with --diff: the plans, each one's SQL, nothing written; `down` fails.
+    # Local hosts: the action plugin runs mmschema in Ansible's process, no module is sent.
     checked = playbook("--check", "--diff")
     out = checked.stdout
-    assert checked.returncode == 2, out + checked.stderr
+    assert checked.code == 2, checked.output
     assert changed_failed(out) == {"t1": (1, 0), "t2": (1, 0), "t3": (1, 0), "down": (0, 1)}
     assert out.count('CREATE TABLE "public"."accounts"') == 2, out
     assert 'ALTER TABLE "public"."accounts" ALTER COLUMN "id" TYPE bigint' in out
     assert "cannot connect to 127.0.0.1:1/nowhere" in out
     for dsn in tenants.values():
         assert query(dsn, "SELECT to_regclass('mmschema.history')") == [(None,)]
+    assert modules_sent(shell) == 0
 
-    # Apply the saved plans: the rewrite is refused without `allow`, the rest applied.
-    saved = playbook("-e", '{"saved": true}')
+    # Apply the saved plans, through the module on the host (a task environment), when the
+    # user can start this Python from a shell: the rewrite is refused without `allow`, the
+    # rest applied.
+    on_host = python_reachable(shell)
+    saved = playbook("-e", json.dumps({"saved": True, "on_host": on_host}))
     out = saved.stdout
-    assert changed_failed(out) == {"t1": (1, 0), "t2": (1, 0), "t3": (0, 1), "down": (0, 1)}
+    assert changed_failed(out) == {"t1": (1, 0), "t2": (1, 0), "t3": (0, 1), "down": (0, 1)}, out
     assert "apply refused; allow these hazards with --allow KIND" in out
     assert "down.json: cannot read the saved plan" in out
     assert query(tenants["t1"], "SELECT count(*) FROM accounts") == [(0,)]
+    assert modules_sent(shell) == (4 if on_host else 0)
 
-    # Drift: t3 still differs (changed, not failed); the others are in sync.
-    drift = playbook("-e", '{"act": "drift"}', "--limit", "t1,t2,t3")
-    assert drift.returncode == 0, drift.stdout + drift.stderr
+    # Drift through the module running the mmschema command (same condition): t3 still
+    # differs (changed, not failed); the others are in sync.
+    exe = {"exe": str(BIN / "mmschema")} if on_host else {}
+    drift = playbook("-e", json.dumps({"act": "drift", **exe}), "--limit", "t1,t2,t3")
+    assert drift.code == 0, drift.output
     assert changed_failed(drift.stdout) == {"t1": (0, 0), "t2": (0, 0), "t3": (1, 0)}
+    assert modules_sent(shell) == (7 if on_host else 0)
 
     # From the file again, rewrite allowed: only t3 changes.
     allowed = playbook("-e", '{"allow": ["rewrite"]}', "--limit", "t1,t2,t3")
-    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert allowed.code == 0, allowed.output
     assert changed_failed(allowed.stdout) == {"t1": (0, 0), "t2": (0, 0), "t3": (1, 0)}
     types = "SELECT data_type FROM information_schema.columns WHERE table_name = 'accounts'"
     types += " AND column_name = 'id'"
     assert query(tenants["t3"], types) == [("bigint",)]
-    shutil.rmtree(base, ignore_errors=True)
+    assert modules_sent(shell) == (7 if on_host else 0)
