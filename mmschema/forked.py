@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import select
@@ -13,6 +12,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
+
+from mmschema.collector import settle
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -81,8 +82,7 @@ def run_forked(
 
     # What the parent built before forking is never collected in a worker: its pages stay
     # shared with the parent instead of each worker's collector touching (copying) them.
-    gc.collect()
-    gc.freeze()
+    settle()
     try:
         while waiting or running:
             while waiting and len(running) < parallel and not interrupted:
@@ -109,8 +109,6 @@ def run_forked(
             worker.data.extend(_drain(worker.fd))
             finish(worker)
         reap(block=True)
-    finally:
-        gc.unfreeze()
     for index in waiting:
         skipped: Finished[Result] = Finished(None, 0.0, "interrupted before it started")
         results[index] = skipped
