@@ -6,6 +6,7 @@ from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredEnum, DesiredState
 from mmschema.kinds.follow_renames import following_renamed_tables
 from mmschema.kinds.policies import rebuilt_as_declared
+from mmschema.kinds.replaced_tables import taken_by_replaced_tables
 from mmschema.kinds.tables.dependents import (
     rebuild_dependent_foreign_keys,
     rebuild_dependent_views,
@@ -47,7 +48,8 @@ def diff(
     result.changes = split_replacements_over_retyped_columns(result.changes)
     result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
     result.changes = rebuild_dependent_views(live, result.changes)
-    objects = diff_objects(live.objects, desired.objects)
+    kept, remade = taken_by_replaced_tables(result.changes, live, desired.objects)
+    objects = [*remade, *diff_objects(kept, desired.objects)]
     objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
     result.changes, objects = rebuilt_as_declared(result.changes, objects)
     result.changes = declared_schemas_made_once(result.changes, objects)
