@@ -16,7 +16,7 @@ from mmschema.inflight import unfinished_backfills
 from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
-from mmschema.kinds.sequences import ManagedSequence
+from mmschema.kinds.sequences import ManagedSequence, owner_problems
 from mmschema.kinds.tables.dependents import needs_dependents
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog
@@ -71,6 +71,7 @@ def compute_plan(
     settle()
     live = called_by_defaults_kept(live, wanted)
     unreachable = outside_reference_problems(conn, desired, wanted)
+    unreachable += owner_problems(conn, desired)
     if unreachable:
         raise InvalidFile(unreachable)
 

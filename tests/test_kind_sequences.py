@@ -208,3 +208,38 @@ def test_a_declared_sequence_takes_grants_and_dumps_them(
         "start": 10,
         "grants": [{"role": "mmschema_seq_reader", "privileges": ["SELECT", "USAGE"]}],
     }
+
+
+@pytest.mark.one_major
+def test_a_sequence_named_like_a_serials_is_refused_at_its_place(shell: Shell) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  t:\n    columns:\n      id: {type: serial}\n"
+        "      n: {type: integer}\n"
+        "sequences:\n  t_id_seq: {cache: 5}\n  other: {owned_by: t.nocolumn}\n",
+    )
+    checked = shell.run("validate")
+    assert checked.code == 1, checked.output
+    assert "Traceback" not in checked.output
+    assert (
+        "schema.yaml:8:3: sequence public.t_id_seq is the sequence of serial column t.id"
+        in checked.stderr
+    ), checked.stderr
+    assert "schema.yaml:9:21: sequence public.other: owned_by t.nocolumn: table public.t has no " \
+        "column nocolumn" in checked.stderr, checked.stderr
+
+
+@pytest.mark.one_major
+def test_owned_by_a_missing_table_is_refused_by_plan(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", "version: 1\nsequences:\n  s: {owned_by: nowhere.id}\n")
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 1, planned.output
+    assert "Traceback" not in planned.output
+    assert (
+        "schema.yaml:3:17: sequence public.s: owned_by nowhere.id: table public.nowhere is "
+        "neither in the file nor in the database" in planned.stderr
+    ), planned.output
+    run_sql(db, "CREATE TABLE nowhere (id bigint)")
+    assert shell.run("plan", "-d", db, "--dev-database", scratch_dsn).code == 0

@@ -25,6 +25,7 @@ from mmschema.desired.schemaerrors import describe, format_schema, kind_of, sche
 from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.kinds.base import KindObject
+from mmschema.kinds.sequences import file_problems as sequence_file_problems
 from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.model import parents_first
 from mmschema.model import QualifiedName
@@ -159,6 +160,8 @@ def load_sources(files: Sequence[tuple[str, str]]) -> DesiredState:
     parts = [part for name, text in files if (part := _load_file(name, text, report))]
     state = _merge(parts, report)
     in_dropped_schemas(state, report)
+    for source, message in sequence_file_problems(state):
+        report.add(source, message)
     if report:
         raise InvalidFile(report.errors())
     return state

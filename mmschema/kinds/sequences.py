@@ -11,16 +11,17 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
-from mmschema.catalogsql import kind_sql
+from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import Statement, create_schema, make_statement, qualified, statements
 from mmschema.desired.build import Context
 from mmschema.desired.checks import BadName, shown, split_name
-from mmschema.desired.declared import Source
+from mmschema.desired.declared import DesiredState, Source
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
+from mmschema.pgnames import object_name
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.sequences import restart_position
 
@@ -62,6 +63,7 @@ class ManagedSequence:
     owned_by: Owner | None = None
     state: str = field(default="present", compare=False)
     source: Source | None = field(default=None, compare=False)
+    owned_by_source: Source | None = field(default=None, compare=False)
     last_value: str | None = field(default=None, compare=False)  # live: its position
     comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
 
@@ -250,8 +252,85 @@ def build_sequence(context: Context, key: str, spec: Mapping[str, object]) -> Ma
         owned_by=owner,
         state=state if isinstance(state, str) else "present",
         source=context.key(path),
+        owned_by_source=context.at((*path, "owned_by")) if owner is not None else None,
         comment=comments.declared(spec),
     )
+
+
+SERIAL_TYPES = frozenset({"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"})
+
+
+def file_problems(state: DesiredState) -> list[tuple[Source, str]]:
+    """A declared sequence that a serial column makes itself (it would be made twice), and
+    an owned_by naming a column that the file's table does not have."""
+    tables = {t.name: t for t in state.tables if t.state == "present"}
+    serials: dict[QualifiedName, str] = {}
+    for table in tables.values():
+        for column in table.columns:
+            if column.state == "present" and column.type.lower() in SERIAL_TYPES:
+                made = object_name(table.name.name, column.name, "seq")
+                serials[QualifiedName(table.name.schema, made)] = (
+                    f"{table_key(table.name)}.{_part(column.name)}"
+                )
+    problems: list[tuple[Source, str]] = []
+    for sequence in _sequences(state.objects):
+        if sequence.state != "present" or sequence.source is None:
+            continue
+        serial = serials.get(sequence.name)
+        if serial is not None:
+            message = (
+                f"sequence {shown(sequence.name)} is the sequence of serial column {serial}, "
+                "which PostgreSQL makes with the column: leave it out of `sequences:`, or "
+                "declare the column as an integer with default nextval() and this owned_by"
+            )
+            problems.append((sequence.source, message))
+        owner = sequence.owned_by
+        owning = tables.get(owner.table) if owner is not None else None
+        if owner is None or owning is None:
+            continue
+        if owner.column not in {c.name for c in owning.columns if c.state == "present"}:
+            missing = f"table {shown(owner.table)} has no column {_part(owner.column)}"
+            where = sequence.owned_by_source or sequence.source
+            message = f"sequence {shown(sequence.name)}: owned_by {owner}: {missing}"
+            problems.append((where, message))
+    return problems
+
+
+def owner_problems(conn: psycopg.Connection[Any], state: DesiredState) -> list[str]:
+    """'file:line:column: ...' for each owned_by naming a table the file does not declare
+    that the target does not have either (with that column): caught by plan, not apply."""
+    declared = {t.name for t in state.tables}
+    owned = [
+        s
+        for s in _sequences(state.objects)
+        if s.state == "present" and s.owned_by is not None and s.owned_by.table not in declared
+    ]
+    if not owned:
+        return []
+    owners = [s.owned_by for s in owned if s.owned_by is not None]
+    params = {
+        "schemas": [o.table.schema for o in owners],
+        "tables": [o.table.name for o in owners],
+        "columns": [o.column for o in owners],
+    }
+    with catalog_read(conn):
+        rows = conn.execute(kind_sql("sequence_owners"), params).fetchall()
+    found = {(QualifiedName(r[0], r[1]), r[2]): (bool(r[3]), bool(r[4])) for r in rows}
+    problems: list[str] = []
+    for sequence in owned:
+        owner = sequence.owned_by
+        assert owner is not None
+        table_there, column_there = found.get((owner.table, owner.column), (False, False))
+        if column_there:
+            continue
+        missing = (
+            f"table {shown(owner.table)} has no column {_part(owner.column)}"
+            if table_there
+            else f"table {shown(owner.table)} is neither in the file nor in the database"
+        )
+        where = sequence.owned_by_source or sequence.source
+        problems.append(f"{where}: sequence {shown(sequence.name)}: owned_by {owner}: {missing}")
+    return problems
 
 
 def given_owner(context: Context, path: tuple[str, ...], value: object, what: str) -> Owner | None:
