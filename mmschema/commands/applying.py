@@ -12,6 +12,7 @@ from mmschema import aftercare, waiting
 from mmschema import apply as applying
 from mmschema import history as runlog
 from mmschema.backfill import BackfillJob, TerminalProgress
+from mmschema.collector import long_running
 from mmschema.command_base import ExitStatus, UsageError, load_file, parse_kinds, target_for
 from mmschema.commands.common import (
     cache_for,
@@ -107,6 +108,7 @@ def _apply_locked(
 ) -> ExitStatus:
     out, err = consoles(environment)
     planned = make_plan(args, environment, desired, conn, target, err)
+    long_running()  # the steps may take hours: the collector runs again
     plan = planned.plan
     apply_json.note_plan(plan)
     if saved is not None:
