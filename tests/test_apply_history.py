@@ -6,8 +6,13 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.clirunner import Result, run_cli
 from tests.conftest import query, run_sql
+
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
 
 SCHEMA = """\
 version: 1

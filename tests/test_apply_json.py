@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from tests.clirunner import run_against as mm
 from tests.conftest import query, run_sql
+
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
 
 SCHEMA = """\
 version: 1

@@ -17,7 +17,8 @@ from tests.conftest import query, run_sql
 
 # Signals, killed backends, other sessions' locks and writer threads race with the apply
 # by design; a run the machine's scheduling upset is tried again (and shown as rerun).
-pytestmark = pytest.mark.flaky(reruns=2, reruns_delay=1)
+# Lock waits and retries behave the same on every major.
+pytestmark = [pytest.mark.flaky(reruns=2, reruns_delay=1), pytest.mark.one_major]
 
 
 SCHEMA = """\

@@ -116,6 +116,7 @@ def test_plan_json_has_the_spec_shape(market: str, scratch_dsn: str, tmp_path: P
     ]
 
 
+@pytest.mark.one_major
 def test_apply_needs_yes_without_a_terminal(market: str, scratch_dsn: str, tmp_path: Path) -> None:
     result = mm(["apply", "-f", SCHEMA], market, scratch_dsn, tmp_path)
     assert result.code == 3
@@ -126,6 +127,7 @@ def test_apply_needs_yes_without_a_terminal(market: str, scratch_dsn: str, tmp_p
     assert ("pairs",) not in columns
 
 
+@pytest.mark.one_major
 def test_apply_asks_on_a_terminal(market: str, scratch_dsn: str, tmp_path: Path) -> None:
     declined = mm(
         ["apply", "-f", SCHEMA], market, scratch_dsn, tmp_path, stdin="no\n", terminal=True
@@ -137,6 +139,7 @@ def test_apply_asks_on_a_terminal(market: str, scratch_dsn: str, tmp_path: Path)
     assert accepted.code == 0, accepted.stderr
 
 
+@pytest.mark.one_major
 def test_destructive_change_needs_allow(db: str, scratch_dsn: str, tmp_path: Path) -> None:
     run_sql(db, "CREATE TABLE t (id int PRIMARY KEY, old text); INSERT INTO t VALUES (1, 'x')")
     schema = tmp_path / "schema.yaml"
@@ -195,6 +198,7 @@ def test_unreachable_server_gives_one_line_without_password(tmp_path: Path) -> N
     assert "127.0.0.1:1/prod" in result.stderr
 
 
+@pytest.mark.one_major
 def test_database_url_from_dotenv(market: str, scratch_dsn: str, tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(f"DATABASE_URL={market}\n")
     result = run_cli(

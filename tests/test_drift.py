@@ -38,6 +38,7 @@ def applied(db: str, scratch: str, cwd: Path, schema: Path) -> None:
     assert result.code == 0, result.stdout + result.stderr
 
 
+@pytest.mark.one_major
 def test_drift_in_sync_then_drift_then_error(
     db: str, scratch_dsn: str, tmp_path: Path, schema_file: Path
 ) -> None:
@@ -60,6 +61,7 @@ def test_drift_in_sync_then_drift_then_error(
     assert "s3cret" not in broken.stdout + broken.stderr
 
 
+@pytest.mark.one_major
 def test_drift_json_compares_with_the_last_apply(
     db: str, scratch_dsn: str, tmp_path: Path, schema_file: Path
 ) -> None:
@@ -86,6 +88,7 @@ def test_drift_json_compares_with_the_last_apply(
     assert "the file changed since then" in text.stdout
 
 
+@pytest.mark.one_major
 def test_drift_all_reports_unmanaged_tables(
     db: str, scratch_dsn: str, tmp_path: Path, schema_file: Path
 ) -> None:
@@ -107,6 +110,7 @@ def test_drift_all_reports_unmanaged_tables(
     assert "mmschema.history" not in text.stdout
 
 
+@pytest.mark.one_major
 def test_drift_prometheus(db: str, scratch_dsn: str, tmp_path: Path, schema_file: Path) -> None:
     applied(db, scratch_dsn, tmp_path, schema_file)
     label = query(db, "SELECT current_database()")[0][0]

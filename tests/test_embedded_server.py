@@ -165,6 +165,7 @@ def test_nothing_mmschema_writes_reaches_git(shell: Shell) -> None:
         assert git("status", "--porcelain", "--untracked-files=all") == "", args
 
 
+@pytest.mark.one_major
 def test_a_given_database_is_never_called_the_embedded_one(shell: Shell, db: str) -> None:
     """With -d, the embedded server is only the scratch server: no line says otherwise."""
     shell.write("schema.yaml", SCHEMA)
@@ -192,6 +193,7 @@ def cache_entries(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.glob("*.pickle"))
 
 
+@pytest.mark.one_major
 def test_a_new_process_with_another_hash_seed_hits_the_cache(shell: Shell, db: str) -> None:
     """The scratch server (stopped after the first run) is not started again."""
     shell.write("schema.yaml", SCHEMA)
@@ -215,6 +217,7 @@ def unreachable(dsn: str) -> str:
     return f"postgresql://no_such_role@127.0.0.1:{port}/mmschema_scratch?connect_timeout=3"
 
 
+@pytest.mark.one_major
 def test_a_cache_dir_restored_on_a_fresh_runner_hits(
     shell: Shell, db: str, scratch_dsn: str
 ) -> None:
@@ -240,6 +243,7 @@ def test_a_cache_dir_restored_on_a_fresh_runner_hits(
     assert "no_such_role" in missed.stderr
 
 
+@pytest.mark.one_major
 def test_stale_cache_entries_are_pruned(shell: Shell, db: str, scratch_dsn: str) -> None:
     shell.write("schema.yaml", SCHEMA)
     holder = shell.elsewhere("cache")

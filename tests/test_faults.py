@@ -286,6 +286,7 @@ def test_fault_while_a_transactional_change_waits_for_a_lock(
     assert_converges(tmp_path, MANY_COLUMNS, db, scratch_dsn)
 
 
+@pytest.mark.one_major
 @pytest.mark.parametrize("kind", ["unreachable", "wrong_password"])
 def test_connection_failures_are_one_line(
     pg_server: LocalServer, db: str, scratch_dsn: str, tmp_path: Path, kind: str
@@ -335,6 +336,7 @@ def _with_user(server: LocalServer, db: str, user: str, password: str) -> str:
 PHASES = ("initializing", "waiting for", "building index", "index validation")
 
 
+@pytest.mark.one_major
 @pytest.mark.parametrize("terminal", [True, False], ids=["terminal", "pipe"])
 def test_long_index_build_shows_progress_on_a_terminal_only(
     db: str, scratch_dsn: str, tmp_path: Path, terminal: bool

@@ -15,6 +15,9 @@ from mmschema.localserver import LocalServer
 from tests.clirunner import run_cli
 from tests.conftest import query
 
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
+
 SCHEMA = """\
 version: 1
 tables:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.clirunner import Result, run_cli
 from tests.conftest import query, run_sql
+
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
 
 BEFORE = """
 CREATE TABLE t (id int PRIMARY KEY, n int, legacy text);

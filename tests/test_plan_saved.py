@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.clirunner import Result, run_cli
 from tests.conftest import query, run_sql
+
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "market-maker"

@@ -17,6 +17,9 @@ from mmschema.locks import LockLevel
 from tests.clirunner import run_cli
 from tests.conftest import run_sql
 
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "market-maker"
 

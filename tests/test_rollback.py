@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.clirunner import run_against as cli
 from tests.conftest import query, run_sql
+
+# CLI and file behaviour: the same on every major.
+pytestmark = pytest.mark.one_major
 
 V1 = """\
 version: 1
