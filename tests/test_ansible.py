@@ -140,6 +140,8 @@ def test_playbook_checks_diffs_and_applies_on_every_host(
         shell, "ansible-galaxy", "collection", "install", str(COLLECTION), "-p", "collections"
     )
     assert installed.code == 0, installed.output
+    documented = ansible(shell, "ansible-doc", "mmschema.mmschema.mmschema")
+    assert documented.code == 0 and "allow" in documented.stdout, documented.output
     shell.write("schema.yaml", SCHEMA)
     hosts = {name: {"dsn": with_password(dsn)} for name, dsn in tenants.items()}
     hosts["down"] = {"dsn": f"postgresql://admin:{SECRET}@127.0.0.1:1/nowhere?connect_timeout=2"}

@@ -25,11 +25,11 @@ DOCUMENTATION = r"""
 module: mmschema
 short_description: Converge a PostgreSQL database to a declarative schema.yaml
 description:
-  - Runs mmschema on the managed host (C(--format json)): inside the module's own Python
+  - Runs mmschema on the managed host (C(--format json)), inside the module's own Python
     when that Python has the C(mmschema) package, else the installed C(mmschema) command.
-  - With C(connection: local) (and no C(become), C(environment) or O(executable)), the
+  - With the local connection (and no C(become), C(environment) or O(executable)), the
     collection's action plugin runs mmschema inside Ansible's own process when the
-    controller's Python has the C(mmschema) package: no module is packaged and no Python
+    controller's Python has the C(mmschema) package; no module is packaged and no Python
     started per host.
   - In check mode it plans and reports C(changed) when the plan is not empty; with
     C(--diff) the plan's SQL is shown. Otherwise it plans, then applies exactly that
@@ -79,7 +79,7 @@ options:
   executable:
     description:
       - The mmschema command (default from PATH, then beside the interpreter), run as a
-        second process; without it, a Python that has the C(mmschema) package runs it itself.
+        second process. Without it, a Python that has the C(mmschema) package runs it itself.
     type: path
 author:
   - mmschema developers
