@@ -19,6 +19,7 @@ from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence, owner_problems
 from mmschema.kinds.tables.dependents import needs_dependents
 from mmschema.kinds.tables.tables import DiffResult
+from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
@@ -60,7 +61,9 @@ def compute_plan(
 ) -> Planned:
     names = managed_names(desired)
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
-    unmanaged = unmanaged_objects(conn, live, desired.objects, types_the_file_uses(desired))
+    used = types_the_file_uses(desired)
+    unmanaged = unmanaged_objects(conn, live, desired.objects, used)
+    unmanaged = undeclared_objects(conn, desired, unmanaged, used)
     live = replace(live, unmanaged=unmanaged)
     settle()
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}

@@ -94,20 +94,23 @@ def test_drift_all_reports_unmanaged_tables(
 ) -> None:
     applied(db, scratch_dsn, tmp_path, schema_file)
     run_sql(db, "CREATE TABLE stray (id int); CREATE SCHEMA other; CREATE TABLE other.x (id int)")
+    # public holds the file's tables: the plan lists its undeclared ones, --all or not
     without = mm(["drift", "-f", str(schema_file)], db, scratch_dsn, tmp_path)
-    assert without.code == 0, without.stdout
+    assert without.code == 2, without.stdout
+    assert "unmanaged table public.stray" in without.stdout
     result = mm(
         ["drift", "-f", str(schema_file), "--all", "--format", "json"], db, scratch_dsn, tmp_path
     )
     assert result.code == 2
     data = json.loads(result.stdout)
-    # public is checked; other.x is in a schema the file does not use; mmschema.* never
-    assert data["unmanaged_tables"] == ["public.stray"]
+    # other.x is in a schema the file does not use; mmschema.* never; public.stray once
+    assert data["unmanaged"] == ["table public.stray"]
+    assert data["unmanaged_tables"] == []
     assert data["drift"] is True
     text = mm(["drift", "-f", str(schema_file), "--all"], db, scratch_dsn, tmp_path)
     assert text.code == 2
-    assert "unmanaged table public.stray" in text.stdout
-    assert "mmschema.history" not in text.stdout
+    assert text.stdout.count("public.stray") == 1, text.stdout
+    assert "other.x" not in text.stdout and "mmschema.history" not in text.stdout
 
 
 @pytest.mark.one_major

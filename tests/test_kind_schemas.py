@@ -49,7 +49,9 @@ def test_a_declared_schema_is_created_owned_commented_dumped_and_dropped(
     dumped = shell.run("dump", "-d", db)
     assert dumped.code == 0, dumped.output
     schemas = yaml.safe_load(dumped.stdout)["schemas"]
-    assert schemas == {"billing": {"owner": OWNER, "comment": "invoices and payments"}}
+    # public holds nothing: declared empty, so that the file manages it
+    assert schemas["billing"] == {"owner": OWNER, "comment": "invoices and payments"}
+    assert set(schemas) == {"billing", "public"} and "owner" not in schemas["public"]
     shell.write("schema.yaml", dumped.stdout)
     assert plan_code(shell, db, scratch_dsn) == 0
 

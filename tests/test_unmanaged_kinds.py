@@ -25,17 +25,18 @@ views:
 
 LIVE = """
 CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);
-CREATE TABLE elsewhere (id int);
+CREATE SCHEMA other;
+CREATE TABLE other.elsewhere (id int);
 CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
 CREATE SCHEMA reports;
 CREATE VIEW reports.order_ids AS SELECT id FROM orders;
 CREATE VIEW reports.first_ids AS SELECT id FROM reports.order_ids WHERE id < 10;
-CREATE VIEW not_ours AS SELECT id FROM elsewhere;
+CREATE VIEW other.not_ours AS SELECT id FROM other.elsewhere;
 CREATE MATERIALIZED VIEW reports.totals AS SELECT sum(total) AS total FROM orders;
 CREATE VIEW reports.totals_text AS SELECT total::text FROM reports.totals;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
-CREATE TRIGGER elsewhere_touch BEFORE UPDATE ON elsewhere FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER elsewhere_touch BEFORE UPDATE ON other.elsewhere FOR EACH ROW EXECUTE FUNCTION touch();
 """
 
 
@@ -43,7 +44,7 @@ def names(db: str) -> set[str]:
     with psycopg.connect(db) as conn:
         rows = conn.execute(
             """SELECT schemaname || '.' || viewname FROM pg_views
-               WHERE schemaname IN ('public', 'reports')
+               WHERE schemaname IN ('public', 'reports', 'other')
                UNION ALL
                SELECT schemaname || '.' || matviewname FROM pg_matviews
                UNION ALL
@@ -102,5 +103,5 @@ def test_undeclared_views_and_triggers_are_listed_then_pruned(
     assert refused.code == 3, refused.output
     applied = shell.run("apply", "--yes", "--prune", "--allow", "destructive", *dev)
     assert applied.code == 0, applied.output
-    assert names(db) == {"public.big_orders", "public.not_ours", "elsewhere_touch"}
+    assert names(db) == {"public.big_orders", "other.not_ours", "elsewhere_touch"}
     assert shell.run("drift", *dev).code == 0

@@ -122,13 +122,19 @@ class SchemaKind:
     def dump(
         self, conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]
     ) -> dict[str, Any]:
-        wanted = [s for s in schemas if s != "public" and (not only or s in only)]
+        wanted = [s for s in schemas if not only or s in only]
         if not wanted:
             return {}
         connected_as = _connected(conn, [])[0]
         found = read_schemas(conn, [], wanted)
-        documents = {s.name: schema_document(s, connected_as) for s in found}
-        return {name: doc for name, doc in documents.items() if doc}
+        # An empty schema is declared too (`{}`): the file then manages it, so it is made,
+        # and --prune drops what is added to it. public only then: it is always there.
+        documents = {
+            s.name: {} if s.name == "public" else schema_document(s, connected_as)
+            for s in found
+        }
+        empty = {s.name for s in found if not any(n for _, n in s.holds)}
+        return {name: doc for name, doc in documents.items() if doc or name in empty}
 
     def document(self, live: Sequence[KindObject]) -> dict[str, Any]:
         # A rehearsal's copy may be on a server without the owner's role: the comment only.
