@@ -36,7 +36,8 @@ CREATE MATERIALIZED VIEW reports.totals AS SELECT sum(total) AS total FROM order
 CREATE VIEW reports.totals_text AS SELECT total::text FROM reports.totals;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
 CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
-CREATE TRIGGER elsewhere_touch BEFORE UPDATE ON other.elsewhere FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER elsewhere_touch BEFORE UPDATE ON other.elsewhere
+  FOR EACH ROW EXECUTE FUNCTION touch();
 """
 
 

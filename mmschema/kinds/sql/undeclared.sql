@@ -1,5 +1,5 @@
 -- The objects of the schemas the file manages that --prune may drop: tables, views,
--- materialized views, standalone sequences (not an identity's, a serial's or one OWNED BY a
+-- materialized views (not partitions), standalone sequences (not an identity's, a serial's or one OWNED BY a
 -- column), functions, procedures, enums, domains, composite and range types; not an
 -- extension's, not a piece of another (a range's constructors), not mmschema's own (_mms_), not one the file names (kept; routines are told
 -- apart by their arguments after). Each with what depends on it, named by the object
@@ -20,6 +20,7 @@ WITH kept AS (
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = ANY(%(schemas)s::text[])
      AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+     AND NOT c.relispartition  -- its parent's: declared, or its drop takes it along
      AND NOT (c.relkind = 'S' AND EXISTS (
            SELECT FROM pg_depend d
             WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
