@@ -63,7 +63,7 @@ def compute_plan(
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
     used = types_the_file_uses(desired)
     unmanaged = unmanaged_objects(conn, live, desired.objects, used)
-    unmanaged = undeclared_objects(conn, desired, unmanaged, used)
+    unmanaged = undeclared_objects(conn, desired, live, unmanaged, used)
     live = replace(live, unmanaged=unmanaged)
     settle()
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}

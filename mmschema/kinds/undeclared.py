@@ -3,6 +3,7 @@ dropped by --prune (tables, views, sequences, routines, types), what depends on 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.kinds.typeusers import spellings
 from mmschema.locks import Form
-from mmschema.model import QualifiedName
+from mmschema.model import Catalog, QualifiedName
 
 # What each sort is dropped with, and in which phase: views before the tables they read,
 # tables before the sequences, routines and types their columns and defaults use.
@@ -39,6 +40,9 @@ _DROPS: dict[str, tuple[str, Form, ch.Phase]] = {
 }
 _TYPES = ("enum", "domain", "composite type", "range type")
 _ROUTINES = ("function", "procedure")
+# What the file's expressions may call or read by name before the plan makes the caller.
+_CALLED = (*_ROUTINES, "sequence")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ def _declared(desired: DesiredState) -> _Declared:
             found.tables.add(table.renamed_from)
         texts = [c.default for c in table.columns if c.default and table.state == "present"]
         found.defaults[table.name] = " ".join(texts)
+        found.names |= {key.references for key in table.foreign_keys}  # may be outside
         for part in (*table.foreign_keys, *table.checks, *table.unique):
             found.parts.add((table.name, f"constraint {getattr(part, 'name', '')}"))
     found.names |= found.tables | {e.name for e in desired.enums}
@@ -163,6 +168,7 @@ def _read(
 def undeclared_objects(
     conn: psycopg.Connection[Any],
     desired: DesiredState,
+    live: Catalog,
     listed: Sequence[Unmanaged],
     types_used: Collection[str] = (),
 ) -> tuple[Unmanaged, ...]:
@@ -173,11 +179,15 @@ def undeclared_objects(
     if not schemas:
         return tuple(listed)
     declared = _declared(desired)
+    words = set(_WORD.findall(desired.text))
+    cascaded = _cascaded(desired, live)
     rows = [
         row
         for row in _read(conn, schemas, declared.names)
         if row.key not in declared.routines
+        and str(row.qualified) not in cascaded
         and not (row.what in _TYPES and _named(row.qualified, types_used))
+        and not (row.what in _CALLED and _called(row, words, declared))
     ]
     by_ident = {row.ident: row for row in rows}
     pruned = set(by_ident)
@@ -206,6 +216,30 @@ def undeclared_objects(
         if row.ident in pruned and row.key not in already
     ]
     return (*listed, *sorted(found, key=lambda u: -u.depth))
+
+
+def _cascaded(desired: DesiredState, live: Catalog) -> set[str]:
+    """The views that a drop the file asks for (`state: absent`) takes along (CASCADE)."""
+    absent = {(type(o), o.key) for o in desired.objects if o.state == "absent"}
+    return {
+        str(getattr(reader, "name", ""))
+        for o in live.objects
+        if (type(o), o.key) in absent
+        for reader in getattr(o, "readers", ())
+    }
+
+
+def _called(row: _Row, words: set[str], declared: _Declared) -> bool:
+    """Whether the file's text may call it (a trigger's function, a default's sequence, a
+    view's or check's function): its name is a word of the file, and no routine the file
+    declares has that name (then an old overload it replaces is not kept for it)."""
+    if row.what in _ROUTINES and any(k.startswith(_bare(row)) for k in declared.routines):
+        return False
+    return row.name in words
+
+
+def _bare(row: _Row) -> str:
+    return routine_key(row.qualified, ()).removesuffix("()") + "("
 
 
 def _named(name: QualifiedName, used: Collection[str]) -> bool:

@@ -1,0 +1,10 @@
+CREATE TYPE mood AS ENUM ('ok', 'sad');
+CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+CREATE FUNCTION bump(i int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT i + 1';
+CREATE TABLE accounts (id bigint PRIMARY KEY, feeling mood);
+CREATE TABLE legacy (id int PRIMARY KEY, amount positive);
+CREATE TABLE legacy_lines (legacy_id int REFERENCES legacy, n int);
+CREATE VIEW legacy_view AS SELECT id, bump(id) AS next FROM legacy;
+CREATE SEQUENCE tickets;
+CREATE SCHEMA elsewhere;
+CREATE TABLE elsewhere.kept (id int);
