@@ -31,7 +31,7 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         report = DriftReport(plan, file_checksum, applied, refused=refused)
         if getattr(args, "all", False):
             report.checked_all = True
-            listed = set(planned.plan.unmanaged)  # the managed schemas' are the plan's
+            listed = set(plan.unmanaged)  # the managed schemas' are the plan's
             found = unmanaged_tables(conn, desired)
             report.unmanaged_tables = [t for t in found if f"table {t}" not in listed]
     sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
