@@ -80,6 +80,13 @@ def dump_schema(
     catalog = read_catalog(conn, names)
     document = catalog_document(catalog, standalone_sequences(conn, catalog))
     dumped = schemas or user_schemas(conn)
+    if not only:  # every enum of the dumped schemas, used or not: the file manages them
+        enums = document.setdefault("enums", {})
+        for t in catalog.types:
+            if t.kind == "enum" and t.name.schema in dumped:
+                enums.setdefault(table_key(t.name), {"labels": list(t.labels)})
+        if not enums:
+            del document["enums"]
     document.update(dump_objects(conn, dumped, only or []))
     with_privileges(conn, document, [] if only else dumped)
     return document_text(document)

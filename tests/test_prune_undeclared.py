@@ -9,6 +9,7 @@ import json
 
 import psycopg
 import pytest
+import yaml
 
 from tests.conftest import run_sql
 from tests.outside import Shell
@@ -142,3 +143,13 @@ def test_an_empty_file_schema_is_managed_and_pruned(
     with psycopg.connect(db) as conn:
         names = {r[0] for r in conn.execute("SELECT nspname FROM pg_namespace").fetchall()}
     assert {"app", "gone"} <= names  # schemas themselves: only `state: absent` drops one
+
+
+@pytest.mark.one_major
+def test_dump_declares_unused_enums_and_empty_schemas(shell: Shell, db: str) -> None:
+    run_sql(db, "CREATE TYPE unused AS ENUM ('a', 'b'); CREATE SCHEMA empty;")
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    data = yaml.safe_load(dumped.stdout)
+    assert data["enums"] == {"unused": {"labels": ["a", "b"]}}  # no column uses it
+    assert data["schemas"] == {"empty": {}}  # public holds the enum: not declared
