@@ -20,7 +20,7 @@ import yaml
 from tests.outside import Outcome, Shell
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)  # ```yaml inventory: yaml
 # What each exit code means in the README: 2 only where a difference is reported, 3 only
 # for an apply that has no terminal to ask on.
 SQL_BASE = "CREATE TABLE imported (id bigint PRIMARY KEY, note text);\n"
