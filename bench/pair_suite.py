@@ -7,10 +7,13 @@ PAIRS_DIR holds one folder per pair with `before.sql` and `after.sql` (and, opti
 use, one per line, created once on the server. Each pair runs on one throwaway server:
 `before.sql` into database t and `after.sql` into database want; `mmschema dump` of want
 (every non-system schema) is the desired file; `mmschema apply --prune` with every hazard
-allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. The
-outcome is the first of: bad-before, bad-after, dump-failed, apply-failed, not-converged,
-differs (the dumps of t and want differ: what mmschema declares), pgdump-differs (their
-`pg_dump --schema-only` differs: objects mmschema does not manage), ok. Results go to
+allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. A
+sqldef pair whose script fails as psql runs it is loaded again statement by statement in
+rounds (sqldef's "desired" is a set its tool orders, not a script; the result then says
+`reordered`). The outcome is the first of: bad-before, bad-after, dump-failed,
+apply-failed, not-converged, differs (the dumps of t and want differ: what mmschema
+declares), pgdump-differs (their `pg_dump --schema-only` differs: objects mmschema does
+not manage), ok. Results go to
 `<PAIRS_DIR>/results.json`; the summary counts outcomes. A tool, not a test: the pairs
 are other projects' text and are not kept in this repository.
 """
@@ -29,6 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pglast
 import psycopg
 from psycopg import sql
 
@@ -122,11 +126,17 @@ def run_pair(server: LocalServer, folder: Path) -> dict[str, Any]:
     pair = Pair(server, work)
     for name in ("t", "want", "scratch"):
         create_database(server, name, "template0")
+    reordered: list[str] = []
     for name, script, failure in (
         ("t", "before.sql", "bad-before"),
         ("want", "after.sql", "bad-after"),
     ):
         loaded, output = pair.load(name, folder / script)
+        if not loaded and folder.name.startswith("sqldef-"):
+            # sqldef's "desired" is a set of statements its tool orders, not a script
+            create_database(server, name, "template0")
+            loaded, output = load_in_rounds(pair.dsn(name), (folder / script).read_text())
+            reordered.append(script)
         if not loaded:
             return {"outcome": failure, "detail": output}
     code, desired = pair.dump("want", pair.schemas("want"))
@@ -154,7 +164,31 @@ def run_pair(server: LocalServer, folder: Path) -> dict[str, Any]:
     if declared:
         return {"outcome": "differs", "detail": declared}
     dumped = diff_text(pair.pg_dump("want"), pair.pg_dump("t"))
-    return {"outcome": "pgdump-differs", "detail": dumped} if dumped else {"outcome": "ok"}
+    result = {"outcome": "pgdump-differs", "detail": dumped} if dumped else {"outcome": "ok"}
+    return {**result, "reordered": reordered} if reordered else result
+
+
+def load_in_rounds(dsn: str, text: str) -> tuple[bool, str]:
+    """The statements run one by one, those that fail tried again after the others, until
+    all ran or a round runs none: an order-free set loads in its dependency order."""
+    try:
+        pending = [s for s in pglast.split(text) if s.strip()]
+    except pglast.parser.ParseError as error:
+        return False, f"does not parse: {error}"
+    errors: list[str] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while pending:
+            errors, failed = [], []
+            for statement in pending:
+                try:
+                    conn.execute(statement.encode())
+                except psycopg.Error as error:
+                    failed.append(statement)
+                    errors.append(str(error).splitlines()[0])
+            if len(failed) == len(pending):
+                return False, "in any order: " + "; ".join(errors)
+            pending = failed
+    return True, ""
 
 
 def main(argv: list[str] | None = None) -> int:
