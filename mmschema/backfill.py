@@ -42,9 +42,13 @@ from mmschema.blockranges import (
     MAX_BLOCKS,
     MIN_BLOCKS,
     START_BLOCKS,
+    WHOLE_PAGE,
+    Slice,
     block_batch_query,
     block_spans,
+    page_slices,
     relation_blocks,
+    tuples_per_page,
 )
 from mmschema.model import QualifiedName
 
@@ -407,6 +411,9 @@ def run_backfill(
     result = BackfillResult()
     started = time.monotonic()
     strength = key_update(conn, job)
+    # A shadow column is in no index during its backfill: sliced pages make most of its
+    # updates HOT (mmschema/blockranges.py).
+    slices = page_slices(tuples_per_page(conn, job.table)) if synced else [WHOLE_PAGE]
 
     def batcher(connection: psycopg.Connection[Any], who: Callable[[], str] | None) -> _Batcher:
         batch = _Batcher(
@@ -414,6 +421,7 @@ def run_backfill(
         )
         batch.for_key_update = strength
         batch.by_blocks = by_blocks
+        batch.slices = slices
         return batch
 
     alone = helpers is None or max_batches is not None or workers < 2
@@ -613,6 +621,7 @@ class _Batcher:
         self.rows_done = 0
         self.for_key_update = False
         self.by_blocks = False
+        self.slices: list[Slice] = [WHOLE_PAGE]
 
     def _query(
         self, size: int, after: tuple[Any, ...] | None, until: tuple[Any, ...] | None, skip: bool
@@ -622,6 +631,11 @@ class _Batcher:
                 self.job, self.keys, after, size, until, skip, self.for_key_update
             )
         first, end = (after or (0,))[0], (until or (0,))[0]
+        return self._block_query(size, first, end, skip, None)
+
+    def _block_query(
+        self, size: int, first: int, end: int, skip: bool, offsets: Slice | None
+    ) -> sql.Composable:
         strength = "FOR UPDATE" if self.for_key_update else "FOR NO KEY UPDATE"
         locking = strength + (" SKIP LOCKED" if skip else "")
         return block_batch_query(
@@ -631,6 +645,7 @@ class _Batcher:
             first,
             min(first + size, end),
             locking,
+            offsets,
         )
 
     def _one_round_trip(self, query: sql.Composable) -> tuple[Any, ...] | None:
@@ -649,21 +664,15 @@ class _Batcher:
             pass  # to the query's result, after the two SETs'
         return cursor.fetchone()
 
-    def run(
-        self,
-        walk: _Walk,
-        after: tuple[Any, ...] | None,
-        until: tuple[Any, ...] | None,
-        skip_locked: bool,
-    ) -> tuple[int, int, tuple[Any, ...] | None, bool]:
-        """(rows updated, rows that differed, the window's last key or end block, whether
-        the window reached the span's end)."""
+    def _attempt(
+        self, walk: _Walk, query: Callable[[], sql.Composable]
+    ) -> tuple[tuple[Any, ...], float]:
+        """One batch (its row and seconds), retried on lock timeouts with a smaller size."""
         failures = 0
         while True:
             began = time.monotonic()
-            query = self._query(walk.size, after, until, skip_locked)
             try:
-                row = self._one_round_trip(query)
+                row = self._one_round_trip(query())
             except errors.LockNotAvailable:
                 failures += 1
                 who = self.blockers() if self.blockers else ""
@@ -682,24 +691,67 @@ class _Batcher:
                     )
                 time.sleep(min(5.0, 0.2 * 2**failures))
                 continue
-            elapsed = time.monotonic() - began
             assert row is not None
-            updated, differed = int(row[0]), int(row[1])
-            self.rows_done += updated
-            size = walk.size
-            if self.by_blocks:
-                first, end = (after or (0,))[0], (until or (0,))[0]
-                seen = min(first + size, end) - first
-                last: tuple[Any, ...] | None = (first + seen,)
-                at_end = first + size >= end
-                low, high = MIN_BLOCKS, MAX_BLOCKS
-            else:
-                seen = int(row[2])
-                last = None if row[3] is None else tuple(row[3:])
-                at_end = last is None or seen < size
-                low, high = MIN_BATCH, MAX_BATCH
-            if seen >= size and elapsed < self.target_seconds / 2:
-                walk.size = min(high, size * 2)
-            elif elapsed > self.target_seconds * 1.5:
-                walk.size = max(low, int(size * self.target_seconds / elapsed))
-            return updated, differed, last, at_end
+            return row, time.monotonic() - began
+
+    def run(
+        self,
+        walk: _Walk,
+        after: tuple[Any, ...] | None,
+        until: tuple[Any, ...] | None,
+        skip_locked: bool,
+    ) -> tuple[int, int, tuple[Any, ...] | None, bool]:
+        """(rows updated, rows that differed, the window's last key or end block, whether
+        the window reached the span's end)."""
+        if self.by_blocks:
+            return self._run_blocks(walk, after, until, skip_locked)
+        row, elapsed = self._attempt(
+            walk, lambda: self._query(walk.size, after, until, skip_locked)
+        )
+        updated, differed = int(row[0]), int(row[1])
+        self.rows_done += updated
+        size = walk.size
+        seen = int(row[2])
+        last = None if row[3] is None else tuple(row[3:])
+        self._resize(walk, size, seen >= size, elapsed, MIN_BATCH, MAX_BATCH)
+        return updated, differed, last, last is None or seen < size
+
+    def _run_blocks(
+        self,
+        walk: _Walk,
+        after: tuple[Any, ...] | None,
+        until: tuple[Any, ...] | None,
+        skip_locked: bool,
+    ) -> tuple[int, int, tuple[Any, ...] | None, bool]:
+        """A window of blocks, one transaction per slice of line pointers (the window stays
+        the same for all of them; a lock timeout makes the next one smaller)."""
+        first, end = (after or (0,))[0], (until or (0,))[0]
+        sliced = len(self.slices) > 1
+        size = walk.size
+        updated = differed = 0
+        longest = 0.0
+        for offsets in self.slices:
+
+            def query(offsets: Slice = offsets) -> sql.Composable:
+                return self._block_query(
+                    size if sliced else walk.size, first, end, skip_locked, offsets
+                )
+
+            row, elapsed = self._attempt(walk, query)
+            updated += int(row[0])
+            differed += int(row[1])
+            longest = max(longest, elapsed)
+        self.rows_done += updated
+        size = size if sliced else walk.size
+        seen = min(first + size, end) - first
+        self._resize(walk, size, True, longest, MIN_BLOCKS, MAX_BLOCKS)
+        return updated, differed, (first + seen,), first + size >= end
+
+    def _resize(
+        self, walk: _Walk, size: int, full: bool, elapsed: float, low: int, high: int
+    ) -> None:
+        """The next window: doubled while batches stay short, shrunk when one was long."""
+        if full and elapsed < self.target_seconds / 2:
+            walk.size = min(high, size * 2)
+        elif elapsed > self.target_seconds * 1.5:
+            walk.size = max(low, int(size * self.target_seconds / elapsed))
