@@ -62,24 +62,34 @@ def converted_unique_keys(table: Table, change: ch.RetypeExpand) -> list[Index]:
     ]
 
 
+def _pending(shadow: str | None) -> sql.Composable:
+    """The rows to check: all, or on a resumed change those its shadow does not hold yet."""
+    if not shadow:
+        return sql.SQL("")
+    return sql.SQL(" WHERE {} IS NULL").format(sql.Identifier(shadow))
+
+
 def _whole_table_query(
-    table: QualifiedName, change: ch.RetypeExpand, not_null: bool
+    table: QualifiedName, change: ch.RetypeExpand, not_null: bool, pending: str | None
 ) -> sql.Composed:
     """One scan converting every row: fails at the first rejected value, else counts the
     rows that convert to NULL where the column must not be NULL."""
     nulls = sql.SQL("v IS NULL") if not_null else sql.SQL("false")
     return sql.SQL(
         # count(v): a subquery output nothing reads is never computed (the planner drops it)
-        "SELECT count(*) FILTER (WHERE {}), count(v) FROM (SELECT {} AS v FROM {} AS {}) AS c"
+        "SELECT count(*) FILTER (WHERE {}), count(v) FROM (SELECT {} AS v FROM {} AS {}{}) AS c"
     ).format(
         nulls,
         _converted(change),
         sql.Identifier(table.schema, table.name),
         sql.Identifier(table.name),
+        _pending(pending),
     )
 
 
-def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -> sql.Composed:
+def _row_by_row(
+    table: QualifiedName, change: ch.RetypeExpand, not_null: bool, pending: str | None
+) -> sql.Composed:
     """Each row converted in its own subtransaction (read-only), the rejected ones counted
     into a transaction-local setting: only run once the whole-table scan failed."""
     target = sql.Identifier(table.schema, table.name)
@@ -92,7 +102,7 @@ def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -
         "#variable_conflict use_column\n"
         "DECLARE r {target}%ROWTYPE; v {type}; n bigint := 0;"
         " BEGIN"
-        " FOR r IN SELECT * FROM {target} LOOP"
+        " FOR r IN SELECT * FROM {target}{pending} LOOP"
         " BEGIN v := {value}; {nulls}"
         " EXCEPTION WHEN data_exception THEN n := n + 1;"
         " END;"
@@ -101,6 +111,7 @@ def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -
         " END"
     ).format(
         target=target,
+        pending=_pending(pending),
         type=sql.SQL(change.new_type),
         value=value,
         nulls=null_counts,
@@ -109,19 +120,22 @@ def _row_by_row(table: QualifiedName, change: ch.RetypeExpand, not_null: bool) -
     return sql.SQL("DO {}").format(sql.Literal(body.as_string(None)))
 
 
-def conversion_check(table: QualifiedName, change: ch.RetypeExpand, column: Column) -> Check:
+def conversion_check(
+    table: QualifiedName, change: ch.RetypeExpand, column: Column, pending: str | None = None
+) -> Check:
     """may_fail with the number of rows the conversion rejects (values the new type refuses,
-    or NULL where the column is NOT NULL)."""
+    or NULL where the column is NOT NULL); with `pending` (the shadow column), only the
+    rows whose shadow is still NULL (a resumed backfill: the others converted already)."""
     not_null = not column.nullable
     target = f"{change.column} to {change.new_type}"
 
     def check(conn: psycopg.Connection[Any]) -> Hazard | None:
         try:
             with conn.transaction():
-                row = conn.execute(_whole_table_query(table, change, not_null)).fetchone()
+                row = conn.execute(_whole_table_query(table, change, not_null, pending)).fetchone()
             found = int(row[0]) if row else 0
         except psycopg.DataError as first:
-            counted, reason = _count_rows(conn, table, change, not_null)
+            counted, reason = _count_rows(conn, table, change, not_null, pending)
             detail = f"first error: {first.diag.message_primary or first}"
             if counted is None:
                 return Hazard(
@@ -142,11 +156,15 @@ def conversion_check(table: QualifiedName, change: ch.RetypeExpand, column: Colu
 
 
 def _count_rows(
-    conn: psycopg.Connection[Any], table: QualifiedName, change: ch.RetypeExpand, not_null: bool
+    conn: psycopg.Connection[Any],
+    table: QualifiedName,
+    change: ch.RetypeExpand,
+    not_null: bool,
+    pending: str | None,
 ) -> tuple[int | None, str]:
     try:
         with conn.transaction():
-            conn.execute(_row_by_row(table, change, not_null))
+            conn.execute(_row_by_row(table, change, not_null, pending))
             row = conn.execute(
                 sql.SQL("SELECT current_setting({}, true)").format(sql.Literal(REJECTED_SETTING))
             ).fetchone()

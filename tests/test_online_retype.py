@@ -643,3 +643,38 @@ def test_an_autovacuum_holding_the_table_is_cancelled_not_waited_for(
     assert "cancelled autovacuum" in applied.output, applied.output
     assert took < 60, applied.output
     assert types(db)["fills.price"] == "double precision" and leftovers(db) == []
+
+
+def test_a_resumed_backfill_counts_the_rows_left_that_fail_the_conversion(
+    db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-flight runs again when an earlier apply left the shadow column, on the rows
+    the backfill has not filled: rows written between the first pre-flight and the sync
+    trigger can hold values the conversion rejects."""
+    run_sql(db, ORDERS + "UPDATE orders SET ref = id::text WHERE ref !~ '^[0-9]{1,9}$';")
+    shell.write(
+        "schema.yaml", orders_file('{type: integer, nullable: false, using: "ref::integer"}')
+    )
+    real = mmschema.apply._apply_change
+
+    def racing(conn: psycopg.Connection[Any], planned: Any, *args: Any, **kwargs: Any) -> Any:
+        if planned.kind == "retype_online_expand":  # after the pre-flight, before the trigger
+            run_sql(db, "UPDATE orders SET ref = 'n/a ' || id WHERE id IN (10, 2000, 2999)")
+        return real(conn, planned, *args, **kwargs)
+
+    monkeypatch.setattr(mmschema.apply, "_apply_change", racing)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, shell.project)
+    assert first.code == 1, first.stdout + first.stderr  # the backfill meets 'n/a 10'
+    monkeypatch.undo()
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    resumed = shell.run("plan", *common)
+    assert resumed.code == 0, resumed.output
+    assert "retype_online_expand" not in resumed.stdout, resumed.stdout
+    text = " ".join(resumed.stdout.split())
+    assert "may_fail: 3 rows of public.orders fail the conversion of ref" in text, text
+    refused = shell.run("apply", "--yes", *common)
+    assert refused.code == 3, refused.output
+    run_sql(db, "UPDATE orders SET ref = id::text WHERE ref !~ '^[0-9]{1,9}$'")
+    fixed = shell.run("apply", "--yes", *common)
+    assert fixed.code == 0, fixed.output
+    assert query(db, "SELECT sum(ref) FROM orders") == [(3000 * 3001 // 2,)]
