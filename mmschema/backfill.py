@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
+from psycopg.pq import TransactionStatus
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -56,6 +57,7 @@ START_BATCH = 200  # doubled while batches stay short: the first one is never lo
 MIN_BATCH = 10
 MAX_BATCH = 100_000
 TARGET_SECONDS = 0.04  # a batch's row locks are what writers updating those rows wait for
+FIRST_SLICE_SHARE = 0.3  # of a sliced window's time: its rows all move (not HOT), ~4x a HOT row
 DIFFERS = "_mms_differs"  # the window's own column: whether the row still needs the backfill
 
 
@@ -665,14 +667,17 @@ class _Batcher:
         return cursor.fetchone()
 
     def _attempt(
-        self, walk: _Walk, query: Callable[[], sql.Composable]
+        self,
+        walk: _Walk,
+        query: Callable[[], sql.Composable],
+        send: Callable[[], tuple[Any, ...] | None] | None = None,
     ) -> tuple[tuple[Any, ...], float]:
         """One batch (its row and seconds), retried on lock timeouts with a smaller size."""
         failures = 0
         while True:
             began = time.monotonic()
             try:
-                row = self._one_round_trip(query())
+                row = send() if send is not None else self._one_round_trip(query())
             except errors.LockNotAvailable:
                 failures += 1
                 who = self.blockers() if self.blockers else ""
@@ -723,29 +728,63 @@ class _Batcher:
         until: tuple[Any, ...] | None,
         skip_locked: bool,
     ) -> tuple[int, int, tuple[Any, ...] | None, bool]:
-        """A window of blocks, one transaction per slice of line pointers (the window stays
-        the same for all of them; a lock timeout makes the next one smaller)."""
+        """A window of blocks; sliced, every slice its own transaction, all of them sent in
+        one message (a reply waited for per slice costs most on a busy machine). The window
+        stays the same for all slices; a lock timeout retries it whole (the slices already
+        committed find nothing left) with a smaller next window."""
         first, end = (after or (0,))[0], (until or (0,))[0]
-        sliced = len(self.slices) > 1
-        size = walk.size
-        updated = differed = 0
-        longest = 0.0
-        for offsets in self.slices:
-
-            def query(offsets: Slice = offsets) -> sql.Composable:
-                return self._block_query(
-                    size if sliced else walk.size, first, end, skip_locked, offsets
-                )
-
-            row, elapsed = self._attempt(walk, query)
-            updated += int(row[0])
-            differed += int(row[1])
-            longest = max(longest, elapsed)
+        if len(self.slices) == 1:
+            row, elapsed = self._attempt(
+                walk, lambda: self._block_query(walk.size, first, end, skip_locked, None)
+            )
+            rows, size = [row], walk.size
+        else:
+            size = walk.size
+            queries = [
+                self._block_query(size, first, end, skip_locked, offsets)
+                for offsets in self.slices
+            ]
+            rows, elapsed = self._attempt_all(walk, queries)
+            elapsed *= FIRST_SLICE_SHARE  # the longest slice: what a writer may wait for
+        updated = sum(int(row[0]) for row in rows)
+        differed = sum(int(row[1]) for row in rows)
         self.rows_done += updated
-        size = size if sliced else walk.size
         seen = min(first + size, end) - first
-        self._resize(walk, size, True, longest, MIN_BLOCKS, MAX_BLOCKS)
+        self._resize(walk, size, True, elapsed, MIN_BLOCKS, MAX_BLOCKS)
         return updated, differed, (first + seen,), first + size >= end
+
+    def _attempt_all(
+        self, walk: _Walk, queries: list[sql.Composable]
+    ) -> tuple[list[tuple[Any, ...]], float]:
+        """The queries in one message, each in its own transaction, retried whole on lock
+        timeouts: their rows and the seconds they took together."""
+        one = sql.SQL(
+            "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL synchronous_commit = off; {}; COMMIT"
+        )
+        message = sql.SQL("; ").join(
+            one.format(sql.Literal(f"{self.lock_timeout_ms}ms"), query) for query in queries
+        )
+        found: list[tuple[Any, ...]] = []
+
+        def send() -> tuple[Any, ...]:
+            found.clear()
+            try:
+                cursor = self.conn.execute(message)  # no parameters: one simple-query message
+                while True:
+                    if cursor.description is not None:
+                        row = cursor.fetchone()
+                        assert row is not None
+                        found.append(row)
+                    if not cursor.nextset():
+                        break
+            except psycopg.Error:
+                if self.conn.info.transaction_status != TransactionStatus.IDLE:
+                    self.conn.execute("ROLLBACK")  # the failed slice's transaction block
+                raise
+            return (0,)
+
+        _, elapsed = self._attempt(walk, lambda: sql.SQL(""), send)
+        return list(found), elapsed
 
     def _resize(
         self, walk: _Walk, size: int, full: bool, elapsed: float, low: int, high: int
