@@ -11,9 +11,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,6 +129,19 @@ def _give(path: Path, user: User) -> None:
 def users() -> list[str]:
     """`root` and `user` when the suite runs as root, else just `user` (the current one)."""
     return ["root", "user"] if os.geteuid() == 0 else ["user"]
+
+
+def taking_turns(values: Iterable[object], ids: Iterable[str] | None = None) -> list[Any]:
+    """Parameter sets `(value, user)` for variations of one input (hostile fields, keys)
+    that need not each run as every user: the users take turns, so each user still runs
+    some of them. Use with `@pytest.mark.parametrize((NAME, "shell"), ..., indirect=["shell"])`."""
+    kinds = users()
+    values = list(values)
+    names = list(ids) if ids is not None else [str(value) for value in values]
+    return [
+        pytest.param(value, kinds[i % len(kinds)], id=f"{kinds[i % len(kinds)]}-{name}")
+        for i, (value, name) in enumerate(zip(values, names, strict=True))
+    ]
 
 
 def make_user(kind: str, base: Path) -> User:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.outside import Shell
+from tests.outside import Shell, taking_turns
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # the documented limit
 
@@ -55,7 +55,7 @@ def assert_one_clean_line(output: str, stderr: str, pattern: str) -> None:
     assert re.search(pattern, lines[0]), output
 
 
-@pytest.mark.parametrize("case", TEXT_CASES)
+@pytest.mark.parametrize(("case", "shell"), taking_turns(TEXT_CASES), indirect=["shell"])
 def test_hostile_text_gets_file_line_column(shell: Shell, case: str) -> None:
     make, pattern = TEXT_CASES[case]
     content = make()

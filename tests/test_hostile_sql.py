@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tests.outside import Outcome, Shell
+from tests.outside import Outcome, Shell, taking_turns
 
 pytestmark = pytest.mark.one_major
 
@@ -200,7 +200,9 @@ def _assert_refused(outcome: Outcome, position: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "index", range(len(hostile_files(""))), ids=[h.field for h in hostile_files("")]
+    ("index", "shell"),
+    taking_turns(range(len(hostile_files(""))), [h.field for h in hostile_files("")]),
+    indirect=["shell"],
 )
 def test_sql_smuggled_through_a_field_is_refused_and_runs_nowhere(
     shell: Shell, db: str, scratch_dsn: str, sentinels: Sentinels, index: int
@@ -405,7 +407,9 @@ def plain_column() -> str:
 NAMES = [h.field for h in name_and_literal_files("")]
 
 
-@pytest.mark.parametrize("index", range(len(NAMES)), ids=NAMES)
+@pytest.mark.parametrize(
+    ("index", "shell"), taking_turns(range(len(NAMES)), NAMES), indirect=["shell"]
+)
 def test_names_and_literals_from_the_file_stay_names_and_literals(
     shell: Shell, db: str, scratch_dsn: str, sentinels: Sentinels, index: int
 ) -> None:

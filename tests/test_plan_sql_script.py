@@ -18,7 +18,7 @@ import pytest
 
 from mmschema.localserver import LocalServer
 from tests.conftest import ROOT, query, run_sql
-from tests.outside import Shell
+from tests.outside import Shell, taking_turns
 
 ROWS = 400_000
 WRITER_BOUND_SECONDS = 1.0
@@ -172,7 +172,7 @@ KEYS = {  # the schema's key lines, the extra column's line, the table as it is
 }
 
 
-@pytest.mark.parametrize("kind", list(KEYS))
+@pytest.mark.parametrize(("kind", "shell"), taking_turns(KEYS), indirect=["shell"])
 def test_sql_script_backfills_by_any_key(
     shell: Shell, db: str, scratch_dsn: str, pg_server: LocalServer, kind: str
 ) -> None:

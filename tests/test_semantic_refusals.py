@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.conftest import query, run_sql
-from tests.outside import Shell
+from tests.outside import Shell, taking_turns
 
 pytestmark = pytest.mark.one_major
 
@@ -88,7 +88,7 @@ FILE_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", FILE_CASES)
+@pytest.mark.parametrize(("case", "shell"), taking_turns(FILE_CASES), indirect=["shell"])
 def test_refused_at_validate(shell: Shell, case: str) -> None:
     text, pattern = FILE_CASES[case]
     shell.write("schema.yaml", text)
