@@ -107,3 +107,21 @@ def test_options_converge_when_the_embedded_scratch_reprints_the_target(
     again = shell.run("plan", "--detailed-exitcode", "-d", db, timeout=300)
     assert again.code == 0, again.output
     assert query(db, OPTIONS.replace("'cache'", "'t9'")) == [("p", True, "d")]
+
+
+@pytest.mark.one_major
+def test_force_row_level_security_without_enable_is_dumped_and_converges(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    forced_only = "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'f'"
+    run_sql(db, "CREATE TABLE f (id int); ALTER TABLE f FORCE ROW LEVEL SECURITY")
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    assert yaml.safe_load(dumped.stdout)["tables"]["f"]["row_level_security"] == "force_only"
+    shell.write("schema.yaml", dumped.stdout)
+    target = ("-d", db, "--dev-database", scratch_dsn)
+    assert shell.run("plan", "--detailed-exitcode", *target).code == 0
+    run_sql(db, "ALTER TABLE f NO FORCE ROW LEVEL SECURITY")
+    assert shell.run("apply", "--yes", *target).code == 0
+    assert query(db, forced_only) == [(False, True)]
+    assert shell.run("plan", "--detailed-exitcode", *target).code == 0

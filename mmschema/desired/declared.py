@@ -148,7 +148,7 @@ class DeclaredTable:
     partition_columns: tuple[DeclaredPartitionColumn, ...] = ()  # a partition's own options
     # Table options; None: not declared, so not managed (changed only with --prune).
     unlogged: bool | None = None
-    row_security: str | None = None  # "off" | "on" | "forced"
+    row_security: str | None = None  # "off" | "on" | "forced" | "force_only"
     replica_identity: str | None = None  # "default" | "full" | "nothing" | "index:<name>"
 
     def present_columns(self) -> tuple[DeclaredColumn, ...]:

@@ -193,7 +193,7 @@ def _flag(value: object) -> bool | None:
 def _row_security(value: object) -> str | None:
     if isinstance(value, bool):
         return "on" if value else "off"
-    return "forced" if value == "forced" else None
+    return value if value in ("forced", "force_only") else None
 
 
 def _replica_identity(value: object) -> str | None:

@@ -146,7 +146,7 @@ def table_document(
     if table.unlogged:
         document["unlogged"] = True
     if table.row_security != "off":
-        document["row_level_security"] = True if table.row_security == "on" else "forced"
+        document["row_level_security"] = True if table.row_security == "on" else table.row_security
     if table.replica_identity.startswith("index:"):
         document["replica_identity"] = {"index": table.replica_identity.removeprefix("index:")}
     elif table.replica_identity != "default":

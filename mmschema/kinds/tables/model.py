@@ -172,7 +172,8 @@ class Table:
     partition_bound: str | None = None  # e.g. "FOR VALUES IN ('a')" or "DEFAULT"
     partitions: tuple[Partition, ...] = ()  # all below a partitioned table, parents first
     unlogged: bool = False
-    row_security: str = "off"  # "off" | "on" | "forced" (ENABLE / FORCE ROW LEVEL SECURITY)
+    # "off" | "on" | "forced" | "force_only" (ENABLE / FORCE ROW LEVEL SECURITY)
+    row_security: str = "off"
     replica_identity: str = "default"  # "default" | "full" | "nothing" | "index:<name>"
     # What depends on it or a column (column None: the table) that a DROP would refuse to
     # drop without CASCADE: (column, pg_describe_object text), e.g. a policy or a view.

@@ -12,7 +12,8 @@ SELECT c.oid,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS partition_bound,
        c.relpersistence = 'u' AS unlogged,
        CASE WHEN c.relforcerowsecurity AND c.relrowsecurity THEN 'forced'
-            WHEN c.relrowsecurity THEN 'on' ELSE 'off' END AS row_security,
+            WHEN c.relrowsecurity THEN 'on'
+            WHEN c.relforcerowsecurity THEN 'force_only' ELSE 'off' END AS row_security,
        CASE c.relreplident
          WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
          WHEN 'i' THEN 'index:' || coalesce((SELECT ri.relname FROM pg_index x
