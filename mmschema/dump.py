@@ -88,6 +88,7 @@ def dump_schema(
         if not enums:
             del document["enums"]
     document.update(dump_objects(conn, dumped, only or []))
+    document = with_type_enums(document, catalog)
     with_privileges(conn, document, [] if only else dumped)
     return document_text(document)
 
@@ -135,6 +136,31 @@ def used_enums(catalog: Catalog) -> list[UserType]:
         for t in catalog.types
         if t.kind == "enum" and any(spelling in used for spelling in type_spellings(t.name))
     ]
+
+
+def with_type_enums(document: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """The document with the enums its domains, composite and range types use (no column
+    may): each goes with the other enums, before the tables."""
+    written: set[str] = set()
+    for spec in (document.get("domains") or {}).values():
+        written.add(str(spec.get("type", "")))
+    for spec in (document.get("composite_types") or {}).values():
+        for attribute in (spec.get("attributes") or {}).values():
+            written.add(
+                str(attribute.get("type", "") if isinstance(attribute, dict) else attribute)
+            )
+    for spec in (document.get("range_types") or {}).values():
+        written.add(str(spec.get("subtype", "")))
+    used = {text.removesuffix("[]").removesuffix("[]") for text in written}
+    enums = dict(document.get("enums") or {})
+    for enum in catalog.types:
+        key = table_key(enum.name)
+        if enum.kind == "enum" and key not in enums and type_spellings(enum.name) & used:
+            enums[key] = {"labels": list(enum.labels)}
+    if not enums:
+        return document
+    ordered = {k: v for k, v in document.items() if k in ("version", "extensions")}
+    return {**ordered, "enums": enums, **document}
 
 
 def type_spellings(name: QualifiedName) -> set[str]:

@@ -150,6 +150,10 @@ class CreateRoutine(ch.KindChange):
     def subject(self) -> str:
         return self.routine.key
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return type_names(self.routine)
+
 
 @dataclass(frozen=True)
 class RebuildRoutine(ch.KindChange):
@@ -167,6 +171,10 @@ class RebuildRoutine(ch.KindChange):
     @property
     def subject(self) -> str:
         return self.new.key
+
+    @property
+    def needs(self) -> tuple[str, ...]:
+        return type_names(self.new)
 
 
 @dataclass(frozen=True)
@@ -478,6 +486,42 @@ def preamble_steps(declared: list[ManagedRoutine]) -> list[ScratchStep]:
     return steps
 
 
+def typed_steps(declared: list[ManagedRoutine], types: Iterable[str]) -> list[ScratchStep]:
+    """The declared routines whose text names one of these declared types, made again once
+    the types exist (before them, in the preamble, their arguments or result failed)."""
+    words = {t.replace('"', "") for t in types}
+    naming = [
+        r
+        for r in declared
+        if r.state == "present" and r.definition and words & _words(r.definition)
+    ]
+    if not naming:
+        return []
+    steps = [ScratchStep("SET LOCAL check_function_bodies = off", "functions", optional=True)]
+    for routine in naming:
+        where = f"{routine.source}: {routine.word} {routine.key}"
+        steps.append(ScratchStep(replacing_text(routine), where, optional=True))
+    steps.append(ScratchStep("SET LOCAL check_function_bodies = on", "functions", optional=True))
+    return steps
+
+
+def _words(text: str) -> set[str]:
+    """The names a routine's text may write a type as: `name`, `schema.name`."""
+    return set(re.findall(r"[A-Za-z_][A-Za-z0-9_$]*(?:[.][A-Za-z_][A-Za-z0-9_$]*)?", text))
+
+
+def type_names(routine: ManagedRoutine) -> tuple[str, ...]:
+    """The types its arguments and result are written with, as the kinds' `makes` name
+    them (`amount` for public.amount): a change making one of them comes first."""
+    written = [*routine.identity, *(routine.result or "").removeprefix("SETOF ").split(",")]
+    found = []
+    for text in written:
+        name = text.replace('"', "").removesuffix("[]").strip().removeprefix("public.")
+        if name:
+            found.append(name)
+    return tuple(found)
+
+
 def normalize_routines(run: ScratchRun, declared: list[ManagedRoutine]) -> list[ManagedRoutine]:
     """The declared routines as PostgreSQL prints them: made (again) on the scratch server
     with their bodies checked, now that the file's tables exist, then read back."""
@@ -678,7 +722,8 @@ def _privileges(old: ManagedRoutine) -> list[Statement]:
         revoke = sql.SQL("REVOKE ALL ON {} {} FROM PUBLIC").format(word, signature_sql(old))
         result.append(make_statement(Form.ROUTINE_PRIVILEGES, revoke))
         for grantee, privilege in old.grants:
-            # grantee: quote_ident() or PUBLIC; privilege: from aclexplode()
+            # grantee: quote_ident() or PUBLIC (then WITH GRANT OPTION if held); privilege:
+            # from aclexplode()
             grant = sql.SQL("GRANT {} ON {} {} TO {}").format(
                 sql.SQL(privilege), word, signature_sql(old), sql.SQL(grantee)
             )

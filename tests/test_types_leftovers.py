@@ -1,0 +1,180 @@
+"""Domains and types, the rest: functions taking a declared domain made after it, enums
+used only by domains or composite types dumped, grants on domains and types, through the
+installed command."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from tests.conftest import query, run_sql
+from tests.outside import Shell, plan_code
+
+ROUTINES_ON_DOMAINS = """version: 1
+functions:
+  short_enough(v text):
+    returns: boolean
+    language: sql
+    body: SELECT length(v) < 10
+  norm(a code):
+    returns: code
+    language: sql
+    body: SELECT upper(a)::code
+domains:
+  code: {type: text, checks: {short: short_enough(VALUE)}}
+tables:
+  items:
+    columns:
+      id: {type: bigint}
+      label: {type: text, default: "norm('x')"}
+"""
+
+
+@pytest.mark.one_major
+def test_a_function_taking_a_declared_domain_is_made_after_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", ROUTINES_ON_DOMAINS)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    out = planned.stdout
+    assert out.index("create_function public.short_enough") < out.index("create_domain")
+    assert out.index("create_domain public.code") < out.index("create_function public.norm")
+    assert out.index("create_function public.norm") < out.index("create_table public.items")
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    run_sql(db, "INSERT INTO items (id) VALUES (1)")
+    assert query(db, "SELECT label FROM items") == [("X",)]
+    assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_an_enum_used_only_by_a_domain_or_composite_type_is_dumped(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(
+        db,
+        "CREATE TYPE mood AS ENUM ('calm', 'busy'); CREATE DOMAIN strict_mood AS mood NOT NULL;"
+        " CREATE TYPE level AS ENUM ('low', 'high'); CREATE TYPE reading AS (l level[], n int);"
+        " CREATE TABLE notes (id bigint, m strict_mood);",
+    )
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    assert document["enums"] == {
+        "mood": {"labels": ["calm", "busy"]},
+        "level": {"labels": ["low", "high"]},
+    }
+    assert list(document)[:2] == ["version", "enums"]
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0
+    # The dumped file makes the same types on an empty database, and converges there.
+    run_sql(
+        db,
+        "DROP TABLE notes; DROP TYPE reading; DROP DOMAIN strict_mood;"
+        " DROP TYPE level; DROP TYPE mood;",
+    )
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert query(db, "SELECT count(*) FROM pg_type WHERE typname IN ('mood', 'level')") == [(2,)]
+
+
+RO, RW, OWNER = "mms_type_ro", "mms_type_rw", "mms_type_owner"
+ROLES = "".join(
+    f"DO $$BEGIN CREATE ROLE {r}; EXCEPTION WHEN duplicate_object THEN NULL; END$$;\n"
+    for r in (RO, RW, OWNER)
+)
+TYPE_GRANTS = f"""version: 1
+enums:
+  mood:
+    labels: [calm, busy]
+    grants: []
+domains:
+  amount:
+    type: numeric
+    owner: {OWNER}
+    grants:
+      - {{role: {RO}, privileges: [USAGE]}}
+composite_types:
+  pair:
+    attributes: {{a: integer, b: integer, c: mood}}
+    grants:
+      - {{role: {RO}, privileges: [usage], with_grant_option: true}}
+      - {{role: PUBLIC, privileges: [USAGE]}}
+range_types:
+  floatrange:
+    subtype: float8
+    owner: {OWNER}
+"""
+
+
+def type_acl(db: str) -> list[tuple[object, ...]]:
+    return query(
+        db,
+        f"SELECT has_type_privilege('{RO}', 'amount', 'USAGE'),"
+        f" has_type_privilege('{RW}', 'amount', 'USAGE'),"
+        f" has_type_privilege('{RO}', 'pair', 'USAGE WITH GRANT OPTION'),"
+        f" has_type_privilege('{RW}', 'mood', 'USAGE'),"
+        " (SELECT array_agg(pg_get_userbyid(typowner)::text ORDER BY typname) FROM pg_type"
+        "   WHERE typname IN ('amount', 'floatrange'))",
+    )
+
+
+@pytest.mark.one_major
+def test_grants_and_owners_of_domains_and_types_are_applied_dumped_and_pruned(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("schema.yaml", TYPE_GRANTS)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert planned.code == 0, planned.output
+    for statement in (
+        f'ALTER DOMAIN "public"."amount" OWNER TO "{OWNER}"',
+        f'GRANT USAGE ON DOMAIN "public"."amount" TO "{RO}"',
+        'REVOKE USAGE ON DOMAIN "public"."amount" FROM PUBLIC',
+        f'GRANT USAGE ON TYPE "public"."pair" TO "{RO}" WITH GRANT OPTION',
+        'REVOKE USAGE ON TYPE "public"."mood" FROM PUBLIC',
+        f'ALTER TYPE "public"."floatrange" OWNER TO "{OWNER}"',
+    ):
+        assert statement in planned.stdout
+    assert 'ON TYPE "public"."pair" FROM PUBLIC' not in planned.stdout
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert type_acl(db) == [(True, False, True, False, [OWNER, OWNER])]
+
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    assert document["domains"]["amount"]["owner"] == OWNER
+    assert document["domains"]["amount"]["grants"] == [{"role": RO, "privileges": ["USAGE"]}]
+    assert {"role": "PUBLIC", "privileges": ["USAGE"]} in document["composite_types"]["pair"][
+        "grants"
+    ]
+    assert document["enums"]["mood"]["grants"] == []
+    assert document["range_types"]["floatrange"]["owner"] == OWNER
+    shell.write("dumped.yaml", dumped.stdout)
+    assert shell.run("plan", "-f", "dumped.yaml", "-d", db, "--dev-database", scratch_dsn).code == 0
+
+    # A grant the file does not declare is unmanaged until --prune; state: absent revokes.
+    run_sql(db, f"GRANT USAGE ON DOMAIN amount TO {RW}; GRANT USAGE ON TYPE mood TO {RW}")
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    assert f"grant USAGE on domain public.amount to {RW}" in planned.stdout
+    assert f"grant USAGE on type public.mood to {RW}" in planned.stdout
+    pruned = shell.run("apply", "--yes", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert pruned.code == 0, pruned.output
+    assert type_acl(db) == [(True, False, True, False, [OWNER, OWNER])]
+    shell.write(
+        "schema.yaml",
+        TYPE_GRANTS.replace(
+            "privileges: [USAGE]}\ncomposite", "privileges: [USAGE], state: absent}\ncomposite"
+        ),
+    )
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert f'REVOKE USAGE ON DOMAIN "public"."amount" FROM "{RO}"' in planned.stdout
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert type_acl(db)[0][0] is False
