@@ -17,7 +17,12 @@ from mmschema.kinds.tables.partitions import validated_per_partition
 from mmschema.kinds.tables.tables import DiffResult, diff_tables
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.namespace import drops_that_make_room
-from mmschema.pipeline.kinds import declared_schemas_made_once, diff_objects, without_pruned
+from mmschema.pipeline.kinds import (
+    declared_schemas_made_once,
+    diff_objects,
+    with_grants_of_remade,
+    without_pruned,
+)
 from mmschema.renames import column_renames
 
 
@@ -53,6 +58,7 @@ def diff(
     objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
     result.changes, objects = rebuilt_as_declared(result.changes, objects)
     result.changes = declared_schemas_made_once(result.changes, objects)
+    result.changes = with_grants_of_remade(result.changes, live.objects, desired.objects)
     for item in unmanaged:
         if prune:
             result.changes.append(item.drop)

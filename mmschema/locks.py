@@ -89,6 +89,7 @@ class Form(Enum):
     COMMENT_OBJECT = "COMMENT ON a type, routine or schema"
     GRANT = "GRANT / REVOKE"
     RELATION_OWNER = "ALTER TABLE/VIEW/SEQUENCE OWNER TO"
+    TYPE_OWNER = "ALTER DOMAIN/TYPE OWNER TO"
     BACKFILL = "UPDATE (backfill)"
     LOCK_TABLE = "LOCK TABLE"
     CREATE_FUNCTION = "CREATE FUNCTION"
@@ -192,6 +193,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # owner is an ALTER TABLE (ACCESS EXCLUSIVE on the relation).
     Form.GRANT: FormTraits(LockLevel.NONE),
     Form.RELATION_OWNER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.TYPE_OWNER: FormTraits(LockLevel.NONE),  # a type is no table
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
     # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
     # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS

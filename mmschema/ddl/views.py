@@ -37,7 +37,8 @@ def _(change: ch.CreateView) -> list[Statement]:
 def owner_and_grants(
     name: QualifiedName, owner: str, grants: Sequence[tuple[str, str]]
 ) -> list[Statement]:
-    """A view made again gets its owner and the grants it had (grantee quoted, or PUBLIC)."""
+    """A view made again gets its owner and the grants it had (grantee quoted, or PUBLIC;
+    with WITH GRANT OPTION when it had it)."""
     result = []
     if owner:
         text = sql.SQL("ALTER VIEW {} OWNER TO {}").format(qualified(name), sql.Identifier(owner))

@@ -1,9 +1,10 @@
 """Owners and privileges: `owner:` and `grants:` on tables, views, materialized views,
-sequences, functions, procedures and schemas, compared as aclexplode reads the catalog."""
+sequences, functions, procedures, schemas, domains and types, compared as aclexplode reads
+the catalog."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,10 @@ SECTIONS = {
     "functions": "function",
     "procedures": "procedure",
     "schemas": "schema",
+    "domains": "domain",
+    "composite_types": "type",
+    "range_types": "type",
+    "enums": "type",
 }
 _TABLE = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 # The privileges each sort takes (ALL stands for them all; MAINTAIN from PostgreSQL 17).
@@ -45,19 +50,24 @@ PRIVILEGES: dict[str, tuple[str, ...]] = {
     "function": ("EXECUTE",),
     "procedure": ("EXECUTE",),
     "schema": ("USAGE", "CREATE"),
+    "domain": ("USAGE",),
+    "type": ("USAGE",),
     "column": ("SELECT", "INSERT", "UPDATE", "REFERENCES"),
 }
 _FAMILY = {"schema": "schema", "function": "routine", "procedure": "routine"}
+_FAMILY |= {"domain": "type", "type": "type"}
 # What GRANT ... ON and ALTER ... OWNER TO call each sort.
 _ON = {"sequence": "SEQUENCE", "function": "FUNCTION", "procedure": "PROCEDURE"}
-_ON |= {"schema": "SCHEMA"}
+_ON |= {"schema": "SCHEMA", "domain": "DOMAIN", "type": "TYPE"}
 _ALTER = {"table": "TABLE", "view": "VIEW", "materialized view": "MATERIALIZED VIEW"}
 _ALTER |= {"sequence": "SEQUENCE", "function": "FUNCTION", "procedure": "PROCEDURE"}
+_ALTER |= {"domain": "DOMAIN", "type": "TYPE"}
 
 
 @dataclass(frozen=True)
 class Target:
-    """The object owned and granted: a relation, a routine (with its identity) or a schema."""
+    """The object owned and granted: a relation, a routine (with its identity), a schema or
+    a type (a domain, an enum, a composite or range type)."""
 
     sort: str  # a value of SECTIONS
     schema: str
@@ -134,6 +144,7 @@ class Server:
 
     maintain: bool
     state: str = "present"
+    connected_as: str = field(default="", compare=False)  # the role planning
 
     @property
     def key(self) -> str:
@@ -195,7 +206,8 @@ class GrantKind:
         if not mine:
             return ()
         facts = check_roles(conn, [(role, where) for p in mine for role, where in p.roles])
-        return (Server(facts.version >= 170000), *read_privileges(conn, [p.target for p in mine]))
+        server = Server(facts.version >= 170000, connected_as=facts.connected_as)
+        return (server, *read_privileges(conn, [p.target for p in mine]))
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
         return tuple(declared)  # role and privilege names: nothing for a server to print
@@ -415,6 +427,8 @@ def read_privileges(conn: psycopg.Connection[Any], targets: Sequence[Target]) ->
         "fn_schemas": [t.schema for t in routines],
         "fn_names": [t.name for t in routines],
         "schemas": [t.name for t in targets if t.family == "schema"],
+        "type_schemas": [t.schema for t in targets if t.family == "type"],
+        "type_names": [t.name for t in targets if t.family == "type"],
     }
     with conn.cursor(row_factory=class_row(PrivilegeRow)) as cur:
         cur.execute(kind_sql("grants"), params)
@@ -429,6 +443,8 @@ def _from_row(row: PrivilegeRow) -> Privileges:
         target = Target("procedure" if procedure else "function", row.schema, row.name, identity)
     elif row.family == "schema":
         target = Target("schema", row.name, row.name)
+    elif row.family == "type":
+        target = Target("domain" if row.detail == "d" else "type", row.schema, row.name)
     else:
         target = Target(_SORTS.get(row.detail, "table"), row.schema, row.name)
     held: dict[tuple[str, str, str], bool] = {}
@@ -462,6 +478,10 @@ def _others(live: Privileges, owner: str | None) -> dict[tuple[str, str, str], b
     return {g.what: g.grantable for g in live.grants or () if g.role not in (live.owner, owner)}
 
 
+# What PostgreSQL grants PUBLIC on a new object of these families.
+_PUBLIC_BY_DEFAULT = {"routine": "EXECUTE", "type": "USAGE"}
+
+
 def diff_privileges(
     live: list[Privileges], desired: list[Privileges], server: Server
 ) -> list[ch.Change]:
@@ -486,10 +506,12 @@ def diff_privileges(
             for what in _expanded(want.revoked, server)
             if what in held and what not in wanted
         ]
-        made = old is None and want.target.family == "routine" and want.grants is not None
-        if made and (PUBLIC, "EXECUTE", "") not in wanted:
-            # A routine made by the plan: EXECUTE for PUBLIC only if the file grants it.
-            revokes.append(Grant(PUBLIC, "EXECUTE"))
+        made = old is None and want.grants is not None
+        public = _PUBLIC_BY_DEFAULT.get(want.target.family)
+        if made and public is not None and (PUBLIC, public, "") not in wanted:
+            # A routine or type made by the plan: EXECUTE or USAGE for PUBLIC only if the
+            # file grants it.
+            revokes.append(Grant(PUBLIC, public))
         if owner is not None or grants or revokes:
             changes.append(
                 SetPrivileges(
@@ -500,6 +522,55 @@ def diff_privileges(
                 )
             )
     return changes
+
+
+def regranted(
+    changes: list[ch.Change],
+    remade: Iterable[Target],
+    live: Sequence[KindObject],
+    desired: Sequence[KindObject],
+    keep_owner: Collection[str] = (),
+) -> list[ch.Change]:
+    """The changes with the declared grants of the objects the plan drops and makes again
+    (`remade`) given anew after it, and their owner (the declared one, else the old one's
+    unless their own change gives it back: the keys of `keep_owner`). PUBLIC's default
+    privilege is left as the old object had it."""
+    keys = {target.key for target in remade}
+    wanted = {p.key: p for p in _privileges(desired) if p.key in keys}
+    if not wanted:
+        return changes
+    have = {p.key: p for p in _privileges(live)}
+    server = next((s for s in live if isinstance(s, Server)), Server(maintain=True))
+    kept = [c for c in changes if not (isinstance(c, SetPrivileges) and c.target.key in wanted)]
+    for key, want in wanted.items():
+        old = have.get(key)
+        old_owner = old.owner if old is not None else None
+        if key in keep_owner:
+            owner = want.owner if want.owner != old_owner else None
+        else:
+            owner = want.owner or old_owner
+            owner = None if owner == server.connected_as else owner
+        held = _expanded(want.grants or (), server)
+        grants = [
+            Grant(*what, grantable)
+            for what, grantable in held.items()
+            if what[0] != (owner or old_owner)
+        ]
+        revokes = []
+        public = _PUBLIC_BY_DEFAULT.get(want.target.family)
+        default = (PUBLIC, public or "", "")
+        had = {g.what for g in (old.grants or ())} if old is not None else {default}
+        if public is not None and default not in held and default not in had:
+            revokes.append(Grant(PUBLIC, public))
+        if owner is not None or grants or revokes:
+            made = SetPrivileges(
+                want.target,
+                owner,
+                tuple(sorted(grants, key=_catalog_order)),
+                tuple(sorted(revokes, key=_catalog_order)),
+            )
+            kept.append(made)
+    return kept
 
 
 def undeclared(live: Privileges, want: Privileges, server: Server) -> list[Unmanaged]:
@@ -556,6 +627,8 @@ def _grouped(grants: Sequence[Grant]) -> list[list[Grant]]:
 def _form(target: Target, owner: bool) -> Form:
     if not owner:
         return Form.GRANT
+    if target.family == "type":
+        return Form.TYPE_OWNER
     return Form.RELATION_OWNER if target.family == "relation" else Form.ROUTINE_PRIVILEGES
 
 

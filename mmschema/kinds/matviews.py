@@ -554,7 +554,8 @@ def _owner_and_grants(view: ManagedMatview) -> list[Statement]:
         )
         made.append(make_statement(Form.VIEW_PRIVILEGES, text))
     for grantee, privilege in view.grants:
-        # grantee: quote_ident() or PUBLIC; privilege: from aclexplode()
+        # grantee: quote_ident() or PUBLIC (then WITH GRANT OPTION if held); privilege:
+        # from aclexplode()
         grant = sql.SQL("GRANT {} ON {} TO {}").format(
             sql.SQL(privilege), qualified(view.name), sql.SQL(grantee)
         )

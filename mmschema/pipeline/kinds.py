@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -30,6 +30,9 @@ from mmschema.kinds.functions import (
     FUNCTIONS,
     PROCEDURES,
     CreateRoutine,
+    ManagedRoutine,
+    RebuildRoutine,
+    typed_steps,
     with_declared_views_remade,
 )
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
@@ -40,7 +43,14 @@ from mmschema.kinds.tables import indexes as table_indexes
 from mmschema.kinds.tables import online as table_online
 from mmschema.kinds.tables import partitions as table_partitions
 from mmschema.kinds.tables import tables as table_tables
-from mmschema.kinds.types import COMPOSITES, RANGES, DropType, ManagedComposite, ManagedRange
+from mmschema.kinds.types import (
+    COMPOSITES,
+    RANGES,
+    DropType,
+    ManagedComposite,
+    ManagedRange,
+    RebuildType,
+)
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.nextval import referenced_sequences
@@ -97,8 +107,16 @@ def scratch_preamble(objects: Sequence[KindObject]) -> list[ScratchStep]:
 
 def declared_type_steps(objects: Sequence[KindObject]) -> list[ScratchStep]:
     """The file's domains, composite and range types on the scratch server (after its enums,
-    before its tables)."""
-    return [step for kind in MADE_BEFORE_TABLES for step in kind.declared_steps(objects)]
+    before its tables), then the file's routines that name them (made too early before)."""
+    steps = [step for kind in MADE_BEFORE_TABLES for step in kind.declared_steps(objects)]
+    names = [
+        spelling
+        for o in objects
+        if isinstance(o, TYPE_OBJECTS) and o.state == "present"
+        for spelling in spellings(o.name)
+    ]
+    routines = [r for r in objects if isinstance(r, ManagedRoutine)]
+    return steps + typed_steps(routines, names) if steps else steps
 
 
 def live_types_but_declared(
@@ -317,6 +335,50 @@ def domains_after_routines(changes: list[ch.Change]) -> list[ch.Change]:
         else c
         for c in changes
     ]
+
+
+def with_grants_of_remade(
+    changes: list[ch.Change], live: Sequence[KindObject], desired: Sequence[KindObject]
+) -> list[ch.Change]:
+    """The changes, with the declared owner and grants of each object the plan drops and
+    makes again (a table, view, routine, domain or type) given to it anew, grant options
+    and column grants included (views and routines get their owner back themselves)."""
+    remade: list[grants.Target] = []
+    keep_owner: list[str] = []
+    for change in changes:
+        made, owned = _remade(change)
+        remade += made
+        keep_owner += [target.key for target in made] if owned else []
+    if not remade:
+        return changes
+    return grants.regranted(changes, remade, live, desired, keep_owner)
+
+
+def _remade(change: ch.Change) -> tuple[list[grants.Target], bool]:
+    """The objects a change drops and makes again, as owners and grants name them, and
+    whether the change gives them their old owner back."""
+    if isinstance(change, ch.ReplaceTable):
+        return _relations([change.table.name]), False
+    if isinstance(change, ch.CreateView):
+        return _relations([change.view.name]), True
+    if isinstance(change, views.RebuildView | matviews.RebuildMatview):
+        return _relations([change.new.name, *(reader.name for reader in change.readers)]), True
+    if isinstance(change, RebuildRoutine):
+        routine = change.new
+        word = "procedure" if routine.procedure else "function"
+        made = grants.Target(word, routine.name.schema, routine.name.name, routine.identity)
+        return [made, *_relations(view.name for view in change.old.user_views)], True
+    if isinstance(change, domains.RebuildDomain):
+        name = change.new.name
+        return [grants.Target("domain", name.schema, name.name)], False
+    if isinstance(change, RebuildType):
+        name = change.new.name
+        return [grants.Target("type", name.schema, name.name)], False
+    return [], False
+
+
+def _relations(names: Iterable[QualifiedName]) -> list[grants.Target]:
+    return [grants.Target("table", name.schema, name.name) for name in names]
 
 
 def declared_schemas_made_once(

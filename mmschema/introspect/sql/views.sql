@@ -27,7 +27,8 @@ SELECT n.nspname AS schema,
           AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = 0) AS comment,
        pg_get_userbyid(v.relowner) AS owner,
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+                               || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END,
                           a.privilege_type]
              FROM aclexplode(v.relacl) AS a
              WHERE a.grantee <> v.relowner

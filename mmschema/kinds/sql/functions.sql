@@ -31,7 +31,8 @@ SELECT n.nspname::text AS schema,
        pg_get_userbyid(p.proowner)::text AS owner,
        p.proacl IS NOT NULL AS own_grants,
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+                               || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END,
                           a.privilege_type]
              FROM aclexplode(p.proacl) AS a
              WHERE a.grantee <> p.proowner

@@ -1,6 +1,7 @@
--- Owners and privileges of the relations, routines and schemas named, as the catalog holds
--- them: aclexplode of relacl / proacl / nspacl (of acldefault when it is NULL: the owner's
--- privileges, and a routine's EXECUTE for PUBLIC) and of each column's attacl. A grantee
+-- Owners and privileges of the relations, routines, schemas and types named, as the catalog
+-- holds them: aclexplode of relacl / proacl / nspacl / typacl (of acldefault when it is NULL:
+-- the owner's privileges, and a routine's EXECUTE or a type's USAGE for PUBLIC) and of each
+-- column's attacl. A grantee
 -- is a role name or PUBLIC; each row: [grantee, privilege, column or '', grantable].
 WITH rel AS (
     SELECT c.oid, n.nspname, c.relname, c.relkind, c.relowner, c.relacl
@@ -14,6 +15,12 @@ WITH rel AS (
     JOIN pg_namespace n ON n.nspname = m.schema
     JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = m.name
     WHERE p.prokind IN ('f', 'p')
+), typ AS (
+    SELECT t.oid, n.nspname, t.typname, t.typtype, t.typowner, t.typacl
+    FROM unnest(%(type_schemas)s::text[], %(type_names)s::text[]) AS m(schema, name)
+    JOIN pg_namespace n ON n.nspname = m.schema
+    JOIN pg_type t ON t.typnamespace = n.oid AND t.typname = m.name
+    WHERE t.typtype IN ('d', 'e', 'c', 'r')
 )
 SELECT 'relation' AS family, r.nspname::text AS schema, r.relname::text AS name,
        '' AS identity, r.relkind::text AS detail,
@@ -58,3 +65,13 @@ SELECT 'schema', n.nspname::text, n.nspname::text, '', '',
            FROM aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) AS a)
 FROM pg_namespace n
 WHERE n.nspname = ANY(%(schemas)s::text[])
+UNION ALL
+SELECT 'type', t.nspname::text, t.typname::text, '', t.typtype::text,
+       pg_get_userbyid(t.typowner)::text,
+       t.typacl IS NOT NULL,
+       ARRAY(
+           SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                             ELSE pg_get_userbyid(a.grantee)::text END,
+                        a.privilege_type, '', a.is_grantable::text]
+           FROM aclexplode(coalesce(t.typacl, acldefault('T', t.typowner))) AS a)
+FROM typ t

@@ -34,7 +34,8 @@ SELECT n.nspname::text AS schema,
        obj_description(c.oid, 'pg_class') AS comment,
        pg_get_userbyid(c.relowner)::text AS owner,
        ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
-                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                               ELSE quote_ident(pg_get_userbyid(a.grantee)) END
+                               || CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END,
                           a.privilege_type]
              FROM aclexplode(c.relacl) AS a
              WHERE a.grantee <> c.relowner

@@ -1,0 +1,11 @@
+DO $$BEGIN CREATE ROLE mms_case_reader; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$;
+DO $$BEGIN CREATE ROLE mms_case_owner; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$;
+CREATE TABLE quotes (venue text NOT NULL, quoted_on date NOT NULL, bid numeric) PARTITION BY RANGE (quoted_on);
+ALTER TABLE quotes OWNER TO mms_case_owner;
+GRANT SELECT ON quotes TO mms_case_reader WITH GRANT OPTION;
+GRANT UPDATE (bid) ON quotes TO mms_case_reader;
+CREATE DOMAIN code AS varchar(8);
+GRANT USAGE ON DOMAIN code TO mms_case_reader;
+CREATE TABLE names (id bigint, name text);
+CREATE VIEW named AS SELECT id, name FROM names;
+GRANT SELECT ON named TO mms_case_reader WITH GRANT OPTION;
