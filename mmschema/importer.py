@@ -13,8 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from mmschema.connect import connect
-from mmschema.dump import catalog_document, chosen_tables, document_text, user_schemas
+from mmschema.dump import (
+    catalog_document,
+    chosen_tables,
+    document_text,
+    user_schemas,
+    with_type_enums,
+)
 from mmschema.introspect import read_catalog
+from mmschema.kinds.grants import with_privileges
 from mmschema.kinds.tables.dump import table_key
 from mmschema.migration_scan import Backfill, Scan, Unexpressed, scan_scripts
 from mmschema.model import QualifiedName
@@ -56,10 +63,15 @@ def import_sources(
             if missing:
                 first = scan.without_base[missing[0]]
                 raise SourceError(f"{first}: table {missing[0]} is never created{base_hint(scan)}")
-            document = catalog_document(read_catalog(conn, names))
+            catalog = read_catalog(conn, names)
+            document = catalog_document(catalog)
             # Views, functions, triggers, ...: as the scripts left them (drops and renames
             # included), as `dump` writes them.
-            document.update(dump_objects(conn, schemas or user_schemas(conn), []))
+            dumped = schemas or user_schemas(conn)
+            document.update(dump_objects(conn, dumped, []))
+            document = with_type_enums(document, catalog)
+            # Owners and grants (GRANT, REVOKE, ALTER ... OWNER TO), as `dump` writes them.
+            with_privileges(conn, document, dumped)
     lost = add_backfills(document, scan)
     return Imported(document_text(document), scan.backfills, scan.unexpressed + lost)
 

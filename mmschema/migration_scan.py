@@ -43,6 +43,22 @@ SCHEMA_STATEMENTS = frozenset(
         "CreateTrigStmt",
         "CreatePolicyStmt",
         "AlterPolicyStmt",
+        # default privileges: `default_privileges:`
+        "AlterDefaultPrivilegesStmt",
+    }
+)
+# The objects whose owner and grants the file holds (`owner:` and `grants:` of their
+# entries): GRANT, REVOKE and ALTER ... OWNER TO of others are listed.
+HELD_PRIVILEGES = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,  # tables, views, materialized views and sequences
+        ObjectType.OBJECT_SEQUENCE,
+        ObjectType.OBJECT_FUNCTION,
+        ObjectType.OBJECT_PROCEDURE,
+        ObjectType.OBJECT_ROUTINE,
+        ObjectType.OBJECT_SCHEMA,
+        ObjectType.OBJECT_DOMAIN,
+        ObjectType.OBJECT_TYPE,
     }
 )
 # Statements that leave nothing behind: transactions, settings, statistics, locks.
@@ -133,7 +149,7 @@ def _scan_statement(scan: Scan, stmt: Any, source: str, text: str) -> None:
     elif kind == "UpdateStmt":
         _update(scan, stmt, _needs(scan, stmt.relation, source), source, text)
         return
-    if kind in SCHEMA_STATEMENTS:
+    if kind in SCHEMA_STATEMENTS or _held_privileges(stmt):
         return
     if kind == "CreateTableAsStmt" and stmt.objtype == ObjectType.OBJECT_MATVIEW:
         return  # a materialized view, declared under materialized_views:
@@ -141,6 +157,15 @@ def _scan_statement(scan: Scan, stmt: Any, source: str, text: str) -> None:
         into = stmt.into if kind == "CreateTableAsStmt" else stmt.intoClause
         scan.created.add(table_name(into.rel))
     scan.unexpressed.append(Unexpressed(source, excerpt(text), reason_for(kind)))
+
+
+def _held_privileges(stmt: Any) -> bool:
+    """A GRANT, REVOKE or ALTER ... OWNER TO whose effect the file's entries hold."""
+    if isinstance(stmt, ast.GrantStmt):
+        return stmt.objtype in HELD_PRIVILEGES
+    if isinstance(stmt, ast.AlterOwnerStmt):
+        return stmt.objectType in HELD_PRIVILEGES
+    return False
 
 
 def _needs(scan: Scan, relation: ast.RangeVar, source: str) -> QualifiedName:
@@ -193,6 +218,13 @@ def reason_for(kind: str) -> str:
         return "runs code; schema.yaml cannot hold what it does"
     if kind in ("CreateTableAsStmt", "SelectStmt"):
         return "creates a table with rows; the rows are not kept"
+    if kind == "GrantRoleStmt":
+        return "roles and their members are not declared in schema.yaml"
+    if kind in ("GrantStmt", "AlterOwnerStmt"):
+        return (
+            "schema.yaml holds owners and grants of schemas, tables, views, sequences, "
+            "routines, domains and types only"
+        )
     return "schema.yaml does not declare this kind of object"
 
 

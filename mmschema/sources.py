@@ -24,11 +24,13 @@ from pglast.parser import ParseError, parse_sql_json
 from psycopg import errors, sql
 from psycopg.conninfo import make_conninfo
 
+from mmschema import owner_changes
 from mmschema.confined import script_connections
 from mmschema.connect import connect, primary_message
 
 if TYPE_CHECKING:
     from mmschema.normalize import NormalizeCache, Scratch
+    from mmschema.owner_changes import OwnerChange
 
 TEMP_PREFIX = "mmschema_import_"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -103,15 +105,21 @@ def run_script(
     conn: psycopg.Connection[Any],
     script: Script,
     extensions: psycopg.Connection[Any] | None = None,
+    owners: list[tuple[str, OwnerChange]] | None = None,
 ) -> None:
     """Run one script statement by statement in autocommit, like `psql -f` with ON_ERROR_STOP.
 
     A statement that is exactly one CREATE EXTENSION runs on `extensions` when given (the
-    session of a user allowed to create untrusted extensions)."""
+    session of a user allowed to create untrusted extensions); one that is exactly one
+    ALTER ... OWNER TO a role is added to `owners` when given, to be run after the scripts
+    by that user (the scripts' own role may not act as the role)."""
     deferred: list[tuple[int, str]] = []
     for line, statement in statements_of(script):
         session = extensions if extensions and _creates_extension(statement) else conn
         try:
+            if session is conn and owners is not None:
+                _run_or_defer(conn, script, line, statement, owners)
+                continue
             session.execute(statement.encode())
         except FORWARD_REFERENCE as error:
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
@@ -123,6 +131,9 @@ def run_script(
         failures: list[tuple[int, str, str]] = []
         for line, statement in deferred:
             try:
+                if owners is not None:
+                    _run_or_defer(conn, script, line, statement, owners)
+                    continue
                 conn.execute(statement.encode())
             except psycopg.Error as error:
                 failures.append((line, statement, primary_message(error)))
@@ -130,6 +141,20 @@ def run_script(
             line, _, message = failures[0]
             raise SourceError(f"{script.name}:{line}: {message}")
         deferred = [(line, statement) for line, statement, _ in failures]
+
+
+def _run_or_defer(
+    conn: psycopg.Connection[Any],
+    script: Script,
+    line: int,
+    statement: str,
+    owners: list[tuple[str, OwnerChange]],
+) -> None:
+    change = owner_changes.deferred(conn, statement, line)
+    if change is None:
+        conn.execute(statement.encode())
+    else:
+        owners.append((script.name, change))
 
 
 def _creates_extension(statement: str) -> bool:
@@ -144,10 +169,16 @@ def _creates_extension(statement: str) -> bool:
 def run_scripts(dsn: str, scripts: Sequence[Script]) -> None:
     """Run the scripts in order, as an unprivileged role when `dsn` is a superuser's."""
     with script_connections(dsn, "mmschema-import") as (conn, extensions):
+        owners: list[tuple[str, OwnerChange]] | None = [] if conn is not extensions else None
         for script in scripts:
-            run_script(conn, script, extensions)
+            run_script(conn, script, extensions, owners)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 conn.rollback()  # a script that left a transaction open: psql would too
+        for name, change in owners or ():
+            try:
+                owner_changes.give(extensions, change)
+            except psycopg.Error as error:
+                raise SourceError(f"{name}:{change.line}: {primary_message(error)}") from None
 
 
 def display(path: Path, workdir: Path) -> str:
