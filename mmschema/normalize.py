@@ -32,6 +32,7 @@ from mmschema.kinds.tables.normalize import (
 from mmschema.model import Catalog, QualifiedName
 from mmschema.pipeline.kinds import (
     declared_type_steps,
+    live_printings,
     live_types_but_declared,
     normalize_objects,
     scratch_preamble,
@@ -271,6 +272,7 @@ def normalized_objects(
         desired.extensions,
         sorted(live.extensions),
         live.types,
+        live_printings(live),
     )
     key = cache.key(scratch.identity, inputs, [])
     cached = cache.get(key)

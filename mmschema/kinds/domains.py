@@ -52,6 +52,13 @@ class DomainCheck:
     name: str
     definition: str  # "CHECK (...)", as pg_get_constraintdef prints it once normalized
     valid: bool = field(default=True, compare=False)
+    # As the file writes it: what ADD CONSTRAINT says (the printing may not parse back to
+    # itself, and another major prints it otherwise).
+    written: str = field(default="", compare=False)
+
+    @property
+    def text(self) -> str:
+        return self.written or self.definition
 
 
 @dataclass(frozen=True)
@@ -69,10 +76,15 @@ class ManagedDomain:
     source: Source | None = field(default=None, compare=False)
     users: tuple[ColumnUser, ...] = field(default=(), compare=False)  # live: its columns
     comment: comments.Declared = field(default=comments.NOT_GIVEN, compare=False)
+    written_default: str | None = field(default=None, compare=False)  # as the file writes it
 
     @property
     def key(self) -> str:
         return str(self.name)
+
+    @property
+    def default_text(self) -> str | None:
+        return self.written_default if self.written_default is not None else self.default
 
     def check(self, name: str) -> DomainCheck | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -162,7 +174,7 @@ class ValidateDomainCheck(ch.KindChange):
         found = [
             offenders(
                 user,
-                f"IS NOT NULL AND NOT ({value_as_column(check.definition, user.column)})",
+                f"IS NOT NULL AND NOT ({value_as_column(check.text, user.column)})",
                 what,
             )
             for user in self.users
@@ -235,6 +247,12 @@ class DomainKind:
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
         return tuple(normalize_domains(run, list(_domains(declared))))
+
+    def normalize_against(
+        self, run: ScratchRun, declared: Sequence[KindObject], live: Sequence[KindObject]
+    ) -> tuple[KindObject, ...]:
+        """As normalize, with the live domains' texts where they differ only in printing."""
+        return tuple(normalize_domains(run, list(_domains(declared)), list(_domains(live))))
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
         return diff_domains(list(_domains(live)), list(_domains(desired)))
@@ -309,11 +327,13 @@ def build_domain(context: Context, key: str, spec: Mapping[str, object]) -> Mana
         context.check_name(check_path, "check name", str(check_name))
         text = context.expression(check_path, expr, f"{label}: check {check_name}")
         if text is not None:
-            checks.append(DomainCheck(str(check_name), f"CHECK ({text})"))
+            written = f"CHECK ({text})"
+            checks.append(DomainCheck(str(check_name), written, written=written))
     return ManagedDomain(
         name=name,
         base_type=base_text,
         default=default,
+        written_default=default,
         not_null=spec.get("nullable") is False,
         collation=collation if isinstance(collation, str) else None,
         checks=tuple(sorted(checks, key=lambda c: c.name)),
@@ -362,9 +382,14 @@ def read_domains(
     ]
 
 
-def normalize_domains(run: ScratchRun, declared: list[ManagedDomain]) -> list[ManagedDomain]:
+def normalize_domains(
+    run: ScratchRun, declared: list[ManagedDomain], live: Sequence[ManagedDomain] = ()
+) -> list[ManagedDomain]:
     """The declared domains as the scratch server prints them: the preamble made them before
-    the tables; one it could not make is made again here to report why at its place."""
+    the tables; one it could not make is made again here to report why at its place. A
+    default or check the target prints otherwise (another major, or a printing that does
+    not parse back to itself) is the target's text when both print the same once printed
+    and parsed again on the scratch server."""
     present = [d for d in declared if d.state == "present"]
     if not present:
         return []
@@ -377,8 +402,61 @@ def normalize_domains(run: ScratchRun, declared: list[ManagedDomain]) -> list[Ma
             report_failure(run, domain.source, what, domain.name, create_domain_sql(domain))
             continue
         made = replace(made, state=domain.state, source=domain.source, users=())
+        written = {c.name: c.written for c in domain.checks}
+        checks = tuple(replace(c, written=written.get(c.name, "")) for c in made.checks)
+        made = replace(made, checks=checks, written_default=domain.written_default)
         result.append(replace(made, comment=domain.comment))
-    return result
+    have = {d.key: d for d in live}
+    return [_as_live_prints(run, d, have[d.key]) if d.key in have else d for d in result]
+
+
+_REPRINT_SCHEMA = "mmschema_reprint"
+
+
+def _as_live_prints(run: ScratchRun, made: ManagedDomain, old: ManagedDomain) -> ManagedDomain:
+    """The domain with the live text of each default and check that differs from it only by
+    how it is printed (both print the same once printed and parsed again)."""
+    if (made.base_type, made.collation) != (old.base_type, old.collation):
+        return made
+    checks = []
+    for check in made.checks:
+        live = old.check(check.name)
+        if live is not None and live.definition != check.definition:
+            same = _reprinted(run, made, "check", live.definition) == _reprinted(
+                run, made, "check", check.definition
+            )
+            check = replace(check, definition=live.definition) if same else check
+        checks.append(check)
+    made = replace(made, checks=tuple(checks))
+    if None not in (made.default, old.default) and made.default != old.default:
+        live_default = _reprinted(run, made, "default", str(old.default))
+        if live_default == _reprinted(run, made, "default", str(made.default)):
+            made = replace(made, default=old.default)
+    return made
+
+
+def _reprinted(run: ScratchRun, domain: ManagedDomain, part: str, text: str) -> str | None:
+    """A check's or default's text printed and parsed again until it prints the same (at most
+    three times), on a domain of the same base type; None: the scratch server refused it."""
+    name = QualifiedName(_REPRINT_SCHEMA, "reprinted")
+    for _ in range(3):
+        probe = ManagedDomain(name, domain.base_type, collation=domain.collation)
+        if part == "check":
+            probe = replace(probe, checks=(DomainCheck("c", text),))
+        else:
+            probe = replace(probe, default=text)
+        try:
+            with run.conn.transaction(force_rollback=True):
+                run.confinement.run(render(create_schema(_REPRINT_SCHEMA)))
+                run.confinement.run(create_domain_sql(probe))
+                [printed] = read_domains(run.conn, [name], [])
+        except psycopg.Error:
+            return None
+        again = printed.checks[0].definition if part == "check" else printed.default
+        if again is None or again == text:
+            return again
+        text = again
+    return text
 
 
 # --- the diff -------------------------------------------------------------------------
@@ -431,13 +509,13 @@ def create_domain_sql(domain: ManagedDomain) -> str:
     ]
     if domain.collation is not None:
         parts.append(sql.SQL("COLLATE {}").format(dotted(domain.collation)))
-    if domain.default is not None:
-        parts.append(sql.SQL("DEFAULT {}").format(sql.SQL(domain.default)))
+    if domain.default_text is not None:
+        parts.append(sql.SQL("DEFAULT {}").format(sql.SQL(domain.default_text)))
     if domain.not_null:
         parts.append(sql.SQL("NOT NULL"))
     for check in domain.checks:
         constraint = sql.SQL("CONSTRAINT {} {}")
-        parts.append(constraint.format(sql.Identifier(check.name), sql.SQL(check.definition)))
+        parts.append(constraint.format(sql.Identifier(check.name), sql.SQL(check.text)))
     return render(sql.SQL(" ").join(parts))
 
 
@@ -461,8 +539,8 @@ def _(change: AlterDomain) -> list[Statement]:
     made: list[Statement] = []
     if old.default != new.default:
         action = (
-            sql.SQL("SET DEFAULT {}").format(sql.SQL(new.default))
-            if new.default is not None
+            sql.SQL("SET DEFAULT {}").format(sql.SQL(new.default_text))
+            if new.default_text is not None
             else sql.SQL("DROP DEFAULT")
         )
         made.append(_alter(new, action, Form.ALTER_DOMAIN))
@@ -475,7 +553,7 @@ def _(change: AlterDomain) -> list[Statement]:
         made.append(_alter(new, action, form))
     for check in change.added:
         action = sql.SQL("ADD CONSTRAINT {} {} NOT VALID").format(
-            sql.Identifier(check.name), sql.SQL(check.definition)
+            sql.Identifier(check.name), sql.SQL(check.text)
         )
         made.append(_alter(new, action, Form.ALTER_DOMAIN))
     return made

@@ -306,12 +306,19 @@ def normalize_objects(
             mine = of_kind(kind, desired.objects)
             if isinstance(kind, MADE_IN_ROUNDS):
                 rounds.append((kind, mine))  # together: one may read another's objects
+            elif mine and isinstance(kind, domains.DomainKind):
+                found += kind.normalize_against(run, mine, live.objects)
             elif mine:
                 found += kind.normalize(run, mine)
         found += made_in_rounds(run, rounds)
     if run.errors:
         raise InvalidFile(run.errors)
     return tuple(found)
+
+
+def live_printings(live: Catalog) -> str:
+    """What of the live objects their normalization depends on (the domains' texts)."""
+    return repr([o for o in live.objects if isinstance(o, domains.ManagedDomain)])
 
 
 def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
