@@ -43,8 +43,6 @@ SCHEMA_STATEMENTS = frozenset(
         "CreateTrigStmt",
         "CreatePolicyStmt",
         "AlterPolicyStmt",
-        # default privileges: `default_privileges:`
-        "AlterDefaultPrivilegesStmt",
     }
 )
 # The objects whose owner and grants the file holds (`owner:` and `grants:` of their
