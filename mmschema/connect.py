@@ -35,6 +35,9 @@ _secrets: set[str] = set()
 _remembered: set[str] = set()
 
 
+NOT_SHOWN = "(connection string not shown: percent-encode '@' and '/' in its password)"
+
+
 class ConnectionFailed(Exception):
     """A one-line, password-free reason why a database could not be reached."""
 
@@ -77,9 +80,18 @@ def describe(dsn: str) -> str:
     port = str(params.get("port") or "5432")
     dbname = str(params.get("dbname") or params.get("user") or "")
     label = f"{host}:{port}/{dbname}"
-    if redact(label) != label:  # an unencoded '@' or '/' in the password moved it here
-        return "(connection string not shown: percent-encode '@' and '/' in its password)"
+    if "@" in host or redact(label) != label:  # an unencoded '@' or '/' in the password
+        return NOT_SHOWN
     return label
+
+
+def password_spilled(dsn: str) -> bool:
+    """Whether libpq would read part of the password as the host (an unencoded '@' in it)."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return False
+    return any("@" in str(params.get(key) or "") for key in ("host", "hostaddr"))
 
 
 def passwords_in(dsn: str) -> Iterator[str]:
@@ -148,6 +160,11 @@ def scrub(text: str, dsn: str) -> str:
 def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.Connection[Any]:
     """A connection with autocommit on, or ConnectionFailed with a clean message."""
     remember(dsn)
+    if password_spilled(dsn):  # libpq's message would show the password's end as a host name
+        raise ConnectionFailed(
+            "cannot connect: the connection URL's password holds an unencoded '@':"
+            " percent-encode it as %40 (and '/' as %2F)"
+        )
     try:
         conn = psycopg.connect(
             dsn, autocommit=True, application_name=application, connect_timeout=10, **kwargs

@@ -152,3 +152,17 @@ def test_installed_command_hides_the_password(
     for path in shell.project.rglob("*"):
         if path.is_file():
             assert_hidden(path.read_bytes().decode("utf-8", "replace"))
+
+
+def test_a_short_piece_after_an_unencoded_at_sign_is_not_shown_as_a_host(
+    shell: Shell, pg_server: LocalServer
+) -> None:
+    """libpq reads `user:s3cr@t@host` as host `t@host`: one answer, no piece of it."""
+    shell.write("schema.yaml", SCHEMA)
+    dsn = f"postgresql://admin:s3cr@zq@127.0.0.1:{pg_server.port}/postgres?connect_timeout=3"
+    for command in (["plan"], ["drift", "--format", "json"], ["apply", "--yes"]):
+        result = shell.run(*command, "-d", dsn, timeout=60)
+        assert result.code == 1, result.output
+        assert "Traceback" not in result.output
+        assert "zq" not in result.output and "s3cr" not in result.output, result.output
+        assert "percent-encode" in result.output, result.output
