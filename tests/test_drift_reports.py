@@ -76,3 +76,17 @@ def test_drift_reports_a_plan_refused_by_inheritance_as_drift(
     # a bad file stays exit 1
     shell.write("schema.yaml", "version: 1\ntables:\n  clicks:\n    inherits: [events]\n")
     assert shell.run("drift", *target).code == 1
+
+
+@pytest.mark.one_major
+def test_drift_with_only_undeclared_objects_does_not_say_the_database_matches(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, "CREATE TABLE t (id integer PRIMARY KEY, v integer); CREATE TABLE stale (id int)")
+    shell.write("schema.yaml", FAILING.split("    indexes:")[0])
+    target = ("-d", db, "--dev-database", scratch_dsn)
+    for fmt in ("text", "markdown"):
+        result = shell.run("drift", "--format", fmt, *target)
+        assert result.code == 2, result.output
+        assert "matches the file" not in result.output, result.output
+        assert "public.stale" in result.output, result.output

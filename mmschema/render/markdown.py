@@ -5,7 +5,7 @@ from __future__ import annotations
 from mmschema.desired.declared import Settings
 from mmschema.plan import Plan, PlannedChange
 from mmschema.render.sql import render_sql
-from mmschema.render.text import summary_line
+from mmschema.render.text import no_changes_line, summary_line
 
 
 def cell(text: str) -> str:
@@ -25,7 +25,7 @@ def row(number: int, planned: PlannedChange) -> str:
 def render_markdown(plan: Plan, settings: Settings | None = None) -> str:
     lines = [f"### mmschema plan for {code(plan.target)}", "", f"**{summary_line(plan)}**", ""]
     if plan.empty:
-        lines.append("No changes: the database matches the file.")
+        lines.append(no_changes_line(plan))
     else:
         lines += [
             "| # | Change | Object | Lock | Hazards |",

@@ -30,7 +30,7 @@ def render_plan(plan: Plan, console: Console) -> None:
     """The changes grouped by table; each numbered by the order in which apply runs it."""
     console.print(f"Plan for {escape(plan.target)}", style="bold", highlight=False)
     if plan.empty:
-        console.print("No changes: the database matches the file.", highlight=False)
+        console.print(no_changes_line(plan), highlight=False)
     groups: dict[str, list[tuple[int, PlannedChange]]] = {}
     for step, planned in enumerate(plan.changes, start=1):
         groups.setdefault(group_of(planned), []).append((step, planned))
@@ -63,6 +63,13 @@ def render_change(step: int, planned: PlannedChange, console: Console) -> None:
         )
     for statement in planned.statements:
         console.print(f"      {escape(statement.sql)};", style="dim", highlight=False)
+
+
+def no_changes_line(plan: Plan) -> str:
+    """What an empty plan means: the database matches, or holds more than the file says."""
+    if plan.unmanaged:
+        return "No changes to make; the database also holds what the file does not declare:"
+    return "No changes: the database matches the file."
 
 
 def summary_line(plan: Plan) -> str:
