@@ -7,14 +7,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from mmschema import changes as ch
 from mmschema.connect import primary_message
+from mmschema.kinds.tables import changes as tc
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 
 
 def touched_tables(plan: Plan) -> list[QualifiedName]:
-    tables = [ch.table_after(planned.change) for planned in plan.changes]
+    tables = [tc.table_after(planned.change) for planned in plan.changes]
     return list(dict.fromkeys(t for t in tables if t is not None))
 
 

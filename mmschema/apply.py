@@ -27,6 +27,8 @@ from mmschema.connect import server_error
 from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
 from mmschema.expand import trigger_name
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.indexes import concurrently_built_index, drop_index_concurrently
 from mmschema.kinds.tables.online import job_statement, shadow_job
 from mmschema.locks import Form
@@ -169,7 +171,7 @@ class DeferredBackfills:
         self.last: dict[QualifiedName, int] = {}
         for planned in changes:
             job = backfill_job(planned)
-            if job is not None and not isinstance(planned.change, ch.RetypeBackfill):
+            if job is not None and not isinstance(planned.change, cc.RetypeBackfill):
                 self.last[job.table] = id(planned)
         self.waiting: dict[QualifiedName, tuple[PlannedChange, BackfillJob]] = {}
 
@@ -204,10 +206,10 @@ def batches(changes: list[PlannedChange]) -> list[list[PlannedChange]]:
 
 
 def _joinable(first: PlannedChange, second: PlannedChange) -> bool:
-    table = ch.table_before(first.change)
+    table = tc.table_before(first.change)
     return (
         table is not None
-        and table == ch.table_before(second.change)
+        and table == tc.table_before(second.change)
         and _plain(first)
         and _plain(second)
     )
@@ -233,7 +235,7 @@ def _apply_batch(
 ) -> list[ChangeOutcome]:
     """Several changes of one table in one transaction: all done, or none."""
     started = time.monotonic()
-    what = f"{len(batch)} changes of {ch.table_before(batch[0].change)}"
+    what = f"{len(batch)} changes of {tc.table_before(batch[0].change)}"
     brief = all(_brief(planned) for planned in batch)
     if brief:
         settings = short_waits(settings)
@@ -251,7 +253,7 @@ def _apply_batch(
             lambda: None,
             notice,
             what,
-            ch.table_before(batch[0].change),
+            tc.table_before(batch[0].change),
             partial(cancel_autovacuum, conn, list(dict.fromkeys(locked))) if brief else None,
         )
     except ApplyFailed as error:
@@ -274,13 +276,13 @@ def backfill_job(planned: PlannedChange) -> BackfillJob | None:
     apply_plan runs it merged with the table's other backfills (see DeferredBackfills).
     """
     change = planned.change
-    if isinstance(change, ch.AddColumn) and change.backfill:
+    if isinstance(change, cc.AddColumn) and change.backfill:
         return BackfillJob.single(
             change.table, change.column.name, change.backfill, change.backfill_where
         )
-    if isinstance(change, ch.ResumeBackfill):
+    if isinstance(change, cc.ResumeBackfill):
         return change.job
-    if isinstance(change, ch.RetypeBackfill):
+    if isinstance(change, cc.RetypeBackfill):
         return shadow_job(change)
     return None
 
@@ -297,7 +299,7 @@ def _apply_change(
 ) -> ChangeOutcome:
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
-    table = ch.table_before(planned.change)
+    table = tc.table_before(planned.change)
     job = backfill_job(planned)
     statements = planned.statements
     backfill_statement = None
@@ -335,10 +337,10 @@ def _apply_change(
                 recorder.end(handle, "succeeded", seconds)
             handles = []
         if job and backfill_statement:
-            if isinstance(planned.change, ch.ResumeBackfill):
+            if isinstance(planned.change, cc.ResumeBackfill):
                 for statement_id in planned.change.statement_ids:
                     recorder.mark_resumed(statement_id)
-            alone = isinstance(planned.change, ch.RetypeBackfill)  # before its own steps
+            alone = isinstance(planned.change, cc.RetypeBackfill)  # before its own steps
             whole = job if alone or backfills is None else backfills.added(planned, job)
             if whole is not None:
                 handles = [recorder.begin(planned, job_statement(whole), whole)]
@@ -368,21 +370,21 @@ def _brief(planned: PlannedChange) -> bool:
     catalog updates: then it waits for its lock briefly, and is retried more, since
     writers queue behind a waiting ACCESS EXCLUSIVE request. (Other steps keep the file's
     lock_timeout and retries: they are the user's stated patience.)"""
-    return isinstance(planned.change, ch.RetypeExpand | ch.RetypeSwap | ch.RetypeAbandon)
+    return isinstance(planned.change, cc.RetypeExpand | cc.RetypeSwap | cc.RetypeAbandon)
 
 
 def _locked(change: ch.Change) -> list[QualifiedName]:
     """The tables an online change's brief step locks."""
-    if isinstance(change, ch.RetypeSwap):
+    if isinstance(change, cc.RetypeSwap):
         return [*change.locked, change.table]
-    table = ch.table_before(change)
+    table = tc.table_before(change)
     return [table] if table is not None else []
 
 
 def _synced(conn: psycopg.Connection[Any], change: ch.Change) -> bool:
     """Whether the shadow columns' sync triggers are in place: then every row version
     written from now on is filled, and the backfill may walk block ranges."""
-    if not isinstance(change, ch.RetypeBackfill):
+    if not isinstance(change, cc.RetypeBackfill):
         return False
     names = [trigger_name(change.table, column) for column, _, _ in change.parts]
     return triggers_enabled(conn, change.table, names)

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 from psycopg import errors, sql
 
-from mmschema import changes as ch
 from mmschema.hazards import Hazard
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import Column, Index, IndexKey, Table
 from mmschema.model import QualifiedName
 
@@ -20,7 +20,7 @@ REJECTED_SETTING = "mmschema.rejected_rows"
 INTEGERS = ("smallint", "integer", "bigint")
 
 
-def never_rejects(old_type: str, change: ch.RetypeExpand, plain_value: str) -> bool:
+def never_rejects(old_type: str, change: cc.RetypeExpand, plain_value: str) -> bool:
     """A widening no value can fail (int to bigint): the scan would be wasted on a big table."""
     if change.value != plain_value:
         return False
@@ -29,11 +29,11 @@ def never_rejects(old_type: str, change: ch.RetypeExpand, plain_value: str) -> b
     return change.new_type == "text"
 
 
-def _converted(change: ch.RetypeExpand) -> sql.Composable:
+def _converted(change: cc.RetypeExpand) -> sql.Composable:
     return sql.SQL("CAST(({}) AS {})").format(sql.SQL(change.value), sql.SQL(change.new_type))
 
 
-def converted_unique_keys(table: Table, change: ch.RetypeExpand) -> list[Index]:
+def converted_unique_keys(table: Table, change: cc.RetypeExpand) -> list[Index]:
     """The table's unique keys over the column (as plain keys), the converted value in its
     place: values the conversion makes equal ('01' and '1' as integer) break them."""
     keysets: list[tuple[str, tuple[str, ...], str | None, bool]] = []
@@ -70,7 +70,7 @@ def _pending(shadow: str | None) -> sql.Composable:
 
 
 def _whole_table_query(
-    table: QualifiedName, change: ch.RetypeExpand, not_null: bool, pending: str | None
+    table: QualifiedName, change: cc.RetypeExpand, not_null: bool, pending: str | None
 ) -> sql.Composed:
     """One scan converting every row: fails at the first rejected value, else counts the
     rows that convert to NULL where the column must not be NULL."""
@@ -88,7 +88,7 @@ def _whole_table_query(
 
 
 def _row_by_row(
-    table: QualifiedName, change: ch.RetypeExpand, not_null: bool, pending: str | None
+    table: QualifiedName, change: cc.RetypeExpand, not_null: bool, pending: str | None
 ) -> sql.Composed:
     """Each row converted in its own subtransaction (read-only), the rejected ones counted
     into a transaction-local setting: only run once the whole-table scan failed."""
@@ -121,7 +121,7 @@ def _row_by_row(
 
 
 def conversion_check(
-    table: QualifiedName, change: ch.RetypeExpand, column: Column, pending: str | None = None
+    table: QualifiedName, change: cc.RetypeExpand, column: Column, pending: str | None = None
 ) -> Check:
     """may_fail with the number of rows the conversion rejects (values the new type refuses,
     or NULL where the column is NOT NULL); with `pending` (the shadow column), only the
@@ -158,7 +158,7 @@ def conversion_check(
 def _count_rows(
     conn: psycopg.Connection[Any],
     table: QualifiedName,
-    change: ch.RetypeExpand,
+    change: cc.RetypeExpand,
     not_null: bool,
     pending: str | None,
 ) -> tuple[int | None, str]:

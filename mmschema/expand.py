@@ -15,6 +15,8 @@ from mmschema import changes as ch
 from mmschema.ddl.base import name_prefix
 from mmschema.desired.declared import Settings
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.dependents import policies_reading, views_reading
 from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
@@ -107,7 +109,7 @@ def index_reads(index: Index, column: str) -> bool:
     )
 
 
-def refusal(live: Catalog, change: ch.AlterColumnType, changes: list[ch.Change]) -> str | None:
+def refusal(live: Catalog, change: cc.AlterColumnType, changes: list[ch.Change]) -> str | None:
     """Why this type change cannot be made online, or None."""
     table = without_shadows(live).tables[change.table]
     column = next((c for c in table.columns if c.name == change.column), None)
@@ -126,7 +128,7 @@ def refusal(live: Catalog, change: ch.AlterColumnType, changes: list[ch.Change])
     others = {
         c.column
         for c in changes
-        if isinstance(c, ch.AlterColumnType) and c.table == change.table and c != change
+        if isinstance(c, cc.AlterColumnType) and c.table == change.table and c != change
     }
     for check in table.checks:
         shared = sorted(o for o in others if _mentions(check.expression, o))
@@ -173,22 +175,22 @@ class Replaced:
 
 def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
     dropped_indexes = {
-        c.index.name for c in changes if isinstance(c, ch.DropIndex) and c.table == table
+        c.index.name for c in changes if isinstance(c, tc.DropIndex) and c.table == table
     }
     dropped_checks = {
         c.name
         for c in changes
-        if isinstance(c, ch.DropConstraint) and c.table == table and c.kind == "check"
+        if isinstance(c, tc.DropConstraint) and c.table == table and c.kind == "check"
     }
     indexes = {
         c.index.name: c.index
         for c in changes
-        if isinstance(c, ch.CreateIndex) and c.table == table and c.index.name in dropped_indexes
+        if isinstance(c, tc.CreateIndex) and c.table == table and c.index.name in dropped_indexes
     }
     checks = {
         c.check.name: c.check
         for c in changes
-        if isinstance(c, ch.AddCheck) and c.table == table and c.check.name in dropped_checks
+        if isinstance(c, tc.AddCheck) and c.table == table and c.check.name in dropped_checks
     }
     gone = (dropped_indexes - set(indexes)) | (dropped_checks - set(checks))
     return Replaced(indexes, checks, frozenset(gone))
@@ -198,17 +200,17 @@ def _taken_over(change: ch.Change, taken: set[tuple[QualifiedName, str]]) -> boo
     """Whether the diff's step is for an index or check an online change rebuilds itself,
     or for a view or policy its swap makes again."""
     match change:
-        case ch.DropIndex(table=table, index=index) | ch.CreateIndex(table=table, index=index):
+        case tc.DropIndex(table=table, index=index) | tc.CreateIndex(table=table, index=index):
             return (table, index.name) in taken
-        case ch.DropConstraint(table=table, name=name, kind="check"):
+        case tc.DropConstraint(table=table, name=name, kind="check"):
             return (table, name) in taken
-        case ch.AddCheck(table=table, check=check):
+        case tc.AddCheck(table=table, check=check):
             return (table, check.name) in taken
-        case ch.ValidateConstraint(table=table, name=name):
+        case tc.ValidateConstraint(table=table, name=name):
             return (table, name) in taken
-        case ch.DropView(table=table) | ch.CreateView(table=table):
+        case cc.DropView(table=table) | cc.CreateView(table=table):
             return (table, "") in taken
-        case ch.DropPolicy(table=table) | ch.CreatePolicy(table=table):
+        case cc.DropPolicy(table=table) | cc.CreatePolicy(table=table):
             return (table, "") in taken
     return False
 
@@ -226,12 +228,12 @@ def expand_contract(
     """Each rewriting type change of a big table as online steps; the foreign keys the
     diff drops and adds around it move into its swap; shadows the plan no longer wants
     are abandoned."""
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType] = {}
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType] = {}
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AlterColumnType):
+        if isinstance(change, cc.AlterColumnType):
             change = _decide(live, change, changes, states, settings, online)
-        elif isinstance(change, ch.RetypeUnderGenerated):
+        elif isinstance(change, cc.RetypeUnderGenerated):
             change = _under_generated(change, states, settings)
         result.append(change)
     result = _follow_foreign_keys(live, result, online)
@@ -251,14 +253,14 @@ def expand_contract(
         last_swap[moving] = ordered[-1]
     for change in result:
         match change:
-            case ch.DropConstraint(table=table, name=name, kind="foreign_key") if (
+            case tc.DropConstraint(table=table, name=name, kind="foreign_key") if (
                 table,
                 name,
             ) in fk_moves:
                 continue
-            case ch.AddForeignKey(table=table, key=fk) if (table, fk.name) in fk_moves:
+            case tc.AddForeignKey(table=table, key=fk) if (table, fk.name) in fk_moves:
                 continue
-            case ch.AlterColumnType(table=table, column=column) if (table, column) in online:
+            case cc.AlterColumnType(table=table, column=column) if (table, column) in online:
                 drops = tuple(k for k in moved if first_swap[k] == (table, column))
                 adds = tuple(
                     (fk_moves[k][0], fk_moves[k][1])
@@ -284,17 +286,17 @@ def _without_pruned_views(live: Catalog, changes: list[ch.Change]) -> Catalog:
 
 
 def _mixed_tables_stay_plain(
-    changes: list[ch.Change], online: dict[tuple[QualifiedName, str], ch.AlterColumnType]
+    changes: list[ch.Change], online: dict[tuple[QualifiedName, str], cc.AlterColumnType]
 ) -> list[ch.Change]:
     """Views and policies are made again around a table's plain ALTERs in one transaction:
     where some of its type changes stay plain, the others do too."""
     plain = {
         c.table
         for c in changes
-        if isinstance(c, ch.AlterColumnType) and (c.table, c.column) not in online
+        if isinstance(c, cc.AlterColumnType) and (c.table, c.column) not in online
     }
     blocked = {
-        c.table for c in changes if isinstance(c, ch.DropView | ch.DropPolicy) and c.table in plain
+        c.table for c in changes if isinstance(c, cc.DropView | cc.DropPolicy) and c.table in plain
     }
     if not blocked:
         return changes
@@ -302,7 +304,7 @@ def _mixed_tables_stay_plain(
     result: list[ch.Change] = []
     for change in changes:
         if (
-            isinstance(change, ch.AlterColumnType)
+            isinstance(change, cc.AlterColumnType)
             and change.table in blocked
             and online.pop((change.table, change.column), None) is not None
         ):
@@ -314,7 +316,7 @@ def _mixed_tables_stay_plain(
 def _taken(
     live: Catalog,
     changes: list[ch.Change],
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
 ) -> set[tuple[QualifiedName, str]]:
     """(table, name) of the indexes and checks online changes build over their shadows, and
     (table, "") for tables whose views and policies their swaps make again."""
@@ -336,11 +338,11 @@ def _taken(
 
 def _online_step(step: ch.Change) -> bool:
     match step:
-        case ch.RetypeExpand() | ch.RetypeBackfill() | ch.RetypeSwap() | ch.RetypeAbandon():
+        case cc.RetypeExpand() | cc.RetypeBackfill() | cc.RetypeSwap() | cc.RetypeAbandon():
             return True
-        case ch.ValidateConstraint(name=name):
+        case tc.ValidateConstraint(name=name):
             return is_shadow(name)
-        case ch.CreateIndex(index=index) | ch.RebuildInvalidIndex(index=index):
+        case tc.CreateIndex(index=index) | tc.RebuildInvalidIndex(index=index):
             return is_shadow(index.name)
     return False
 
@@ -348,7 +350,7 @@ def _online_step(step: ch.Change) -> bool:
 def one_pass_per_table(steps: list[ch.Change]) -> list[ch.Change]:
     """A table's online type changes share one backfill: their expands first, then one
     pass that fills every shadow column, then the rest of each change in order."""
-    tables = [s.table for s in steps if isinstance(s, ch.RetypeBackfill)]
+    tables = [s.table for s in steps if isinstance(s, cc.RetypeBackfill)]
     repeated = {t for t in tables if tables.count(t) > 1}
     if not repeated:
         return steps
@@ -363,23 +365,23 @@ def one_pass_per_table(steps: list[ch.Change]) -> list[ch.Change]:
             continue
         done.add(table)
         mine = [s for s in steps if getattr(s, "table", None) == table and _online_step(s)]
-        expands = [s for s in mine if isinstance(s, ch.RetypeExpand | ch.RetypeAbandon)]
-        fills = [s for s in mine if isinstance(s, ch.RetypeBackfill)]
+        expands = [s for s in mine if isinstance(s, cc.RetypeExpand | cc.RetypeAbandon)]
+        fills = [s for s in mine if isinstance(s, cc.RetypeBackfill)]
         rest = [s for s in mine if s not in expands and s not in fills]
         progress = next((f.progress for f in fills if f.progress), None)
-        merged = ch.RetypeBackfill(table, tuple(p for f in fills for p in f.parts), progress)
+        merged = cc.RetypeBackfill(table, tuple(p for f in fills for p in f.parts), progress)
         result.extend([*expands, merged, *rest])
     return result
 
 
 def _decide(
     live: Catalog,
-    change: ch.AlterColumnType,
+    change: cc.AlterColumnType,
     changes: list[ch.Change],
     states: dict[QualifiedName, TableState],
     settings: Settings,
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
-) -> ch.AlterColumnType:
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
+) -> cc.AlterColumnType:
     table = live.tables.get(change.table)
     state = states.get(change.table)
     if table is None or state is None:
@@ -398,8 +400,8 @@ def _decide(
 
 
 def _under_generated(
-    change: ch.RetypeUnderGenerated, states: dict[QualifiedName, TableState], settings: Settings
-) -> ch.RetypeUnderGenerated:
+    change: cc.RetypeUnderGenerated, states: dict[QualifiedName, TableState], settings: Settings
+) -> cc.RetypeUnderGenerated:
     """A big table's type changes under stored generated columns stay plain: adding such a
     column back rewrites the table whatever is done first; their hazard says so."""
     state = states.get(change.table)
@@ -415,7 +417,7 @@ def _under_generated(
 def _follow_foreign_keys(
     live: Catalog,
     changes: list[ch.Change],
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
 ) -> list[ch.Change]:
     """A small table's column that a foreign key ties to an online column changes online
     too (the same way), so that the key moves in the swaps and nothing is rewritten."""
@@ -428,7 +430,7 @@ def _follow_foreign_keys(
     result: list[ch.Change] = []
     for change in changes:
         if (
-            isinstance(change, ch.AlterColumnType)
+            isinstance(change, cc.AlterColumnType)
             and (change.table, change.column) not in online
             and change.online_refused is None
             and change.old_type != change.new_type
@@ -448,13 +450,13 @@ def _follow_foreign_keys(
 def _foreign_keys_moving(
     live: Catalog,
     changes: list[ch.Change],
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
 ) -> dict[
     tuple[QualifiedName, str], tuple[QualifiedName, ForeignKey, set[tuple[QualifiedName, str]]]
 ]:
     """Foreign keys on either side of an online column: (owner, name) -> (owner, the key as
     it is added back, the online columns it involves)."""
-    added = {(c.table, c.key.name): c.key for c in changes if isinstance(c, ch.AddForeignKey)}
+    added = {(c.table, c.key.name): c.key for c in changes if isinstance(c, tc.AddForeignKey)}
     outbound = [(t.name, k) for t in live.tables.values() for k in t.foreign_keys]
     moving: dict[
         tuple[QualifiedName, str], tuple[QualifiedName, ForeignKey, set[tuple[QualifiedName, str]]]
@@ -474,7 +476,7 @@ def _foreign_keys_moving(
 
 def _steps(
     live: Catalog,
-    change: ch.AlterColumnType,
+    change: cc.AlterColumnType,
     states: dict[QualifiedName, TableState],
     drop_foreign_keys: tuple[tuple[QualifiedName, str], ...],
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...],
@@ -490,7 +492,7 @@ def _steps(
     value = change.using or plain_cast(column, change.new_type)
     steps: list[ch.Change] = []
     if have_shadow is not None and have_shadow.type != change.new_type:
-        steps.append(ch.RetypeAbandon(name, column, shadow, trigger))
+        steps.append(cc.RetypeAbandon(name, column, shadow, trigger))
         have_shadow = None
     has_trigger = have_shadow is not None and trigger in state.triggers
     live_column = next(c for c in table.columns if c.name == column)
@@ -517,7 +519,7 @@ def _steps(
     )
     if have_shadow is None or not has_trigger or add_check is not None or add_checks:
         steps.append(
-            ch.RetypeExpand(
+            cc.RetypeExpand(
                 name,
                 column,
                 shadow,
@@ -535,15 +537,15 @@ def _steps(
         progress = f"shadow column {shadow} from an earlier apply" + (
             " and its sync trigger in place" if has_trigger else "; its trigger is added again"
         )
-    steps.append(ch.RetypeBackfill(name, ((column, shadow, value),), progress))
+    steps.append(cc.RetypeBackfill(name, ((column, shadow, value),), progress))
     if not_null_check is not None and (
         add_check is not None or current is None or not current.valid
     ):
-        steps.append(ch.ValidateConstraint(name, not_null_check))
+        steps.append(tc.ValidateConstraint(name, not_null_check))
     for _, twin in checks:
         current_check = have_checks.get(twin.name)
         if twin.valid and (current_check is None or not current_check.valid):
-            steps.append(ch.ValidateConstraint(name, twin.name))
+            steps.append(tc.ValidateConstraint(name, twin.name))
     built: list[tuple[str, Index]] = [
         (index.name, _on_shadow(replaced.indexes.get(index.name, index), column, shadow))
         for index in table.indexes
@@ -571,14 +573,14 @@ def _steps(
     for _, index in built:
         current_index = next((i for i in full.indexes if i.name == index.name), None)
         if current_index is None:
-            steps.append(ch.CreateIndex(name, index, concurrently=True))
+            steps.append(tc.CreateIndex(name, index, concurrently=True))
         elif not current_index.valid:
-            steps.append(ch.RebuildInvalidIndex(name, index, concurrently=True))
+            steps.append(tc.RebuildInvalidIndex(name, index, concurrently=True))
     locked = tuple(
         dict.fromkeys(t for t, _ in (*drop_foreign_keys, *add_foreign_keys) if t != name)
     )
     steps.append(
-        ch.RetypeSwap(
+        cc.RetypeSwap(
             name,
             column,
             shadow,
@@ -610,7 +612,7 @@ def _quoted(name: str) -> str:
 
 def _abandoned(
     live: Catalog,
-    online: dict[tuple[QualifiedName, str], ch.AlterColumnType],
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
     states: dict[QualifiedName, TableState],
 ) -> list[ch.Change]:
     """Shadow columns of online changes the plan no longer makes: dropped with their trigger."""
@@ -628,5 +630,5 @@ def _abandoned(
             progress = f"shadow column {column.name} left by an earlier apply, not swapped in"
             if not present:
                 progress += " (its trigger is gone)"
-            result.append(ch.RetypeAbandon(name, original, column.name, trigger, progress))
+            result.append(cc.RetypeAbandon(name, original, column.name, trigger, progress))
     return result

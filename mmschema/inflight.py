@@ -7,14 +7,14 @@ from typing import Any
 
 import psycopg
 
-from mmschema import changes as ch
 from mmschema import history as runlog
 from mmschema.backfill import existing_columns
 from mmschema.expand import is_shadow
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
 
 
-def unfinished_backfills(conn: psycopg.Connection[Any]) -> list[ch.ResumeBackfill]:
+def unfinished_backfills(conn: psycopg.Connection[Any]) -> list[cc.ResumeBackfill]:
     """Backfills of interrupted runs, merged per table (a later job's column wins), each
     limited to the columns the table still has; none where the history cannot be read."""
     try:
@@ -36,7 +36,7 @@ def unfinished_backfills(conn: psycopg.Connection[Any]) -> list[ch.ResumeBackfil
         if not columns:
             continue
         result.append(
-            ch.ResumeBackfill(
+            cc.ResumeBackfill(
                 job.only(columns), tuple(p.statement_id for p in group), describe(group)
             )
         )

@@ -10,6 +10,7 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import changes as tc
 from mmschema.model import QualifiedName
 
 
@@ -30,7 +31,7 @@ def inheritance_pairs(
 
 def _changed_table(change: ch.Change) -> QualifiedName | None:
     """The table a change of the table family alters (the kinds' objects are their own)."""
-    if isinstance(change, ch.KindChange):
+    if not isinstance(change, tc.TableChange):
         return None
     table = getattr(change, "table", None)
     name = getattr(table, "name", None)

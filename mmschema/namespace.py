@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mmschema import changes as ch
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import Table
 from mmschema.model import Catalog, QualifiedName
 from mmschema.nextval import referenced_sequences
@@ -34,22 +36,22 @@ def _sequence_name(text: str, schema: str) -> QualifiedName:
 def taken_names(change: ch.Change) -> set[QualifiedName]:
     """The relation names a change creates."""
     match change:
-        case ch.CreateTable(table=table) | ch.ReplaceTable(table=table):
+        case tc.CreateTable(table=table) | tc.ReplaceTable(table=table):
             return held_names(table)
-        case ch.RenameTable(new=new):
+        case tc.RenameTable(new=new):
             return {new}
-        case ch.CreateIndex(table=t, index=index) | ch.BuildPartitionedIndex(table=t, index=index):
+        case tc.CreateIndex(table=t, index=index) | tc.BuildPartitionedIndex(table=t, index=index):
             return {QualifiedName(t.schema, index.name)}
-        case ch.ReplaceIndex(table=t, new=index) | ch.RenameIndex(table=t, new=index):
+        case tc.ReplaceIndex(table=t, new=index) | tc.RenameIndex(table=t, new=index):
             name = index if isinstance(index, str) else index.name
             return {QualifiedName(t.schema, name)}
-        case ch.AddPrimaryKey(table=t, key=key):
+        case tc.AddPrimaryKey(table=t, key=key):
             return {QualifiedName(t.schema, key.name)}
-        case ch.AddUnique(table=t, constraint=unique):
+        case tc.AddUnique(table=t, constraint=unique):
             return {QualifiedName(t.schema, unique.name)}
-        case ch.AddExclusion(table=t, exclusion=exclusion):
+        case tc.AddExclusion(table=t, exclusion=exclusion):
             return {QualifiedName(t.schema, exclusion.name)}
-        case ch.CreateOwnedSequence(table=t, sequence=sequence):
+        case cc.CreateOwnedSequence(table=t, sequence=sequence):
             return {_sequence_name(sequence, t.schema)}
     return set()
 
@@ -58,13 +60,13 @@ def drops_that_make_room(live: Catalog, changes: list[ch.Change]) -> list[ch.Cha
     """DropTable changes marked early where a name the table holds is taken by the plan."""
     taken: set[QualifiedName] = set()
     for change in changes:
-        if not isinstance(change, ch.DropTable):
+        if not isinstance(change, tc.DropTable):
             taken |= taken_names(change)
     if not taken:
         return changes
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.DropTable) and not change.early:
+        if isinstance(change, tc.DropTable) and not change.early:
             have = live.tables.get(change.table)
             if have is not None and held_names(have) & taken:
                 change = replace(change, early=True)

@@ -9,6 +9,8 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
 from mmschema.pgnames import object_name
 
@@ -27,15 +29,15 @@ def with_not_null_names_renamed(
     under the old table or column name (a name given by hand is kept)."""
     if conn.info.server_version < NAMED_NOT_NULL_SINCE:
         return changes
-    table_renames = {c.old: c.new for c in changes if isinstance(c, ch.RenameTable)}
+    table_renames = {c.old: c.new for c in changes if isinstance(c, tc.RenameTable)}
     column_renames: dict[QualifiedName, dict[str, str]] = {}
     for change in changes:
-        if isinstance(change, ch.RenameColumn):
+        if isinstance(change, cc.RenameColumn):
             column_renames.setdefault(change.table, {})[change.old] = change.new
     if not table_renames and not column_renames:
         return changes
     live_name = {new: old for old, new in table_renames.items()}
-    replaced = {c.table.name for c in changes if isinstance(c, ch.ReplaceTable)}
+    replaced = {c.table.name for c in changes if isinstance(c, tc.ReplaceTable)}
     tables = {live_name.get(t, t) for t in column_renames} | set(table_renames)
     rows = conn.execute(
         catalog_sql("not_null_names"),
@@ -53,7 +55,7 @@ def with_not_null_names_renamed(
             and name == default_not_null_name(table, column)
             and name != wanted
         ):
-            renames.append(ch.RenameConstraint(new_table, name, wanted))
+            renames.append(tc.RenameConstraint(new_table, name, wanted))
     # After the renames of their phase, before what comes later (a column's NOT NULL dropped).
     at = max(
         (i + 1 for i, c in enumerate(changes) if c.phase <= ch.Phase.RENAME_COLUMNS), default=0

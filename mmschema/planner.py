@@ -7,7 +7,6 @@ from typing import Any
 
 import psycopg
 
-from mmschema import changes as ch
 from mmschema.collector import settle
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
@@ -17,6 +16,7 @@ from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence, owner_problems
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.dependents import needs_dependents
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.kinds.undeclared import undeclared_objects
@@ -107,7 +107,7 @@ def compute_plan(
     result.changes = with_identity_sequences_renamed(conn, result.changes)
     result.changes = with_not_null_names_renamed(conn, result.changes)
     result.changes = with_rewriting_columns(conn, result.changes)
-    if in_flight or any(isinstance(c, ch.AlterColumnType) for c in result.changes):
+    if in_flight or any(isinstance(c, cc.AlterColumnType) for c in result.changes):
         states = read_state(conn, names)
         result.changes = expand_contract(live, result.changes, states, desired.settings)
     result.changes = [*unfinished_backfills(conn), *result.changes]

@@ -13,6 +13,8 @@ from mmschema import changes as ch
 from mmschema.bounds import bound_predicate
 from mmschema.conversion_check import conversion_check, converted_unique_keys, never_rejects
 from mmschema.hazards import Hazard
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import SERIAL_TYPES, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
 from mmschema.model import Catalog, QualifiedName
@@ -103,7 +105,7 @@ def rows_check(table: QualifiedName, column: str) -> Check:
 STRING_TYPES = ("text", "character varying", "character")
 
 
-def reads_as_input(change: ch.AlterColumnType) -> bool:
+def reads_as_input(change: cc.AlterColumnType) -> bool:
     """Whether the conversion behaves as the new type's input function on the old text:
     a narrower modifier of one type, or a string column cast to something else."""
     if change.cast not in ("lossy", "no implicit cast"):
@@ -117,7 +119,7 @@ def reads_as_input(change: ch.AlterColumnType) -> bool:
     return old_base == new_base or old_base in STRING_TYPES
 
 
-def unconvertible_check(table: QualifiedName, change: ch.AlterColumnType) -> Check:
+def unconvertible_check(table: QualifiedName, change: cc.AlterColumnType) -> Check:
     """Rows whose value the new type rejects (pg_input_is_valid, PostgreSQL 16 and later)."""
     column = sql.Identifier(change.column)
     listing = sql.SQL(
@@ -188,7 +190,7 @@ def scalar(conn: psycopg.Connection[Any], query: sql.Composed) -> int:
 
 def live_table(change: ch.Change, live: Catalog) -> QualifiedName | None:
     """The existing table a change alters, or None (a new table has no rows to check)."""
-    table = ch.table_before(change)
+    table = tc.table_before(change)
     return table if table is not None and table in live.tables else None
 
 
@@ -199,15 +201,15 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
         return []
     match change:
         case (
-            ch.CreateIndex(index=index)
-            | ch.BuildPartitionedIndex(index=index)
-            | ch.RebuildInvalidIndex(index=index)
-            | ch.ReplaceIndex(new=index)
+            tc.CreateIndex(index=index)
+            | tc.BuildPartitionedIndex(index=index)
+            | tc.RebuildInvalidIndex(index=index)
+            | tc.ReplaceIndex(new=index)
         ) if index.unique:
             return [duplicates_check(table, index)]
-        case ch.AlterColumnNullability(column=column, nullable=False):
+        case cc.AlterColumnNullability(column=column, nullable=False):
             return [nulls_check(table, column, "SET NOT NULL fails")]
-        case ch.AddColumn(column=column) if (
+        case cc.AddColumn(column=column) if (
             not column.nullable
             and column.default is None
             and column.identity is None
@@ -215,9 +217,9 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             and column.type.strip().lower() not in SERIAL_TYPES  # nextval() fills them
         ):
             return [rows_check(table, column.name)]
-        case ch.AlterColumnType() if reads_as_input(change):
+        case cc.AlterColumnType() if reads_as_input(change):
             return [unconvertible_check(table, change)]
-        case ch.RetypeExpand(column=name, new_type=new_type):
+        case cc.RetypeExpand(column=name, new_type=new_type):
             column = next(c for c in live.tables[table].columns if c.name == name)
             if never_rejects(column.type, change, plain_cast(name, new_type)):
                 return []
@@ -225,17 +227,17 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             return [conversion_check(table, change, column)] + [
                 duplicates_check(table, index) for index in converted
             ]
-        case ch.RetypeBackfill(progress=progress) if progress is not None:
+        case cc.RetypeBackfill(progress=progress) if progress is not None:
             return resumed_conversion_checks(live, change)
-        case ch.AddUnique(constraint=unique):
+        case tc.AddUnique(constraint=unique):
             keys = tuple(IndexKey(c) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)
             return [duplicates_check(table, index)]
-        case ch.AddCheck(check=constraint) if constraint.valid:  # else: never validated
+        case tc.AddCheck(check=constraint) if constraint.valid:  # else: never validated
             return [violations_check(table, constraint.name, constraint.expression)]
-        case ch.AddForeignKey(key=key) if key.valid:
+        case tc.AddForeignKey(key=key) if key.valid:
             return [orphans_check(table, key)]
-        case ch.AddPrimaryKey(key=key):
+        case tc.AddPrimaryKey(key=key):
             index = Index(key.name, tuple(IndexKey(c) for c in key.columns), unique=True)
             pk_checks = [duplicates_check(table, index)]
             pk_checks += [nulls_check(table, c, "the primary key fails") for c in key.columns]
@@ -243,7 +245,7 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
     return []
 
 
-def resumed_conversion_checks(live: Catalog, change: ch.RetypeBackfill) -> list[Check]:
+def resumed_conversion_checks(live: Catalog, change: cc.RetypeBackfill) -> list[Check]:
     """A backfill resumed by a later apply (no expand step, so no pre-flight there): the rows
     its shadows do not hold yet, converted as the backfill will convert them."""
     table = live.tables[change.table]
@@ -256,7 +258,7 @@ def resumed_conversion_checks(live: Catalog, change: ch.RetypeBackfill) -> list[
         plain = plain_cast(name, shadow.type)
         if value != plain and value.startswith(plain_cast(name, "")):
             continue  # a plain cast to another type: the shadow is abandoned and made again
-        expand = ch.RetypeExpand(change.table, name, shadow_name, shadow.type, value, "")
+        expand = cc.RetypeExpand(change.table, name, shadow_name, shadow.type, value, "")
         if not never_rejects(column.type, expand, plain):
             found.append(conversion_check(change.table, expand, column, shadow_name))
     return found
@@ -299,9 +301,9 @@ def default_partition_check(
 def partition_checks(change: ch.Change, live: Catalog) -> list[Check]:
     """Pre-flights of a partition created or attached under a live parent."""
     match change:
-        case ch.CreateTable(table=table) if table.partition_of and table.partition_bound:
+        case tc.CreateTable(table=table) if table.partition_of and table.partition_bound:
             parent, name, bound = table.partition_of, table.name, table.partition_bound
-        case ch.AttachPartition(table=name, parent=parent, bound=bound):
+        case tc.AttachPartition(table=name, parent=parent, bound=bound):
             pass
         case _:
             return []
@@ -316,7 +318,7 @@ def conversion_checks(change: ch.Change, live: Catalog) -> list[Check]:
     """A type change whose conversion can raise on some values (not binary-coercible, not
     an implicit cast, or a USING of the file's)."""
     table = live_table(change, live)
-    if table is None or not isinstance(change, ch.AlterColumnType):
+    if table is None or not isinstance(change, cc.AlterColumnType):
         return []
     if not (change.cast in ("lossy", "no implicit cast") or change.using is not None):
         return []
@@ -325,7 +327,7 @@ def conversion_checks(change: ch.Change, live: Catalog) -> list[Check]:
         return []
     # The online change's conversion pre-flight, on the value the plain ALTER computes.
     value = change.using or sql.Identifier(change.column).as_string(None)
-    expand = ch.RetypeExpand(table, change.column, "", change.new_type, value, "")
+    expand = cc.RetypeExpand(table, change.column, "", change.new_type, value, "")
     counted = conversion_check(table, expand, column)
 
     def check(conn: psycopg.Connection[Any]) -> Hazard | None:
@@ -387,19 +389,19 @@ def safe_table_size(conn: psycopg.Connection[Any], table: QualifiedName) -> Tabl
 def slow_scan(change: ch.Change) -> str | None:
     """What a change does to every row of an existing table, or None."""
     match change:
-        case ch.AlterColumnType() | ch.ReplaceGeneratedColumn():
+        case cc.AlterColumnType() | cc.ReplaceGeneratedColumn():
             return "rewrites the table and its indexes"
-        case ch.CreateIndex(concurrently=False):
+        case tc.CreateIndex(concurrently=False):
             return "builds the index while writes wait"
-        case ch.BuildPartitionedIndex():
+        case tc.BuildPartitionedIndex():
             return "builds the index on every partition (writes go on)"
-        case ch.AlterColumnNullability(nullable=False):
+        case cc.AlterColumnNullability(nullable=False):
             return "the NOT NULL check scans every row (writes go on)"
-        case ch.AddPrimaryKey():
+        case tc.AddPrimaryKey():
             return "the primary key scans every row and builds its index"
-        case ch.AddColumn(backfill=str()):
+        case cc.AddColumn(backfill=str()):
             return "updates every row to backfill"
-        case ch.AddForeignKey(not_valid=False):
+        case tc.AddForeignKey(not_valid=False):
             return "the foreign key checks every row"
     return None
 
@@ -411,8 +413,8 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
     what = slow_scan(change)
     if what and size.large:
         found.append(Hazard("long_running", f"{what} on {table} ({size.describe()})"))
-    blocks = (isinstance(change, ch.AddPrimaryKey) and change.index == "plain") or (
-        isinstance(change, ch.AlterColumnNullability) and not change.nullable and not change.online
+    blocks = (isinstance(change, tc.AddPrimaryKey) and change.index == "plain") or (
+        isinstance(change, cc.AlterColumnNullability) and not change.nullable and not change.online
     )
     if blocks and size.has_rows:
         found.append(
@@ -421,7 +423,7 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
                 f"{what} of {table} under an ACCESS EXCLUSIVE lock; reads and writes wait",
             )
         )
-    if isinstance(change, ch.AddForeignKey) and not change.not_valid and size.has_rows:
+    if isinstance(change, tc.AddForeignKey) and not change.not_valid and size.has_rows:
         found.append(
             Hazard(
                 "blocking",
@@ -432,9 +434,9 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
             )
         )
     plain_build = (
-        isinstance(change, ch.CreateIndex | ch.ReplaceIndex | ch.RebuildInvalidIndex)
+        isinstance(change, tc.CreateIndex | tc.ReplaceIndex | tc.RebuildInvalidIndex)
         and not change.concurrently
-        and not (isinstance(change, ch.ReplaceIndex) and change.partitions)  # piece by piece
+        and not (isinstance(change, tc.ReplaceIndex) and change.partitions)  # piece by piece
     )
     if plain_build and size.has_rows:
         found.append(

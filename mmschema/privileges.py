@@ -12,6 +12,7 @@ from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
 from mmschema.kinds.default_privileges import AlterDefaultPrivileges
 from mmschema.kinds.grants import SetPrivileges
+from mmschema.kinds.tables import changes as tc
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
 
@@ -96,10 +97,10 @@ def _needs(plan: Plan) -> _Needs:
     act_as: dict[tuple[str, str], None] = {}
     for planned in plan.changes:
         change = planned.change
-        before = ch.table_before(change)
+        before = tc.table_before(change)
         if before is not None:
             owned[before] = None
-        after = ch.table_after(change)
+        after = tc.table_after(change)
         if after is not None and before != after:
             create_in[after.schema] = None
         match change:
@@ -109,9 +110,9 @@ def _needs(plan: Plan) -> _Needs:
                 create_in[name.schema] = None
             case ch.AddEnumValue(name=name) | ch.DropEnum(name=name):
                 types[name] = None
-            case ch.AttachPartition(parent=parent) | ch.DetachPartition(parent=parent):
+            case tc.AttachPartition(parent=parent) | tc.DetachPartition(parent=parent):
                 owned[parent] = None
-            case ch.AddForeignKey(key=key):
+            case tc.AddForeignKey(key=key):
                 referenced[key.references] = None
             case SetPrivileges(owner=str(owner), target=target):
                 act_as[(owner, f"to give it {target.sort} {target.label}")] = None

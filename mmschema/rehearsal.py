@@ -26,7 +26,6 @@ import yaml
 from psycopg import sql
 from rich.console import Console
 
-from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.canonical import sequence_names
 from mmschema.connect import connect, primary_message
@@ -38,6 +37,7 @@ from mmschema.dump import document_text, dump_yaml
 from mmschema.hazards import Hazard, hazards
 from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.kinds.default_privileges import without_privileges
+from mmschema.kinds.tables import changes as tc
 from mmschema.locks import Form, LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
@@ -125,7 +125,7 @@ def run_measured(conn: psycopg.Connection[Any], dsn: str, plan: Plan) -> list[Me
                         with conn.transaction():
                             held = own_locks_after(conn, statement)
                     else:
-                        table = ch.table_before(planned.change)
+                        table = tc.table_before(planned.change)
                         held = concurrent_locks(conn, dsn, statement, table)
                     results.append(
                         Measured(

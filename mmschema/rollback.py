@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredTable, DesiredState, InvalidFile
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.tables import TABLE_OPTIONS
 from mmschema.model import QualifiedName
 from mmschema.plan import Plan
@@ -76,15 +78,15 @@ def rollback_of(
 def part_of(change: ch.Change) -> Part | None:
     """The table part a change that only --prune makes removes or resets."""
     match change:
-        case ch.DropColumn(table=table, column=column):
+        case cc.DropColumn(table=table, column=column):
             return (table, "column", column)
-        case ch.DropIndex(table=table, index=index):
+        case tc.DropIndex(table=table, index=index):
             return (table, "index", index.name)
-        case ch.DropConstraint(table=table, name=name):
+        case tc.DropConstraint(table=table, name=name):
             return (table, "constraint", name)
-        case ch.DropPrimaryKey(table=table):
+        case tc.DropPrimaryKey(table=table):
             return (table, "primary key", "")
-        case ch.SetTableOption(table=table, option=option):
+        case tc.SetTableOption(table=table, option=option):
             return (table, "option", option)
     return None
 

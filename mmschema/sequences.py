@@ -11,13 +11,15 @@ import psycopg
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
 from mmschema.nextval import referenced_sequences
 
 
 def live_names(changes: list[ch.Change]) -> Callable[[QualifiedName], QualifiedName]:
     """A table's name in the target as it is now (before the plan's renames)."""
-    renamed = {c.new: c.old for c in changes if isinstance(c, ch.RenameTable)}
+    renamed = {c.new: c.old for c in changes if isinstance(c, tc.RenameTable)}
     return lambda name: renamed.get(name, name)
 
 
@@ -41,7 +43,7 @@ def restart_position(options: tuple[tuple[str, str], ...], last: str | None) -> 
 
 def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> list[ch.Change]:
     """Identity option changes, with RESTART where the live sequence's position needs it."""
-    targets = [c for c in changes if isinstance(c, ch.AlterColumnIdentity) and c.set_options]
+    targets = [c for c in changes if isinstance(c, cc.AlterColumnIdentity) and c.set_options]
     if not targets:
         return changes
     live = live_names(changes)
@@ -56,7 +58,7 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
     last = {(schema, table, column): value for schema, table, column, value in rows}
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AlterColumnIdentity) and change.set_options:
+        if isinstance(change, cc.AlterColumnIdentity) and change.set_options:
             key = (live(change.table).schema, live(change.table).name, change.column)
             if key in last:
                 change = replace(change, restart=restart_position(change.options, last[key]))
@@ -67,9 +69,9 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
 def _dropped_sequence(change: ch.Change) -> str | None:
     """The sequence the old default calls and the new one does not (a default changed,
     or one a type change drops and does not set again)."""
-    if isinstance(change, ch.AlterColumnDefault):
+    if isinstance(change, cc.AlterColumnDefault):
         before, after = change.old, change.new
-    elif isinstance(change, ch.AlterColumnType):
+    elif isinstance(change, cc.AlterColumnType):
         before, after = change.old_default, change.new_default
     else:
         return None
@@ -95,7 +97,7 @@ def with_owned_sequences_dropped(
     targets = [
         (c, seq)
         for c in changes
-        if isinstance(c, ch.AlterColumnDefault | ch.AlterColumnType)
+        if isinstance(c, cc.AlterColumnDefault | cc.AlterColumnType)
         and (seq := _dropped_sequence(c)) is not None
     ]
     if not targets:
@@ -120,16 +122,16 @@ def with_owned_sequences_dropped(
     }
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AlterColumnDefault | ch.AlterColumnType):
+        if isinstance(change, cc.AlterColumnDefault | cc.AlterColumnType):
             key = (live(change.table).schema, live(change.table).name, change.column)
             sequence = owned.get(key)
-            if sequence is not None and isinstance(change, ch.AlterColumnDefault):
+            if sequence is not None and isinstance(change, cc.AlterColumnDefault):
                 change = replace(change, drop_sequence=sequence)
             elif sequence is not None:
                 # The type change dropped the default: the sequence goes right after, before
                 # an identity that would otherwise be named <sequence>1.
                 result.append(change)
-                change = ch.AlterColumnDefault(
+                change = cc.AlterColumnDefault(
                     change.table, change.column, None, None, drop_sequence=sequence
                 )
         result.append(change)
@@ -141,7 +143,7 @@ def with_identity_sequences_renamed(
 ) -> list[ch.Change]:
     """A renamed table's identity and serial sequences named after it (<table>_<column>_seq)
     are renamed along, as one created under the new name would be called."""
-    renames = [c for c in changes if isinstance(c, ch.RenameTable)]
+    renames = [c for c in changes if isinstance(c, tc.RenameTable)]
     if not renames:
         return changes
     rows = conn.execute(
@@ -154,11 +156,11 @@ def with_identity_sequences_renamed(
     dropped = {
         c.drop_sequence.rpartition(".")[2]
         for c in changes
-        if isinstance(c, ch.AlterColumnDefault) and c.drop_sequence
+        if isinstance(c, cc.AlterColumnDefault) and c.drop_sequence
     }
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.RenameTable):
+        if isinstance(change, tc.RenameTable):
             extra = []
             for column, sequence in found.get((change.old.schema, change.old.name), []):
                 new = f"{change.new.name}_{column}_seq"
@@ -179,7 +181,7 @@ INTEGER_TYPES = ("smallint", "integer", "bigint")
 
 def _carried_sequence(change: ch.Change) -> str | None:
     """The sequence a retyped integer column's default calls before and after the change."""
-    if not isinstance(change, ch.AlterColumnType) or change.new_type not in INTEGER_TYPES:
+    if not isinstance(change, cc.AlterColumnType) or change.new_type not in INTEGER_TYPES:
         return None
     if change.old_default is None or change.old_default != change.new_default:
         return None
@@ -193,11 +195,11 @@ def with_owned_sequences_retyped(
     """A serial column retyped between integer types, its default kept: the sequence it owns
     gets the new type too (AS bigint), as serial would have made it. The sequences the file
     declares (`declared`, as schema.name) keep the type the file gives them."""
-    done = {(c.table, c.column) for c in changes if isinstance(c, ch.AlterSequenceType)}
+    done = {(c.table, c.column) for c in changes if isinstance(c, cc.AlterSequenceType)}
     targets = [
         (c, seq)
         for c in changes
-        if isinstance(c, ch.AlterColumnType)
+        if isinstance(c, cc.AlterColumnType)
         and (c.table, c.column) not in done
         and (seq := _carried_sequence(c)) is not None
     ]
@@ -217,13 +219,13 @@ def with_owned_sequences_retyped(
     result: list[ch.Change] = []
     for change in changes:
         result.append(change)
-        if not isinstance(change, ch.AlterColumnType):
+        if not isinstance(change, cc.AlterColumnType):
             continue
         key = (live(change.table).schema, live(change.table).name, change.column)
         sequence = owned.get(key)
         if sequence is not None and _qualified(sequence) not in declared:
             result.append(
-                ch.AlterSequenceType(change.table, change.column, sequence, change.new_type)
+                cc.AlterSequenceType(change.table, change.column, sequence, change.new_type)
             )
     return result
 

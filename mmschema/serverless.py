@@ -12,10 +12,10 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from mmschema import changes as ch
 from mmschema.desired.declared import DesiredState
 from mmschema.desired.load import load_desired
 from mmschema.diff import diff
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, normalize_file
 from mmschema.plan import make_plan
@@ -24,11 +24,11 @@ from mmschema.sources import Source
 
 # Changes whose planning reads the live server (pg_cast, sequence positions, row states).
 NEEDS_SERVER = (
-    ch.AlterColumnType,
-    ch.AlterColumnIdentity,
-    ch.AlterColumnDefault,
-    ch.AlterSequenceType,
-    ch.CreateOwnedSequence,
+    cc.AlterColumnType,
+    cc.AlterColumnIdentity,
+    cc.AlterColumnDefault,
+    cc.AlterSequenceType,
+    cc.CreateOwnedSequence,
 )
 
 

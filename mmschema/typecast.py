@@ -19,6 +19,7 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import column_changes as cc
 
 
 class Cast(Enum):
@@ -131,7 +132,7 @@ def classify_type_changes(
     pairs = [
         (parse_type(c.old_type), parse_type(c.new_type))
         for c in changes
-        if isinstance(c, ch.AlterColumnType)
+        if isinstance(c, cc.AlterColumnType)
     ]
     if not pairs:
         return changes
@@ -147,7 +148,7 @@ def classify_type_changes(
     casts = {(old, new): (ctx, method) for old, new, ctx, method in rows if ctx is not None}
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AlterColumnType):
+        if isinstance(change, cc.AlterColumnType):
             key = (_element(parse_type(change.old_type)), _element(parse_type(change.new_type)))
             cast = classify(change.old_type, change.new_type, casts.get(key), utc)
             using = change.using

@@ -13,6 +13,7 @@ from pglast.parser import ParseError, parse_sql_json
 
 from mmschema import changes as ch
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import SERIAL_TYPES
 
 
@@ -48,7 +49,7 @@ def with_rewriting_columns(
     calls = {
         id(c): called_functions(c.column.default)
         for c in changes
-        if isinstance(c, ch.AddColumn) and c.column.default
+        if isinstance(c, cc.AddColumn) and c.column.default
     }
     names = sorted(set().union(*calls.values())) if calls else []
     volatile: set[str] = set()
@@ -57,7 +58,7 @@ def with_rewriting_columns(
         volatile = {str(row[0]) for row in rows}
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AddColumn):
+        if isinstance(change, cc.AddColumn):
             serial = change.column.type.strip().lower() in SERIAL_TYPES
             if change.column.generated or serial or calls.get(id(change), set()) & volatile:
                 change = replace(change, rewrites=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mmschema.kinds.tables import column_changes as cc
 from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
 
@@ -72,10 +73,10 @@ def test_an_online_swap_is_never_batched_with_the_tables_other_changes() -> None
 
     table = QualifiedName("public", "fills")
     steps: list[ch.Change] = [
-        ch.RetypeSwap(table, "id", "_mms_new_id", "bigint", "_mms_sync_x"),
-        ch.RetypeSwap(table, "price", "_mms_new_price", "double precision", "_mms_sync_y"),
-        ch.AlterSequenceType(table, "id", "public.fills_id_seq", "bigint"),
-        ch.AlterColumnDefault(table, "size", None, "0"),
+        cc.RetypeSwap(table, "id", "_mms_new_id", "bigint", "_mms_sync_x"),
+        cc.RetypeSwap(table, "price", "_mms_new_price", "double precision", "_mms_sync_y"),
+        cc.AlterSequenceType(table, "id", "public.fills_id_seq", "bigint"),
+        cc.AlterColumnDefault(table, "size", None, "0"),
     ]
     planned = [PlannedChange(c, tuple(statements(c)), ()) for c in steps]
     assert [len(b) for b in batches(planned)] == [1, 1, 2]

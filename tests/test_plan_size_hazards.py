@@ -9,6 +9,8 @@ import pytest
 
 from mmschema import changes as ch
 from mmschema import sizes
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import Index, IndexKey, PrimaryKey
 from mmschema.model import QualifiedName
 from mmschema.preflight import size_hazards
@@ -27,25 +29,25 @@ def kinds(change: ch.Change, size: TableSize) -> list[str]:
 
 
 def test_large_tables_make_rewrites_and_scans_long_running() -> None:
-    assert kinds(ch.AlterColumnType(T, "n", "integer", "bigint"), BIG) == ["long_running"]
-    assert kinds(ch.AlterColumnType(T, "n", "integer", "bigint"), SMALL) == []
+    assert kinds(cc.AlterColumnType(T, "n", "integer", "bigint"), BIG) == ["long_running"]
+    assert kinds(cc.AlterColumnType(T, "n", "integer", "bigint"), SMALL) == []
     index = Index("t_n", (IndexKey("n"),))
-    assert kinds(ch.CreateIndex(T, index, concurrently=False), BIG) == ["long_running", "blocking"]
-    assert kinds(ch.CreateIndex(T, index, concurrently=True), BIG) == []
-    set_not_null = ch.AlterColumnNullability(T, "n", nullable=False)
+    assert kinds(tc.CreateIndex(T, index, concurrently=False), BIG) == ["long_running", "blocking"]
+    assert kinds(tc.CreateIndex(T, index, concurrently=True), BIG) == []
+    set_not_null = cc.AlterColumnNullability(T, "n", nullable=False)
     assert kinds(set_not_null, BIG) == ["long_running"]
-    assert kinds(ch.AlterColumnNullability(T, "n", nullable=True), BIG) == []
+    assert kinds(cc.AlterColumnNullability(T, "n", nullable=True), BIG) == []
     many_rows_small_bytes = TableSize(rows=11_000_000, bytes=1, has_rows=True)
     assert "long_running" in kinds(set_not_null, many_rows_small_bytes)
 
 
 def test_set_not_null_and_primary_key_block_only_with_rows() -> None:
-    offline = ch.AlterColumnNullability(T, "n", nullable=False, online=False)
+    offline = cc.AlterColumnNullability(T, "n", nullable=False, online=False)
     assert kinds(offline, SMALL) == ["blocking"]
     assert kinds(offline, EMPTY) == []
     # Online, through a validated CHECK, SET NOT NULL itself does not scan.
-    assert kinds(ch.AlterColumnNullability(T, "n", nullable=False), SMALL) == []
-    pk = ch.AddPrimaryKey(T, PrimaryKey("t_pkey", ("id",)))
+    assert kinds(cc.AlterColumnNullability(T, "n", nullable=False), SMALL) == []
+    pk = tc.AddPrimaryKey(T, PrimaryKey("t_pkey", ("id",)))
     assert kinds(pk, SMALL) == ["blocking"]
     assert kinds(pk, EMPTY) == []
     detail = size_hazards(pk, BIG)[0].detail

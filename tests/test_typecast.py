@@ -8,6 +8,7 @@ import psycopg
 from psycopg import sql
 
 from mmschema import changes as ch
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
 from mmschema.typecast import Cast, classify_type_changes
 
@@ -36,14 +37,14 @@ TYPES = [
 def test_every_change_between_common_types_is_classified_as_postgresql_behaves(db: str) -> None:
     pairs = [(a, b) for a, b in itertools.permutations(TYPES, 2)]
     planned: list[ch.Change] = [
-        ch.AlterColumnType(QualifiedName("public", f"t{i}"), "c", old, new)
+        cc.AlterColumnType(QualifiedName("public", f"t{i}"), "c", old, new)
         for i, (old, new) in enumerate(pairs)
     ]
     mistakes = []
     with psycopg.connect(db, autocommit=True) as conn:
         classified = classify_type_changes(conn, planned)
         for i, change in enumerate(classified):
-            assert isinstance(change, ch.AlterColumnType) and change.cast is not None
+            assert isinstance(change, cc.AlterColumnType) and change.cast is not None
             table = sql.Identifier(f"t{i}")
             conn.execute(sql.SQL("CREATE TABLE {} (c {})").format(table, sql.SQL(change.old_type)))
             conn.execute(sql.SQL("INSERT INTO {} VALUES (NULL)").format(table))

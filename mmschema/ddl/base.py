@@ -8,6 +8,7 @@ from functools import singledispatch
 from psycopg import sql
 
 from mmschema import changes as ch
+from mmschema.kinds.tables import changes as tc
 from mmschema.locks import Form, LockLevel, traits
 from mmschema.model import QualifiedName, UserType
 
@@ -117,7 +118,7 @@ def _(change: ch.CreateSchema) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.SetComment) -> list[Statement]:
+def _(change: tc.SetComment) -> list[Statement]:
     return [comment(change.target, change.table, change.name, change.comment)]
 
 

@@ -6,20 +6,20 @@ from collections.abc import Sequence
 
 from psycopg import sql
 
-from mmschema import changes as ch
 from mmschema.ddl.base import Statement, comment, make_statement, qualified, statements
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
 
 @statements.register
-def _(change: ch.DropView) -> list[Statement]:
+def _(change: cc.DropView) -> list[Statement]:
     drop = sql.SQL("DROP VIEW IF EXISTS {}").format(qualified(change.view.name))
     return [make_statement(Form.DROP_VIEW, drop)]
 
 
 @statements.register
-def _(change: ch.CreateView) -> list[Statement]:
+def _(change: cc.CreateView) -> list[Statement]:
     view = change.view
     options = (
         sql.SQL(" WITH ({})").format(sql.SQL(", ").join(map(sql.SQL, view.options)))
@@ -52,7 +52,7 @@ def owner_and_grants(
 
 
 @statements.register
-def _(change: ch.DropPolicy) -> list[Statement]:
+def _(change: cc.DropPolicy) -> list[Statement]:
     drop = sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(
         sql.Identifier(change.policy.name), qualified(change.table)
     )
@@ -60,7 +60,7 @@ def _(change: ch.DropPolicy) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.CreatePolicy) -> list[Statement]:
+def _(change: cc.CreatePolicy) -> list[Statement]:
     policy = change.policy
     parts = [
         sql.SQL("CREATE POLICY {} ON {} AS {} FOR {} TO {}").format(

@@ -67,7 +67,9 @@ class Phase(IntEnum):
 class KindChange:
     """A change that a kind module (mmschema/kinds/) defines: it names its kind and object."""
 
-    phase: Phase
+    @property
+    def phase(self) -> Phase:
+        raise NotImplementedError  # a class attribute, a dataclass field or a property
 
     @property
     def kind_name(self) -> str:

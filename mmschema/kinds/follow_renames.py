@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from mmschema import changes as ch
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.policies import policies_following_renamed_tables
+from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.triggers import triggers_following_renamed_tables
 
 
@@ -15,7 +16,7 @@ def following_renamed_tables(
 ) -> tuple[list[ch.Change], tuple[Unmanaged, ...]]:
     """The kinds' changes and unmanaged objects once the objects hanging on renamed tables
     (live under the old name) are matched with their declared selves under the new one."""
-    renamed = {c.new: c.old for c in changes if isinstance(c, ch.RenameTable)}
+    renamed = {c.new: c.old for c in changes if isinstance(c, tc.RenameTable)}
     if not renamed:
         return objects, tuple(unmanaged)
     objects, still = policies_following_renamed_tables(renamed, objects, unmanaged)

@@ -22,6 +22,7 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.locks import Form
 from mmschema.model import Catalog, Policy, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -441,7 +442,7 @@ def rebuilt_as_declared(
     taken: set[int] = set()
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.CreatePolicy):
+        if isinstance(change, cc.CreatePolicy):
             found = wanted.get((change.table, change.policy.name))
             if found is not None and isinstance(found, AlterManagedPolicy | ReplaceManagedPolicy):
                 change = replace(change, policy=_as_rebuilt(found.new, change.policy.reads))

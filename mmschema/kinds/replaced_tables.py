@@ -11,6 +11,7 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import KindObject
 from mmschema.kinds.matviews import ManagedMatview
 from mmschema.kinds.policies import ManagedPolicy
+from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.triggers import ManagedTrigger
 from mmschema.kinds.views import ManagedView, PruneView
 from mmschema.model import Catalog, QualifiedName
@@ -40,7 +41,7 @@ def taken_by_replaced_tables(
     """The live kind objects without those the DROP TABLE of a replaced table takes along
     (so that the kinds' diff makes them again), and the drops, deepest first, of the
     declared views reading such a table (else the DROP TABLE fails)."""
-    replaced = [c.table.name for c in changes if isinstance(c, ch.ReplaceTable)]
+    replaced = [c.table.name for c in changes if isinstance(c, tc.ReplaceTable)]
     if not replaced:
         return live.objects, []
     gone: dict[QualifiedName, QualifiedName] = {name: name for name in replaced}

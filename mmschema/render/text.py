@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from mmschema import changes as ch
 from mmschema.apply import ApplyReport, ChangeOutcome
+from mmschema.kinds.tables import changes as tc
 from mmschema.plan import Plan, PlannedChange
 from mmschema.words import count
 
@@ -22,7 +22,7 @@ STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipp
 
 def group_of(planned: PlannedChange) -> str:
     """The table a change belongs to, for grouping; database-wide changes group apart."""
-    table = ch.table_after(planned.change)
+    table = tc.table_after(planned.change)
     return str(table) if table is not None else "(database)"
 
 

@@ -1,11 +1,12 @@
 """The changes of tables, partitions, constraints and indexes: frozen dataclasses, each
-with its plan phase."""
+with its plan phase, what plans call it and what it is about; the table a change works on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
-from mmschema.kinds.base import Phase
+from mmschema.kinds.base import KindChange, Phase
 from mmschema.kinds.tables.model import (
     Check,
     Exclusion,
@@ -18,25 +19,48 @@ from mmschema.kinds.tables.model import (
 )
 from mmschema.model import QualifiedName
 
+if TYPE_CHECKING:
+    from mmschema.changes import Change
+
+
+class TableChange(KindChange):
+    """A change of the table family: plans call it `kind_label`."""
+
+    kind_label: ClassVar[str]
+
+    @property
+    def kind_name(self) -> str:
+        return self.kind_label
+
 
 @dataclass(frozen=True)
-class RenameTable:
+class RenameTable(TableChange):
     old: QualifiedName
     new: QualifiedName
     # Names PostgreSQL derived from the old table name, renamed along as CREATE TABLE under
     # the new name would give them: ("constraint" | "sequence", old name, new name).
     derived: tuple[tuple[str, str, str], ...] = ()
     phase = Phase.RENAME_TABLES
+    kind_label = "rename_table"
+
+    @property
+    def subject(self) -> str:
+        return str(self.new)
 
 
 @dataclass(frozen=True)
-class CreateTable:
+class CreateTable(TableChange):
     table: Table
     phase = Phase.CREATE_TABLES
+    kind_label = "create_table"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table.name)
 
 
 @dataclass(frozen=True)
-class DropTable:
+class DropTable(TableChange):
     table: QualifiedName
     cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
     early: bool = False  # a name it holds (table, index, sequence) is created by the plan
@@ -46,90 +70,146 @@ class DropTable:
         """Last, unless it must make room: then before anything is created."""
         return Phase.FREE_NAMES if self.early else Phase.DROP_TABLES
 
+    kind_label = "drop_table"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table)
+
 
 @dataclass(frozen=True)
-class ReplaceTable:
+class ReplaceTable(TableChange):
     """A table dropped and created again: what no ALTER can change (its partition key)."""
 
     table: Table
     phase = Phase.CREATE_TABLES
+    kind_label = "replace_table"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table.name)
 
 
 @dataclass(frozen=True)
-class AttachPartition:
+class AttachPartition(TableChange):
     table: QualifiedName
     parent: QualifiedName
     bound: str
     phase = Phase.ATTACH_PARTITIONS
+    kind_label = "attach_partition"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table)
 
 
 @dataclass(frozen=True)
-class DetachPartition:
+class DetachPartition(TableChange):
     table: QualifiedName
     parent: QualifiedName
     phase = Phase.DETACH_PARTITIONS
+    kind_label = "detach_partition"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table)
 
 
 @dataclass(frozen=True)
-class AddPrimaryKey:
+class AddPrimaryKey(TableChange):
     table: QualifiedName
     key: PrimaryKey
     # On an existing table: attach to an index built CONCURRENTLY first ("build"), or to
     # an existing unique index of that name ("attach"); "plain" builds it under the lock.
     index: str = "plain"
     phase = Phase.ADD_CONSTRAINTS
+    kind_label = "add_primary_key"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.key.name}"
 
 
 @dataclass(frozen=True)
-class DropPrimaryKey:
+class DropPrimaryKey(TableChange):
     table: QualifiedName
     key: PrimaryKey
     phase = Phase.DROP_CONSTRAINTS
+    kind_label = "drop_primary_key"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.key.name}"
 
 
 @dataclass(frozen=True)
-class AddUnique:
+class AddUnique(TableChange):
     """A UNIQUE constraint: on an existing table, attached to a concurrently built index."""
 
     table: QualifiedName
     constraint: UniqueConstraint
     using_index: bool = True
     phase = Phase.ADD_CONSTRAINTS
+    kind_label = "add_unique"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.constraint.name}"
 
 
 @dataclass(frozen=True)
-class AddForeignKey:
+class AddForeignKey(TableChange):
     table: QualifiedName
     key: ForeignKey
     not_valid: bool = True  # validated by a ValidateConstraint in its own transaction
     phase = Phase.ADD_FOREIGN_KEYS
+    kind_label = "add_foreign_key"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.key.name}"
 
 
 @dataclass(frozen=True)
-class AddCheck:
+class AddCheck(TableChange):
     table: QualifiedName
     check: Check
     not_valid: bool = True
     phase = Phase.ADD_CONSTRAINTS
+    kind_label = "add_check"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.check.name}"
 
 
 @dataclass(frozen=True)
-class AddExclusion:
+class AddExclusion(TableChange):
     table: QualifiedName
     exclusion: Exclusion
     new_table: bool = False  # on a table this plan creates: nothing waits for it
     phase = Phase.ADD_CONSTRAINTS
+    kind_label = "add_exclusion"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.exclusion.name}"
 
 
 @dataclass(frozen=True)
-class ValidateConstraint:
+class ValidateConstraint(TableChange):
     table: QualifiedName
     name: str
     phase = Phase.VALIDATE_CONSTRAINTS
+    kind_label = "validate_constraint"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.name}"
 
 
 @dataclass(frozen=True)
-class DropConstraint:
+class DropConstraint(TableChange):
     table: QualifiedName
     name: str
     kind: str  # "unique" | "foreign_key" | "check" | "exclusion"
@@ -142,17 +222,28 @@ class DropConstraint:
             return Phase.UNLINK_TABLES
         return Phase.DROP_FOREIGN_KEYS if self.kind == "foreign_key" else Phase.DROP_CONSTRAINTS
 
+    kind_label = "drop_constraint"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.name}"
+
 
 @dataclass(frozen=True)
-class CreateIndex:
+class CreateIndex(TableChange):
     table: QualifiedName
     index: Index
     concurrently: bool = True
     phase = Phase.BUILD_INDEXES
+    kind_label = "create_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.index.name}"
 
 
 @dataclass(frozen=True)
-class BuildPartitionedIndex:
+class BuildPartitionedIndex(TableChange):
     """An index on a partitioned table that has partitions, built without blocking writes:
     created ON ONLY the parent, built CONCURRENTLY on each partition (or taken over where a
     partition has an equal index of its own), and attached piece by piece."""
@@ -168,10 +259,15 @@ class BuildPartitionedIndex:
     # The parts' names, as PostgreSQL would choose them (others: chosen the same way).
     part_names: tuple[tuple[QualifiedName, str], ...] = ()
     phase = Phase.BUILD_INDEXES
+    kind_label = "create_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.index.name}"
 
 
 @dataclass(frozen=True)
-class DropIndex:
+class DropIndex(TableChange):
     table: QualifiedName
     index: Index
     concurrently: bool = True
@@ -179,10 +275,15 @@ class DropIndex:
     # PostgreSQL refuses to drop either one alone.
     cascade: tuple[QualifiedName, ...] = ()
     phase = Phase.DROP_INDEXES
+    kind_label = "drop_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.index.name}"
 
 
 @dataclass(frozen=True)
-class RenameConstraint:
+class RenameConstraint(TableChange):
     """ALTER TABLE ... RENAME CONSTRAINT: a catalog update (an index-backed one renames its
     index too)."""
 
@@ -190,18 +291,28 @@ class RenameConstraint:
     old: str
     new: str
     phase = Phase.RENAME_COLUMNS
+    kind_label = "rename_constraint"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.new}"
 
 
 @dataclass(frozen=True)
-class RenameIndex:
+class RenameIndex(TableChange):
     table: QualifiedName
     old: str
     new: str
     phase = Phase.RENAME_COLUMNS
+    kind_label = "rename_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.new}"
 
 
 @dataclass(frozen=True)
-class ReplaceIndex:
+class ReplaceIndex(TableChange):
     """A changed index: built under a temporary name, the old one dropped, then renamed."""
 
     table: QualifiedName
@@ -213,32 +324,76 @@ class ReplaceIndex:
     partitions: tuple[Partition, ...] = ()
     part_names: tuple[tuple[QualifiedName, str], ...] = ()  # the parts' lasting names
     phase = Phase.BUILD_INDEXES
+    kind_label = "replace_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.new.name}"
 
 
 @dataclass(frozen=True)
-class RebuildInvalidIndex:
+class RebuildInvalidIndex(TableChange):
     """An index left INVALID by a failed concurrent build: dropped and built again."""
 
     table: QualifiedName
     index: Index
     concurrently: bool = True
     phase = Phase.BUILD_INDEXES
+    kind_label = "rebuild_invalid_index"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.index.name}"
 
 
 @dataclass(frozen=True)
-class SetTableOption:
+class SetTableOption(TableChange):
     """unlogged ("true"/"false"), row_security (off/on/forced) or replica_identity."""
 
     table: QualifiedName
     option: str
     value: str
     phase = Phase.COMMENTS  # after the indexes a replica identity may name
+    kind_label = "set_table_option"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.option}"
 
 
 @dataclass(frozen=True)
-class SetComment:
+class SetComment(TableChange):
     target: str  # "table" | "column" | "index"
     table: QualifiedName
     name: str  # column or index name; the table's own name for "table"
     comment: str | None
     phase = Phase.COMMENTS
+    kind_label = "set_comment"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table) if self.target == "table" else f"{self.table}.{self.name}"
+
+
+def table_before(change: Change) -> QualifiedName | None:
+    """The existing table a change works on, by the name it has while the change runs."""
+    match change:
+        case RenameTable(old=old):
+            return old
+        case CreateTable():
+            return None
+        case ReplaceTable(table=replaced):
+            return replaced.name
+    table = getattr(change, "table", None)
+    return table if isinstance(table, QualifiedName) else None
+
+
+def table_after(change: Change) -> QualifiedName | None:
+    """The table a change leaves behind (a created or renamed one by its new name)."""
+    match change:
+        case RenameTable(new=new):
+            return new
+        case CreateTable(table=created) | ReplaceTable(table=created):
+            return created.name
+    table = getattr(change, "table", None)
+    return table if isinstance(table, QualifiedName) else None

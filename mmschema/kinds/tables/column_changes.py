@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mmschema.backfill import BackfillJob
 from mmschema.kinds.base import Phase
+from mmschema.kinds.tables.changes import TableChange
 from mmschema.kinds.tables.model import (
     Column,
     ForeignKey,
@@ -15,15 +16,20 @@ from mmschema.model import Policy, QualifiedName, View
 
 
 @dataclass(frozen=True)
-class RenameColumn:
+class RenameColumn(TableChange):
     table: QualifiedName
     old: str
     new: str
     phase = Phase.RENAME_COLUMNS
+    kind_label = "rename_column"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.new}"
 
 
 @dataclass(frozen=True)
-class AddColumn:
+class AddColumn(TableChange):
     table: QualifiedName
     column: Column
     backfill: str | None = None
@@ -32,18 +38,28 @@ class AddColumn:
     # volatile default): the table is rewritten.
     rewrites: bool = False
     phase = Phase.ADD_COLUMNS
+    kind_label = "add_column"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column.name}"
 
 
 @dataclass(frozen=True)
-class DropColumn:
+class DropColumn(TableChange):
     table: QualifiedName
     column: str
     cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
     phase = Phase.DROP_COLUMNS
+    kind_label = "drop_column"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class AlterColumnType:
+class AlterColumnType(TableChange):
     table: QualifiedName
     column: str
     old_type: str
@@ -57,10 +73,15 @@ class AlterColumnType:
     new_default: str | None = None
     online_refused: str | None = None  # why a big table's change is not made online
     phase = Phase.ALTER_COLUMNS
+    kind_label = "alter_column_type"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class AlterColumnDefault:
+class AlterColumnDefault(TableChange):
     table: QualifiedName
     column: str
     old: str | None
@@ -68,10 +89,15 @@ class AlterColumnDefault:
     # The sequence the old default used and the column owns (a serial's): dropped with it.
     drop_sequence: str | None = None
     phase = Phase.ALTER_COLUMNS
+    kind_label = "alter_column_default"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class CreateOwnedSequence:
+class CreateOwnedSequence(TableChange):
     """The sequence a serial column's default needs, when an existing column becomes serial."""
 
     table: QualifiedName
@@ -79,10 +105,15 @@ class CreateOwnedSequence:
     sequence: str  # as nextval() names it, e.g. public.t_id_seq
     type: str
     phase = Phase.ALTER_COLUMNS
+    kind_label = "create_owned_sequence"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class AlterSequenceType:
+class AlterSequenceType(TableChange):
     """A serial column's sequence made as wide as its new type (serial to bigserial): an
     `integer` sequence would still run out at 2^31 under a bigint column."""
 
@@ -91,19 +122,29 @@ class AlterSequenceType:
     sequence: str  # as nextval() names it
     type: str
     phase = Phase.ALTER_COLUMNS
+    kind_label = "alter_sequence_type"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class AlterColumnNullability:
+class AlterColumnNullability(TableChange):
     table: QualifiedName
     column: str
     nullable: bool
     online: bool = True  # SET NOT NULL through a validated CHECK (existing tables)
     phase = Phase.ALTER_COLUMNS
+    kind_label = "alter_column_nullability"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class AlterColumnIdentity:
+class AlterColumnIdentity(TableChange):
     """Identity added, dropped, switched (always / by default), or its sequence options set:
     `options` (non-default ones, as in Column.identity_options) when new is not None."""
 
@@ -115,19 +156,29 @@ class AlterColumnIdentity:
     set_options: bool = False  # the live identity's options change (to `options`)
     restart: str | None = None  # RESTART WITH this: the position is outside the new bounds
     phase = Phase.ALTER_COLUMNS
+    kind_label = "alter_column_identity"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class ReplaceGeneratedColumn:
+class ReplaceGeneratedColumn(TableChange):
     """A generation expression changed: the column is dropped and added again."""
 
     table: QualifiedName
     column: Column
     phase = Phase.ALTER_COLUMNS
+    kind_label = "replace_generated_column"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column.name}"
 
 
 @dataclass(frozen=True)
-class RetypeUnderGenerated:
+class RetypeUnderGenerated(TableChange):
     """Type changes of columns that stored generated columns read: in one transaction,
     the generated columns are dropped, the types changed, and the columns added again."""
 
@@ -135,10 +186,15 @@ class RetypeUnderGenerated:
     generated: tuple[Column, ...]
     retypes: tuple[AlterColumnType, ...]
     phase = Phase.ALTER_COLUMNS
+    kind_label = "retype_under_generated"
+
+    @property
+    def subject(self) -> str:
+        return str(self.table)
 
 
 @dataclass(frozen=True)
-class ResumeBackfill:
+class ResumeBackfill(TableChange):
     """A backfill an interrupted apply left unfinished (the history's statements it takes over)."""
 
     job: BackfillJob
@@ -150,9 +206,15 @@ class ResumeBackfill:
     def table(self) -> QualifiedName:
         return self.job.table
 
+    kind_label = "resume_backfill"
+
+    @property
+    def subject(self) -> str:
+        return self.job.label
+
 
 @dataclass(frozen=True)
-class RetypeExpand:
+class RetypeExpand(TableChange):
     """The shadow column of the new type, and the trigger that keeps it in sync."""
 
     table: QualifiedName
@@ -169,10 +231,15 @@ class RetypeExpand:
     # Checks that read the column, made again over the shadow: (name, expression), NOT VALID
     checks: tuple[tuple[str, str], ...] = ()
     phase = Phase.ALTER_COLUMNS
+    kind_label = "retype_online_expand"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class RetypeBackfill:
+class RetypeBackfill(TableChange):
     """The shadow columns of a table's online type changes filled, in one pass, for the
     rows there were when the triggers went in."""
 
@@ -185,9 +252,17 @@ class RetypeBackfill:
     def column(self) -> str:
         return ", ".join(column for column, _, _ in self.parts)
 
+    kind_label = "retype_online_backfill"
+
+    @property
+    def subject(self) -> str:
+        if len(self.parts) > 1:
+            return f"{self.table}.({self.column})"
+        return f"{self.table}.{self.column}"
+
 
 @dataclass(frozen=True)
-class RetypeSwap:
+class RetypeSwap(TableChange):
     """One short transaction: the old column dropped, the shadow renamed in its place, its
     keys attached USING INDEX, its indexes renamed, foreign keys added back NOT VALID."""
 
@@ -215,10 +290,15 @@ class RetypeSwap:
     drop_foreign_keys: tuple[tuple[QualifiedName, str], ...] = ()
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     phase = Phase.ALTER_COLUMNS
+    kind_label = "retype_online_swap"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
 
 
 @dataclass(frozen=True)
-class RetypeAbandon:
+class RetypeAbandon(TableChange):
     """An online type change the file no longer wants, before its swap: trigger, function
     and shadow column (with its indexes and check) dropped."""
 
@@ -228,3 +308,65 @@ class RetypeAbandon:
     trigger: str | None
     progress: str | None = None
     phase = Phase.ALTER_COLUMNS
+    kind_label = "retype_online_abandon"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.column}"
+
+
+@dataclass(frozen=True)
+class DropView(TableChange):
+    """A view that blocks a change of `table` (a type change of a column it reads)."""
+
+    table: QualifiedName
+    view: View
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "drop_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+@dataclass(frozen=True)
+class CreateView(TableChange):
+    """The view again, as it was, once `table` changed (same transaction when it can be)."""
+
+    table: QualifiedName
+    view: View
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "create_view"
+
+    @property
+    def subject(self) -> str:
+        return str(self.view.name)
+
+
+@dataclass(frozen=True)
+class DropPolicy(TableChange):
+    """A policy that blocks a type change of a column it reads."""
+
+    table: QualifiedName
+    policy: Policy
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "drop_policy"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.policy.name}"
+
+
+@dataclass(frozen=True)
+class CreatePolicy(TableChange):
+    """The policy again, as it was, in the transaction of the change it blocked."""
+
+    table: QualifiedName
+    policy: Policy
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "create_policy"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.policy.name}"
+

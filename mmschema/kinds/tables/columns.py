@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from psycopg import sql
 
-from mmschema import changes as ch
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -22,6 +21,8 @@ from mmschema.ddl.base import (
 from mmschema.desired.declared import DeclaredColumn, DeclaredTable
 from mmschema.equivalent import same_default
 from mmschema.hazards import Hazard, cascade_note, hazards
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.identity import owned_sequences, sequence_options
 from mmschema.kinds.tables.model import (
     SERIAL_TYPES,
@@ -56,7 +57,7 @@ def column_definition(column: Column) -> sql.Composable:
 
 
 @statements.register
-def _(change: ch.RenameColumn) -> list[Statement]:
+def _(change: cc.RenameColumn) -> list[Statement]:
     action = sql.SQL("RENAME COLUMN {} TO {}").format(
         sql.Identifier(change.old), sql.Identifier(change.new)
     )
@@ -64,7 +65,7 @@ def _(change: ch.RenameColumn) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AddColumn) -> list[Statement]:
+def _(change: cc.AddColumn) -> list[Statement]:
     action = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
     result = [alter_table(change.table, Form.ADD_COLUMN, action)]
     if change.column.comment is not None:
@@ -92,7 +93,7 @@ def backfill(table: QualifiedName, column: str, value: str, where: str | None) -
 
 
 @statements.register
-def _(change: ch.DropColumn) -> list[Statement]:
+def _(change: cc.DropColumn) -> list[Statement]:
     action = sql.SQL("DROP COLUMN {}{}").format(
         sql.Identifier(change.column), sql.SQL(" CASCADE" if change.cascade else "")
     )
@@ -100,7 +101,7 @@ def _(change: ch.DropColumn) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AlterColumnType) -> list[Statement]:
+def _(change: cc.AlterColumnType) -> list[Statement]:
     action = sql.SQL("ALTER COLUMN {} TYPE {}").format(
         sql.Identifier(change.column), sql.SQL(change.new_type)
     )
@@ -123,7 +124,7 @@ def _(change: ch.AlterColumnType) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AlterColumnDefault) -> list[Statement]:
+def _(change: cc.AlterColumnDefault) -> list[Statement]:
     column = sql.Identifier(change.column)
     if change.new is None:
         action = sql.SQL("ALTER COLUMN {} DROP DEFAULT").format(column)
@@ -137,7 +138,7 @@ def _(change: ch.AlterColumnDefault) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AlterColumnNullability) -> list[Statement]:
+def _(change: cc.AlterColumnNullability) -> list[Statement]:
     column = sql.Identifier(change.column)
     if change.nullable:
         return [
@@ -175,7 +176,7 @@ def not_null_check_name(column: str) -> str:
 
 
 @statements.register
-def _(change: ch.RetypeUnderGenerated) -> list[Statement]:
+def _(change: cc.RetypeUnderGenerated) -> list[Statement]:
     drops = [
         alter_table(
             change.table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(sql.Identifier(c.name))
@@ -193,7 +194,7 @@ def _(change: ch.RetypeUnderGenerated) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.ReplaceGeneratedColumn) -> list[Statement]:
+def _(change: cc.ReplaceGeneratedColumn) -> list[Statement]:
     drop = sql.SQL("DROP COLUMN {}").format(sql.Identifier(change.column.name))
     add = sql.SQL("ADD COLUMN {}").format(column_definition(change.column))
     return [
@@ -219,20 +220,20 @@ def diff_columns(
             claimed.add(declared.name)
             if declared.name in live:
                 cascade = have.dependents_of(declared.name)
-                result.changes.append(ch.DropColumn(name, declared.name, cascade))
+                result.changes.append(cc.DropColumn(name, declared.name, cascade))
             continue
         target = wanted[declared.name]
         current = live.get(declared.name)
         old = live.get(declared.renamed_from or "")
         if current is None and declared.renamed_from and old is not None:
             claimed.add(declared.renamed_from)
-            result.changes.append(ch.RenameColumn(name, declared.renamed_from, declared.name))
+            result.changes.append(cc.RenameColumn(name, declared.renamed_from, declared.name))
             current = replace(old, name=declared.name)
         claimed.add(declared.name)
         if current is None:
             column = replace(column_from(declared), nullable=target.nullable)
             result.changes.append(
-                ch.AddColumn(name, column, declared.backfill, declared.backfill_where)
+                cc.AddColumn(name, column, declared.backfill, declared.backfill_where)
             )
             continue
         diff_column(name, current, target, declared, result, pinned)
@@ -250,13 +251,13 @@ def diff_column(
     """One column's changes; pinned columns stay NOT NULL (an unmanaged primary key's)."""
     out = result.changes
     if have.generated != want.generated:
-        out.append(ch.ReplaceGeneratedColumn(table, replace(column_from(declared), name=want.name)))
+        out.append(cc.ReplaceGeneratedColumn(table, replace(column_from(declared), name=want.name)))
         return
     default = have.default  # the default once the changes below have run
     if have.type != want.type or have.collation != want.collation:
         carried = have.default is not None and have.identity is None
         out.append(
-            ch.AlterColumnType(
+            cc.AlterColumnType(
                 table,
                 want.name,
                 have.type,
@@ -272,10 +273,10 @@ def diff_column(
         base = SERIAL_TYPES.get(declared.type.strip().lower())
         if base is not None and want.default is not None and want.default == have.default:
             out.extend(
-                ch.AlterSequenceType(table, want.name, sequence, base)
+                cc.AlterSequenceType(table, want.name, sequence, base)
                 for sequence in referenced_sequences(want.default)
             )
-    nullability = ch.AlterColumnNullability(table, want.name, want.nullable)
+    nullability = cc.AlterColumnNullability(table, want.name, want.nullable)
     if have.nullable and not want.nullable:
         out.append(nullability)  # before ADD IDENTITY, which needs NOT NULL
     new_options = (
@@ -285,9 +286,9 @@ def diff_column(
     )
     if have.identity != want.identity or new_options:
         if have.identity is None and default is not None:
-            out.append(ch.AlterColumnDefault(table, want.name, default, None))
+            out.append(cc.AlterColumnDefault(table, want.name, default, None))
         out.append(
-            ch.AlterColumnIdentity(
+            cc.AlterColumnIdentity(
                 table,
                 want.name,
                 have.identity,
@@ -299,21 +300,21 @@ def diff_column(
         default = None
     if want.identity is None and not same_default(default, want.default, want.type):
         out.extend(owned_sequences(table, want, declared))
-        out.append(ch.AlterColumnDefault(table, want.name, default, want.default))
+        out.append(cc.AlterColumnDefault(table, want.name, default, want.default))
     if want.nullable and not have.nullable and want.name not in pinned:
         out.append(nullability)
     if have.comment != want.comment:
-        out.append(ch.SetComment("column", table, want.name, want.comment))
+        out.append(tc.SetComment("column", table, want.name, want.comment))
 
 
 @hazards.register
-def _(change: ch.DropColumn) -> list[Hazard]:
+def _(change: cc.DropColumn) -> list[Hazard]:
     detail = f"drops column {change.column} and its data{cascade_note(change.cascade)}"
     return [Hazard("destructive", detail)]
 
 
 @hazards.register
-def _(change: ch.AlterColumnType) -> list[Hazard]:
+def _(change: cc.AlterColumnType) -> list[Hazard]:
     what = f"{change.column} from {change.old_type} to {change.new_type}"
     if change.old_type == change.new_type and change.using is None:
         detail = (
@@ -339,14 +340,14 @@ def _(change: ch.AlterColumnType) -> list[Hazard]:
 
 
 @hazards.register
-def _(change: ch.RetypeUnderGenerated) -> list[Hazard]:
+def _(change: cc.RetypeUnderGenerated) -> list[Hazard]:
     names = ", ".join(c.name for c in change.generated)
     found = [h for retype in change.retypes for h in hazards(retype)]
     return [*found, Hazard("rewrite", f"generated columns {names} are dropped and added again")]
 
 
 @hazards.register
-def _(change: ch.AddColumn) -> list[Hazard]:
+def _(change: cc.AddColumn) -> list[Hazard]:
     if not change.rewrites:
         return []
     column = change.column
@@ -365,6 +366,6 @@ def _(change: ch.AddColumn) -> list[Hazard]:
 
 
 @hazards.register
-def _(change: ch.ReplaceGeneratedColumn) -> list[Hazard]:
+def _(change: cc.ReplaceGeneratedColumn) -> list[Hazard]:
     detail = f"generated column {change.column.name} is dropped and added again (table rewrite)"
     return [Hazard("rewrite", detail)]

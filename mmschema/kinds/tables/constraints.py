@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
-from mmschema import changes as ch
 from mmschema.ddl.base import (
     Statement,
     alter_table,
@@ -17,6 +16,7 @@ from mmschema.ddl.base import (
 )
 from mmschema.desired.declared import DeclaredTable
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables.indexes import create_index, drop_index_concurrently
 from mmschema.kinds.tables.model import (
     Check,
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 @statements.register
-def _(change: ch.AddPrimaryKey) -> list[Statement]:
+def _(change: tc.AddPrimaryKey) -> list[Statement]:
     name = sql.Identifier(change.key.name)
     if change.index == "plain":
         action = sql.SQL("ADD CONSTRAINT {} PRIMARY KEY ({})").format(
@@ -55,7 +55,7 @@ def _(change: ch.AddPrimaryKey) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.DropPrimaryKey) -> list[Statement]:
+def _(change: tc.DropPrimaryKey) -> list[Statement]:
     action = sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(change.key.name))
     return [alter_table(change.table, Form.DROP_CONSTRAINT, action)]
 
@@ -86,7 +86,7 @@ def unique_index(table: QualifiedName, constraint: UniqueConstraint) -> Index:
 
 
 @statements.register
-def _(change: ch.AddUnique) -> list[Statement]:
+def _(change: tc.AddUnique) -> list[Statement]:
     constraint = change.constraint
     if not change.using_index:
         return [
@@ -132,7 +132,7 @@ def foreign_key_definition(key: ForeignKey) -> sql.Composable:
 
 
 @statements.register
-def _(change: ch.AddForeignKey) -> list[Statement]:
+def _(change: tc.AddForeignKey) -> list[Statement]:
     suffix = sql.SQL(" NOT VALID" if change.not_valid else "")
     action = sql.SQL("ADD {}{}").format(foreign_key_definition(change.key), suffix)
     return [alter_table(change.table, Form.ADD_FOREIGN_KEY, action)]
@@ -147,14 +147,14 @@ def check_definition(check: Check) -> sql.Composable:
 
 
 @statements.register
-def _(change: ch.AddCheck) -> list[Statement]:
+def _(change: tc.AddCheck) -> list[Statement]:
     suffix = sql.SQL(" NOT VALID" if change.not_valid else "")
     action = sql.SQL("ADD {}{}").format(check_definition(change.check), suffix)
     return [alter_table(change.table, Form.ADD_CHECK, action)]
 
 
 @statements.register
-def _(change: ch.ValidateConstraint) -> list[Statement]:
+def _(change: tc.ValidateConstraint) -> list[Statement]:
     action = sql.SQL("VALIDATE CONSTRAINT {}").format(sql.Identifier(change.name))
     return [alter_table(change.table, Form.VALIDATE_CONSTRAINT, action)]
 
@@ -166,19 +166,19 @@ def exclusion_definition(exclusion: Exclusion) -> sql.Composable:
 
 
 @statements.register
-def _(change: ch.AddExclusion) -> list[Statement]:
+def _(change: tc.AddExclusion) -> list[Statement]:
     action = sql.SQL("ADD {}").format(exclusion_definition(change.exclusion))
     return [alter_table(change.table, Form.ADD_EXCLUSION, action)]
 
 
 @statements.register
-def _(change: ch.DropConstraint) -> list[Statement]:
+def _(change: tc.DropConstraint) -> list[Statement]:
     action = sql.SQL("DROP CONSTRAINT {}").format(sql.Identifier(change.name))
     return [alter_table(change.table, Form.DROP_CONSTRAINT, action)]
 
 
 @statements.register
-def _(change: ch.RenameConstraint) -> list[Statement]:
+def _(change: tc.RenameConstraint) -> list[Statement]:
     action = sql.SQL("RENAME CONSTRAINT {} TO {}").format(
         sql.Identifier(change.old), sql.Identifier(change.new)
     )
@@ -209,7 +209,7 @@ def with_renamed_constraints(have: Table, table: DeclaredTable, result: DiffResu
     if not renames:
         return have
     for old, new in renames.items():
-        result.changes.append(ch.RenameConstraint(have.name, old, new))
+        result.changes.append(tc.RenameConstraint(have.name, old, new))
 
     def named(item: Any) -> Any:
         return replace(item, name=renames.get(item.name, item.name))
@@ -241,12 +241,12 @@ def diff_primary_key(
         return set()  # the default name follows the table's; only the columns are declared
     if old and new is None:
         if prune:
-            result.changes.append(ch.DropPrimaryKey(want.name, old))
+            result.changes.append(tc.DropPrimaryKey(want.name, old))
         else:
             result.unmanaged.append(f"primary key {want.name}.{old.name}")
         return set()
     if old:
-        result.changes.append(ch.DropPrimaryKey(want.name, old))
+        result.changes.append(tc.DropPrimaryKey(want.name, old))
     if new is None:
         return set()
     existing = have.index(new.name)
@@ -259,10 +259,10 @@ def diff_primary_key(
         and existing.keys == keys
         and (existing.where is None and not existing.include)
     ):
-        result.changes.append(ch.AddPrimaryKey(want.name, new, index="attach"))
+        result.changes.append(tc.AddPrimaryKey(want.name, new, index="attach"))
         return {existing.name}
     mode = "plain" if have.partitioned else "build"
-    result.changes.append(ch.AddPrimaryKey(want.name, new, index=mode))
+    result.changes.append(tc.AddPrimaryKey(want.name, new, index=mode))
     return set()
 
 
@@ -286,27 +286,27 @@ def diff_constraints(
         current = next((u for u in have.unique if u.name == unique.name), None)
         if current != unique:
             if current is not None:
-                out.append(ch.DropConstraint(name, unique.name, "unique"))
+                out.append(tc.DropConstraint(name, unique.name, "unique"))
             online = not new_table and not have.partitioned
-            out.append(ch.AddUnique(name, unique, using_index=online))
+            out.append(tc.AddUnique(name, unique, using_index=online))
     for check in want.checks:
         current_check = next((c for c in have.checks if c.name == check.name), None)
         if current_check is not None and current_check.same_definition(check):
             if current_check.valid == check.valid:
                 continue
             if check.valid:
-                out.append(ch.ValidateConstraint(name, check.name))
+                out.append(tc.ValidateConstraint(name, check.name))
                 continue
         # A valid constraint is made NOT VALID only by adding it again.
         if current_check is not None:
-            out.append(ch.DropConstraint(name, check.name, "check"))
+            out.append(tc.DropConstraint(name, check.name, "check"))
         # Added as written: PostgreSQL's printed form does not always parse back to
         # itself (an IN list on varchar), the text the scratch server checked does.
         written = written_checks.get(check.name)
         added = replace(check, expression=written) if written is not None else check
-        out.append(ch.AddCheck(name, added, not_valid=not new_table or not check.valid))
+        out.append(tc.AddCheck(name, added, not_valid=not new_table or not check.valid))
         if not new_table and check.valid:
-            out.append(ch.ValidateConstraint(name, check.name))
+            out.append(tc.ValidateConstraint(name, check.name))
     for key in want.foreign_keys:
         # NOT VALID is not allowed on a partitioned table: there it is added validated.
         if have.partitioned or want.partitioned:
@@ -316,21 +316,21 @@ def diff_constraints(
             if current_key.valid == key.valid:
                 continue
             if key.valid:
-                out.append(ch.ValidateConstraint(name, key.name))
+                out.append(tc.ValidateConstraint(name, key.name))
                 continue
         if current_key is not None:
-            out.append(ch.DropConstraint(name, key.name, "foreign_key"))
+            out.append(tc.DropConstraint(name, key.name, "foreign_key"))
         later = not new_table and not have.partitioned
-        out.append(ch.AddForeignKey(name, key, not_valid=later or not key.valid))
+        out.append(tc.AddForeignKey(name, key, not_valid=later or not key.valid))
         if later and key.valid:
-            out.append(ch.ValidateConstraint(name, key.name))
+            out.append(tc.ValidateConstraint(name, key.name))
     for exclusion in want.exclusions:
         current_exclusion = next((x for x in have.exclusions if x.name == exclusion.name), None)
         if current_exclusion == exclusion:
             continue
         if current_exclusion is not None:
-            out.append(ch.DropConstraint(name, exclusion.name, "exclusion"))
-        out.append(ch.AddExclusion(name, exclusion, new_table))
+            out.append(tc.DropConstraint(name, exclusion.name, "exclusion"))
+        out.append(tc.AddExclusion(name, exclusion, new_table))
     declared = {
         *(u.name for u in want.unique),
         *(c.name for c in want.checks),
@@ -351,13 +351,13 @@ def diff_constraints(
             result.swallowed.add((name, constraint))  # dropped with its parent's index
             continue
         if prune:
-            out.append(ch.DropConstraint(name, constraint, kind))
+            out.append(tc.DropConstraint(name, constraint, kind))
         else:
             result.unmanaged.append(f"{kind.replace('_', ' ')} {name}.{constraint}")
 
 
 @hazards.register
-def _(change: ch.AddExclusion) -> list[Hazard]:
+def _(change: tc.AddExclusion) -> list[Hazard]:
     if change.new_table:
         return []
     detail = (

@@ -8,6 +8,8 @@ from dataclasses import replace
 
 from mmschema import changes as ch
 from mmschema import ddl
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import ForeignKey, Index
 from mmschema.model import Catalog, Policy, QualifiedName, View
 
@@ -19,14 +21,14 @@ def replaced_keys(
     keys: set[tuple[QualifiedName, frozenset[str]]] = set()
     for change in changes:
         match change:
-            case ch.DropPrimaryKey(table=table, key=key):
+            case tc.DropPrimaryKey(table=table, key=key):
                 keys.add((table, frozenset(key.columns)))
-            case ch.DropConstraint(table=table, name=name, kind="unique"):
+            case tc.DropConstraint(table=table, name=name, kind="unique"):
                 live_table = live.tables.get(table)
                 for unique in live_table.unique if live_table else ():
                     if unique.name == name:
                         keys.add((table, frozenset(unique.columns)))
-            case ch.DropIndex(table=table, index=index) | ch.ReplaceIndex(table=table, old=index):
+            case tc.DropIndex(table=table, index=index) | tc.ReplaceIndex(table=table, old=index):
                 if index.unique and all(k.is_column for k in index.keys):
                     keys.add((table, frozenset(k.expr for k in index.keys)))
     return keys
@@ -38,18 +40,18 @@ def rebuild_dependent_foreign_keys(
     """Foreign keys that stand in the way: the key they reference is dropped or rebuilt, or
     a column on either side changes type. Each is dropped first and added again after the
     change (NOT VALID, then VALIDATE), as the file declares it or, unmanaged, as it was."""
-    retyped = {(c.table, c.column) for c in changes if isinstance(c, ch.AlterColumnType)}
+    retyped = {(c.table, c.column) for c in changes if isinstance(c, cc.AlterColumnType)}
     replaced = replaced_keys(live, changes)
-    recreated = {c.table.name for c in changes if isinstance(c, ch.ReplaceTable)}
-    dropped = {c.table for c in changes if isinstance(c, ch.DropTable)}
-    early = {c.table for c in changes if isinstance(c, ch.DropTable) and c.early}
+    recreated = {c.table.name for c in changes if isinstance(c, tc.ReplaceTable)}
+    dropped = {c.table for c in changes if isinstance(c, tc.DropTable)}
+    early = {c.table for c in changes if isinstance(c, tc.DropTable) and c.early}
     changes = list(changes)
     if not (retyped or replaced or recreated or dropped):
         return changes
-    dropping = {(c.table, c.name) for c in changes if isinstance(c, ch.DropConstraint)}
-    handled = dropping | {(c.table, c.key.name) for c in changes if isinstance(c, ch.AddForeignKey)}
+    dropping = {(c.table, c.name) for c in changes if isinstance(c, tc.DropConstraint)}
+    handled = dropping | {(c.table, c.key.name) for c in changes if isinstance(c, tc.AddForeignKey)}
     outbound = [(t.name, key) for t in live.tables.values() for key in t.foreign_keys]
-    renamed = {c.old: c.new for c in changes if isinstance(c, ch.RenameTable)}
+    renamed = {c.old: c.new for c in changes if isinstance(c, tc.RenameTable)}
     for live_name, live_key in [*outbound, *live.inbound_foreign_keys]:
         # The plan's changes name a renamed table by its new name.
         table = renamed.get(live_name, live_name)
@@ -61,7 +63,7 @@ def rebuild_dependent_foreign_keys(
             # table that goes too is not added again; one of a kept table is, when the table
             # it references comes back (re-created), not when that table is dropped.
             first = key.references in recreated | early
-            changes.append(ch.DropConstraint(table, key.name, "foreign_key", first))
+            changes.append(tc.DropConstraint(table, key.name, "foreign_key", first))
             if table not in dropped | recreated and key.references in recreated:
                 changes.extend(_added_again(live, desired, table, key))
             continue
@@ -74,9 +76,9 @@ def rebuild_dependent_foreign_keys(
             continue
         if table in dropped:
             # The key of a table dropped at the end goes before what it depends on.
-            changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
+            changes.append(tc.DropConstraint(table, key.name, "foreign_key"))
             continue
-        changes.append(ch.DropConstraint(table, key.name, "foreign_key"))
+        changes.append(tc.DropConstraint(table, key.name, "foreign_key"))
         changes.extend(_added_again(live, desired, table, key))
     return changes
 
@@ -91,9 +93,9 @@ def _added_again(
     )
     owner = live.tables.get(table)
     later = not (owner and owner.partitioned)
-    added: list[ch.Change] = [ch.AddForeignKey(table, declared or key, not_valid=later)]
+    added: list[ch.Change] = [tc.AddForeignKey(table, declared or key, not_valid=later)]
     if later:
-        added.append(ch.ValidateConstraint(table, key.name))
+        added.append(tc.ValidateConstraint(table, key.name))
     return added
 
 
@@ -103,17 +105,17 @@ def split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch
     the new one after, instead of swapping it in under a temporary name."""
     retyped: dict[QualifiedName, set[str]] = {}
     for change in changes:
-        if isinstance(change, ch.AlterColumnType):
+        if isinstance(change, cc.AlterColumnType):
             retyped.setdefault(change.table, set()).add(change.column)
     if not retyped:
         return changes
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.ReplaceIndex) and reads_any(
+        if isinstance(change, tc.ReplaceIndex) and reads_any(
             change.old, retyped.get(change.table, set())
         ):
-            result.append(ch.DropIndex(change.table, change.old, change.concurrently))
-            result.append(ch.CreateIndex(change.table, change.new, change.concurrently))
+            result.append(tc.DropIndex(change.table, change.old, change.concurrently))
+            result.append(tc.CreateIndex(change.table, change.new, change.concurrently))
         else:
             result.append(change)
     return result
@@ -124,11 +126,11 @@ def regenerate_over_retyped_columns(
 ) -> list[ch.Change]:
     """A stored generated column blocks ALTER TYPE of the columns it reads (and its own):
     those type changes and the generated columns go into one RetypeUnderGenerated."""
-    retypes: dict[QualifiedName, list[ch.AlterColumnType]] = {}
+    retypes: dict[QualifiedName, list[cc.AlterColumnType]] = {}
     for change in changes:
-        if isinstance(change, ch.AlterColumnType):
+        if isinstance(change, cc.AlterColumnType):
             retypes.setdefault(change.table, []).append(change)
-    merged: dict[QualifiedName, ch.RetypeUnderGenerated] = {}
+    merged: dict[QualifiedName, cc.RetypeUnderGenerated] = {}
     for table, found in retypes.items():
         have, want = live.tables.get(table), desired.tables.get(table)
         if have is None or want is None:
@@ -141,7 +143,7 @@ def regenerate_over_retyped_columns(
         ]
         wanted = [c for c in want.columns if c.name in blocking and c.generated]
         if wanted:
-            merged[table] = ch.RetypeUnderGenerated(
+            merged[table] = cc.RetypeUnderGenerated(
                 table, tuple(wanted), tuple(r for r in found if r.column not in blocking)
             )
     if not merged:
@@ -151,11 +153,11 @@ def regenerate_over_retyped_columns(
         owner = getattr(change, "table", None)
         if isinstance(owner, QualifiedName) and owner in merged:
             gone = {c.name for c in merged[owner].generated}
-            if isinstance(change, ch.AlterColumnType):
+            if isinstance(change, cc.AlterColumnType):
                 if change is retypes[owner][0]:
                     result.append(merged[owner])
                 continue
-            if isinstance(change, ch.ReplaceGeneratedColumn) and change.column.name in gone:
+            if isinstance(change, cc.ReplaceGeneratedColumn) and change.column.name in gone:
                 continue
         result.append(change)
     return result
@@ -170,11 +172,11 @@ def reads_any(index: Index, columns: set[str]) -> bool:
 def retyped_columns(change: ch.Change) -> set[tuple[QualifiedName, str]]:
     """The (table, column) pairs whose type a change alters (or drops and adds again)."""
     match change:
-        case ch.AlterColumnType(table=table, column=column):
+        case cc.AlterColumnType(table=table, column=column):
             return {(table, column)}
-        case ch.RetypeUnderGenerated(table=table, retypes=retypes, generated=generated):
+        case cc.RetypeUnderGenerated(table=table, retypes=retypes, generated=generated):
             return {(table, r.column) for r in retypes} | {(table, c.name) for c in generated}
-        case ch.ReplaceGeneratedColumn(table=table, column=column):
+        case cc.ReplaceGeneratedColumn(table=table, column=column):
             return {(table, column.name)}
     return set()
 
@@ -185,7 +187,7 @@ def needs_dependents(changes: list[ch.Change]) -> bool:
     COLUMN names what it takes along, a type change drops and makes again the policies
     that read the column. For any other change they make no difference."""
     return any(
-        isinstance(c, ch.DropTable | ch.DropColumn) or retyped_columns(c) for c in changes
+        isinstance(c, tc.DropTable | cc.DropColumn) or retyped_columns(c) for c in changes
     )
 
 
@@ -213,10 +215,10 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
         if not (affected or policies) or not all(v.rebuildable for v in affected):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
-        drops: list[ch.Change] = [ch.DropPolicy(t, p) for t, p in policies]
-        drops += [ch.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
-        creates: list[ch.Change] = [ch.CreateView(last, v) for v in affected]
-        creates += [ch.CreatePolicy(t, p) for t, p in policies]
+        drops: list[ch.Change] = [cc.DropPolicy(t, p) for t, p in policies]
+        drops += [cc.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
+        creates: list[ch.Change] = [cc.CreateView(last, v) for v in affected]
+        creates += [cc.CreatePolicy(t, p) for t, p in policies]
         result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
     return result
 
@@ -248,7 +250,7 @@ def _one_transaction(span: list[ch.Change]) -> bool:
     """Whether the changes of the ALTER_COLUMNS phase in `span` commit as one transaction:
     one table, every statement transactional and not committed alone."""
     among = [c for c in span if c.phase == ch.Phase.ALTER_COLUMNS]
-    tables = {ch.table_before(c) for c in among}
+    tables = {tc.table_before(c) for c in among}
     return len(tables) == 1 and all(
         s.transactional and not s.alone for c in among for s in ddl.statements(c)
     )
@@ -256,6 +258,6 @@ def _one_transaction(span: list[ch.Change]) -> bool:
 
 def _table_of(change: ch.Change) -> QualifiedName:
     """The table a type change alters (every retyping change has one)."""
-    table = ch.table_before(change)
+    table = tc.table_before(change)
     assert table is not None, change
     return table

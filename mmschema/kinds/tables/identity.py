@@ -14,6 +14,7 @@ from mmschema.ddl.base import (
     statements,
 )
 from mmschema.desired.declared import DeclaredColumn
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import (
     SERIAL_TYPES,
     Column,
@@ -45,7 +46,7 @@ def sequence_options(options: tuple[tuple[str, str], ...], prefix: str = "") -> 
 
 
 @statements.register
-def _(change: ch.CreateOwnedSequence) -> list[Statement]:
+def _(change: cc.CreateOwnedSequence) -> list[Statement]:
     create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {} AS {} OWNED BY {}").format(
         sql.SQL(change.sequence),
         sql.SQL(change.type),
@@ -58,7 +59,7 @@ def _(change: ch.CreateOwnedSequence) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AlterSequenceType) -> list[Statement]:
+def _(change: cc.AlterSequenceType) -> list[Statement]:
     alter = sql.SQL("ALTER SEQUENCE {} AS {}").format(
         sql.SQL(change.sequence), sql.SQL(change.type)
     )
@@ -66,7 +67,7 @@ def _(change: ch.AlterSequenceType) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.AlterColumnIdentity) -> list[Statement]:
+def _(change: cc.AlterColumnIdentity) -> list[Statement]:
     column = sql.Identifier(change.column)
     kind = sql.SQL("ALWAYS" if change.new == "always" else "BY DEFAULT")
     if change.new is None:
@@ -111,6 +112,6 @@ def owned_sequences(
     if base is None or want.default is None:
         return []
     return [
-        ch.CreateOwnedSequence(table, want.name, sequence, base)
+        cc.CreateOwnedSequence(table, want.name, sequence, base)
         for sequence in referenced_sequences(want.default)
     ]

@@ -21,6 +21,7 @@ from mmschema.ddl.base import (
     statements,
 )
 from mmschema.desired.declared import DeclaredTable
+from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables.model import (
     Index,
     IndexKey,
@@ -114,13 +115,13 @@ def rename_index(schema: str, old: str, new: str) -> Statement:
 def concurrently_built_index(change: ch.Change) -> tuple[QualifiedName, str] | None:
     """The index a change builds CONCURRENTLY (left INVALID if the build fails), if any."""
     match change:
-        case ch.CreateIndex(concurrently=True) | ch.RebuildInvalidIndex(concurrently=True):
+        case tc.CreateIndex(concurrently=True) | tc.RebuildInvalidIndex(concurrently=True):
             return change.table, change.index.name
-        case ch.ReplaceIndex(concurrently=True):
+        case tc.ReplaceIndex(concurrently=True):
             return change.table, temporary_index_name(change.new.name)
-        case ch.AddUnique(using_index=True):
+        case tc.AddUnique(using_index=True):
             return change.table, change.constraint.name
-        case ch.AddPrimaryKey(index="build"):
+        case tc.AddPrimaryKey(index="build"):
             return change.table, change.key.name
     return None
 
@@ -131,7 +132,7 @@ def temporary_index_name(name: str) -> str:
 
 
 @statements.register
-def _(change: ch.CreateIndex) -> list[Statement]:
+def _(change: tc.CreateIndex) -> list[Statement]:
     result = [create_index(change.table, change.index, change.index.name, change.concurrently)]
     if change.index.comment is not None:
         result.append(comment("index", change.table, change.index.name, change.index.comment))
@@ -148,18 +149,18 @@ def drop_index(schema: str, name: str, concurrently: bool, cascade: bool = False
 
 
 @statements.register
-def _(change: ch.DropIndex) -> list[Statement]:
+def _(change: tc.DropIndex) -> list[Statement]:
     schema, name = change.table.schema, change.index.name
     return [drop_index(schema, name, change.concurrently, cascade=bool(change.cascade))]
 
 
 @statements.register
-def _(change: ch.RenameIndex) -> list[Statement]:
+def _(change: tc.RenameIndex) -> list[Statement]:
     return [rename_index(change.table.schema, change.old, change.new)]
 
 
 @statements.register
-def _(change: ch.ReplaceIndex) -> list[Statement]:
+def _(change: tc.ReplaceIndex) -> list[Statement]:
     temporary = temporary_index_name(change.new.name)
     schema, online = change.table.schema, change.concurrently
     if change.partitions:
@@ -176,7 +177,7 @@ def _(change: ch.ReplaceIndex) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.RebuildInvalidIndex) -> list[Statement]:
+def _(change: tc.RebuildInvalidIndex) -> list[Statement]:
     online = change.concurrently
     return [
         drop_index(change.table.schema, change.index.name, online),
@@ -203,7 +204,7 @@ def attach_index(schema: str, parent_index: str, part: QualifiedName, part_index
 
 
 @statements.register
-def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
+def _(change: tc.BuildPartitionedIndex) -> list[Statement]:
     """ON ONLY the parent (invalid until every partition has its part), then per partition,
     parents first: ON ONLY again for a partitioned one, else a CONCURRENTLY build (a failed
     earlier one's leftover dropped first), and ATTACH. The last ATTACH makes it valid."""
@@ -249,14 +250,14 @@ def _(change: ch.BuildPartitionedIndex) -> list[Statement]:
     return result
 
 
-def _replace_piecemeal(change: ch.ReplaceIndex, temporary: str) -> list[Statement]:
+def _replace_piecemeal(change: tc.ReplaceIndex, temporary: str) -> list[Statement]:
     """The new index built piece by piece under the temporary name, the old one dropped
     (its parts with it), then the new one and its parts given their lasting names."""
     schema = change.table.schema
     temporary_names = tuple(
         (p.name, temporary_part_name(temporary, p.name)) for p in change.partitions
     )
-    build = ch.BuildPartitionedIndex(
+    build = tc.BuildPartitionedIndex(
         change.table,
         replace(change.new, name=temporary, comment=None),
         change.partitions,
@@ -285,7 +286,7 @@ def cascade_to_swallowed(result: DiffResult) -> list[ch.Change]:
         return result.changes
     changed: list[ch.Change] = []
     for change in result.changes:
-        if isinstance(change, ch.DropIndex):
+        if isinstance(change, tc.DropIndex):
             gone = tuple(p for p, n, _ in change.index.parts if (p, n) in result.swallowed)
             if gone:
                 change = replace(change, cascade=gone)
@@ -332,13 +333,13 @@ def diff_indexes(
         current = have.index(declared.name)
         if declared.state == "absent":
             if current is not None:
-                result.changes.append(result.dropping(ch.DropIndex(name, current, online)))
+                result.changes.append(result.dropping(tc.DropIndex(name, current, online)))
             continue
         target = want.index(declared.name)
         assert target is not None, f"normalized table {name} lacks index {declared.name}"
         if current is None and declared.renamed_from and have.index(declared.renamed_from):
             claimed.add(declared.renamed_from)
-            result.changes.append(ch.RenameIndex(name, declared.renamed_from, declared.name))
+            result.changes.append(tc.RenameIndex(name, declared.renamed_from, declared.name))
             current = replace(have.index(declared.renamed_from) or target, name=declared.name)
         if current is None and kept_unique_constraint(have, target):
             continue  # an undeclared UNIQUE constraint of that name already is this index
@@ -350,7 +351,7 @@ def diff_indexes(
             result.adopted.update(adopted)
             done = current.parts if current is not None else ()
             result.changes.append(
-                ch.BuildPartitionedIndex(
+                tc.BuildPartitionedIndex(
                     name,
                     target,
                     have.partitions,
@@ -361,22 +362,22 @@ def diff_indexes(
                 )
             )
         elif current is None:
-            result.changes.append(ch.CreateIndex(name, target, online))
+            result.changes.append(tc.CreateIndex(name, target, online))
         elif not current.valid:
-            result.changes.append(ch.RebuildInvalidIndex(name, target, online))
+            result.changes.append(tc.RebuildInvalidIndex(name, target, online))
         elif not current.same_definition(target):
             parts = have.partitions if have.partitioned else ()
             names = part_names(live, parts, target, result, current)
-            replacing = ch.ReplaceIndex(name, current, target, online, parts, names)
+            replacing = tc.ReplaceIndex(name, current, target, online, parts, names)
             result.changes.append(result.dropping(replacing))
         elif current.comment != target.comment:
-            result.changes.append(ch.SetComment("index", name, target.name, target.comment))
+            result.changes.append(tc.SetComment("index", name, target.name, target.comment))
     for index in have.indexes:
         if index.name in claimed or index.name in taken_over or index.attached:
             continue
         if (name, index.name) in result.adopted:
             continue  # becomes a part of its parent's index
         if prune:
-            result.changes.append(result.dropping(ch.DropIndex(name, index, online)))
+            result.changes.append(result.dropping(tc.DropIndex(name, index, online)))
         else:
             result.unmanaged.append(f"index {name}.{index.name}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from mmschema import changes as ch
 from mmschema.backfill import BackfillJob, BackfillPart, assignments, differs
 from mmschema.ddl.base import (
     Statement,
@@ -15,6 +14,8 @@ from mmschema.ddl.base import (
     qualified,
     statements,
 )
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.columns import backfill
 from mmschema.kinds.tables.constraints import deferrable_clause
 from mmschema.kinds.tables.identity import sequence_options
@@ -37,11 +38,11 @@ def job_statement(job: BackfillJob) -> Statement:
 
 
 @statements.register
-def _(change: ch.ResumeBackfill) -> list[Statement]:
+def _(change: cc.ResumeBackfill) -> list[Statement]:
     return [job_statement(change.job)]
 
 
-def _trigger_function(change: ch.RetypeExpand, using: bool) -> sql.Composable:
+def _trigger_function(change: cc.RetypeExpand, using: bool) -> sql.Composable:
     """The sync function: the shadow column takes the new value of every row written.
 
     With a USING expression, it is evaluated over the row's own columns (a one-row
@@ -61,7 +62,7 @@ def _trigger_function(change: ch.RetypeExpand, using: bool) -> sql.Composable:
     )
 
 
-def _unless_in_sync(change: ch.RetypeExpand) -> sql.Composable:
+def _unless_in_sync(change: cc.RetypeExpand) -> sql.Composable:
     """The trigger's WHEN: rows whose shadow already holds the cast value (the backfill's
     own updates, writers' updates of other columns of filled rows) skip the function call,
     which is most of a trigger's cost. A USING expression (a subquery over NEW) has none:
@@ -77,7 +78,7 @@ def plain_cast(column: str, new_type: str) -> str:
 
 
 @statements.register
-def _(change: ch.RetypeExpand) -> list[Statement]:
+def _(change: cc.RetypeExpand) -> list[Statement]:
     result: list[Statement] = []
     table = qualified(change.table)
     if change.add_column:
@@ -117,7 +118,7 @@ def _(change: ch.RetypeExpand) -> list[Statement]:
     return result
 
 
-def shadow_job(change: ch.RetypeBackfill) -> BackfillJob:
+def shadow_job(change: cc.RetypeBackfill) -> BackfillJob:
     """One job for all the table's shadow columns: each batch sets them together."""
     return BackfillJob(
         change.table, tuple(BackfillPart(shadow, value) for _, shadow, value in change.parts)
@@ -125,7 +126,7 @@ def shadow_job(change: ch.RetypeBackfill) -> BackfillJob:
 
 
 @statements.register
-def _(change: ch.RetypeBackfill) -> list[Statement]:
+def _(change: cc.RetypeBackfill) -> list[Statement]:
     return [job_statement(shadow_job(change))]
 
 
@@ -148,7 +149,7 @@ INTEGER_TYPES = {"smallint", "integer", "bigint"}
 
 
 @statements.register
-def _(change: ch.RetypeSwap) -> list[Statement]:
+def _(change: cc.RetypeSwap) -> list[Statement]:
     table, shadow, column = (
         change.table,
         sql.Identifier(change.shadow),
@@ -192,9 +193,9 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
         result.append(_move_identity(change))
     result.extend(_drop_sync(table, change.trigger)[:1])
     for policy in change.policies:
-        result.extend(statements(ch.DropPolicy(table, policy)))
+        result.extend(statements(cc.DropPolicy(table, policy)))
     for view in reversed(change.views):
-        result.extend(statements(ch.DropView(table, view)))
+        result.extend(statements(cc.DropView(table, view)))
     result.append(alter_table(table, Form.DROP_COLUMN, sql.SQL("DROP COLUMN {}").format(column)))
     result.append(
         alter_table(
@@ -229,18 +230,18 @@ def _(change: ch.RetypeSwap) -> list[Statement]:
         )
         result.append(alter_table(table, Form.RENAME_CONSTRAINT, rename))
     for view in change.views:
-        result.extend(statements(ch.CreateView(table, view)))
+        result.extend(statements(cc.CreateView(table, view)))
     for policy in change.policies:
-        result.extend(statements(ch.CreatePolicy(table, policy)))
+        result.extend(statements(cc.CreatePolicy(table, policy)))
     if change.comment is not None:
         result.append(comment("column", table, change.column, change.comment))
     for owner, key in change.add_foreign_keys:
-        result.extend(statements(ch.AddForeignKey(owner, key, not_valid=True)))
+        result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
     result.extend(_drop_sync(table, change.trigger)[1:])
     return result
 
 
-def _move_identity(change: ch.RetypeSwap) -> Statement:
+def _move_identity(change: cc.RetypeSwap) -> Statement:
     """The identity goes from the old column to the shadow: its sequence is dropped with it,
     the shadow's (with the same options, under the same name) goes on from its next value."""
     table = qualified(change.table)
@@ -273,7 +274,7 @@ def _move_identity(change: ch.RetypeSwap) -> Statement:
 
 
 @statements.register
-def _(change: ch.RetypeAbandon) -> list[Statement]:
+def _(change: cc.RetypeAbandon) -> list[Statement]:
     table = change.table
     result = _drop_sync(table, change.trigger) if change.trigger else []
     drop = sql.SQL("DROP COLUMN IF EXISTS {}").format(sql.Identifier(change.shadow))

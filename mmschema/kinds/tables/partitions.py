@@ -13,6 +13,8 @@ from mmschema.ddl.base import Statement, alter_table, qualified, statements
 from mmschema.desired.declared import DeclaredTable
 from mmschema.equivalent import same_default
 from mmschema.hazards import Hazard, hazards
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import Index, Partition, Table
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 
 @statements.register
-def _(change: ch.AttachPartition) -> list[Statement]:
+def _(change: tc.AttachPartition) -> list[Statement]:
     action = sql.SQL("ATTACH PARTITION {} {}").format(
         qualified(change.table), sql.SQL(change.bound)
     )
@@ -33,7 +35,7 @@ def _(change: ch.AttachPartition) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.DetachPartition) -> list[Statement]:
+def _(change: tc.DetachPartition) -> list[Statement]:
     action = sql.SQL("DETACH PARTITION {}").format(qualified(change.table))
     return [alter_table(change.parent, Form.DETACH_PARTITION, action)]
 
@@ -47,17 +49,17 @@ def partitions_at_build_time(changes: list[ch.Change]) -> list[ch.Change]:
     created: list[Partition] = []
     for change in changes:
         match change:
-            case ch.DetachPartition(table=name):
+            case tc.DetachPartition(table=name):
                 detached.add(name)
-            case ch.ReplaceTable(table=table):
+            case tc.ReplaceTable(table=table):
                 replaced[table.name] = table
-            case ch.CreateTable(table=table) if table.partition_of is not None:
+            case tc.CreateTable(table=table) if table.partition_of is not None:
                 created.append(Partition(table.name, table.partition_of, table.partitioned))
     if not (detached or replaced or created):
         return changes
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.BuildPartitionedIndex | ch.ReplaceIndex) and change.partitions:
+        if isinstance(change, tc.BuildPartitionedIndex | tc.ReplaceIndex) and change.partitions:
             below = {change.table}
             tree: list[Partition] = []
             live = [p for p in change.partitions if p.parent not in replaced]
@@ -88,12 +90,12 @@ def validated_per_partition(
     at_once: set[tuple[QualifiedName, str]] = set()
     result: list[ch.Change] = []
     for change in changes:
-        if isinstance(change, ch.AddForeignKey) and change.not_valid and change.key.valid:
+        if isinstance(change, tc.AddForeignKey) and change.not_valid and change.key.valid:
             referenced = desired.tables.get(change.key.references)
             if referenced is not None and referenced.partitioned:
                 at_once.add((change.table, change.key.name))
                 change = replace(change, not_valid=False)
-        elif isinstance(change, ch.ValidateConstraint) and (change.table, change.name) in at_once:
+        elif isinstance(change, tc.ValidateConstraint) and (change.table, change.name) in at_once:
             continue
         result.append(change)
     return result
@@ -129,11 +131,11 @@ def diff_partition_columns(
         if current.nullable != column.nullable:
             online = not new_table
             differs.append(
-                ch.AlterColumnNullability(want.name, column.name, column.nullable, online)
+                cc.AlterColumnNullability(want.name, column.name, column.nullable, online)
             )
         if not same_default(current.default, column.default, column.type):
             differs.append(
-                ch.AlterColumnDefault(want.name, column.name, current.default, column.default)
+                cc.AlterColumnDefault(want.name, column.name, current.default, column.default)
             )
         if differs and managed:
             result.changes.extend(differs)
@@ -157,10 +159,10 @@ def diff_partitioning(have: Table, want: Table, prune: bool, result: DiffResult)
         result.unmanaged.append(f"partition {want.name} (of {have.partition_of})")
         return
     if have.partition_of is not None:
-        result.changes.append(ch.DetachPartition(want.name, have.partition_of))
+        result.changes.append(tc.DetachPartition(want.name, have.partition_of))
     if want.partition_of is not None:
         bound = want.partition_bound or "DEFAULT"
-        result.changes.append(ch.AttachPartition(want.name, want.partition_of, bound))
+        result.changes.append(tc.AttachPartition(want.name, want.partition_of, bound))
 
 
 def equal_partition_indexes(
@@ -214,7 +216,7 @@ def part_names(
 
 
 @hazards.register
-def _(change: ch.AttachPartition) -> list[Hazard]:
+def _(change: tc.AttachPartition) -> list[Hazard]:
     detail = (
         f"attaching {change.table} scans it under an ACCESS EXCLUSIVE lock to check its rows "
         "against the bound"

@@ -12,6 +12,7 @@ from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.desired.declared import DeclaredIndex, DeclaredTable, Source
 from mmschema.kinds.base import ScratchStep
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.columns import column_definition
 from mmschema.kinds.tables.constraints import (
     check_definition,
@@ -177,10 +178,10 @@ def partition_column_changes(table: DeclaredTable) -> list[ch.Change]:
     for column in table.partition_columns:
         if column.nullable is not None:
             found.append(
-                ch.AlterColumnNullability(table.name, column.name, column.nullable, online=False)
+                cc.AlterColumnNullability(table.name, column.name, column.nullable, online=False)
             )
         if column.default_given:
-            found.append(ch.AlterColumnDefault(table.name, column.name, None, column.default))
+            found.append(cc.AlterColumnDefault(table.name, column.name, None, column.default))
     return found
 
 

@@ -11,6 +11,8 @@ from mmschema import changes as ch
 from mmschema.ddl.base import Statement, alter_table, comment, make_statement, qualified, statements
 from mmschema.desired.declared import DeclaredTable, DesiredState
 from mmschema.hazards import Hazard, cascade_note, hazards
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.columns import column_definition, diff_columns
 from mmschema.kinds.tables.constraints import (
     diff_constraints,
@@ -67,12 +69,12 @@ def create_table(table: Table) -> list[Statement]:
 
 
 @statements.register
-def _(change: ch.CreateTable) -> list[Statement]:
+def _(change: tc.CreateTable) -> list[Statement]:
     return create_table(change.table)
 
 
 @statements.register
-def _(change: ch.DropTable) -> list[Statement]:
+def _(change: tc.DropTable) -> list[Statement]:
     return [drop_table(change.table, cascade=bool(change.cascade))]
 
 
@@ -84,12 +86,12 @@ def drop_table(name: QualifiedName, cascade: bool = False) -> Statement:
 
 
 @statements.register
-def _(change: ch.ReplaceTable) -> list[Statement]:
+def _(change: tc.ReplaceTable) -> list[Statement]:
     return [drop_table(change.table.name), *create_table(change.table)]
 
 
 @statements.register
-def _(change: ch.RenameTable) -> list[Statement]:
+def _(change: tc.RenameTable) -> list[Statement]:
     action = sql.SQL("RENAME TO {}").format(sql.Identifier(change.new.name))
     result = [alter_table(change.old, Form.RENAME_TABLE, action)]
     for kind, old, new in change.derived:
@@ -115,7 +117,7 @@ ROW_SECURITY = {
 
 
 @statements.register
-def _(change: ch.SetTableOption) -> list[Statement]:
+def _(change: tc.SetTableOption) -> list[Statement]:
     table, value = change.table, change.value
     if change.option == "unlogged":
         action = "SET UNLOGGED" if value == "true" else "SET LOGGED"
@@ -147,8 +149,8 @@ class DiffResult:
     # Column renames the file declares, per table: live keys and indexes read with them.
     column_renames: dict[QualifiedName, dict[str, str]] = field(default_factory=dict)
 
-    def dropping(self, change: ch.DropIndex | ch.ReplaceIndex) -> ch.Change:
-        index = change.index if isinstance(change, ch.DropIndex) else change.old
+    def dropping(self, change: tc.DropIndex | tc.ReplaceIndex) -> ch.Change:
+        index = change.index if isinstance(change, tc.DropIndex) else change.old
         self.orphaned.update((part, name) for part, name, _ in index.parts)
         return change
 
@@ -174,7 +176,7 @@ def diff_tables(
             have = None
         if table.state == "absent":
             if have is not None:
-                result.changes.append(ch.DropTable(table.name, have.dependents_of()))
+                result.changes.append(tc.DropTable(table.name, have.dependents_of()))
                 gone.add(table.name)
             continue
         want = desired.tables[table.name]
@@ -221,7 +223,7 @@ def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Tabl
             if table.primary_key.name in (None, new_key) and len(new_key.encode()) < 64:
                 derived = (("constraint", key.name, new_key),)
                 renamed = replace(renamed, primary_key=replace(key, name=new_key))
-        result.changes.append(ch.RenameTable(old, table.name, derived))
+        result.changes.append(tc.RenameTable(old, table.name, derived))
         return _serial_sequences_renamed(replace(renamed, name=table.name), old.name)
     return have
 
@@ -254,13 +256,13 @@ def _create_table_changes(
     bare = replace(
         want, columns=columns, primary_key=key, indexes=(), unique=(), foreign_keys=(), checks=()
     )
-    result.changes.append(ch.ReplaceTable(bare) if replace_live else ch.CreateTable(bare))
+    result.changes.append(tc.ReplaceTable(bare) if replace_live else tc.CreateTable(bare))
     for option, _, default in TABLE_OPTIONS:
         value = _option_text(getattr(want, option))
         if value != default and option != "unlogged":  # UNLOGGED is part of CREATE TABLE
-            result.changes.append(ch.SetTableOption(want.name, option, value))
+            result.changes.append(tc.SetTableOption(want.name, option, value))
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
-        result.changes.append(ch.CreateIndex(want.name, index, concurrently=False))
+        result.changes.append(tc.CreateIndex(want.name, index, concurrently=False))
     diff_constraints(Table(want.name), want, False, result, new_table=True, file_table=table)
 
 
@@ -286,7 +288,7 @@ def _diff_table(
         if column.name not in claimed:
             if prune:
                 cascade = have.dependents_of(column.name)
-                result.changes.append(ch.DropColumn(name, column.name, cascade))
+                result.changes.append(cc.DropColumn(name, column.name, cascade))
             else:
                 result.unmanaged.append(f"column {name}.{column.name}")
     have = with_renamed_columns(have, result.column_renames)
@@ -297,7 +299,7 @@ def _diff_table(
     _diff_table_options(have, table, prune, result)
     if have.comment != want.comment:
         if table.comment_given or prune:
-            result.changes.append(ch.SetComment("table", name, name.name, want.comment))
+            result.changes.append(tc.SetComment("table", name, name.name, want.comment))
         else:  # a comment the file does not give is left alone, like table options
             result.unmanaged.append(f"comment {name}")
 
@@ -323,7 +325,7 @@ def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: 
                 continue
             wanted = default
         if wanted != live:
-            result.changes.append(ch.SetTableOption(table.name, option, wanted))
+            result.changes.append(tc.SetTableOption(table.name, option, wanted))
 
 
 def _option_text(value: object) -> str:
@@ -331,13 +333,13 @@ def _option_text(value: object) -> str:
 
 
 @hazards.register
-def _(change: ch.DropTable) -> list[Hazard]:
+def _(change: tc.DropTable) -> list[Hazard]:
     detail = f"drops table {change.table} and all its rows{cascade_note(change.cascade)}"
     return [Hazard("destructive", detail)]
 
 
 @hazards.register
-def _(change: ch.ReplaceTable) -> list[Hazard]:
+def _(change: tc.ReplaceTable) -> list[Hazard]:
     detail = (
         f"drops table {change.table.name} with all its rows and partitions, and creates it "
         "again: its partitioning cannot be altered in place"
@@ -346,7 +348,7 @@ def _(change: ch.ReplaceTable) -> list[Hazard]:
 
 
 @hazards.register
-def _(change: ch.SetTableOption) -> list[Hazard]:
+def _(change: tc.SetTableOption) -> list[Hazard]:
     if change.option != "unlogged":
         return []
     detail = (
