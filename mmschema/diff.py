@@ -7,17 +7,10 @@ from mmschema.desired.declared import DeclaredEnum, DesiredState
 from mmschema.kinds.follow_renames import following_renamed_tables
 from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.replaced_tables import taken_by_replaced_tables
-from mmschema.kinds.tables.dependents import (
-    rebuild_dependent_foreign_keys,
-    rebuild_dependent_views,
-    regenerate_over_retyped_columns,
-    split_replacements_over_retyped_columns,
-)
-from mmschema.kinds.tables.partitions import validated_per_partition
-from mmschema.kinds.tables.tables import DiffResult, diff_tables
+from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog, QualifiedName, UserType
-from mmschema.namespace import drops_that_make_room
 from mmschema.pipeline.kinds import (
+    TABLES,
     declared_schemas_made_once,
     diff_objects,
     with_grants_of_remade,
@@ -28,12 +21,7 @@ from mmschema.renames import column_renames
 
 def managed_names(declared: DesiredState) -> list[QualifiedName]:
     """Every live name the file may be talking about, old names of renames included."""
-    names: list[QualifiedName] = []
-    for table in declared.tables:
-        names.append(table.name)
-        if table.renamed_from is not None:
-            names.append(table.renamed_from)
-    return list(dict.fromkeys(names))
+    return TABLES.managed_names(declared)
 
 
 def diff(
@@ -47,12 +35,8 @@ def diff(
             result.changes.append(ch.CreateExtension(extension))
     new_schemas: set[str] = set()
     _diff_enums(live, declared.enums, new_schemas, result)
-    diff_tables(live, desired, declared, prune, new_schemas, result)
-    result.changes = drops_that_make_room(live, result.changes)
-    result.changes = rebuild_dependent_foreign_keys(live, desired, result.changes)
-    result.changes = split_replacements_over_retyped_columns(result.changes)
-    result.changes = regenerate_over_retyped_columns(live, desired, result.changes)
-    result.changes = rebuild_dependent_views(live, result.changes)
+    TABLES.diff(live, desired, declared, prune, new_schemas, result)
+    result.changes = TABLES.arranged(live, desired, result.changes)
     kept, remade = taken_by_replaced_tables(result.changes, live, desired.objects)
     objects = [*remade, *diff_objects(kept, desired.objects)]
     objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
@@ -64,7 +48,6 @@ def diff(
             result.changes.append(item.drop)
         else:
             result.unmanaged.append(item.label)
-    result.changes = validated_per_partition(result.changes, live, desired)
     result.changes.sort(key=lambda c: c.phase)
     return result
 

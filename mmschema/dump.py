@@ -10,14 +10,9 @@ import yaml
 
 from mmschema.introspect import catalog_sql, read_catalog
 from mmschema.kinds.grants import with_privileges
-from mmschema.kinds.tables.dump import (
-    SQL_PLAIN_IDENTIFIER,
-    standalone_sequences,
-    table_document,
-    table_key,
-)
+from mmschema.kinds.tables.dump import SQL_PLAIN_IDENTIFIER, table_key
 from mmschema.model import Catalog, QualifiedName, UserType
-from mmschema.pipeline.kinds import dump_objects
+from mmschema.pipeline.kinds import TABLES, dump_objects
 
 
 class NotFound(Exception):
@@ -78,7 +73,7 @@ def dump_schema(
     """The schema.yaml text of these tables and of every other kind's objects in `schemas`
     (default: every user schema) that `only` names, if given."""
     catalog = read_catalog(conn, names)
-    document = catalog_document(catalog, standalone_sequences(conn, catalog))
+    document = catalog_document(catalog, conn)
     dumped = schemas or user_schemas(conn)
     if not only:  # every enum of the dumped schemas, used or not: the file manages them
         enums = document.setdefault("enums", {})
@@ -96,7 +91,7 @@ def dump_schema(
 def dump_tables(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> str:
     """The schema.yaml text that declares these tables as they are."""
     catalog = read_catalog(conn, names)
-    return document_text(catalog_document(catalog, standalone_sequences(conn, catalog)))
+    return document_text(catalog_document(catalog, conn))
 
 
 def document_text(document: dict[str, Any]) -> str:
@@ -104,7 +99,7 @@ def document_text(document: dict[str, Any]) -> str:
 
 
 def catalog_document(
-    catalog: Catalog, standalone: set[tuple[str, str]] | None = None
+    catalog: Catalog, conn: psycopg.Connection[Any] | None = None
 ) -> dict[str, Any]:
     document: dict[str, Any] = {"version": 1}
     extensions = sorted(catalog.extensions - {"plpgsql"})
@@ -113,14 +108,7 @@ def catalog_document(
     enums = used_enums(catalog)
     if enums:
         document["enums"] = {table_key(e.name): {"labels": list(e.labels)} for e in enums}
-    document["tables"] = {
-        table_key(t.name): table_document(
-            t,
-            standalone or set(),
-            catalog.tables.get(t.partition_of) if t.partition_of else None,
-        )
-        for t in catalog.tables.values()
-    }
+    document[TABLES.file_key] = TABLES.document(catalog, conn)
     return document
 
 

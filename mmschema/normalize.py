@@ -23,14 +23,9 @@ from mmschema.desired.declared import (
     InvalidFile,
 )
 from mmschema.kinds.base import KindObject
-from mmschema.kinds.tables.normalize import (
-    declared_foreign_keys,
-    declared_options,
-    desired_links,
-    reprinted_as_live,
-)
 from mmschema.model import Catalog, QualifiedName
 from mmschema.pipeline.kinds import (
+    TABLES,
     declared_type_steps,
     live_printings,
     live_types_but_declared,
@@ -171,15 +166,7 @@ def normalize_file(
     # In the catalog's order (schema, name), whichever chunk or path a table came from.
     everything = dict(sorted([*catalog.tables.items(), *ready.items()]))
     catalog = replace(catalog, tables=everything)
-    declared_tables = {t.name: t for t in present}
-    tables = {
-        name: declared_options(
-            table,
-            declared_tables[name],
-            declared_foreign_keys(declared_tables[name], catalog, live),
-        )
-        for name, table in everything.items()
-    }
+    tables = TABLES.as_declared(everything, desired, live)
     catalog = replace(
         catalog,
         tables=tables,
@@ -205,7 +192,7 @@ def normalized_on_scratch(
     """The named tables of the file as the scratch server reads them back (cached); one of
     each shape (shapes.py) goes there, the others take its result under their names."""
     wanted = set(names)
-    linked = {name for pair in desired_links(desired) for name in pair}
+    linked = {name for pair in TABLES.links(desired) for name in pair}
     present = [t for t in desired.present_tables() if t.name in wanted]
     shapes = group_shapes(present, desired.present_tables(), taken, linked)
     representatives = shapes.representatives
@@ -250,7 +237,7 @@ def on_scratch(
     enums = tuple((e.name, e.labels, e.state) for e in desired.enums)
     inputs = ("desired", declared, desired.extensions, sorted(extra_extensions), live.types, enums)
     key = cache.key(scratch.identity, inputs, names)
-    return run_on_scratch(scratch, make_steps, key, names, cache, links=desired_links(rest))
+    return run_on_scratch(scratch, make_steps, key, names, cache, links=TABLES.links(rest))
 
 
 def normalized_objects(
@@ -300,8 +287,4 @@ def normalize_live(live: Catalog, scratch: Scratch, cache: NormalizeCache) -> Ca
         tolerate_errors=True,
         links=[(t.name, t.partition_of) for t in live.tables.values() if t.partition_of],
     )
-    tables = {
-        name: reprinted_as_live(table, reprinted.tables.get(name))
-        for name, table in live.tables.items()
-    }
-    return replace(live, tables=tables)
+    return replace(live, tables=TABLES.as_live(live, reprinted))

@@ -17,13 +17,13 @@ from mmschema.introspect import read_catalog, read_function_definitions, with_de
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence, owner_problems
 from mmschema.kinds.tables import column_changes as cc
-from mmschema.kinds.tables.dependents import needs_dependents
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
 from mmschema.pipeline.kinds import (
+    TABLES,
     called_by_defaults_kept,
     read_objects,
     types_the_file_uses,
@@ -89,7 +89,7 @@ def compute_plan(
         return in_flight, diff(comparable, wanted, desired, prune)
 
     in_flight, result = compared(live)
-    if needs_dependents(result.changes):
+    if TABLES.needs_dependents(result.changes):
         # Most plans drop and retype nothing: only those read the policies and the
         # dependents that such a change takes along or must make again.
         live = with_dependents(conn, live, names)

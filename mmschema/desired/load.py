@@ -26,10 +26,9 @@ from mmschema.desired.sqltext import SqlProblem, check_query
 from mmschema.desired.yamlpos import YamlDocument, YamlError, load_yaml
 from mmschema.kinds.base import KindObject
 from mmschema.kinds.sequences import file_problems as sequence_file_problems
-from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.model import parents_first
 from mmschema.model import QualifiedName
-from mmschema.pipeline.kinds import build_objects, in_dropped_schemas, merged_objects
+from mmschema.pipeline.kinds import TABLES, build_objects, in_dropped_schemas, merged_objects
 
 FILE_HEADER = "# file: "
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a schema of 20,000 tables is ~10 MB; /dev/zero is endless
@@ -210,7 +209,7 @@ def _build_file(context: Context, data: dict[str, object]) -> FilePart:
     part = FilePart()
     for key, spec in mapping_of(data.get("tables")).items():
         if isinstance(spec, dict):
-            part.tables.append(build_table(context, key, spec))
+            part.tables.append(TABLES.build(context, key, spec))
     for key, spec in mapping_of(data.get("enums")).items():
         if isinstance(spec, dict):
             part.enums.append(_enum(context, key, spec))

@@ -1,5 +1,5 @@
-"""Reads the target's catalog in one snapshot: the table family's read (kinds/tables/read.py)
-and what the tables' changes need around them (types, views, policies, dependents)."""
+"""Reads the target's catalog in one snapshot: the table family's read (its kind's hook) and
+what the tables' changes need around them (types, views, policies, dependents)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import psycopg
 
 from mmschema.catalogsql import fetch_rows, packaged_sql
 from mmschema.kinds.routine_text import identity_of, routine_key
-from mmschema.kinds.tables.read import read_tables
+from mmschema.kinds.tables.kind import TABLES
 from mmschema.model import Catalog, Policy, QualifiedName, UserType, View
 from mmschema.snapshot_helper import SnapshotHelper, SnapshotRefused, export_snapshot
 
@@ -188,7 +188,7 @@ def read_catalog_in_transaction(
     """
     _settle(conn)
     version = conn.info.server_version
-    read = read_tables(conn, _name_params(names), version, helper)
+    read = TABLES.read(conn, names, helper)
     extensions = fetch_rows(conn, catalog_sql("extensions"), ExtensionRow, {})
     schemas = fetch_rows(conn, catalog_sql("schemas"), SchemaRow, {})
     types = fetch_rows(conn, catalog_sql("types"), TypeRow, {})

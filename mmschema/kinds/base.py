@@ -12,8 +12,13 @@ if TYPE_CHECKING:
 
     from mmschema.changes import Change
     from mmschema.desired.build import Context
+    from mmschema.desired.declared import DeclaredTable, DesiredState
+    from mmschema.kinds.tables.model import Table
+    from mmschema.kinds.tables.read import TablesRead
+    from mmschema.kinds.tables.tables import DiffResult
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
+    from mmschema.snapshot_helper import SnapshotHelper
 
 
 @dataclass(frozen=True)
@@ -155,3 +160,62 @@ class MadeBeforeTables(Protocol):
     made on the scratch server after the enums and before the file's tables."""
 
     def declared_steps(self, declared: Sequence[KindObject]) -> list[ScratchStep]: ...
+
+
+class CatalogKind(Protocol):
+    """The table family: its objects are the Catalog's `tables`, so each step takes the
+    whole catalog (tables are read in its snapshot, normalized by shape in chunks, compared
+    with the file's renames and --prune), and its changes need others around them."""
+
+    @property
+    def file_key(self) -> str: ...
+
+    def build(self, context: Context, key: str, spec: dict[str, object]) -> DeclaredTable: ...
+
+    def managed_names(self, declared: DesiredState) -> list[QualifiedName]: ...
+
+    def read(
+        self,
+        conn: psycopg.Connection[Any],
+        names: Sequence[QualifiedName],
+        helper: SnapshotHelper | None = None,
+    ) -> TablesRead: ...
+
+    def scratch_steps(self, declared: DesiredState) -> list[ScratchStep]: ...
+
+    def live_steps(self, live: Catalog) -> list[ScratchStep]: ...
+
+    def links(self, declared: DesiredState) -> list[tuple[QualifiedName, QualifiedName]]:
+        """Declared tables the scratch server must make in the same chunk."""
+        ...
+
+    def as_declared(
+        self, printed: dict[QualifiedName, Table], declared: DesiredState, live: Catalog
+    ) -> dict[QualifiedName, Table]: ...
+
+    def as_live(self, live: Catalog, reprinted: Catalog) -> dict[QualifiedName, Table]:
+        """The live tables as another major's scratch server `reprinted` them."""
+        ...
+
+    def diff(
+        self,
+        live: Catalog,
+        desired: Catalog,
+        declared: DesiredState,
+        prune: bool,
+        new_schemas: set[str],
+        result: DiffResult,
+    ) -> None: ...
+
+    def arranged(self, live: Catalog, desired: Catalog, changes: list[Change]) -> list[Change]:
+        """The ordering hook: the plan's changes (of every kind) with what this kind's
+        changes need dropped and made again around them."""
+        ...
+
+    def needs_dependents(self, changes: list[Change]) -> bool:
+        """Whether the diff must be made again with the tables' dependents read."""
+        ...
+
+    def document(
+        self, catalog: Catalog, conn: psycopg.Connection[Any] | None = None
+    ) -> dict[str, Any]: ...

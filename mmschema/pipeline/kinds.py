@@ -25,7 +25,14 @@ from mmschema.kinds import (
     triggers,
     views,
 )
-from mmschema.kinds.base import CalledByTables, Kind, KindObject, MadeBeforeTables, Unmanaged
+from mmschema.kinds.base import (
+    CalledByTables,
+    CatalogKind,
+    Kind,
+    KindObject,
+    MadeBeforeTables,
+    Unmanaged,
+)
 from mmschema.kinds.functions import (
     FUNCTIONS,
     PROCEDURES,
@@ -37,12 +44,9 @@ from mmschema.kinds.functions import (
 )
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.sequences import DropSequence, sequence_name
-from mmschema.kinds.tables import columns as table_columns
-from mmschema.kinds.tables import constraints as table_constraints
-from mmschema.kinds.tables import indexes as table_indexes
-from mmschema.kinds.tables import online as table_online
-from mmschema.kinds.tables import partitions as table_partitions
-from mmschema.kinds.tables import tables as table_tables
+from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.tables import kind as table_kind
 from mmschema.kinds.types import (
     COMPOSITES,
     RANGES,
@@ -57,15 +61,8 @@ from mmschema.nextval import referenced_sequences
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
-# The table family's modules: their DDL registers with ddl.statements as they are imported.
-TABLE_FAMILY = (
-    table_tables,
-    table_columns,
-    table_constraints,
-    table_indexes,
-    table_partitions,
-    table_online,
-)
+# The table family: the Catalog's tables (its DDL registers as its modules are imported).
+TABLES: CatalogKind = table_kind.TABLES
 # Routines first: the scratch server needs them before the views and triggers calling them.
 KINDS: tuple[Kind, ...] = (
     schemas.KIND,
@@ -364,9 +361,9 @@ def with_grants_of_remade(
 def _remade(change: ch.Change) -> tuple[list[grants.Target], bool]:
     """The objects a change drops and makes again, as owners and grants name them, and
     whether the change gives them their old owner back."""
-    if isinstance(change, ch.ReplaceTable):
+    if isinstance(change, tc.ReplaceTable):
         return _relations([change.table.name]), False
-    if isinstance(change, ch.CreateView):
+    if isinstance(change, cc.CreateView):
         return _relations([change.view.name]), True
     if isinstance(change, views.RebuildView | matviews.RebuildMatview):
         return _relations([change.new.name, *(reader.name for reader in change.readers)]), True

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from mmschema.introspect import catalog_sql
+from mmschema.catalogsql import packaged_sql
 from mmschema.kinds.tables.model import (
     Check,
     Column,
@@ -83,7 +83,7 @@ def standalone_sequences(conn: psycopg.Connection[Any], catalog: Catalog) -> set
     if not candidates:
         return set()
     rows = conn.execute(
-        catalog_sql("owned_sequences"),
+        packaged_sql("mmschema.introspect", "owned_sequences"),
         {
             "schemas": [t.schema for t, _, _ in candidates],
             "tables": [t.name for t, _, _ in candidates],
