@@ -12,7 +12,8 @@ from mmschema import changes as ch
 from mmschema import ddl
 from mmschema.desired.declared import DesiredState
 from mmschema.kinds.base import ScratchStep
-from mmschema.kinds.tables.scratch import declared_at, live_table_steps, table_steps
+from mmschema.kinds.tables.kind import TABLES
+from mmschema.kinds.tables.scratch import declared_at
 from mmschema.model import Catalog, UserType
 
 __all__ = [
@@ -74,8 +75,7 @@ def desired_steps(
         created = ddl.types.create_enum(ch.CreateEnum(enum.name, enum.labels))
         steps.append(ScratchStep(created.sql, where))
     steps.extend(declared_types)
-    for table in desired.present_tables():
-        steps.extend(table_steps(table))
+    steps.extend(TABLES.scratch_steps(desired))
     return steps
 
 
@@ -83,7 +83,7 @@ def catalog_steps(catalog: Catalog) -> list[ScratchStep]:
     """Statements that rebuild a live catalog's tables (for a scratch of another major)."""
     steps = extension_steps(catalog.extensions)
     steps.extend(type_steps(catalog.types))
-    steps.extend(live_table_steps(catalog))
+    steps.extend(TABLES.live_steps(catalog))
     return steps
 
 
