@@ -16,7 +16,6 @@ from mmschema.pipeline.kinds import (
     with_grants_of_remade,
     without_pruned,
 )
-from mmschema.renames import column_renames
 
 
 def managed_names(declared: DesiredState) -> list[QualifiedName]:
@@ -27,7 +26,7 @@ def managed_names(declared: DesiredState) -> list[QualifiedName]:
 def diff(
     live: Catalog, desired: Catalog, declared: DesiredState, prune: bool = False
 ) -> DiffResult:
-    result = DiffResult(column_renames=column_renames(live, declared))
+    result = DiffResult()
     if prune:
         live = without_pruned(live)
     for extension in declared.extensions:

@@ -20,8 +20,8 @@ from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.dependents import policies_reading, views_reading
 from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
+from mmschema.kinds.tables.renames import renamed_expression
 from mmschema.model import Catalog, QualifiedName, View
-from mmschema.renames import renamed_expression
 
 SHADOW_PREFIX = "_mms_new_"
 TRIGGER_PREFIX = "_mms_sync_"

@@ -24,6 +24,7 @@ from mmschema.kinds.tables import (
 from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.dump import standalone_sequences, table_document, table_key
 from mmschema.kinds.tables.model import Table
+from mmschema.kinds.tables.namespace import drops_that_make_room
 from mmschema.kinds.tables.normalize import (
     declared_foreign_keys,
     declared_options,
@@ -31,10 +32,10 @@ from mmschema.kinds.tables.normalize import (
     reprinted_as_live,
 )
 from mmschema.kinds.tables.read import TablesRead, read_tables
+from mmschema.kinds.tables.renames import column_renames
 from mmschema.kinds.tables.scratch import live_table_steps, table_steps
 from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog, QualifiedName
-from mmschema.namespace import drops_that_make_room
 from mmschema.snapshot_helper import SnapshotHelper
 
 # The family's modules: their DDL and hazards register as they are imported.
@@ -105,6 +106,7 @@ class TableKind:
         new_schemas: set[str],
         result: DiffResult,
     ) -> None:
+        result.column_renames = column_renames(live, declared)
         tables.diff_tables(live, desired, declared, prune, new_schemas, result)
 
     def arranged(

@@ -16,9 +16,9 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import Index, Partition, Table
+from mmschema.kinds.tables.namespace import held_names
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
-from mmschema.namespace import held_names
 from mmschema.pgnames import partition_index_name
 
 if TYPE_CHECKING:

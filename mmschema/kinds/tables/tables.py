@@ -29,9 +29,9 @@ from mmschema.kinds.tables.partitions import (
     diff_partitioning,
     partitions_at_build_time,
 )
+from mmschema.kinds.tables.renames import with_renamed_columns
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
-from mmschema.renames import with_renamed_columns
 
 
 def create_table(table: Table) -> list[Statement]:
