@@ -1,4 +1,5 @@
-"""The small protocol every object kind module implements, and the objects it trades in."""
+"""The small protocols the object kinds implement (Kind; CatalogKind for the table family)
+and the objects they trade in."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ScratchStep:
+    """One statement for the scratch server, with the declaration it comes from."""
+
     statement: str
     source: str  # "path:line:column: what" prefix for errors
     table: QualifiedName | None = None
