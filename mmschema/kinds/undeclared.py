@@ -57,7 +57,7 @@ class PruneUndeclared(ch.KindChange):
     key: str = field(default="", compare=False)  # a routine's `schema.name(types)`
 
     @property
-    def phase(self) -> ch.Phase:  # type: ignore[override]
+    def phase(self) -> ch.Phase:
         return _DROPS[self.what][2]
 
     @property
