@@ -153,3 +153,26 @@ def test_dump_declares_unused_enums_and_empty_schemas(shell: Shell, db: str) -> 
     data = yaml.safe_load(dumped.stdout)
     assert data["enums"] == {"unused": {"labels": ["a", "b"]}}  # no column uses it
     assert data["schemas"] == {"empty": {}}  # public holds the enum: not declared
+
+
+@pytest.mark.one_major
+def test_a_pruned_table_with_rows_never_analyzed_is_not_said_to_be_empty(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, status text, placed bigint)")
+    run_sql(db, "CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 5000)")
+    run_sql(db, "CREATE TABLE empty (id int)")
+    shell.write("schema.yaml", FILE.replace(', default: "ticket()"', ""))
+    dev = ("-d", db, "--dev-database", scratch_dsn)
+
+    def details() -> dict[str, str]:
+        planned = shell.run("plan", "--prune", "--format", "json", *dev)
+        changes = json.loads(planned.stdout)["changes"]
+        return {c["object"]: c["hazards"][0]["detail"] for c in changes}
+
+    before = details()
+    assert "~0 rows" not in before["public.big"], before
+    assert "how many is not known" in before["public.big"], before
+    assert "~0 rows" in before["public.empty"], before
+    run_sql(db, "ANALYZE big")
+    assert "~5,000 rows" in details()["public.big"]
