@@ -246,13 +246,14 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         args = parser.parse_args(argv)  # --version, --help and usage errors: sys.stdout/err
     except SystemExit as exit_:
         return int(exit_.code or 0) and int(ExitStatus.ERROR)
+    from mmschema.closedpipe import ReaderMayLeave
     from mmschema.connect import RedactingStream, remember, remember_environment
 
     remember_environment(environment)
     environment = replace(
         environment,
-        stdout=cast(TextIO, RedactingStream(environment.stdout)),
-        stderr=cast(TextIO, RedactingStream(environment.stderr)),
+        stdout=cast(TextIO, RedactingStream(cast(TextIO, ReaderMayLeave(environment.stdout)))),
+        stderr=cast(TextIO, RedactingStream(cast(TextIO, ReaderMayLeave(environment.stderr)))),
     )
     remember(getattr(args, "database", None))
     remember(getattr(args, "dev_database", None))
@@ -323,7 +324,11 @@ def run() -> None:
     from mmschema.collector import command_process
 
     command_process()
-    sys.exit(main())
+    status = main()
+    from mmschema.closedpipe import flush_standard_streams
+
+    flush_standard_streams()
+    sys.exit(status)
 
 
 def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:

@@ -251,9 +251,11 @@ def test_dump_of_a_table_with_enum_columns_declares_the_enums(
     result = mm(["dump", "-o", str(dumped)], db, scratch_dsn, tmp_path)
     assert result.code == 0, result.stderr
     document = yaml.safe_load(dumped.read_text())
+    # every enum of the dumped schemas: the file manages them (--prune drops undeclared ones)
     assert document["enums"] == {
         "ledger.side": {"labels": ["buy", "sell"]},
         "order_status": {"labels": ["new", "open", "filled"]},
+        "unused": {"labels": ["x"]},
     }
     again = mm(["plan", "-f", str(dumped), "--detailed-exitcode"], db, scratch_dsn, tmp_path)
     assert again.code == 0, again.stdout + again.stderr

@@ -1,0 +1,49 @@
+"""Output streams whose reader may go away (`mmschema apply | head`) without stopping the work."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, TextIO
+
+
+class ReaderMayLeave:
+    """Writes through until the reader has closed the pipe, then drops what is written.
+
+    An apply whose output nobody reads any more must still finish its steps and record
+    them: rich ends the process (SystemExit 1) on a broken pipe, mid-apply.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self.reader_gone = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self.reader_gone = True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def flush_standard_streams() -> None:
+    """Flush stdout and stderr at exit; a reader gone by then gets /dev/null in its place,
+    so that Python's own flush at shutdown does not print 'Exception ignored'."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
