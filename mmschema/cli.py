@@ -105,7 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a file would change"
     )
-    commands.add_parser("schema", help="print the file format's JSON Schema")
+    commands.add_parser(
+        "schema",
+        help="print the file format's JSON Schema",
+        description="Print the JSON Schema of schema.yaml (for editors and CI checks).",
+    )
     plan = command(
         "plan",
         "print the changes and their DDL; changes nothing",
@@ -125,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument(
         "--fail-on", default="", help="hazard kinds that make plan exit 3, comma-separated"
     )
-    plan.add_argument("--prune", action="store_true", help="drop unmanaged objects")
+    plan.add_argument(
+        "--prune", action="store_true", help="plan dropping the unmanaged objects too"
+    )
     plan.add_argument(
         "--rehearse", action="store_true", help="run the plan first on a scratch copy"
     )
