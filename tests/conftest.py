@@ -127,20 +127,44 @@ def _prepare_template(server: LocalServer) -> None:
         conn.execute(sql.SQL("ALTER DATABASE {} WITH IS_TEMPLATE true").format(name))
 
 
-@pytest.fixture(scope="session", params=SELECTED_MAJORS, ids=lambda major: f"pg{major}")
-def pg_server(request: pytest.FixtureRequest) -> Iterator[LocalServer]:
-    """A fresh PostgreSQL cluster of one selected major, with the template database."""
-    major = int(request.param)
+@pytest.fixture(scope="session")
+def pg_servers() -> Iterator[dict[int, LocalServer]]:
+    """The clusters this session (or xdist worker) started, by major, stopped at its end.
+
+    A cluster is started the first time a test needs its major and kept: a worker handed
+    tests of several majors in turn never initializes one twice."""
+    servers: dict[int, LocalServer] = {}
     reap_stale_server_dirs()
+    try:
+        yield servers
+    finally:
+        for server in servers.values():
+            with contextlib.suppress(Exception):
+                server.stop()
+            shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=SELECTED_MAJORS, ids=lambda major: f"pg{major}")
+def pg_server(request: pytest.FixtureRequest, pg_servers: dict[int, LocalServer]) -> LocalServer:
+    """A PostgreSQL cluster of one selected major, with the template database."""
+    major = int(request.param)
+    if major not in pg_servers:
+        pg_servers[major] = _start_server(major)
+    return pg_servers[major]
+
+
+def _start_server(major: int) -> LocalServer:
     home = make_server_dir(f"pg{major}")
     server = LocalServer(bin_dir_for_major(major, ROOT), home / "data", fast=True)
     try:
         server.start()
         _prepare_template(server)
-        yield server
-    finally:
-        server.stop()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            server.stop()
         shutil.rmtree(home, ignore_errors=True)
+        raise
+    return server
 
 
 @pytest.fixture(scope="session")
