@@ -53,7 +53,7 @@ class PruneUndeclared(ch.KindChange):
     what: str  # a key of _DROPS
     name: QualifiedName
     arguments: tuple[str, ...] = ()  # a routine's input argument types, as PostgreSQL prints them
-    rows: int | None = None  # estimated rows of a table or matview (reltuples); -1: unknown
+    rows: int | None = None  # a table's or materialized view's estimated rows
     key: str = field(default="", compare=False)  # a routine's `schema.name(types)`
 
     @property
@@ -323,12 +323,7 @@ def _(change: PruneUndeclared) -> list[Statement]:
 
 @hazards.register
 def _(change: PruneUndeclared) -> list[Hazard]:
-    if change.rows is None:
-        rows = ""
-    elif change.rows < 0:
-        rows = " and its rows (how many is not known: no ANALYZE since they came)"
-    else:
-        rows = f" and its ~{change.rows:,} rows"
+    rows = f" and its ~{change.rows:,} rows" if change.rows is not None else ""
     what = f"{change.what} {change.subject}{rows}"
     detail = f"drops {what}, which the file does not declare (--prune)"
     return [Hazard("destructive", detail)]

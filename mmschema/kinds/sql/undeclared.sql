@@ -13,12 +13,10 @@ WITH kept AS (
          CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                         WHEN 'S' THEN 'sequence' ELSE 'table' END AS what,
          '' AS identity, '{}'::text[] AS arguments,
-         -- estimated rows; -1 where the estimate is stale or missing (no ANALYZE since rows
-         -- came) and pages hold data: "~0 rows" must not be said of a table that has some
-         CASE WHEN c.relkind NOT IN ('r', 'p', 'm') THEN NULL
-              WHEN c.reltuples > 0 THEN c.reltuples::bigint
-              WHEN c.relkind <> 'p' AND pg_relation_size(c.oid) = 0 THEN 0
-              ELSE -1 END AS rows,
+         -- estimated rows: reltuples is -1 or stale until an ANALYZE, the statistics' live
+         -- rows count every insert; no size function (it would wait for a table's lock)
+         CASE WHEN c.relkind IN ('r', 'p', 'm')
+              THEN greatest(c.reltuples::bigint, pg_stat_get_live_tuples(c.oid), 0) END AS rows,
          (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition)
            AS parent,
          ARRAY[c.reltype, (SELECT t.typarray FROM pg_type t WHERE t.oid = c.reltype)] AS types
