@@ -80,7 +80,7 @@ def describe(dsn: str) -> str:
     port = str(params.get("port") or "5432")
     dbname = str(params.get("dbname") or params.get("user") or "")
     label = f"{host}:{port}/{dbname}"
-    if "@" in host or redact(label) != label:  # an unencoded '@' or '/' in the password
+    if password_spilled(dsn) or redact(label) != label:  # an unencoded '@' or '/' in it
         return NOT_SHOWN
     return label
 
