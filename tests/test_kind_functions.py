@@ -256,3 +256,21 @@ views:
     with psycopg.connect(db) as conn:
         conn.execute("INSERT INTO items VALUES (100)")
         assert conn.execute("SELECT gross FROM priced").fetchone() == (121,)
+
+
+@pytest.mark.one_major
+def test_a_multi_line_body_stays_indented_under_its_step_in_the_text_plan(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\nfunctions:\n  clamp(a integer):\n    returns: integer\n"
+        "    language: plpgsql\n    body: |\n      BEGIN\n        IF a > 9 THEN\n"
+        "          RETURN 9;\n        END IF;\n        RETURN a;\n      END\n",
+    )
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    step = planned.stdout.split("create_function", 1)[1].split("\n\n", 1)[0]
+    body = step.splitlines()[1:]
+    assert any("RETURN 9;" in line for line in body), planned.stdout
+    assert all(line.startswith("      ") for line in body), planned.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from rich.console import Console
 from rich.markup import escape
 
@@ -62,7 +64,9 @@ def render_change(step: int, planned: PlannedChange, console: Console) -> None:
             highlight=False,
         )
     for statement in planned.statements:
-        console.print(f"      {escape(statement.sql)};", style="dim", highlight=False)
+        # Continuation lines (function bodies, view queries) stay under their step.
+        text = textwrap.indent(f"{statement.sql};", "      ")
+        console.print(escape(text), style="dim", highlight=False)
 
 
 def no_changes_line(plan: Plan) -> str:
