@@ -1,6 +1,7 @@
-"""Added columns that rewrite the table: a STORED generated column, a serial, or a default
-that calls a volatile function (gen_random_uuid(), clock_timestamp(), nextval(), ...): its
-value is computed for every existing row. Volatility is the target's pg_proc's word."""
+"""Added columns that rewrite the table: a STORED generated column, a serial or identity
+column, or a default that calls a volatile function (gen_random_uuid(), clock_timestamp(),
+nextval(), ...): its value is computed for every existing row. Volatility is the
+target's pg_proc's word."""
 
 from __future__ import annotations
 
@@ -60,7 +61,9 @@ def with_rewriting_columns(
     for change in changes:
         if isinstance(change, cc.AddColumn):
             serial = change.column.type.strip().lower() in SERIAL_TYPES
-            if change.column.generated or serial or calls.get(id(change), set()) & volatile:
+            column = change.column
+            filled = column.generated or column.identity or serial
+            if filled or calls.get(id(change), set()) & volatile:
                 change = replace(change, rewrites=True)
         result.append(change)
     return result

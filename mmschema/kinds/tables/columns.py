@@ -354,6 +354,8 @@ def _(change: cc.AddColumn) -> list[Hazard]:
     why = (
         "a STORED generated column"
         if column.generated
+        else "an identity column's values come from its sequence"
+        if column.identity
         else f"its default {column.default} is volatile"
         if column.default
         else f"a {column.type} column's sequence default is volatile"
