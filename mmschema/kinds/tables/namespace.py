@@ -40,6 +40,9 @@ def taken_names(change: ch.Change) -> set[QualifiedName]:
             return held_names(table)
         case tc.RenameTable(new=new):
             return {new}
+        case tc.RenameConstraint(table=t, new=new):
+            # A key or unique constraint renames its index, a name in the relation namespace.
+            return {QualifiedName(t.schema, new)}
         case tc.CreateIndex(table=t, index=index) | tc.BuildPartitionedIndex(table=t, index=index):
             return {QualifiedName(t.schema, index.name)}
         case tc.ReplaceIndex(table=t, new=index) | tc.RenameIndex(table=t, new=index):
