@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     with throwaway_server(args.major) as server:
         if roles.exists():
             with psycopg.connect(server.dsn(), autocommit=True) as admin:
-                for role in roles.read_text().split():
+                for role in filter(None, roles.read_text().splitlines()):
                     admin.execute(sql.SQL("CREATE ROLE {}").format(sql.Identifier(role)))
         for number, folder in enumerate(folders, 1):
             started = time.monotonic()
