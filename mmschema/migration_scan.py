@@ -59,6 +59,16 @@ HELD_PRIVILEGES = frozenset(
         ObjectType.OBJECT_TYPE,
     }
 )
+# The object types of ALTER DEFAULT PRIVILEGES that `default_privileges:` holds.
+HELD_DEFAULTS = frozenset(
+    {
+        ObjectType.OBJECT_TABLE,
+        ObjectType.OBJECT_SEQUENCE,
+        ObjectType.OBJECT_FUNCTION,
+        ObjectType.OBJECT_TYPE,
+        ObjectType.OBJECT_SCHEMA,
+    }
+)
 # Statements that leave nothing behind: transactions, settings, statistics, locks.
 PASSING_STATEMENTS = frozenset(
     {
@@ -158,11 +168,14 @@ def _scan_statement(scan: Scan, stmt: Any, source: str, text: str) -> None:
 
 
 def _held_privileges(stmt: Any) -> bool:
-    """A GRANT, REVOKE or ALTER ... OWNER TO whose effect the file's entries hold."""
+    """A GRANT, REVOKE, ALTER ... OWNER TO or ALTER DEFAULT PRIVILEGES whose effect the
+    file's entries hold."""
     if isinstance(stmt, ast.GrantStmt):
         return stmt.objtype in HELD_PRIVILEGES
     if isinstance(stmt, ast.AlterOwnerStmt):
         return stmt.objectType in HELD_PRIVILEGES
+    if isinstance(stmt, ast.AlterDefaultPrivilegesStmt) and stmt.action is not None:
+        return stmt.action.objtype in HELD_DEFAULTS
     return False
 
 

@@ -1,4 +1,5 @@
-"""ALTER ... OWNER TO in imported scripts, given by the superuser once the scripts are done."""
+"""ALTER ... OWNER TO and ALTER DEFAULT PRIVILEGES in imported scripts, run by the superuser
+once the scripts are done."""
 
 from __future__ import annotations
 
@@ -44,6 +45,31 @@ class OwnerChange:
     oid: int
     role: str
     line: int
+
+
+@dataclass(frozen=True)
+class DefaultsChange:
+    """An ALTER DEFAULT PRIVILEGES a script asked for: the scripts' own role may not act
+    for other roles, and its own defaults go with it (without FOR ROLE, they are those of
+    the user importing, who is given the scripts' objects too)."""
+
+    statement: str
+    line: int
+
+
+# What the superuser runs once the scripts are done.
+AfterScripts = OwnerChange | DefaultsChange
+
+
+def defaults_change(statement: str, line: int) -> DefaultsChange | None:
+    """The statement, when it is exactly one ALTER DEFAULT PRIVILEGES."""
+    try:
+        parsed = parse_sql(statement)
+    except ParseError:
+        return None
+    if len(parsed) != 1 or not isinstance(parsed[0].stmt, ast.AlterDefaultPrivilegesStmt):
+        return None
+    return DefaultsChange(statement, line)
 
 
 def owner_change(statement: str) -> tuple[str, str, str, str] | None:
@@ -110,8 +136,12 @@ def deferred(
     return OwnerChange("routine" if family == "routine_name" else family, int(row[0]), role, line)
 
 
-def give(admin: psycopg.Connection[Any], change: OwnerChange) -> None:
-    """ALTER ... OWNER TO of the object as it is named now (gone since: nothing)."""
+def give(admin: psycopg.Connection[Any], change: AfterScripts) -> None:
+    """ALTER ... OWNER TO of the object as it is named now (gone since: nothing), or the
+    ALTER DEFAULT PRIVILEGES as written."""
+    if isinstance(change, DefaultsChange):
+        admin.execute(change.statement.encode())  # parsed as exactly that one statement
+        return
     row = admin.execute(_CURRENT[change.family].encode(), (change.oid,)).fetchone()
     if row is None:
         return

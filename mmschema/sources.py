@@ -30,7 +30,7 @@ from mmschema.connect import connect, primary_message
 
 if TYPE_CHECKING:
     from mmschema.normalize import NormalizeCache, Scratch
-    from mmschema.owner_changes import OwnerChange
+    from mmschema.owner_changes import AfterScripts
 
 TEMP_PREFIX = "mmschema_import_"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -105,7 +105,7 @@ def run_script(
     conn: psycopg.Connection[Any],
     script: Script,
     extensions: psycopg.Connection[Any] | None = None,
-    owners: list[tuple[str, OwnerChange]] | None = None,
+    owners: list[tuple[str, AfterScripts]] | None = None,
 ) -> None:
     """Run one script statement by statement in autocommit, like `psql -f` with ON_ERROR_STOP.
 
@@ -148,9 +148,11 @@ def _run_or_defer(
     script: Script,
     line: int,
     statement: str,
-    owners: list[tuple[str, OwnerChange]],
+    owners: list[tuple[str, AfterScripts]],
 ) -> None:
-    change = owner_changes.deferred(conn, statement, line)
+    change: AfterScripts | None = owner_changes.defaults_change(statement, line)
+    if change is None:
+        change = owner_changes.deferred(conn, statement, line)
     if change is None:
         conn.execute(statement.encode())
     else:
@@ -169,7 +171,7 @@ def _creates_extension(statement: str) -> bool:
 def run_scripts(dsn: str, scripts: Sequence[Script]) -> None:
     """Run the scripts in order, as an unprivileged role when `dsn` is a superuser's."""
     with script_connections(dsn, "mmschema-import") as (conn, extensions):
-        owners: list[tuple[str, OwnerChange]] | None = [] if conn is not extensions else None
+        owners: list[tuple[str, AfterScripts]] | None = [] if conn is not extensions else None
         for script in scripts:
             run_script(conn, script, extensions, owners)
             if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:

@@ -94,3 +94,46 @@ def test_grants_the_file_cannot_hold_are_listed(shell: Shell, db: str, scratch_d
     assert "holds owners and grants of schemas, tables" in refused.stderr
     assert "m/001.sql:2:" not in refused.stderr
     assert "Traceback" not in refused.output
+
+
+DEFAULTS = f"""CREATE SCHEMA app;
+ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} IN SCHEMA app GRANT SELECT ON TABLES TO {RO};
+ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} GRANT USAGE ON SEQUENCES TO {RW} WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} IN SCHEMA app GRANT INSERT ON TABLES TO {RW};
+ALTER DEFAULT PRIVILEGES FOR ROLE {OWNER} IN SCHEMA app REVOKE INSERT ON TABLES FROM {RW};
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON SEQUENCES TO {RO};
+CREATE TABLE app.orders (id bigint);
+"""
+
+
+@pytest.mark.one_major
+def test_alter_default_privileges_of_migrations_become_default_privileges(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, ROLES)
+    shell.write("m/001.sql", DEFAULTS)
+    imported = shell.run("import", "m", "-o", "schema.yaml", "--dev-database", scratch_dsn)
+    assert imported.code == 0, imported.output
+    assert "ALTER DEFAULT" not in imported.output
+    document = yaml.safe_load(shell.path("schema.yaml").read_text())
+    # without FOR ROLE: the importing user's, who is given the scripts' objects too
+    importer = [role for role in document["default_privileges"] if role != OWNER]
+    assert len(importer) == 1
+    mine = document["default_privileges"].pop(importer[0])
+    assert mine == {"sequences": [{"role": RO, "privileges": ["SELECT"]}]}
+    assert document["default_privileges"] == {
+        OWNER: {
+            "functions": [{"role": "PUBLIC", "privileges": ["EXECUTE"], "state": "absent"}],
+            "sequences": [{"role": RW, "privileges": ["USAGE"], "with_grant_option": True}],
+            "in_schema": {"app": {"tables": [{"role": RO, "privileges": ["SELECT"]}]}},
+        }
+    }
+    shell.write("schema.yaml", yaml.safe_dump(document))
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    assert query(
+        db,
+        f"SELECT count(*) FROM pg_default_acl WHERE defaclrole = '{OWNER}'::regrole",
+    ) == [(3,)]

@@ -291,7 +291,11 @@ def test_default_privileges_are_granted_dumped_unmanaged_and_pruned(
     dumped = shell.run("dump", "-d", db, "--schema", "app")
     assert dumped.code == 0, dumped.output
     section = yaml.safe_load(dumped.stdout)["default_privileges"][OWNER]
-    assert section["functions"] == [{"role": RO, "privileges": ["EXECUTE"]}]
+    # PUBLIC's EXECUTE, which --prune revoked, is written as revoked
+    assert section["functions"] == [
+        {"role": RO, "privileges": ["EXECUTE"]},
+        {"role": "PUBLIC", "privileges": ["EXECUTE"], "state": "absent"},
+    ]
     assert {"role": RO, "privileges": ["SELECT"]} in section["in_schema"]["app"]["tables"]
     document = yaml.safe_load(dumped.stdout)
     document.pop("tables", None)  # the table made later is not the point here

@@ -368,6 +368,9 @@ def defaults_document(defaults: DefaultPrivileges) -> dict[str, Any]:
     for schema, objtype in sorted(defaults.given):
         held = defaults.held(schema, objtype)
         entries = grants_document(_as_grants(held))
+        if not schema:  # PostgreSQL's own grants the role revoked: revoked by the file too
+            gone = [g for g in _BUILT_IN.get(objtype, ()) if g not in held]
+            entries += [{"role": r, "privileges": [p], "state": "absent"} for r, p in gone]
         if schema:
             document.setdefault("in_schema", {}).setdefault(schema, {})[objtype] = entries
         else:
