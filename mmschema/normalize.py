@@ -30,6 +30,7 @@ from mmschema.pipeline.kinds import (
     live_printings,
     live_types_but_declared,
     normalize_objects,
+    objects_as_written,
     scratch_preamble,
 )
 from mmschema.scratch_chunks import run_in_chunks
@@ -252,6 +253,9 @@ def normalized_objects(
     absent = tuple(o for o in desired.objects if o.state != "present")
     if len(absent) == len(desired.objects):
         return absent
+    as_written = objects_as_written(desired.objects)
+    if as_written is not None:  # no scratch transaction making every table of the file
+        return (*as_written, *absent)
     inputs = (
         "objects",
         desired.text or repr(desired.tables),

@@ -119,6 +119,25 @@ def test_a_dumped_file_plans_without_the_scratch_server(shell: Shell, db: str) -
 
 
 @pytest.mark.one_major
+def test_a_dumped_file_with_schema_grants_plans_without_the_scratch_server(
+    shell: Shell, db: str
+) -> None:
+    # Tables outside public: the dump declares the (empty) public schema and its USAGE grant.
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA app")
+        conn.execute("CREATE TABLE app.orders (id bigint PRIMARY KEY, note text)")
+        conn.execute("GRANT USAGE ON SCHEMA app TO PUBLIC")
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    assert "schemas:" in dumped.stdout and "grants:" in dumped.stdout
+    shell.write("schema.yaml", dumped.stdout)
+    nowhere = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"  # never reached
+    planned = shell.run("plan", "-d", db, "--dev-database", nowhere, "--detailed-exitcode")
+    assert planned.code == 0, planned.output
+    assert "0 of 1 declared tables needed the scratch server" in planned.stderr
+
+
+@pytest.mark.one_major
 def test_a_canonical_file_needs_no_scratch_server_even_when_empty_target(
     shell: Shell, db: str
 ) -> None:

@@ -88,6 +88,9 @@ MADE_IN_ROUNDS = (
 )
 TYPE_OBJECTS = (domains.ManagedDomain, ManagedComposite, ManagedRange)
 FILE_KEYS = tuple(kind.file_key for kind in KINDS)
+# The kinds whose normalize() gives back the declared objects (names, literals and options
+# PostgreSQL prints as written): a file declaring only these needs no scratch server for them.
+AS_WRITTEN: tuple[Kind, ...] = (schemas.KIND, sequences.KIND, default_privileges.KIND, grants.KIND)
 CALLED_BY_TABLES: tuple[CalledByTables, ...] = (FUNCTIONS,)
 # The kinds of types the tables' columns may use, in the order they are made.
 MADE_BEFORE_TABLES: tuple[MadeBeforeTables, ...] = (domains.KIND, COMPOSITES, RANGES)
@@ -95,6 +98,15 @@ MADE_BEFORE_TABLES: tuple[MadeBeforeTables, ...] = (domains.KIND, COMPOSITES, RA
 
 def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
     return [o for o in objects if kind.owns(o)]
+
+
+def objects_as_written(objects: Sequence[KindObject]) -> tuple[KindObject, ...] | None:
+    """The present objects as normalize_objects would give them, when all are of the kinds
+    printed as written (None when one needs the scratch server), in the kinds' order."""
+    present = [o for o in objects if o.state == "present"]
+    if not all(any(kind.owns(o) for kind in AS_WRITTEN) for o in present):
+        return None
+    return tuple(o for kind in KINDS for o in of_kind(kind, present))
 
 
 def scratch_preamble(objects: Sequence[KindObject]) -> list[ScratchStep]:
