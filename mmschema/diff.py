@@ -7,8 +7,8 @@ from mmschema.desired.declared import DeclaredEnum, DesiredState
 from mmschema.kinds.follow_renames import following_renamed_tables
 from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.replaced_tables import taken_by_replaced_tables
-from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog, QualifiedName, UserType
+from mmschema.pipeline.diff import DiffResult
 from mmschema.pipeline.kinds import (
     TABLES,
     declared_schemas_made_once,
@@ -34,7 +34,9 @@ def diff(
             result.changes.append(ch.CreateExtension(extension))
     new_schemas: set[str] = set()
     _diff_enums(live, declared.enums, new_schemas, result)
-    TABLES.diff(live, desired, declared, prune, new_schemas, result)
+    changes, labels = TABLES.diff(live, desired, declared, prune, new_schemas)
+    result.changes += changes
+    result.unmanaged += labels
     result.changes = TABLES.arranged(live, desired, result.changes)
     kept, remade = taken_by_replaced_tables(result.changes, live, desired.objects)
     objects = [*remade, *diff_objects(kept, desired.objects)]

@@ -10,9 +10,9 @@ from typing import Any
 from mmschema import changes as ch
 from mmschema.ddl import Statement, statements
 from mmschema.hazards import Hazard, hazards
-from mmschema.kinds.tables.tables import DiffResult
 from mmschema.locks import LockLevel
 from mmschema.model import Catalog
+from mmschema.pipeline.diff import DiffResult
 
 PLAN_FORMAT_VERSION = 1
 

@@ -17,11 +17,11 @@ from mmschema.introspect import read_catalog, read_function_definitions, with_de
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence, owner_problems
 from mmschema.kinds.tables import column_changes as cc
-from mmschema.kinds.tables.tables import DiffResult
 from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
 from mmschema.notnull_names import with_not_null_names_renamed
+from mmschema.pipeline.diff import DiffResult
 from mmschema.pipeline.kinds import (
     TABLES,
     called_by_defaults_kept,

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from mmschema.desired.declared import DeclaredTable, DesiredState
     from mmschema.kinds.tables.model import Table
     from mmschema.kinds.tables.read import TablesRead
-    from mmschema.kinds.tables.tables import DiffResult
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
     from mmschema.snapshot_helper import SnapshotHelper
@@ -207,8 +206,11 @@ class CatalogKind(Protocol):
         declared: DesiredState,
         prune: bool,
         new_schemas: set[str],
-        result: DiffResult,
-    ) -> None: ...
+    ) -> tuple[list[Change], list[str]]:
+        """The changes that make the live tables the desired ones, and the labels of what
+        the file does not manage; `new_schemas`: the schemas the plan creates so far (the
+        kind adds those it creates)."""
+        ...
 
     def arranged(self, live: Catalog, desired: Catalog, changes: list[Change]) -> list[Change]:
         """The ordering hook: the plan's changes (of every kind) with what this kind's

@@ -35,7 +35,7 @@ from mmschema.model import QualifiedName
 from mmschema.nextval import referenced_sequences
 
 if TYPE_CHECKING:
-    from mmschema.kinds.tables.tables import DiffResult
+    from mmschema.kinds.tables.tables import TableDiff
 
 
 def column_definition(column: Column) -> sql.Composable:
@@ -207,7 +207,7 @@ def diff_columns(
     have: Table,
     want: Table,
     table: DeclaredTable,
-    result: DiffResult,
+    result: TableDiff,
     pinned: frozenset[str] = frozenset(),
 ) -> set[str]:
     """Column changes; returns the live column names the file accounts for."""
@@ -245,7 +245,7 @@ def diff_column(
     have: Column,
     want: Column,
     declared: DeclaredColumn,
-    result: DiffResult,
+    result: TableDiff,
     pinned: frozenset[str] = frozenset(),
 ) -> None:
     """One column's changes; pinned columns stay NOT NULL (an unmanaged primary key's)."""

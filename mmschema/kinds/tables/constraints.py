@@ -31,8 +31,7 @@ from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
 if TYPE_CHECKING:
-    from mmschema.kinds.tables.tables import DiffResult
-
+    from mmschema.kinds.tables.tables import TableDiff
 
 
 @statements.register
@@ -185,7 +184,7 @@ def _(change: tc.RenameConstraint) -> list[Statement]:
     return [alter_table(change.table, Form.RENAME_CONSTRAINT, action)]
 
 
-def with_renamed_constraints(have: Table, table: DeclaredTable, result: DiffResult) -> Table:
+def with_renamed_constraints(have: Table, table: DeclaredTable, result: TableDiff) -> Table:
     """`renamed_from` on a key, unique, check or foreign key: RENAME CONSTRAINT (a catalog
     update, the index of a key or unique constraint renamed with it), then compared under
     the new name."""
@@ -224,7 +223,7 @@ def with_renamed_constraints(have: Table, table: DeclaredTable, result: DiffResu
 
 
 def diff_primary_key(
-    have: Table, want: Table, table: DeclaredTable, prune: bool, result: DiffResult
+    have: Table, want: Table, table: DeclaredTable, prune: bool, result: TableDiff
 ) -> set[str]:
     """Primary key changes; returns the name of a live index the new key takes over.
 
@@ -270,7 +269,7 @@ def diff_constraints(
     have: Table,
     want: Table,
     prune: bool,
-    result: DiffResult,
+    result: TableDiff,
     new_table: bool = False,
     file_table: DeclaredTable | None = None,
 ) -> None:

@@ -33,8 +33,7 @@ from mmschema.model import Catalog, QualifiedName
 from mmschema.pgnames import partition_index_name as postgres_part_name
 
 if TYPE_CHECKING:
-    from mmschema.kinds.tables.tables import DiffResult
-
+    from mmschema.kinds.tables.tables import TableDiff
 
 
 def index_key(key: IndexKey) -> sql.Composable:
@@ -62,7 +61,6 @@ def access_method(name: str) -> sql.Composable:
 def create_index(
     table: QualifiedName, index: Index, name: str, concurrently: bool, only: bool = False
 ) -> Statement:
-
     """CREATE INDEX; `only`: on a partitioned table alone, not on its partitions."""
     parts: list[sql.Composable] = [
         sql.SQL("CREATE UNIQUE INDEX" if index.unique else "CREATE INDEX"),
@@ -280,7 +278,7 @@ def _replace_piecemeal(change: tc.ReplaceIndex, temporary: str) -> list[Statemen
     return result
 
 
-def cascade_to_swallowed(result: DiffResult) -> list[ch.Change]:
+def cascade_to_swallowed(result: TableDiff) -> list[ch.Change]:
     """A dropped partitioned index whose parts back partitions' constraints drops them too."""
     if not result.swallowed:
         return result.changes
@@ -321,7 +319,7 @@ def diff_indexes(
     want: Table,
     table: DeclaredTable,
     prune: bool,
-    result: DiffResult,
+    result: TableDiff,
     live: Catalog,
     taken_over: frozenset[str] | set[str] = frozenset(),
 ) -> None:

@@ -32,9 +32,7 @@ from mmschema.kinds.tables.normalize import (
     reprinted_as_live,
 )
 from mmschema.kinds.tables.read import TablesRead, read_tables
-from mmschema.kinds.tables.renames import column_renames
 from mmschema.kinds.tables.scratch import live_table_steps, table_steps
-from mmschema.kinds.tables.tables import DiffResult
 from mmschema.model import Catalog, QualifiedName
 from mmschema.snapshot_helper import SnapshotHelper
 
@@ -104,10 +102,9 @@ class TableKind:
         declared: DesiredState,
         prune: bool,
         new_schemas: set[str],
-        result: DiffResult,
-    ) -> None:
-        result.column_renames = column_renames(live, declared)
-        tables.diff_tables(live, desired, declared, prune, new_schemas, result)
+    ) -> tuple[list[ch.Change], list[str]]:
+        found = tables.diff_tables(live, desired, declared, prune, new_schemas)
+        return found.changes, found.unmanaged
 
     def arranged(
         self, live: Catalog, desired: Catalog, changes: list[ch.Change]

@@ -22,8 +22,7 @@ from mmschema.model import Catalog, QualifiedName
 from mmschema.pgnames import partition_index_name
 
 if TYPE_CHECKING:
-    from mmschema.kinds.tables.tables import DiffResult
-
+    from mmschema.kinds.tables.tables import TableDiff
 
 
 @statements.register
@@ -81,7 +80,6 @@ PARTS_VALIDATED_SINCE = 180000  # PostgreSQL 18's VALIDATE validates the derived
 def validated_per_partition(
     changes: list[ch.Change], live: Catalog, desired: Catalog
 ) -> list[ch.Change]:
-
     """A foreign key to a partitioned table is added validated, not NOT VALID then
     validated: PostgreSQL 14 to 17 leave the constraints it derives per referenced partition
     NOT VALID after VALIDATE (each alone cannot be validated: it checks one partition)."""
@@ -107,7 +105,7 @@ def diff_partition_columns(
     table: DeclaredTable,
     parent: Table | None,
     prune: bool,
-    result: DiffResult,
+    result: TableDiff,
     have: Table | None = None,
 ) -> None:
     """A partition's own NOT NULL and DEFAULT (have None: a partition this plan creates,
@@ -145,7 +143,7 @@ def diff_partition_columns(
             )
 
 
-def diff_partitioning(have: Table, want: Table, prune: bool, result: DiffResult) -> None:
+def diff_partitioning(have: Table, want: Table, prune: bool, result: TableDiff) -> None:
     """A partition moved to another parent or bound is detached and attached again.
 
     Partitioning the file does not mention (a file written before it could) is unmanaged:
@@ -190,7 +188,7 @@ def part_names(
     live: Catalog,
     partitions: tuple[Partition, ...],
     index: Index,
-    result: DiffResult,
+    result: TableDiff,
     replaced: Index | None = None,
 ) -> tuple[tuple[QualifiedName, str], ...]:
     """The names PostgreSQL would give the parts of `index` on these partitions: not one

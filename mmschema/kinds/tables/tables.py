@@ -29,7 +29,7 @@ from mmschema.kinds.tables.partitions import (
     diff_partitioning,
     partitions_at_build_time,
 )
-from mmschema.kinds.tables.renames import with_renamed_columns
+from mmschema.kinds.tables.renames import column_renames, with_renamed_columns
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
 
@@ -135,7 +135,10 @@ def _(change: tc.SetTableOption) -> list[Statement]:
 
 
 @dataclass
-class DiffResult:
+class TableDiff:
+    """The table family's diff as it goes: its changes, what the file does not manage, and
+    what the comparisons of the tables' parts tell one another."""
+
     changes: list[ch.Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)  # "column public.t.x", "index ..."
     # Parts of partitioned indexes this plan drops: (partition, index) go with them.
@@ -161,10 +164,10 @@ def diff_tables(
     declared: DesiredState,
     prune: bool,
     new_schemas: set[str],
-    result: DiffResult,
-) -> None:
+) -> TableDiff:
     """The declared tables' changes, partitions after their parents; `new_schemas`: the
     schemas this plan creates so far (one CREATE SCHEMA each)."""
+    result = TableDiff(column_renames=column_renames(live, declared))
     gone: set[QualifiedName] = set()  # dropped or re-created: their partitions went too
     parents = _renamed_tables(live, declared)
     for table in declared.tables:  # partitions after their parents
@@ -200,6 +203,7 @@ def diff_tables(
                 diff_partition_columns(live_parent, want, table, parent, prune, result, have)
     result.changes = cascade_to_swallowed(result)
     result.changes = partitions_at_build_time(result.changes)
+    return result
 
 
 def _renamed_tables(live: Catalog, declared: DesiredState) -> dict[QualifiedName, QualifiedName]:
@@ -211,7 +215,7 @@ def _renamed_tables(live: Catalog, declared: DesiredState) -> dict[QualifiedName
     }
 
 
-def _live_table(live: Catalog, table: DeclaredTable, result: DiffResult) -> Table | None:
+def _live_table(live: Catalog, table: DeclaredTable, result: TableDiff) -> Table | None:
     have = live.tables.get(table.name)
     old = table.renamed_from
     if have is None and old is not None and old in live.tables:
@@ -245,7 +249,7 @@ def _serial_sequences_renamed(table: Table, old: str) -> Table:
 
 
 def _create_table_changes(
-    table: DeclaredTable, want: Table, result: DiffResult, replace_live: bool = False
+    table: DeclaredTable, want: Table, result: TableDiff, replace_live: bool = False
 ) -> None:
     """A new table with its indexes and constraints; replace_live drops the live one first."""
     columns = tuple(
@@ -271,7 +275,7 @@ def _diff_table(
     want: Table,
     table: DeclaredTable,
     prune: bool,
-    result: DiffResult,
+    result: TableDiff,
     live: Catalog,
 ) -> None:
     name = want.name
@@ -311,7 +315,7 @@ TABLE_OPTIONS = (  # (option, what the plan calls it, PostgreSQL's default)
 )
 
 
-def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: DiffResult) -> None:
+def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: TableDiff) -> None:
     """Options the file gives are set; others, where not the default, are unmanaged."""
     for option, label, default in TABLE_OPTIONS:
         live = _option_text(getattr(have, option))
