@@ -243,3 +243,27 @@ def test_owned_by_a_missing_table_is_refused_by_plan(
     ), planned.output
     run_sql(db, "CREATE TABLE nowhere (id bigint)")
     assert shell.run("plan", "-d", db, "--dev-database", scratch_dsn).code == 0
+
+
+@pytest.mark.one_major
+def test_odd_names_are_dumped_as_keys_the_file_reads_back(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """Tables and sequences spell their keys alike: a part is quoted where the file needs
+    it (a dot, a double quote, white space), so the dump plans no change."""
+    run_sql(
+        db,
+        """CREATE SCHEMA "odd.s";
+        CREATE TABLE " padded" (id int);
+        CREATE TABLE "odd.s"."x y" (id int);
+        CREATE SEQUENCE "a""b";
+        CREATE SEQUENCE "odd.s"." padded";
+        CREATE SEQUENCE plain_one""",
+    )
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    assert sorted(document["tables"]) == ['"odd.s"."x y"', 'public." padded"']
+    assert sorted(document["sequences"]) == ['"odd.s"." padded"', "plain_one", 'public."a""b"']
+    shell.write("schema.yaml", dumped.stdout)
+    assert plan_code(shell, db, scratch_dsn) == 0

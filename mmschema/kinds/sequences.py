@@ -19,6 +19,7 @@ from mmschema.desired.declared import DesiredState, Source
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.kinds.tables.dump import table_key
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
 from mmschema.pgnames import object_name
@@ -559,10 +560,6 @@ def _(change: DropSequence) -> list[Hazard]:
 
 def _part(text: str) -> str:
     return shown(QualifiedName("x", text)).removeprefix("x.")
-
-
-def table_key(name: QualifiedName) -> str:
-    return name.name if name.schema == "public" and "." not in name.name else shown(name)
 
 
 def sequence_document(sequence: ManagedSequence) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 
 from mmschema.catalogsql import packaged_sql
+from mmschema.desired.checks import shown, shown_part
 from mmschema.kinds.tables.model import (
     Check,
     Column,
@@ -63,9 +64,6 @@ SERIAL_TYPES = {"integer": "serial", "bigint": "bigserial", "smallint": "smallse
 NEXTVAL = re.compile(r"^nextval\('(?P<name>[^']+)'::regclass\)$")
 
 
-PLAIN_NAME = re.compile(r"^[^.\"]+$")
-
-
 SQL_PLAIN_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
@@ -95,14 +93,12 @@ def standalone_sequences(conn: psycopg.Connection[Any], catalog: Catalog) -> set
     return {(str(t), c) for t, c, _ in candidates} - owned
 
 
-def quote_part(part: str) -> str:
-    return part if PLAIN_NAME.match(part) else '"' + part.replace('"', '""') + '"'
-
-
 def table_key(name: QualifiedName) -> str:
-    if name.schema == "public" and PLAIN_NAME.match(name.name):
+    """The file's key for a table, sequence or enum: `name` in public, else `schema.name`,
+    a part double-quoted where the file needs it (a dot, a double quote, white space)."""
+    if name.schema == "public" and shown_part(name.name) == name.name:
         return name.name
-    return f"{quote_part(name.schema)}.{quote_part(name.name)}"
+    return shown(name)
 
 
 def table_document(
