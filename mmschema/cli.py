@@ -272,6 +272,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     from mmschema.connect import ConnectionFailed, primary_message, scrub
     from mmschema.desired.declared import InvalidFile
     from mmschema.localserver import LocalServerError
+    from mmschema.readguard import ReadStopped
     from mmschema.scratch_chunks import LockTableTooSmall
     from mmschema.sources import SourceError
 
@@ -309,6 +310,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         SourceError,
         LockTableTooSmall,
         LocalServerError,
+        ReadStopped,
     ) as error:
         err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
         return int(ExitStatus.ERROR)

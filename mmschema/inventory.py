@@ -36,6 +36,7 @@ from mmschema.environment import Environment
 from mmschema.forked import Finished, run_forked
 from mmschema.plan import Plan, plan_to_json
 from mmschema.prefork import warm_up
+from mmschema.readguard import ReadStopped
 from mmschema.render.prometheus import label_value
 from mmschema.sources import SourceError
 from mmschema.words import count
@@ -319,7 +320,7 @@ def run_target(
         code = int(handler(target_args, target_env))
     except InvalidFile as invalid:
         code, message = 1, "; ".join(invalid.errors)
-    except (UsageError, ConnectionFailed, SourceError) as error:
+    except (UsageError, ConnectionFailed, SourceError, ReadStopped) as error:
         code, message = 1, str(error)
     except psycopg.Error as error:
         code, message = 1, f"database error: {primary_message(error)}"

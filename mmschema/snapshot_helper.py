@@ -47,10 +47,15 @@ class SnapshotHelper:
         self.statement: Statement | None = None
         self.rows: list[Any] | None = None
         self.thread: threading.Thread | None = None
+        self.waits: tuple[str, str] = ("0", "0")
 
     def start(self, snapshot: str) -> None:
         """Connect and import `snapshot` in the background."""
         conninfo = same_connection(self.conn)
+        waits = self.conn.execute(
+            "SELECT current_setting('lock_timeout'), current_setting('statement_timeout')"
+        ).fetchone()
+        self.waits = tuple(waits) if waits else ("0", "0")  # the reader's limits, for the helper
         self.thread = threading.Thread(target=self._run, args=(conninfo, snapshot), daemon=True)
         self.thread.start()
 
@@ -61,6 +66,11 @@ class SnapshotHelper:
             self.ready.set()
             return
         try:
+            helper.execute(
+                "SELECT set_config('lock_timeout', %s, false),"
+                " set_config('statement_timeout', %s, false)",
+                self.waits,
+            )
             helper.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             helper.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
             self.settle(helper)

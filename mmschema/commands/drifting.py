@@ -13,6 +13,7 @@ from mmschema.environment import Environment
 from mmschema.inheritance import InheritanceRefusal
 from mmschema.model import Catalog
 from mmschema.plan import Plan
+from mmschema.readguard import bounded_reads
 
 
 def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
@@ -20,7 +21,7 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     out, err = consoles(environment)
     target = target_for(args, environment, err)
     file_checksum = runlog.checksum(desired.text)
-    with connect(target.dsn) as conn:
+    with connect(target.dsn) as conn, bounded_reads(conn, environment.env, "drift", target.label):
         applied = last_apply(conn, file_checksum)
         try:
             plan = make_plan(args, environment, desired, conn, target, err).plan

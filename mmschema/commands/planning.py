@@ -31,6 +31,7 @@ from mmschema.desired.declared import DesiredState
 from mmschema.environment import Environment
 from mmschema.pipeline.kinds import KINDS, of_kind
 from mmschema.planner import Planned, compute_plan
+from mmschema.readguard import bounded_reads
 from mmschema.words import count, singular
 
 
@@ -73,7 +74,10 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             )
     else:
         target = target_for(args, environment, err)
-        with connect(target.dsn) as conn:
+        with (
+            connect(target.dsn) as conn,
+            bounded_reads(conn, environment.env, "plan", target.label),
+        ):
             planned = make_plan(args, environment, desired, conn, target, err)
             rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
     sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
@@ -154,7 +158,7 @@ def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
     _, err = consoles(environment)
     target = target_for(args, environment, err)
-    with connect(target.dsn) as conn:
+    with connect(target.dsn) as conn, bounded_reads(conn, environment.env, "dump", target.label):
         try:
             names = chosen_tables(conn, args.schema, args.tables)
         except NotFound as missing:

@@ -1,0 +1,81 @@
+"""plan, drift and dump never wait long behind a lock: one line naming it, exit 1."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from tests.conftest import run_sql
+from tests.outside import Shell, taking_turns
+
+# A table never analyzed (so its size is asked) whose column changes type, a standalone
+# sequence (its position is read) and a materialized view (its size is read).
+TARGET = """
+CREATE TABLE t (id integer PRIMARY KEY, note text);
+INSERT INTO t SELECT g, 'n' FROM generate_series(1, 10) g;
+CREATE SEQUENCE counter;
+CREATE MATERIALIZED VIEW t_notes AS SELECT note FROM t;
+"""
+
+FILE = """\
+version: 1
+tables:
+  t:
+    columns:
+      id:   {type: bigint, nullable: false}
+      note: {type: text}
+    primary_key: [id]
+sequences:
+  counter: {}
+materialized_views:
+  t_notes:
+    query: SELECT note FROM t
+"""
+
+# Each takes ACCESS EXCLUSIVE on the relation in a transaction left open.
+LOCKS = {
+    "t": "LOCK TABLE t IN ACCESS EXCLUSIVE MODE",
+    "counter": "DROP SEQUENCE counter",
+    "t_notes": "REFRESH MATERIALIZED VIEW t_notes",
+    "pg_depend": "LOCK TABLE pg_catalog.pg_depend IN ACCESS EXCLUSIVE MODE",  # every read
+}
+
+
+@pytest.mark.one_major
+@pytest.mark.parametrize(("relation", "shell"), taking_turns(LOCKS), indirect=["shell"])
+def test_a_locked_relation_stops_the_read_with_one_line(
+    shell: Shell, db: str, scratch_dsn: str, relation: str
+) -> None:
+    run_sql(db, TARGET)
+    shell.write("schema.yaml", FILE)
+    wait = {"MMSCHEMA_READ_LOCK_TIMEOUT": "500ms"}
+    with psycopg.connect(db) as blocker:
+        blocker.execute("SET application_name = 'the_blocker'")
+        blocker.execute(LOCKS[relation])
+        for command in ("plan", "drift", "dump"):
+            args = [command, "-d", db]
+            if command != "dump":
+                args += ["--dev-database", scratch_dsn]
+            started = time.monotonic()
+            outcome = shell.run(*args, env=wait, timeout=90)
+            seconds = time.monotonic() - started
+            assert outcome.code == 1, (command, outcome.output)
+            assert "Traceback" not in outcome.output
+            assert outcome.stdout == ""
+            [line] = [line for line in outcome.stderr.splitlines() if line.startswith("mmschema:")]
+            assert line.startswith(f"mmschema: {command} waited 500ms (MMSCHEMA_READ_LOCK_TIMEOUT)")
+            assert f"{relation} is locked ACCESS EXCLUSIVE by pid " in line
+            assert "application 'the_blocker'" in line
+            assert seconds < 30, (command, seconds)
+        if relation == "t":
+            bad = shell.run("plan", "-d", db, env={"MMSCHEMA_READ_LOCK_TIMEOUT": "soon"})
+            assert bad.code == 1
+            assert bad.stderr.strip() == (
+                "mmschema: MMSCHEMA_READ_LOCK_TIMEOUT='soon' is not a duration "
+                "(e.g. 10s, 1min, or off)"
+            )
+    for command in ("plan", "drift"):  # the lock released: the reads go through
+        done = shell.run(command, "-d", db, "--dev-database", scratch_dsn, env=wait)
+        assert done.code in (0, 2), done.output
