@@ -7,6 +7,7 @@ from mmschema.desired.declared import DeclaredEnum, DesiredState
 from mmschema.kinds.follow_renames import following_renamed_tables
 from mmschema.kinds.policies import rebuilt_as_declared
 from mmschema.kinds.replaced_tables import taken_by_replaced_tables
+from mmschema.kinds.retyped_readers import remade_as_declared
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.pipeline.diff import DiffResult
 from mmschema.pipeline.kinds import (
@@ -42,6 +43,7 @@ def diff(
     objects = [*remade, *diff_objects(kept, desired.objects)]
     objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
     result.changes, objects = rebuilt_as_declared(result.changes, objects)
+    result.changes, objects = remade_as_declared(result.changes, objects)
     result.changes = declared_schemas_made_once(result.changes, objects)
     result.changes = with_grants_of_remade(result.changes, live.objects, desired.objects)
     for item in unmanaged:

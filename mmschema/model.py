@@ -53,6 +53,8 @@ class View:
     owner: str = ""
     grants: tuple[tuple[str, str], ...] = ()  # (quoted grantee or PUBLIC, privilege)
     materialized: bool = False
+    indexes: tuple[str, ...] = ()  # a materialized view's, as pg_get_indexdef prints them
+    populated: bool = True  # a materialized view's data: made again WITH DATA or not
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Views reading a retyped column are dropped and created again exactly as they were."""
+"""Views and materialized views reading a retyped column are dropped and made again as they were."""
 
 from __future__ import annotations
 
@@ -69,13 +69,58 @@ def test_views_over_a_retyped_column_are_rebuilt_as_they_were(
     run_sql(db, "DROP VIEW big_fill_count, big_fills; DROP ROLE mms_view_reader")
 
 
-def test_a_materialized_view_is_not_rebuilt_and_apply_says_what_blocks(
+def test_a_materialized_view_is_made_again_with_its_data_indexes_and_grants(
+    db: str, scratch_dsn: str, tmp_path: Path
+) -> None:
+    run_sql(db, "DROP ROLE IF EXISTS mms_view_reader")
+    run_sql(
+        db,
+        "CREATE TABLE fills (id integer PRIMARY KEY, qty integer);"
+        "INSERT INTO fills VALUES (1, 50), (2, 500);"
+        "CREATE MATERIALIZED VIEW qty_total AS SELECT sum(qty) AS total FROM fills;"
+        "CREATE UNIQUE INDEX qty_total_one ON qty_total (total);"
+        "COMMENT ON MATERIALIZED VIEW qty_total IS 'kept';"
+        "CREATE ROLE mms_view_reader; GRANT SELECT ON qty_total TO mms_view_reader;"
+        "CREATE MATERIALIZED VIEW qty_later AS SELECT qty FROM fills WITH NO DATA;",
+    )
+    path = tmp_path / "schema.yaml"
+    path.write_text(SCHEMA.replace("      venue: {type: text}\n", ""))
+    planned = plan_document(path, db, scratch_dsn, tmp_path)
+    kinds = [(c["kind"], c["object"]) for c in planned["changes"]]
+    assert ("drop_materialized_view", "public.qty_total") in kinds
+    assert kinds[-2:] == [
+        ("create_materialized_view", "public.qty_later"),
+        ("create_materialized_view", "public.qty_total"),
+    ]
+    applied = run_against(
+        ["apply", "-f", str(path), "--yes", "--allow", "rewrite"], db, scratch_dsn, tmp_path
+    )
+    assert applied.code == 0, applied.stdout + applied.stderr
+    assert query(db, "SELECT total FROM qty_total") == [(550,)]
+    kept = (
+        "SELECT obj_description('qty_total'::regclass, 'pg_class'),"
+        " has_table_privilege('mms_view_reader', 'qty_total', 'SELECT'),"
+        " (SELECT relispopulated FROM pg_class WHERE relname = 'qty_later'),"
+        " (SELECT count(*) FROM pg_indexes WHERE indexname = 'qty_total_one')"
+    )
+    assert query(db, kept) == [("kept", True, False, 1)]
+    types = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+    types += "WHERE attrelid = 'qty_total'::regclass AND attname = 'total'"
+    assert query(db, types) == [("numeric",)]
+    run_sql(db, "DROP MATERIALIZED VIEW qty_total, qty_later; DROP ROLE mms_view_reader")
+
+
+def test_a_view_with_a_trigger_is_not_rebuilt_and_apply_says_what_blocks(
     db: str, scratch_dsn: str, tmp_path: Path
 ) -> None:
     run_sql(
         db,
         "CREATE TABLE fills (id integer PRIMARY KEY, qty integer);"
-        "CREATE MATERIALIZED VIEW qty_total AS SELECT sum(qty) AS total FROM fills;",
+        "CREATE VIEW qty_view AS SELECT id, qty FROM fills;"
+        "CREATE FUNCTION qty_view_insert() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$BEGIN RETURN NEW; END$$;"
+        "CREATE TRIGGER qty_view_insert INSTEAD OF INSERT ON qty_view"
+        " FOR EACH ROW EXECUTE FUNCTION qty_view_insert();",
     )
     path = tmp_path / "schema.yaml"
     path.write_text(SCHEMA.replace("      venue: {type: text}\n", ""))
@@ -83,7 +128,7 @@ def test_a_materialized_view_is_not_rebuilt_and_apply_says_what_blocks(
         ["apply", "-f", str(path), "--yes", "--allow", "rewrite"], db, scratch_dsn, tmp_path
     )
     assert applied.code == 1
-    assert "materialized view qty_total depends on column" in applied.stdout + applied.stderr
+    assert "view qty_view depends on column" in applied.stdout + applied.stderr
     assert "Traceback" not in applied.stderr
     types = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
     types += "WHERE attrelid = 'fills'::regclass AND attname = 'qty'"

@@ -14,6 +14,9 @@ from mmschema.model import QualifiedName
 
 @statements.register
 def _(change: cc.DropView) -> list[Statement]:
+    if change.view.materialized:
+        drop = sql.SQL("DROP MATERIALIZED VIEW IF EXISTS {}").format(qualified(change.view.name))
+        return [make_statement(Form.DROP_MATVIEW, drop)]
     drop = sql.SQL("DROP VIEW IF EXISTS {}").format(qualified(change.view.name))
     return [make_statement(Form.DROP_VIEW, drop)]
 
@@ -27,21 +30,33 @@ def _(change: cc.CreateView) -> list[Statement]:
         else sql.SQL("")
     )
     definition = sql.SQL(view.definition.strip().removesuffix(";"))
-    create = sql.SQL("CREATE VIEW {}{} AS {}").format(qualified(view.name), options, definition)
-    result = [make_statement(Form.CREATE_VIEW, create)]
+    what = "materialized view" if view.materialized else "view"
+    create = sql.SQL("CREATE {} {}{} AS {}").format(
+        sql.SQL(what.upper()), qualified(view.name), options, definition
+    )
+    if view.materialized:
+        # On a line of its own: the query cannot swallow it, whatever it ends in.
+        data = "\nWITH DATA" if view.populated else "\nWITH NO DATA"
+        result = [make_statement(Form.CREATE_MATVIEW, create + sql.SQL(data))]
+        # As pg_get_indexdef printed them (or the file's index, rendered by mmschema).
+        result += [make_statement(Form.CREATE_MATVIEW, sql.SQL(i)) for i in view.indexes]
+    else:
+        result = [make_statement(Form.CREATE_VIEW, create)]
     if view.comment is not None:
-        result.append(comment("view", view.name, view.name.name, view.comment))
-    return [*result, *owner_and_grants(view.name, view.owner, view.grants)]
+        result.append(comment(what, view.name, view.name.name, view.comment))
+    return [*result, *owner_and_grants(view.name, view.owner, view.grants, what)]
 
 
 def owner_and_grants(
-    name: QualifiedName, owner: str, grants: Sequence[tuple[str, str]]
+    name: QualifiedName, owner: str, grants: Sequence[tuple[str, str]], what: str = "view"
 ) -> list[Statement]:
     """A view made again gets its owner and the grants it had (grantee quoted, or PUBLIC;
     with WITH GRANT OPTION when it had it)."""
     result = []
     if owner:
-        text = sql.SQL("ALTER VIEW {} OWNER TO {}").format(qualified(name), sql.Identifier(owner))
+        text = sql.SQL("ALTER {} {} OWNER TO {}").format(
+            sql.SQL(what.upper()), qualified(name), sql.Identifier(owner)
+        )
         result.append(make_statement(Form.VIEW_PRIVILEGES, text))
     for grantee, privilege in grants:
         grant = sql.SQL("GRANT {} ON {} TO {}").format(

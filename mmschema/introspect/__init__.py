@@ -52,6 +52,8 @@ class ViewRow:
     owner: str
     grants: list[list[str]]
     reads: list[list[str]]
+    indexes: list[str]
+    populated: bool
     rebuildable: bool
 
 
@@ -67,6 +69,8 @@ def _view(row: ViewRow) -> View:
         owner=row.owner,
         grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
         materialized=row.kind == "m",
+        indexes=tuple(row.indexes),
+        populated=row.populated,
     )
 
 

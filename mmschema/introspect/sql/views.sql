@@ -1,7 +1,8 @@
 -- Views that read the managed tables (by oid), directly or through other views (level 1 reads a
 -- managed table), with what it takes to create one again exactly as it is: its
 -- definition (names qualified: search_path is pg_catalog), options, comment, owner and
--- grants. rebuildable: a plain view whose only rule is its own (no triggers on it).
+-- grants; a materialized view's indexes and whether it is populated. rebuildable: a plain
+-- view whose only rule is its own (no triggers on it).
 -- Level 1 starts from the rules (one per view: few) and their dependencies, not from the
 -- dependencies of the managed tables (every column default, sequence, index...).
 WITH RECURSIVE reads AS (
@@ -42,6 +43,9 @@ SELECT n.nspname AS schema,
              JOIN pg_namespace tn ON tn.oid = t.relnamespace
              JOIN pg_attribute att ON att.attrelid = t.oid AND att.attnum = d.refobjsubid
              WHERE r.ev_class = v.oid AND t.oid <> v.oid) AS reads,
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+             WHERE i.indrelid = v.oid ORDER BY i.indexrelid) AS indexes,
+       v.relispopulated AS populated,
        v.relkind = 'v'
          AND NOT EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = v.oid)
          AND NOT EXISTS (SELECT 1 FROM pg_rewrite rr

@@ -317,12 +317,17 @@ class RetypeAbandon(TableChange):
 
 @dataclass(frozen=True)
 class DropView(TableChange):
-    """A view that blocks a change of `table` (a type change of a column it reads)."""
+    """A view or materialized view that blocks a change of `table` (a type change of a
+    column it reads)."""
 
     table: QualifiedName
     view: View
     phase = Phase.ALTER_COLUMNS
     kind_label = "drop_view"
+
+    @property
+    def kind_name(self) -> str:
+        return "drop_materialized_view" if self.view.materialized else self.kind_label
 
     @property
     def subject(self) -> str:
@@ -331,12 +336,17 @@ class DropView(TableChange):
 
 @dataclass(frozen=True)
 class CreateView(TableChange):
-    """The view again, as it was, once `table` changed (same transaction when it can be)."""
+    """The view again, as it was (or as the file declares it, when that changes), once
+    `table` changed (same transaction when it can be); a materialized one with its indexes."""
 
     table: QualifiedName
     view: View
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_view"
+
+    @property
+    def kind_name(self) -> str:
+        return "create_materialized_view" if self.view.materialized else self.kind_label
 
     @property
     def subject(self) -> str:

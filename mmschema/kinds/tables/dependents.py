@@ -196,10 +196,11 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     before the first such change and created again, as they were, just after the last,
     views of views included, all in the one transaction of those changes. Where the
     changes do not commit as one (several tables, a step committed alone in between),
-    each change gets its own drop and create around it, in its transaction. A view that
-    cannot be made again exactly (materialized, triggers, rules), or a change that is not
-    one transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing
-    is half done."""
+    each change gets its own drop and create around it, in its transaction. Materialized
+    views are made again with their indexes (WITH DATA when they were populated). A view
+    that cannot be made again exactly (triggers, rules), or a change that is not one
+    transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing is
+    half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
     if not positions or not (live.views or any(t.policies for t in live.tables.values())):
         return changes
@@ -212,7 +213,7 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
         blocked = set().union(*(retyped_columns(c) for c in changes[start : end + 1]))
         affected = views_reading(live.views, blocked)
         policies = policies_reading(live, blocked)
-        if not (affected or policies) or not all(v.rebuildable for v in affected):
+        if not (affected or policies) or not all(_remakeable(v) for v in affected):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
         drops: list[ch.Change] = [cc.DropPolicy(t, p) for t, p in policies]
@@ -221,6 +222,11 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
         creates += [cc.CreatePolicy(t, p) for t, p in policies]
         result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
     return result
+
+
+def _remakeable(view: View) -> bool:
+    """A plain view with no triggers or rules of its own, or a materialized view."""
+    return view.rebuildable or view.materialized
 
 
 def policies_reading(
