@@ -150,6 +150,9 @@ class DeclaredTable:
     unlogged: bool | None = None
     row_security: str | None = None  # "off" | "on" | "forced" | "force_only"
     replica_identity: str | None = None  # "default" | "full" | "nothing" | "index:<name>"
+    # (constraint name, comment) of each `comment:` the file gives on a constraint (null
+    # too); name None: the primary key, whatever its name.
+    constraint_comments: tuple[tuple[str | None, str | None], ...] = ()
 
     def present_columns(self) -> tuple[DeclaredColumn, ...]:
         return tuple(c for c in self.columns if c.state == "present")

@@ -30,6 +30,7 @@ from mmschema.kinds.tables.declare_columns import (
 )
 from mmschema.kinds.tables.declare_constraints import (
     checks_of,
+    constraint_comments_of,
     exclusions_of,
     foreign_keys_of,
     primary_key_of,
@@ -86,6 +87,7 @@ def build_table(context: Context, key: str, spec: dict[str, object]) -> Declared
         unlogged=_flag(spec.get("unlogged")),
         row_security=_row_security(spec.get("row_level_security")),
         replica_identity=_replica_identity(spec.get("replica_identity")),
+        constraint_comments=constraint_comments_of(spec),
     )
     _check_constraint_names(scope, table)
     _check_replica_identity(scope, table)

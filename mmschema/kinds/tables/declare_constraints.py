@@ -144,3 +144,17 @@ def exclusions_of(scope: Scope, value: object) -> tuple[DeclaredExclusion, ...]:
             scope.context.error(path, f"exclusion constraint '{name}' {problem}")
         built.append(DeclaredExclusion(name, body.strip(), scope.context.key(path)))
     return tuple(built)
+
+
+def constraint_comments_of(spec: dict[str, object]) -> tuple[tuple[str | None, str | None], ...]:
+    """(constraint name, comment) of each constraint entry with a `comment` key (null
+    removes one); the primary key's name is None: it may be PostgreSQL's default."""
+    found: list[tuple[str | None, str | None]] = []
+    key = spec.get("primary_key")
+    if isinstance(key, dict) and "comment" in key:
+        found.append((None, text_of(key.get("comment"))))
+    for section in ("unique", "foreign_keys", "checks"):
+        for name, entry in mapping_of(spec.get(section)).items():
+            if isinstance(entry, dict) and "comment" in entry:
+                found.append((name, text_of(entry.get("comment"))))
+    return tuple(found)

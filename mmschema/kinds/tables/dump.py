@@ -149,6 +149,27 @@ def table_document(
         document["replica_identity"] = table.replica_identity
     if table.comment is not None:
         document["comment"] = table.comment
+    return with_constraint_comments(document, table)
+
+
+def with_constraint_comments(document: dict[str, Any], table: Table) -> dict[str, Any]:
+    """The constraints' comments in their entries (a key or check in its map form);
+    an exclusion constraint's entry is its text alone, and has none."""
+    key = table.primary_key
+    for name, text in table.constraint_comments:
+        if key is not None and name == key.name and "primary_key" in document:
+            entry = document["primary_key"]
+            if isinstance(entry, list):
+                entry = document["primary_key"] = {"name": name, "columns": entry}
+            entry["comment"] = text
+            continue
+        for section in ("unique", "foreign_keys", "checks"):
+            entries = document.get(section, {})
+            if name in entries:
+                entry = entries[name]
+                if isinstance(entry, str):
+                    entry = entries[name] = {"expr": entry}
+                entry["comment"] = text
     return document
 
 

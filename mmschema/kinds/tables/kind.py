@@ -21,6 +21,7 @@ from mmschema.kinds.tables import (
     partitions,
     tables,
 )
+from mmschema.kinds.tables.constraint_comments import with_constraint_comments
 from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.dump import standalone_sequences, table_document, table_key
 from mmschema.kinds.tables.model import Table
@@ -117,6 +118,7 @@ class TableKind:
         changes = dependents.split_replacements_over_retyped_columns(changes)
         changes = dependents.regenerate_over_retyped_columns(live, desired, changes)
         changes = dependents.rebuild_dependent_views(live, changes)
+        changes = with_constraint_comments(live, desired, changes)
         return partitions.validated_per_partition(changes, live, desired)
 
     def needs_dependents(self, changes: list[ch.Change]) -> bool:

@@ -179,6 +179,9 @@ class Table:
     # drop without CASCADE: (column, pg_describe_object text), e.g. a policy or a view.
     dependents: tuple[tuple[str | None, str], ...] = ()
     policies: tuple[Policy, ...] = ()
+    # (constraint name, comment): live, those with one; desired, those the file gives
+    # (a None comment removes one). Compared on their own (constraint_comments.py).
+    constraint_comments: tuple[tuple[str, str | None], ...] = field(default=(), compare=False)
 
     def dependents_of(self, column: str | None = None) -> tuple[str, ...]:
         """What DROP COLUMN `column` (or, with None, DROP TABLE) would take with it."""

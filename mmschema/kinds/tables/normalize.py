@@ -46,7 +46,17 @@ def declared_options(
         unlogged=bool(declared.unlogged),
         row_security=declared.row_security or "off",
         replica_identity=declared.replica_identity or "default",
+        constraint_comments=tuple(
+            (name if name is not None else _key_name(table), text)
+            for name, text in declared.constraint_comments
+            if name is not None or table.primary_key is not None
+        ),
     )
+
+
+def _key_name(table: Table) -> str:
+    assert table.primary_key is not None
+    return table.primary_key.name
 
 
 def declared_foreign_keys(

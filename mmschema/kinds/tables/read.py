@@ -147,7 +147,7 @@ def with_partitions(
 #              attached, parts, keys
 # constraints: schema, table_name, name, kind, deferrable, initially_deferred, valid,
 #              no_inherit, columns, ref_schema, ref_table, ref_columns, on_delete,
-#              on_update, expression, nulls_not_distinct
+#              on_update, expression, nulls_not_distinct, comment
 
 
 def build_tables(
@@ -220,6 +220,7 @@ def build_tables(
             unlogged=unlogged,
             row_security=row_security,
             replica_identity=replica_identity,
+            constraint_comments=tuple((r[2], r[16]) for r in own if r[16] is not None),
         )
     # What is left: foreign keys of other tables that reference a managed one.
     inbound = tuple(

@@ -1,6 +1,7 @@
 -- UNIQUE, FOREIGN KEY, CHECK and EXCLUDE constraints of the managed tables (by oid;
--- primary keys come with indexes), and the foreign keys of other tables that reference a
--- managed table. UNION: a key between two managed tables is found from both of them.
+-- primary keys come with indexes: here only for their comment), each with its comment, and
+-- the foreign keys of other tables that reference a managed table. UNION: a key between
+-- two managed tables is found from both of them.
 -- The NULLS NOT DISTINCT flag exists from PostgreSQL 15 on (see indexes.sql).
 SELECT n.nspname AS schema,
        c.relname AS table_name,
@@ -27,11 +28,14 @@ SELECT n.nspname AS schema,
        con.contype = 'u'
          AND coalesce((SELECT false /* 15: i.indnullsnotdistinct */
                        FROM pg_index i WHERE i.indexrelid = con.conindid), false)
-         AS nulls_not_distinct
+         AS nulls_not_distinct,
+       (SELECT ds.description FROM pg_description ds
+        WHERE ds.objoid = con.oid AND ds.classoid = 'pg_constraint'::regclass
+          AND ds.objsubid = 0) AS comment
 FROM (
        -- Two lookups, not one join with OR: each uses one of pg_constraint's indexes.
        SELECT own.oid FROM pg_constraint own
-       WHERE own.conrelid = ANY(%(oids)s::oid[]) AND own.contype IN ('u', 'f', 'c', 'x')
+       WHERE own.conrelid = ANY(%(oids)s::oid[]) AND own.contype IN ('u', 'f', 'c', 'x', 'p')
        UNION
        SELECT inbound.oid FROM pg_constraint inbound
        WHERE inbound.confrelid = ANY(%(oids)s::oid[]) AND inbound.contype = 'f'
