@@ -111,3 +111,35 @@ def test_a_query_that_is_not_one_select_is_refused_before_any_server(shell: Shel
     assert outcome.code == 1, outcome.output
     assert "schema.yaml:4:" in outcome.output and "must be one query" in outcome.output
     assert "Traceback" not in outcome.output
+
+
+@pytest.mark.one_major
+def test_index_comments_of_a_materialized_view_are_set_and_dumped(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """A comment on a materialized view's index is applied, changed in place (no index
+    rebuilt) and dumped (pgschema's add_index_comment pair)."""
+    run_sql(db, "CREATE TABLE orders (id bigint PRIMARY KEY, customer text, total numeric);")
+    run_sql(db, "CREATE MATERIALIZED VIEW kept AS SELECT customer FROM orders;")
+    run_sql(db, "CREATE INDEX kept_customer ON kept (customer);")
+    commented = FILE.replace(
+        "{columns: [customer], unique: true}",
+        "{columns: [customer], unique: true, comment: one row per customer}",
+    ) + (
+        "  kept:\n    query: SELECT customer FROM orders\n"
+        "    indexes:\n      kept_customer: {columns: [customer], comment: by customer}\n"
+    )
+    shell.write("schema.yaml", commented)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert "COMMENT ON INDEX \"public\".\"kept_customer\" IS 'by customer'" in planned.stdout
+    assert "DROP INDEX" not in planned.stdout, planned.output
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    dumped = yaml.safe_load(shell.run("dump", "-d", db).stdout)["materialized_views"]
+    assert dumped["kept"]["indexes"]["kept_customer"]["comment"] == "by customer"
+    index = dumped["customer_totals"]["indexes"]["customer_totals_customer"]
+    assert index["comment"] == "one row per customer"
+    shell.write("schema.yaml", commented.replace(", comment: by customer", ""))
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert "COMMENT ON INDEX \"public\".\"kept_customer\" IS NULL" in planned.stdout

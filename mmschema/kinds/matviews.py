@@ -150,6 +150,7 @@ class AlterMatview(ch.KindChange):
     set_comment: bool = False
     reset_options: tuple[str, ...] = ()  # storage parameters the file no longer gives
     set_options: tuple[tuple[str, str], ...] = ()
+    index_comments: tuple[Index, ...] = ()  # kept indexes whose comment alone changes
     phase = ch.Phase.VIEWS
 
     @property
@@ -160,6 +161,8 @@ class AlterMatview(ch.KindChange):
             return "change_materialized_view_indexes"
         if self.reset_options or self.set_options:
             return "set_materialized_view_options"
+        if self.index_comments and not self.set_comment:
+            return "set_materialized_view_index_comment"
         return "set_materialized_view_comment"
 
     @property
@@ -437,6 +440,7 @@ def read_back(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMa
             found[view.key],
             source=view.source,
             comment=view.comment,
+            indexes=_with_comments(found[view.key].indexes, view.indexes),
             with_data=view.with_data,
             absent_indexes=view.absent_indexes,
             renamed_from=view.renamed_from,
@@ -447,6 +451,12 @@ def read_back(run: ScratchRun, declared: list[ManagedMatview]) -> list[ManagedMa
         for view in declared
         if view.key in found
     ]
+
+
+def _with_comments(printed: tuple[Index, ...], declared: tuple[Index, ...]) -> tuple[Index, ...]:
+    """The indexes as the scratch server printed them, with the comments the file gives."""
+    comments = {i.name: i.comment for i in declared}
+    return tuple(replace(i, comment=comments.get(i.name)) for i in printed)
 
 
 # --- the diff -------------------------------------------------------------------------
@@ -487,19 +497,30 @@ def diff_matviews(
         drops = tuple(
             i.name
             for i in old.indexes
-            if i.name in view.absent_indexes or _changed(view.index(i.name), i)
+            if i.name in view.absent_indexes or _changed(view.index(i.name), i, missing=False)
         )
-        creates = tuple(i for i in view.indexes if old.index(i.name) != i)
+        creates = tuple(i for i in view.indexes if _changed(i, old.index(i.name)))
+        commented = tuple(
+            i
+            for i in view.indexes
+            if i not in creates and (kept := old.index(i.name)) and kept.comment != i.comment
+        )
         set_comment = old.comment != view.comment
         resets = tuple(sorted(dict(old.options).keys() - dict(view.options).keys()))
         sets = tuple(o for o in view.options if o not in old.options)
-        if renamed is not None or drops or creates or set_comment or resets or sets:
-            changes.append(AlterMatview(view, renamed, drops, creates, set_comment, resets, sets))
+        if renamed is not None or drops or creates or commented or set_comment or resets or sets:
+            changes.append(
+                AlterMatview(view, renamed, drops, creates, set_comment, resets, sets, commented)
+            )
     return changes
 
 
-def _changed(declared: Index | None, live: Index) -> bool:
-    return declared is not None and declared != live
+def _changed(one: Index | None, other: Index | None, missing: bool = True) -> bool:
+    """Whether both are there and build different indexes (their comments aside), or
+    one is missing (then `missing`)."""
+    if one is None or other is None:
+        return missing
+    return replace(one, comment=None) != replace(other, comment=None)
 
 
 def _large_source(view: ManagedMatview, sizes: list[SourceSize]) -> TableSize | None:
@@ -539,7 +560,7 @@ def _made(view: ManagedMatview, index_form: Form = Form.CREATE_MATVIEW) -> list[
         qualified(view.name), _with(view.options), sql.SQL(view.query), data
     )
     made = [make_statement(Form.CREATE_MATVIEW, create)]
-    made += [_index(view.name, index, index_form) for index in view.indexes]
+    made += [s for index in view.indexes for s in _index(view.name, index, index_form)]
     if view.comment is not None:
         made.append(comment("materialized view", view.name, view.name.name, view.comment))
     return made + _owner_and_grants(view)
@@ -572,9 +593,12 @@ def _pairs(options: tuple[tuple[str, str], ...]) -> sql.Composable:
     return sql.SQL(", ").join(pairs)
 
 
-def _index(name: QualifiedName, index: Index, form: Form) -> Statement:
+def _index(name: QualifiedName, index: Index, form: Form) -> list[Statement]:
     # On a materialized view being created nobody else reads it yet: the index goes with it.
-    return Statement(form, create_index(name, index, index.name, concurrently=False).sql)
+    made = [Statement(form, create_index(name, index, index.name, concurrently=False).sql)]
+    if index.comment is not None:
+        made.append(comment("index", name, index.name, index.comment))
+    return made
 
 
 def _drop(view: ManagedMatview, cascade: bool = False, if_exists: bool = False) -> Statement:
@@ -641,7 +665,10 @@ def _(change: AlterMatview) -> list[Statement]:
     for name in change.drop_indexes:
         drop = sql.SQL("DROP INDEX {}").format(sql.Identifier(view.name.schema, name))
         result.append(make_statement(Form.DROP_INDEX, drop))
-    result += [_index(view.name, index, Form.CREATE_INDEX) for index in change.create_indexes]
+    for index in change.create_indexes:
+        result += _index(view.name, index, Form.CREATE_INDEX)
+    for index in change.index_comments:
+        result.append(comment("index", view.name, index.name, index.comment))
     if change.reset_options:
         names = sql.SQL(", ").join(map(sql.Identifier, change.reset_options))
         text = sql.SQL("ALTER MATERIALIZED VIEW {} RESET ({})").format(qualified(view.name), names)
