@@ -39,6 +39,8 @@ _DROPS: dict[str, tuple[str, Form, ch.Phase]] = {
     "range type": ("TYPE", Form.DROP_TYPE, ch.Phase.DROP_TYPES),
 }
 _TYPES = ("enum", "domain", "composite type", "range type")
+# Dropped before the declared routines and views are made again (phase DROP_UNMANAGED).
+_DROPPED_FIRST = ("view", "materialized view")
 _ROUTINES = ("function", "procedure")
 # What the file's expressions may call or read by name before the plan makes the caller.
 _CALLED = (*_ROUTINES, "sequence")
@@ -124,6 +126,11 @@ class _Declared:
     tables: set[QualifiedName] = field(default_factory=set)
     parts: set[tuple[QualifiedName, str]] = field(default_factory=set)
     defaults: dict[QualifiedName, str] = field(default_factory=dict)  # a table's, joined
+    readers: set[QualifiedName] = field(default_factory=set)  # views, materialized views
+    # The live routines the file declares, as (sort, oid), and the file's text lowered:
+    # what they and the declared views read after the plan is what that text names.
+    routines_live: set[tuple[str, int]] = field(default_factory=set)
+    text: str = ""
 
 
 def _declared(desired: DesiredState) -> _Declared:
@@ -138,6 +145,7 @@ def _declared(desired: DesiredState) -> _Declared:
         for part in (*table.foreign_keys, *table.checks, *table.unique):
             found.parts.add((table.name, f"constraint {getattr(part, 'name', '')}"))
     found.names |= found.tables | {e.name for e in desired.enums}
+    found.text = desired.text.lower()
     for item in desired.objects:
         if type(item).__name__ == "ManagedRoutine":
             found.routines.add(item.key)
@@ -145,6 +153,8 @@ def _declared(desired: DesiredState) -> _Declared:
             value = getattr(item, attribute, None)
             if isinstance(value, QualifiedName):
                 found.names.add(value)
+                if type(item).__name__ in ("ManagedView", "ManagedMatview"):
+                    found.readers.add(value)
         on = getattr(item, "table", None)
         if isinstance(on, QualifiedName):
             sort = type(item).__name__.removeprefix("Managed").lower()
@@ -181,9 +191,11 @@ def undeclared_objects(
     declared = _declared(desired)
     words = set(_WORD.findall(desired.text))
     cascaded = _cascaded(desired, live)
+    read = _read(conn, schemas, declared.names)
+    declared.routines_live = {r.ident for r in read if r.key in declared.routines}
     rows = [
         row
-        for row in _read(conn, schemas, declared.names)
+        for row in read
         if row.key not in declared.routines
         and str(row.qualified) not in cascaded
         and not (row.what in _TYPES and _named(row.qualified, types_used))
@@ -198,7 +210,7 @@ def undeclared_objects(
         changed = False
         for row in rows:
             if row.ident in pruned and any(
-                _keeps(dependent, pruned, declared, row.name) for dependent in row.dependents
+                _keeps(dependent, pruned, declared, row) for dependent in row.dependents
             ):
                 pruned.discard(row.ident)
                 changed = True
@@ -247,15 +259,23 @@ def _named(name: QualifiedName, used: Collection[str]) -> bool:
 
 
 def _keeps(
-    dependent: Sequence[str | None], pruned: set[tuple[str, int]], declared: _Declared, name: str
+    dependent: Sequence[str | None], pruned: set[tuple[str, int]], declared: _Declared, row: _Row
 ) -> bool:
-    """Whether a dependent of the object `name` stays after --prune, keeping the object."""
+    """Whether a dependent of the object `row` stays after --prune, keeping the object."""
     sort, oid, via, schema, relation = dependent
-    if (str(sort), int(str(oid))) in pruned:
+    name = row.name
+    ident = (str(sort), int(str(oid)))
+    if ident in pruned:
         return False
-    if schema is None or relation is None:
+    table = QualifiedName(schema, relation) if schema and relation else None
+    if row.what not in _DROPPED_FIRST and (
+        ident in declared.routines_live or table in declared.readers
+    ):
+        # A declared routine or view is made as the file says before this drop: it still
+        # reads the object only if the file's text names it.
+        return name.lower() in declared.text
+    if table is None:
         return True  # not a relation: a routine, a type, a cast... that stays
-    table = QualifiedName(schema, relation)
     if table not in declared.tables:
         return True
     # A declared table: the file says what its columns are, and which of its constraints,
