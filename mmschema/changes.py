@@ -18,6 +18,8 @@ __all__ = [
     "DropEnum",
     "KindChange",
     "Phase",
+    "RebuildEnum",
+    "RenameEnumValue",
     "kind_of",
     "object_of",
 ]
@@ -54,13 +56,43 @@ class AddEnumValue:
 
 
 @dataclass(frozen=True)
+class RenameEnumValue:
+    """ALTER TYPE ... RENAME VALUE: the rows holding the label hold the new one."""
+
+    name: QualifiedName
+    old: str
+    new: str
+    phase = Phase.ENUMS
+
+
+@dataclass(frozen=True)
+class RebuildEnum:
+    """DROP TYPE and CREATE TYPE of an enum nothing uses (--prune: labels the file does not
+    list, or an order ADD VALUE cannot reach)."""
+
+    name: QualifiedName
+    labels: tuple[str, ...]
+    dropped: tuple[str, ...]  # live labels the file does not list
+    phase = Phase.ENUMS
+
+
+@dataclass(frozen=True)
 class DropEnum:
     name: QualifiedName
     phase = Phase.DROP_TYPES
 
 
 # Each kind's changes are KindChange subclasses in its module (mmschema/kinds/).
-Change = CreateExtension | CreateSchema | CreateEnum | AddEnumValue | DropEnum | KindChange
+Change = (
+    CreateExtension
+    | CreateSchema
+    | CreateEnum
+    | AddEnumValue
+    | RenameEnumValue
+    | RebuildEnum
+    | DropEnum
+    | KindChange
+)
 
 
 KIND_NAMES: dict[type, str] = {
@@ -68,6 +100,8 @@ KIND_NAMES: dict[type, str] = {
     CreateSchema: "create_schema",
     CreateEnum: "create_enum",
     AddEnumValue: "add_enum_value",
+    RenameEnumValue: "rename_enum_value",
+    RebuildEnum: "rebuild_enum",
     DropEnum: "drop_enum",
 }
 
@@ -85,6 +119,12 @@ def object_of(change: Change) -> str:
             return change.subject
         case CreateExtension(name=name) | CreateSchema(name=name):
             return name
-        case CreateEnum(name=name) | AddEnumValue(name=name) | DropEnum(name=name):
+        case (
+            CreateEnum(name=name)
+            | AddEnumValue(name=name)
+            | RenameEnumValue(name=name)
+            | RebuildEnum(name=name)
+            | DropEnum(name=name)
+        ):
             return str(name)
     raise TypeError(change)

@@ -34,7 +34,7 @@ def diff(
         if extension not in live.extensions:
             result.changes.append(ch.CreateExtension(extension))
     new_schemas: set[str] = set()
-    _diff_enums(live, declared.enums, new_schemas, result)
+    _diff_enums(live, declared.enums, new_schemas, prune, result)
     changes, labels = TABLES.diff(live, desired, declared, prune, new_schemas)
     result.changes += changes
     result.unmanaged += labels
@@ -56,9 +56,14 @@ def diff(
 
 
 def _diff_enums(
-    live: Catalog, enums: tuple[DeclaredEnum, ...], new_schemas: set[str], result: DiffResult
+    live: Catalog,
+    enums: tuple[DeclaredEnum, ...],
+    new_schemas: set[str],
+    prune: bool,
+    result: DiffResult,
 ) -> None:
-    """Declared enums: created, extended label by label, or dropped; never shrunk."""
+    """Declared enums: created, labels renamed and added, or dropped; shrunk or reordered
+    only by --prune, and only when nothing uses the type (dropped and created again)."""
     types = {t.name: t for t in live.types}
     for enum in enums:
         have = types.get(enum.name)
@@ -76,13 +81,26 @@ def _diff_enums(
         if have.kind != "enum":
             result.unmanaged.append(f"type {enum.name} (a {have.kind}, not an enum)")
             continue
-        _diff_enum_labels(have, enum, result)
+        _diff_enum_labels(have, enum, prune, result)
 
 
-def _diff_enum_labels(have: UserType, enum: DeclaredEnum, result: DiffResult) -> None:
-    """ADD VALUE for each missing label, placed before the next declared label the type
-    has (else after the last one); what ADD VALUE cannot do is reported as unmanaged."""
+def _diff_enum_labels(
+    have: UserType, enum: DeclaredEnum, prune: bool, result: DiffResult
+) -> None:
+    """RENAME VALUE for each label renamed, ADD VALUE for each missing one, placed before
+    the next declared label the type has (else after the last one); what ADD VALUE cannot
+    do is reported as unmanaged, or with --prune made by rebuilding a type nothing uses."""
     labels = list(have.labels)
+    renames = []
+    for label, old in enum.renamed_labels:
+        if label not in labels and old in labels:
+            renames.append(ch.RenameEnumValue(enum.name, old, label))
+            labels[labels.index(old)] = label
+    if prune and not have.in_use and not _reachable(labels, enum.labels):
+        dropped = tuple(x for x in labels if x not in enum.labels)
+        result.changes.append(ch.RebuildEnum(enum.name, enum.labels, dropped))
+        return
+    result.changes.extend(renames)
     for i, label in enumerate(enum.labels):
         if label in labels:
             continue
@@ -108,3 +126,9 @@ def _diff_enum_labels(have: UserType, enum: DeclaredEnum, result: DiffResult) ->
             f"enum label order {enum.name} (live: {', '.join(order)}; "
             "ADD VALUE cannot reorder labels)"
         )
+
+
+def _reachable(live: list[str], declared: tuple[str, ...]) -> bool:
+    """Whether ADD VALUE alone turns the live labels into the declared ones: every live
+    label is declared, in the declared order."""
+    return [x for x in declared if x in live] == live

@@ -31,3 +31,10 @@ def cascade_note(cascade: tuple[str, ...]) -> str:
 @hazards.register
 def _(change: ch.DropEnum) -> list[Hazard]:
     return [Hazard("destructive", f"drops enum type {change.name}")]
+
+
+@hazards.register
+def _(change: ch.RebuildEnum) -> list[Hazard]:
+    gone = f"drops label {', '.join(change.dropped)} of " if change.dropped else "reorders "
+    detail = f"{gone}enum type {change.name} (nothing uses it): DROP TYPE and CREATE TYPE"
+    return [Hazard("destructive", detail)]

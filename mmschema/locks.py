@@ -34,6 +34,7 @@ class Form(Enum):
     DROP_SCHEMA = "DROP SCHEMA CASCADE"
     CREATE_ENUM = "CREATE TYPE AS ENUM"
     ADD_ENUM_VALUE = "ALTER TYPE ADD VALUE"
+    RENAME_ENUM_VALUE = "ALTER TYPE RENAME VALUE"
     DROP_TYPE = "DROP TYPE"
     CREATE_DOMAIN = "CREATE DOMAIN"
     ALTER_DOMAIN = "ALTER DOMAIN"
@@ -126,6 +127,7 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # be used before that transaction commits, so it commits alone.
     Form.CREATE_ENUM: FormTraits(LockLevel.NONE),
     Form.ADD_ENUM_VALUE: FormTraits(LockLevel.NONE, alone=True),
+    Form.RENAME_ENUM_VALUE: FormTraits(LockLevel.NONE),
     Form.DROP_TYPE: FormTraits(LockLevel.NONE),
     Form.CREATE_DOMAIN: FormTraits(LockLevel.NONE),
     Form.CREATE_TYPE: FormTraits(LockLevel.NONE),

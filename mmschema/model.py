@@ -36,6 +36,7 @@ class UserType:
     default: str | None = None
     checks: tuple[str, ...] = ()  # pg_get_constraintdef() of each CHECK
     attributes: tuple[str, ...] = ()  # a composite's "name type", in order
+    in_use: bool = False  # a column, routine, type, default... depends on it
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,12 @@ def _needs(plan: Plan) -> _Needs:
                 new_schemas[name] = None
             case ch.CreateEnum(name=name):
                 create_in[name.schema] = None
-            case ch.AddEnumValue(name=name) | ch.DropEnum(name=name):
+            case (
+                ch.AddEnumValue(name=name)
+                | ch.RenameEnumValue(name=name)
+                | ch.RebuildEnum(name=name)
+                | ch.DropEnum(name=name)
+            ):
                 types[name] = None
             case tc.AttachPartition(parent=parent) | tc.DetachPartition(parent=parent):
                 owned[parent] = None

@@ -1,4 +1,5 @@
-"""Enum types the file declares: CREATE TYPE, ALTER TYPE ... ADD VALUE, DROP TYPE."""
+"""Enum types the file declares: CREATE TYPE, ALTER TYPE ... ADD VALUE / RENAME VALUE, DROP
+TYPE."""
 
 from __future__ import annotations
 
@@ -30,6 +31,20 @@ def _(change: ch.AddEnumValue) -> list[Statement]:
     elif change.after is not None:
         composed = sql.SQL("{} AFTER {}").format(composed, sql.Literal(change.after))
     return [make_statement(Form.ADD_ENUM_VALUE, composed)]
+
+
+@statements.register
+def _(change: ch.RenameEnumValue) -> list[Statement]:
+    composed = sql.SQL("ALTER TYPE {} RENAME VALUE {} TO {}").format(
+        qualified(change.name), sql.Literal(change.old), sql.Literal(change.new)
+    )
+    return [make_statement(Form.RENAME_ENUM_VALUE, composed)]
+
+
+@statements.register
+def _(change: ch.RebuildEnum) -> list[Statement]:
+    dropped = make_statement(Form.DROP_TYPE, sql.SQL("DROP TYPE {}").format(qualified(change.name)))
+    return [dropped, create_enum(ch.CreateEnum(change.name, change.labels))]
 
 
 @statements.register

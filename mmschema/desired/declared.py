@@ -167,6 +167,7 @@ class DeclaredEnum:
     source: Source
     labels: tuple[str, ...] = ()  # in the order the type sorts them
     state: str = "present"
+    renamed_labels: tuple[tuple[str, str], ...] = ()  # (label, its earlier name)
 
 
 @dataclass(frozen=True)

@@ -250,7 +250,30 @@ def _enum(context: Context, key: str, spec: dict[str, object]) -> DeclaredEnum:
         source=context.key(path),
         labels=tuple(labels),
         state=state if isinstance(state, str) else "present",
+        renamed_labels=_renamed_labels(context, path, labels, spec),
     )
+
+
+def _renamed_labels(
+    context: Context, path: tuple[str, ...], labels: list[str], spec: dict[str, object]
+) -> tuple[tuple[str, str], ...]:
+    """`renamed_labels: {new: old}`: each new label one the file lists, each old one not."""
+    renamed: list[tuple[str, str]] = []
+    for label, old in mapping_of(spec.get("renamed_labels")).items():
+        if not isinstance(old, str):
+            continue  # the JSON Schema check reports it
+        where = (*path, "renamed_labels", label)
+        if label not in labels:
+            context.key_error(where, f"renamed label '{label}' is not one of the enum's labels")
+        elif old in labels:
+            context.error(where, f"label '{label}' renamed from '{old}', which is still listed")
+        elif old in (earlier for _, earlier in renamed):
+            context.error(where, f"two labels renamed from '{old}'")
+        elif (problem := name_problem(old)) is not None:
+            context.error(where, f"enum label '{old}' {problem}")
+        else:
+            renamed.append((label, old))
+    return tuple(renamed)
 
 
 def _assertion(context: Context, name: str, query: str) -> str:

@@ -38,6 +38,7 @@ class TypeRow:
     default: str | None
     checks: list[str]
     attributes: list[str]
+    in_use: bool
 
 
 @dataclass
@@ -264,6 +265,7 @@ def _user_type(row: TypeRow) -> UserType:
         default=row.default,
         checks=tuple(row.checks),
         attributes=tuple(row.attributes),
+        in_use=row.in_use,
     )
 
 

@@ -390,6 +390,8 @@ def _remade(change: ch.Change) -> tuple[list[grants.Target], bool]:
     if isinstance(change, RebuildType):
         name = change.new.name
         return [grants.Target("type", name.schema, name.name)], False
+    if isinstance(change, ch.RebuildEnum):
+        return [grants.Target("type", change.name.schema, change.name.name)], False
     return [], False
 
 

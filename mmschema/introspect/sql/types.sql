@@ -13,7 +13,11 @@ SELECT n.nspname AS schema,
        ARRAY(SELECT format('%%I %%s', a.attname, format_type(a.atttypid, a.atttypmod))
              FROM pg_attribute a
              WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-             ORDER BY a.attnum) AS attributes
+             ORDER BY a.attnum) AS attributes,
+       -- anything but its own array type depends on it (or on that array type)
+       EXISTS (SELECT 1 FROM pg_depend d
+               WHERE d.refclassid = 'pg_type'::regclass AND d.refobjid IN (t.oid, t.typarray)
+                 AND NOT (d.classid = 'pg_type'::regclass AND d.objid = t.typarray)) AS in_use
 FROM pg_type t
 JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE (t.typtype IN ('e', 'd')
