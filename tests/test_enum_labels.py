@@ -100,5 +100,5 @@ def test_a_bad_renamed_label_is_one_error_at_its_place(
     )
     outcome = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
     assert outcome.code == 1
-    assert f"schema.yaml:5:" in outcome.stderr and message in outcome.stderr, outcome.stderr
+    assert "schema.yaml:5:" in outcome.stderr and message in outcome.stderr, outcome.stderr
     assert "Traceback" not in outcome.output

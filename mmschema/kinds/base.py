@@ -56,19 +56,22 @@ class Phase(IntEnum):
     ALTER_COLUMNS = 16
     BUILD_INDEXES = 17
     ADD_CONSTRAINTS = 18
-    ADD_FOREIGN_KEYS = 19
-    VALIDATE_CONSTRAINTS = 20
-    ATTACH_PARTITIONS = 21  # once the table has what its parent requires
-    SEQUENCE_OWNERS = 22  # OWNED BY, once the owning columns are there
-    COMMENTS = 23
-    LATE_FUNCTIONS = 24  # routines reading tables, or called by none: after the tables
-    VIEWS = 25  # after the tables and columns they read, before those are dropped
-    DROP_COLUMNS = 26
-    DROP_TABLES = 27
-    DROP_SEQUENCES = 28  # after the defaults calling them and the tables owning them
-    DROP_FUNCTIONS = 29  # after what called them is gone, before the types they use
-    DROP_TYPES = 30  # after the columns and tables that may have used them
-    DROP_SCHEMAS = 31  # `schemas:` marked absent: after everything they held
+    # A new partitioned table's indexes: after its partitions' own keys and unique
+    # constraints, whose indexes CREATE INDEX on the parent then takes as its parts.
+    PARENT_INDEXES = 19
+    ADD_FOREIGN_KEYS = 20
+    VALIDATE_CONSTRAINTS = 21
+    ATTACH_PARTITIONS = 22  # once the table has what its parent requires
+    SEQUENCE_OWNERS = 23  # OWNED BY, once the owning columns are there
+    COMMENTS = 24
+    LATE_FUNCTIONS = 25  # routines reading tables, or called by none: after the tables
+    VIEWS = 26  # after the tables and columns they read, before those are dropped
+    DROP_COLUMNS = 27
+    DROP_TABLES = 28
+    DROP_SEQUENCES = 29  # after the defaults calling them and the tables owning them
+    DROP_FUNCTIONS = 30  # after what called them is gone, before the types they use
+    DROP_TYPES = 31  # after the columns and tables that may have used them
+    DROP_SCHEMAS = 32  # `schemas:` marked absent: after everything they held
 
 
 class KindChange:

@@ -234,8 +234,12 @@ class CreateIndex(TableChange):
     table: QualifiedName
     index: Index
     concurrently: bool = True
-    phase = Phase.BUILD_INDEXES
+    on_new_parent: bool = False  # a new partitioned table's: after its partitions' keys
     kind_label = "create_index"
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.PARENT_INDEXES if self.on_new_parent else Phase.BUILD_INDEXES
 
     @property
     def subject(self) -> str:

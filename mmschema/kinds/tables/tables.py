@@ -265,8 +265,9 @@ def _create_table_changes(
         value = _option_text(getattr(want, option))
         if value != default and option != "unlogged":  # UNLOGGED is part of CREATE TABLE
             result.changes.append(tc.SetTableOption(want.name, option, value))
+    parent = want.partition_by is not None
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
-        result.changes.append(tc.CreateIndex(want.name, index, concurrently=False))
+        result.changes.append(tc.CreateIndex(want.name, index, False, on_new_parent=parent))
     diff_constraints(Table(want.name), want, False, result, new_table=True, file_table=table)
 
 

@@ -1,5 +1,5 @@
 -- Indexes of the managed tables (by oid), one row each, with their keys.
--- attached: the index is a partition's part of its parent's index.
+-- attached: the index is a partition's part of its parent's index (a key: its clone).
 -- The NULLS NOT DISTINCT flag exists from PostgreSQL 15 on: the marked `false` is
 -- replaced by the column there (introspect.catalog_sql_for).
 SELECT i.indrelid AS oid,
@@ -17,7 +17,10 @@ SELECT i.indrelid AS oid,
        con.conname AS constraint_name,
        false /* 15: i.indnullsnotdistinct */ AS nulls_not_distinct,
        ds.description AS comment,
-       ic.relispartition AS attached,
+       -- a key's index attached to a parent's index is the parent's only when the key is a
+       -- clone of the parent's key (a partition's own key can sit under a unique index)
+       CASE WHEN con.oid IS NULL THEN ic.relispartition ELSE con.conparentid <> 0 END
+         AS attached,
        -- the parts attached to a partitioned index, at every level below it:
        -- (partition schema, partition, index, valid)
        CASE WHEN ic.relkind = 'I' THEN
