@@ -175,3 +175,28 @@ def test_a_pruned_table_with_rows_never_analyzed_is_not_said_to_be_empty(
     assert "~0 rows" in before["public.empty"], before
     run_sql(db, "ANALYZE big")
     assert "~5,000 rows" in details()["public.big"]
+
+
+@pytest.mark.one_major
+def test_undeclared_partitioned_tables_are_pruned(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """A partitioned table's key columns (and key expression) depend on the table itself
+    internally: that is no sign of a piece of another object (pg-schema-diff sequence 009)."""
+    run_sql(
+        db,
+        """CREATE TABLE by_list ("some id" serial, type text) PARTITION BY LIST (type);
+           CREATE TABLE by_list_1 PARTITION OF by_list FOR VALUES IN ('1');
+           CREATE TABLE by_expr (id int, at timestamp) PARTITION BY RANGE ((at::date));
+           CREATE TABLE orders (id bigint PRIMARY KEY, status text, placed bigint)""",
+    )
+    shell.write("schema.yaml", FILE.replace(', default: "ticket()"', ""))
+    dev = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", "--format", "json", *dev)
+    assert sorted(json.loads(planned.stdout)["unmanaged"]) == [
+        "table public.by_expr",
+        "table public.by_list",
+    ], planned.output
+    applied = shell.run("apply", "--yes", "--prune", "--allow", "destructive", *dev)
+    assert applied.code == 0, applied.output
+    assert objects(db) == {"public.orders"}

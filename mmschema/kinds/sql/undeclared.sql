@@ -140,7 +140,9 @@ SELECT o.classid::regclass::text AS sort, o.oid::bigint AS oid, o.schema, o.name
        ) AS dependents
   FROM candidates o
  WHERE NOT EXISTS (SELECT FROM pg_depend e
-                    WHERE e.classid = o.classid AND e.objid = o.oid AND e.deptype IN ('e', 'i'))
+                    WHERE e.classid = o.classid AND e.objid = o.oid AND e.deptype IN ('e', 'i')
+                      -- a partitioned table's key columns and expression: on itself
+                      AND NOT (e.refclassid = o.classid AND e.refobjid = o.oid))
    AND o.name NOT LIKE '\_mms\_%%'
    AND (o.what IN ('function', 'procedure')
         OR NOT EXISTS (SELECT FROM kept k WHERE k.schema = o.schema AND k.name = o.name))
