@@ -69,6 +69,15 @@ def file_path(args: argparse.Namespace) -> Path:
     return path
 
 
+def project_dir(args: argparse.Namespace) -> Path:
+    """The project a command works for: the directory of its schema file (-f, else
+    schema.yaml in the working directory), or the directory -f names."""
+    path = in_workdir(args, file_name(args))
+    if not path.is_absolute():
+        path = (getattr(args, "workdir", None) or Path.cwd()) / path
+    return path if path.is_dir() else path.parent
+
+
 def load_file(args: argparse.Namespace) -> DesiredState:
     """The checked file; an inventory loads it once and hands it to every target's run."""
     loaded: DesiredState | None = getattr(args, "loaded_file", None)
@@ -88,5 +97,7 @@ def target_for(args: argparse.Namespace, environment: Environment, err: Console)
     return resolve_target(
         args.database,
         environment,
-        lambda: embedded_dsn(lambda line: err.print(line, markup=False), environment.env),
+        lambda: embedded_dsn(
+            lambda line: err.print(line, markup=False), environment.env, project_dir(args)
+        ),
     )

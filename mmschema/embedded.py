@@ -7,6 +7,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import secrets
 import signal
 import stat
@@ -36,7 +37,9 @@ from mmschema.localserver import (
 from mmschema.userdirs import PROJECT_DIR, mmschema_home
 
 SCRATCH_DATABASE = "mmschema_scratch"
-TARGET_DATABASE = "postgres"
+SERVER_DATABASE = "postgres"  # where the server's own connections go (to create the others)
+PROJECT_PREFIX = "mmschema_"
+PROJECT_STEM_BYTES = 40  # mmschema_ + 40 + _ + 8 hex digits: 58 bytes, within NAMEDATALEN
 IDLE_VARIABLE = "MMSCHEMA_SERVER_IDLE"
 DEFAULT_IDLE_S = 300.0
 NEVER = ("off", "never", "0")
@@ -95,9 +98,12 @@ def home_at(root: Path) -> EmbeddedHome:
 
 
 def embedded_dsn(
-    announce: Callable[[str], None] | None = None, env: Mapping[str, str] | None = None
+    announce: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+    project: Path | None = None,
 ) -> str:
-    """DSN of the embedded server's `postgres` database, started if needed.
+    """DSN of the embedded server's `postgres` database, started if needed; with a
+    `project`, of that project's own database (created on its first use).
 
     `announce` is for the embedded server as the target: it gets the one line that says
     so. Used only as the scratch server, the embedded server is not worth a line.
@@ -113,9 +119,25 @@ def embedded_dsn(
             _save_port(home, server.port)
         _mark_used(home, idle)
         _ensure_watcher(home, idle)
+    dsn = server.dsn(SERVER_DATABASE)
+    database = None
+    if project is not None:
+        database = project_database(project)
+        dsn = ensure_database(dsn, database)
     if announce is not None:
-        announce(announcement(server, home, started, idle))
-    return server.dsn(TARGET_DATABASE)
+        announce(announcement(server, home, started, idle, database))
+    return dsn
+
+
+def project_database(project: Path) -> str:
+    """The embedded database of the project in directory `project`: `mmschema_<its name>_
+    <8 hex digits of the hash of its real path>`, so that two projects (two directories of
+    one name too) never share one, and a project finds its own from any working directory."""
+    real = Path(project).resolve()
+    stem = re.sub(r"[^a-z0-9]+", "_", real.name.lower()).strip("_")
+    stem = stem[:PROJECT_STEM_BYTES].rstrip("_") or "root"
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:8]
+    return f"{PROJECT_PREFIX}{stem}_{digest}"
 
 
 def scratch_dsn(env: Mapping[str, str] | None = None) -> str:
@@ -150,6 +172,17 @@ def server_status(env: Mapping[str, str] | None = None) -> ServerStatus:
         idle_s=idle,
         watcher_pid=_watcher_pid(home),
     )
+
+
+def has_database(name: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether the running embedded server has database `name` (False when not running)."""
+    server = _server(embedded_home(env))
+    try:
+        with psycopg.connect(server.dsn(SERVER_DATABASE), connect_timeout=5) as conn:
+            row = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    except psycopg.Error:
+        return False
+    return row is not None
 
 
 def idle_seconds(env: Mapping[str, str] | None = None) -> float | None:
@@ -193,18 +226,23 @@ def ensure_database(dsn: str, name: str) -> str:
 
 
 def announcement(
-    server: LocalServer, home: EmbeddedHome, started: bool, idle_s: float | None
+    server: LocalServer,
+    home: EmbeddedHome,
+    started: bool,
+    idle_s: float | None,
+    database: str | None = None,
 ) -> str:
-    """The one line that says the embedded server is the target."""
+    """The one line that says the embedded server (and which database of it) is the target."""
     when = "just started; " if started else ""
     stops = (
         "runs until `mmschema server stop`"
         if idle_s is None
         else (f"stops after {describe_idle(idle_s)} idle")
     )
+    which = f", database {database} (this project's own)" if database else ""
     return (
         "mmschema: no database configured; using the embedded PostgreSQL "
-        f"{server.version} on 127.0.0.1:{server.port} ({when}{stops}; "
+        f"{server.version} on 127.0.0.1:{server.port}{which} ({when}{stops}; "
         f"data in {shown_path(home.root)})"
     )
 

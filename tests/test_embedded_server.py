@@ -1,6 +1,7 @@
-"""The embedded PostgreSQL as a user meets it: one per user, shared by projects, kept in the
-user's cache, stopped when idle or on `mmschema server stop`, and named only when it is
-the target. Everything runs the installed command in a fresh directory."""
+"""The embedded PostgreSQL as a user meets it: one per user, shared by projects (each with a
+database of its own), kept in the user's cache, stopped when idle or on `mmschema server
+stop`, and named only when it is the target. Everything runs the installed command in a
+fresh directory."""
 
 from __future__ import annotations
 
@@ -105,6 +106,47 @@ def test_projects_share_one_server_kept_in_the_users_cache(shell: Shell) -> None
     again = shell.run("server", "stop")
     assert again.code == 0
     assert "is not running" in again.stdout
+
+
+def test_each_project_gets_its_own_database(shell: Shell) -> None:
+    """Without -d, a project's objects live in a database of its own on the shared server:
+    another project's plan does not see them and its --prune cannot drop them."""
+    shell.write("schema.yaml", SCHEMA)
+    other = shell.elsewhere("other")
+    other.write("schema.yaml", SCHEMA.replace("notes", "trades"))
+    names = []
+    for project in (shell, other):
+        applied = project.run("apply", "--yes")
+        assert applied.code == 0, applied.output
+        names.append(re.findall(r"database (mmschema_\w+) \(this project's own\)", applied.stderr))
+    [[mine], [theirs]] = names
+    assert mine.startswith("mmschema_project_") and theirs.startswith("mmschema_other_")
+    for project, stranger in ((shell, "trades"), (other, "notes")):
+        again = project.run("plan", "--detailed-exitcode")
+        assert again.code == 0, again.output
+        assert "0 unmanaged" in again.stdout and stranger not in again.stdout
+    pruned = shell.run("apply", "--yes", "--prune", "--allow", "destructive")
+    assert pruned.code == 0, pruned.output
+    kept = other.run("drift")
+    assert kept.code == 0, kept.output
+    # The project is where the schema file is, whatever the working directory.
+    elsewhere = other.run("plan", "-f", str(shell.path("schema.yaml")), "--detailed-exitcode")
+    assert elsewhere.code == 0, elsewhere.output
+    assert f"database {mine} " in elsewhere.stderr
+
+    text = status(shell)
+    assert f"this project's database: {mine} (for " in text
+    connect = next(line for line in text.splitlines() if line.startswith("connect: "))
+    assert connect.endswith(f" -U postgres {mine}")
+    port = number(r"127\.0\.0\.1:(\d+)", text)
+    password = (shell.user.home / ".cache/mmschema/server/18/password").read_text().strip()
+    assert password not in text
+    dsn = f"postgresql://postgres:{password}@127.0.0.1:{port}/{mine}"
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('notes') IS NOT NULL").fetchone() == (True,)
+        assert conn.execute("SELECT to_regclass('trades')").fetchone() == (None,)
+    fresh = shell.elsewhere("fresh")
+    assert "not created yet" in status(fresh)
 
 
 def test_an_idle_server_stops_by_itself_and_leaves_no_process(shell: Shell) -> None:

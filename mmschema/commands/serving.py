@@ -10,7 +10,9 @@ from mmschema.commands.common import consoles
 from mmschema.embedded import (
     ServerStatus,
     describe_idle,
+    has_database,
     legacy_servers,
+    project_database,
     server_status,
     shown_path,
     stop_embedded,
@@ -28,7 +30,8 @@ def server(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             said += f"; stopped an older mmschema's server in {shown_path(old.data_dir)}"
         out.print(said, markup=False)
         return ExitStatus.OK
-    for line in status_lines(server_status(environment.env)):
+    status = server_status(environment.env)
+    for line in [*status_lines(status), *project_lines(status, environment)]:
         out.print(line, markup=False)
     for old in legacy_servers(environment.cwd):
         out.print(
@@ -57,3 +60,18 @@ def status_lines(status: ServerStatus) -> list[str]:
         f"{name}: running on 127.0.0.1:{status.port} (pid {status.pid}{watcher}); {used}{stops}",
         data,
     ]
+
+
+def project_lines(status: ServerStatus, environment: Environment) -> list[str]:
+    """This project's database (the working directory's) and how to connect to it."""
+    name = project_database(environment.cwd)
+    made = status.running and has_database(name, environment.env)
+    state = "" if made else "; not created yet: the first command here without -d creates it"
+    lines = [f"this project's database: {name} (for {shown_path(environment.cwd)}{state})"]
+    if status.running:
+        password = shown_path(status.home.root / "password")
+        lines.append(
+            f"connect: PGPASSWORD=$(cat {password}) psql -h 127.0.0.1 -p {status.port} "
+            f"-U postgres {name}"
+        )
+    return lines
