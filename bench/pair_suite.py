@@ -10,12 +10,13 @@ use, one per line, created once on the server. Each pair runs on one throwaway s
 allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. A
 sqldef pair whose script fails as psql runs it is loaded again statement by statement in
 rounds (sqldef's "desired" is a set its tool orders, not a script; the result then says
-`reordered`). The outcome is the first of: bad-before, bad-after, dump-failed,
+`reordered`); its rename annotations (`-- @renamed from=old`) on tables, columns and enum
+labels become the dumped file's `renamed_from` / `renamed_labels` (the result says
+`renames`). The outcome is the first of: bad-before, bad-after, dump-failed,
 apply-failed, not-converged, differs (the dumps of t and want differ: what mmschema
 declares), pgdump-differs (their `pg_dump --schema-only` differs: objects mmschema does
-not manage), ok. Results go to
-`<PAIRS_DIR>/results.json`; the summary counts outcomes. A tool, not a test: the pairs
-are other projects' text and are not kept in this repository.
+not manage), ok. Results go to `<PAIRS_DIR>/results.json`; the summary counts outcomes.
+A tool, not a test: the pairs are other projects' text and are not kept in this repository.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import psycopg
 from psycopg import sql
 
 from bench._common import ROOT, create_database, throwaway_server
+from bench.sqldef_renames import with_renames
 from mmschema.localserver import LocalServer
 
 ALLOW = "destructive,rewrite,blocking,long_running,may_fail"
@@ -142,6 +144,9 @@ def run_pair(server: LocalServer, folder: Path) -> dict[str, Any]:
     code, desired = pair.dump("want", pair.schemas("want"))
     if code != 0:
         return {"outcome": "dump-failed", "detail": desired[-2000:]}
+    renames = 0
+    if folder.name.startswith("sqldef-"):
+        desired, renames = with_renames(desired, (folder / "after.sql").read_text())
     (work / "schema.yaml").write_text(desired)
     common = [
         "-d",
@@ -164,7 +169,11 @@ def run_pair(server: LocalServer, folder: Path) -> dict[str, Any]:
     if declared:
         return {"outcome": "differs", "detail": declared}
     dumped = diff_text(pair.pg_dump("want"), pair.pg_dump("t"))
-    result = {"outcome": "pgdump-differs", "detail": dumped} if dumped else {"outcome": "ok"}
+    result: dict[str, Any] = {"outcome": "pgdump-differs", "detail": dumped} if dumped else {
+        "outcome": "ok"
+    }
+    if renames:
+        result["renames"] = renames
     return {**result, "reordered": reordered} if reordered else result
 
 
