@@ -39,6 +39,16 @@ _DROPS: dict[str, tuple[str, Form, ch.Phase]] = {
     "range type": ("TYPE", Form.DROP_TYPE, ch.Phase.DROP_TYPES),
 }
 _TYPES = ("enum", "domain", "composite type", "range type")
+# What each declared kind is, as _DROPS names the sorts: a live object of another sort
+# under a declared name is not the declared one (a view the file declares materialized).
+_SORTS = {
+    "ManagedView": "view",
+    "ManagedMatview": "materialized view",
+    "ManagedSequence": "sequence",
+    "ManagedDomain": "domain",
+    "ManagedComposite": "composite type",
+    "ManagedRange": "range type",
+}
 # Dropped before the declared routines and views are made again (phase DROP_UNMANAGED).
 _DROPPED_FIRST = ("view", "materialized view")
 _ROUTINES = ("function", "procedure")
@@ -121,7 +131,8 @@ class _Declared:
     """What the file names: objects (a routine by its signature), tables, and the
     (table, "constraint name" | "trigger name" | "policy name") of the parts it keeps."""
 
-    names: set[QualifiedName] = field(default_factory=set)
+    # Each name with the sorts (as _DROPS names them) it is declared as; "*": any.
+    names: dict[QualifiedName, set[str]] = field(default_factory=dict)
     routines: set[str] = field(default_factory=set)
     tables: set[QualifiedName] = field(default_factory=set)
     parts: set[tuple[QualifiedName, str]] = field(default_factory=set)
@@ -141,10 +152,14 @@ def _declared(desired: DesiredState) -> _Declared:
             found.tables.add(table.renamed_from)
         texts = [c.default for c in table.columns if c.default and table.state == "present"]
         found.defaults[table.name] = " ".join(texts)
-        found.names |= {key.references for key in table.foreign_keys}  # may be outside
+        for key in table.foreign_keys:  # may be outside
+            found.names.setdefault(key.references, set()).add("table")
         for part in (*table.foreign_keys, *table.checks, *table.unique):
             found.parts.add((table.name, f"constraint {getattr(part, 'name', '')}"))
-    found.names |= found.tables | {e.name for e in desired.enums}
+    for name in found.tables:
+        found.names.setdefault(name, set()).add("table")
+    for enum in desired.enums:
+        found.names.setdefault(enum.name, set()).add("enum")
     found.text = desired.text.lower()
     for item in desired.objects:
         if type(item).__name__ == "ManagedRoutine":
@@ -152,7 +167,8 @@ def _declared(desired: DesiredState) -> _Declared:
         for attribute in ("name", "renamed_from"):
             value = getattr(item, attribute, None)
             if isinstance(value, QualifiedName):
-                found.names.add(value)
+                what = _SORTS.get(type(item).__name__, "*")
+                found.names.setdefault(value, set()).add(what)
                 if type(item).__name__ in ("ManagedView", "ManagedMatview"):
                     found.readers.add(value)
         on = getattr(item, "table", None)
@@ -163,12 +179,14 @@ def _declared(desired: DesiredState) -> _Declared:
 
 
 def _read(
-    conn: psycopg.Connection[Any], schemas: Sequence[str], kept: Collection[QualifiedName]
+    conn: psycopg.Connection[Any], schemas: Sequence[str], kept: dict[QualifiedName, set[str]]
 ) -> list[_Row]:
+    pairs = [(name, what) for name, whats in kept.items() for what in sorted(whats)]
     params = {
         "schemas": list(schemas),
-        "kept_schemas": [n.schema for n in kept],
-        "kept_names": [n.name for n in kept],
+        "kept_schemas": [n.schema for n, _ in pairs],
+        "kept_names": [n.name for n, _ in pairs],
+        "kept_whats": [what for _, what in pairs],
     }
     with catalog_read(conn), conn.cursor(row_factory=class_row(_Row)) as cur:
         cur.execute(kind_sql("undeclared"), params)

@@ -1,12 +1,13 @@
 -- The objects of the schemas the file manages that --prune may drop: tables, views,
 -- materialized views (not partitions), standalone sequences (not an identity's, a serial's or one OWNED BY a
 -- column), functions, procedures, enums, domains, composite and range types; not an
--- extension's, not a piece of another (a range's constructors), not mmschema's own (_mms_), not one the file names (kept; routines are told
+-- extension's, not a piece of another (a range's constructors), not mmschema's own (_mms_), not one the file names as that sort (kept; routines are told
 -- apart by their arguments after). Each with what depends on it, named by the object
 -- that holds the dependency: the table for its columns, defaults, constraints, indexes,
 -- triggers and policies; the view for its rule; the type for an array or multirange.
 WITH kept AS (
-  SELECT * FROM unnest(%(kept_schemas)s::text[], %(kept_names)s::text[]) AS k(schema, name)
+  SELECT * FROM unnest(%(kept_schemas)s::text[], %(kept_names)s::text[], %(kept_whats)s::text[])
+           AS k(schema, name, what)
 ), candidates AS (
   SELECT 'pg_class'::regclass::oid AS classid, c.oid, n.nspname::text AS schema,
          c.relname::text AS name,
@@ -145,5 +146,6 @@ SELECT o.classid::regclass::text AS sort, o.oid::bigint AS oid, o.schema, o.name
                       AND NOT (e.refclassid = o.classid AND e.refobjid = o.oid))
    AND o.name NOT LIKE '\_mms\_%%'
    AND (o.what IN ('function', 'procedure')
-        OR NOT EXISTS (SELECT FROM kept k WHERE k.schema = o.schema AND k.name = o.name))
+        OR NOT EXISTS (SELECT FROM kept k WHERE k.schema = o.schema AND k.name = o.name
+                                             AND k.what IN (o.what, '*')))
  ORDER BY o.schema, o.name, o.identity
