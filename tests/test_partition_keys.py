@@ -5,6 +5,7 @@ through the installed command."""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from mmschema.localserver import LocalServer
 from tests.conftest import query, run_sql
@@ -49,3 +50,24 @@ def test_a_partitions_own_key_under_its_parents_index_is_dumped_and_made_again(
         assert plan_code(shell, target, scratch_dsn) == 0
     finally:
         run_sql(pg_server.dsn(), f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.mark.one_major
+def test_prune_keeps_a_partitions_own_key_its_parents_index_needs(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """PostgreSQL refuses to drop it (the parent's index requires its index): reported."""
+    run_sql(db, PARTITIONED)
+    dumped = shell.run("dump", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    del document["tables"]["items_1"]["primary_key"]
+    shell.write("schema.yaml", yaml.safe_dump(document, sort_keys=False))
+    applied = shell.run(
+        "apply", "--yes", "--prune", "--allow", "destructive", "-d", db,
+        "--dev-database", scratch_dsn,
+    )
+    assert applied.code == 0, applied.output
+    planned = shell.run("plan", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert "primary key public.items_1.items_1_pkey" in planned.stdout, planned.output
+    assert query(db, KEYS)[0] == ("items_1_pkey",)

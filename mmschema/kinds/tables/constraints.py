@@ -239,7 +239,7 @@ def diff_primary_key(
     if old and new and old.columns == new.columns and not named:
         return set()  # the default name follows the table's; only the columns are declared
     if old and new is None:
-        if prune:
+        if prune and not old.under_parent_index:
             result.changes.append(tc.DropPrimaryKey(want.name, old))
         else:
             result.unmanaged.append(f"primary key {want.name}.{old.name}")

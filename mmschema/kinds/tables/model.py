@@ -86,6 +86,9 @@ class PrimaryKey:
     name: str
     columns: tuple[str, ...]
     attached: bool = field(default=False, compare=False)  # a partition's part of its parent's
+    # A partition's own key whose index is a part of its parent's unique index: PostgreSQL
+    # refuses to drop it while that index is there.
+    under_parent_index: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)

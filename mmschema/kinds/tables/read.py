@@ -144,7 +144,7 @@ def with_partitions(
 #              identity_options
 # indexes:     oid, name, is_unique, valid, building, method, key_count, predicate,
 #              reloptions, constraint_type, constraint_name, nulls_not_distinct, comment,
-#              attached, parts, keys
+#              attached, parts, keys, under_parent_index
 # constraints: schema, table_name, name, kind, deferrable, initially_deferred, valid,
 #              no_inherit, columns, ref_schema, ref_table, ref_columns, on_delete,
 #              on_update, expression, nulls_not_distinct, comment
@@ -189,7 +189,9 @@ def build_tables(
         constraint_type, constraint_name = row[9], row[10]
         if constraint_type == "p" and constraint_name is not None:
             columns_of_key = tuple(k[0] for k in row[15][: row[6]])
-            keys_by_table[row[0]] = PrimaryKey(constraint_name, columns_of_key, row[13])
+            keys_by_table[row[0]] = PrimaryKey(
+                constraint_name, columns_of_key, row[13], row[16] and not row[13]
+            )
         elif constraint_type is None:
             indexes_by_table[row[0]].append(_index(row))
     constraints_by_table: dict[QualifiedName, list[tuple[Any, ...]]] = defaultdict(list)

@@ -57,7 +57,8 @@ SELECT i.indrelid AS oid,
                                      WHERE co.oid = k.coll) END]
              FROM unnest(i.indkey::int2[], i.indclass::oid[], i.indoption::int2[],
                          i.indcollation::oid[]) WITH ORDINALITY AS k(attnum, opclass, option, coll, pos)
-             ORDER BY k.pos) AS keys
+             ORDER BY k.pos) AS keys,
+       ic.relispartition AS under_parent_index  -- a part of a parent's index, key or not
 FROM pg_index i
 CROSS JOIN (SELECT array_agg(oid) AS opclasses FROM pg_opclass WHERE NOT opcdefault) AS nondefault
 JOIN pg_class ic ON ic.oid = i.indexrelid
