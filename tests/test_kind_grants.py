@@ -388,3 +388,51 @@ def test_a_sequence_takes_owner_and_grants_and_dumps_them(
     assert sequence["grants"] == [{"role": RW, "privileges": ["SELECT", "USAGE"]}]
     shell.write("schema.yaml", dumped.stdout)
     assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_table_the_plan_makes_has_the_declared_grants_not_the_default_ones(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """The applying role's default privileges grant more on a table the plan creates than
+    its `grants:` declare: the plan revokes the rest (pgschema's revoke_default_privilege)."""
+    run_sql(db, ROLES)
+    run_sql(
+        db,
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {RO};"
+        f"ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT, DELETE ON TABLES TO {RW};",
+    )
+    shell.write(
+        "schema.yaml",
+        f"""version: 1
+tables:
+  secrets:
+    columns: {{id: {{type: integer}}}}
+    grants: []
+  readonly:
+    columns: {{id: {{type: integer}}}}
+    grants:
+      - {{role: {RO}, privileges: [SELECT]}}
+      - {{role: {RW}, privileges: [SELECT]}}
+  untold:
+    columns: {{id: {{type: integer}}}}
+""",
+    )
+    plan = plan_json(shell, db, scratch_dsn)
+    statements = [s for c in plan["changes"] for s in c["sql"]]
+    assert f'REVOKE SELECT ON TABLE "public"."secrets" FROM "{RO}"' in statements, statements
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_json(shell, db, scratch_dsn, "--prune")["changes"] == []
+    held = acl(
+        db,
+        "SELECT c.relname, coalesce(array_agg(a.grantee::regrole::text || ':' || a.privilege_type"
+        " ORDER BY 1) FILTER (WHERE a.grantee <> c.relowner), '{}')"
+        " FROM pg_class c LEFT JOIN LATERAL aclexplode(c.relacl) a ON true"
+        " WHERE c.relname IN ('secrets', 'readonly', 'untold') GROUP BY 1 ORDER BY 1",
+    )
+    assert [(name, sorted(grants)) for name, grants in held] == [
+        ("readonly", [f"{RO}:SELECT", f"{RW}:SELECT"]),
+        ("secrets", []),
+        ("untold", [f"{RO}:SELECT", f"{RW}:DELETE", f"{RW}:INSERT", f"{RW}:SELECT"]),
+    ]

@@ -145,6 +145,9 @@ class Server:
     maintain: bool
     state: str = "present"
     connected_as: str = field(default="", compare=False)  # the role planning
+    # What its default privileges grant on what it makes: (schema or '', object type
+    # letter of pg_default_acl, role, privilege, grantable).
+    default_grants: tuple[tuple[str, str, str, str, bool], ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -206,7 +209,13 @@ class GrantKind:
         if not mine:
             return ()
         facts = check_roles(conn, [(role, where) for p in mine for role, where in p.roles])
-        server = Server(facts.version >= 170000, connected_as=facts.connected_as)
+        defaults = tuple(
+            (schema, letter, role, privilege, grantable == "true")
+            for schema, letter, role, privilege, grantable in facts.default_grants
+        )
+        server = Server(
+            facts.version >= 170000, connected_as=facts.connected_as, default_grants=defaults
+        )
         return (server, *read_privileges(conn, [p.target for p in mine]))
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
@@ -388,6 +397,7 @@ class RolesRow:
     connected_as: str
     version: int
     roles_found: list[str]
+    default_grants: list[list[str]]
 
 
 def check_roles(conn: psycopg.Connection[Any], named: Sequence[tuple[str, Source]]) -> RolesRow:
@@ -512,6 +522,12 @@ def diff_privileges(
             # A routine or type made by the plan: EXECUTE or USAGE for PUBLIC only if the
             # file grants it.
             revokes.append(Grant(PUBLIC, public))
+        if made:  # nor what the applying role's default privileges grant on it
+            revokes += [
+                g
+                for g in default_grants(want.target, server)
+                if g.what not in wanted and g.role != new_owner and g not in revokes
+            ]
         if owner is not None or grants or revokes:
             changes.append(
                 SetPrivileges(
@@ -522,6 +538,24 @@ def diff_privileges(
                 )
             )
     return changes
+
+
+# The object types of pg_default_acl, by the sort of the objects made.
+_DEFAULT_ACL_TYPE = {"table": "r", "view": "r", "materialized view": "r", "sequence": "S"}
+_DEFAULT_ACL_TYPE |= {"function": "f", "procedure": "f", "domain": "T", "type": "T"}
+_DEFAULT_ACL_TYPE |= {"schema": "n"}
+
+
+def default_grants(target: Target, server: Server) -> list[Grant]:
+    """What the applying role's default privileges grant on the object when it makes it
+    (for every schema, or for the object's)."""
+    letter = _DEFAULT_ACL_TYPE.get(target.sort)
+    schemas = ("",) if target.family == "schema" else ("", target.schema)
+    return [
+        Grant(role, privilege)
+        for schema, kind, role, privilege, _ in server.default_grants
+        if kind == letter and schema in schemas
+    ]
 
 
 def regranted(
