@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -14,6 +15,7 @@ from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
+from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.functions import ManagedRoutine
 from mmschema.kinds.sequences import ManagedSequence, owner_problems
 from mmschema.kinds.tables import column_changes as cc
@@ -51,6 +53,15 @@ class Planned:
     on_scratch: int = 0  # of them, those the scratch server had to normalize
 
 
+def listed_unmanaged(
+    conn: psycopg.Connection[Any], desired: DesiredState, live: Catalog
+) -> tuple[Unmanaged, ...]:
+    """The live objects of the managed tables and schemas the file does not declare."""
+    used = types_the_file_uses(desired)
+    unmanaged = unmanaged_objects(conn, live, desired.objects, used)
+    return undeclared_objects(conn, desired, live, unmanaged, used)
+
+
 def compute_plan(
     conn: psycopg.Connection[Any],
     desired: DesiredState,
@@ -61,15 +72,20 @@ def compute_plan(
 ) -> Planned:
     names = managed_names(desired)
     live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
-    used = types_the_file_uses(desired)
-    unmanaged = unmanaged_objects(conn, live, desired.objects, used)
-    unmanaged = undeclared_objects(conn, desired, live, unmanaged, used)
-    live = replace(live, unmanaged=unmanaged)
     settle()
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}
-    normalized = normalize_file(
-        desired, scratch, cache, live, lambda: read_function_definitions(conn, declared_routines)
-    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # Listing the undeclared objects is mostly the server's work, normalizing the file
+        # this process's: one runs while the other waits (the file's normalization does
+        # not look at them).
+        listing = pool.submit(listed_unmanaged, conn, desired, live)
+
+        def live_functions() -> list[str]:
+            listing.result()  # the connection is free again
+            return read_function_definitions(conn, declared_routines)
+
+        normalized = normalize_file(desired, scratch, cache, live, live_functions)
+        live = replace(live, unmanaged=listing.result())
     wanted = normalized.catalog
     settle()
     live = called_by_defaults_kept(live, wanted)
