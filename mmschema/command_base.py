@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from mmschema.connect import Target
     from mmschema.desired.declared import DesiredState
+    from mmschema.model import QualifiedName
 
 
 class ExitStatus(IntEnum):
@@ -88,6 +89,28 @@ def load_file(args: argparse.Namespace) -> DesiredState:
     path = file_path(args)
     cache = getattr(args, "cache_dir", None)
     return load_desired(path, cache / "files" if cache else None)
+
+
+def kept_table_names(args: argparse.Namespace) -> list[QualifiedName] | None:
+    """The table names a plan of this exact file read before (kept beside the cached file),
+    so that the read can start before the file is unpickled; None when not known."""
+    cache = getattr(args, "cache_dir", None)
+    if cache is None or getattr(args, "loaded_file", None) is not None:
+        return None
+    from mmschema.desired.cache import cached_names
+    from mmschema.desired.load import read_files
+
+    return cached_names(cache / "files", read_files(file_path(args)))
+
+
+def keep_table_names(args: argparse.Namespace, names: list[QualifiedName]) -> None:
+    cache = getattr(args, "cache_dir", None)
+    if cache is None or getattr(args, "loaded_file", None) is not None:
+        return
+    from mmschema.desired.cache import keep_names
+    from mmschema.desired.load import read_files
+
+    keep_names(cache / "files", read_files(file_path(args)), names)
 
 
 def target_for(args: argparse.Namespace, environment: Environment, err: Console) -> Target:

@@ -11,6 +11,7 @@ import psycopg
 from mmschema.collector import settle
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
+from mmschema.early_read import EarlyRead
 from mmschema.expand import expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
@@ -69,9 +70,13 @@ def compute_plan(
     cache: NormalizeCache,
     target_label: str,
     prune: bool = False,
+    early: EarlyRead | None = None,
 ) -> Planned:
     names = managed_names(desired)
-    live = replace(read_catalog(conn, names), objects=read_objects(conn, desired.objects))
+    read = early.catalog(names) if early is not None else None
+    if read is None:
+        read = read_catalog(conn, names)
+    live = replace(read, objects=read_objects(conn, desired.objects))
     settle()
     declared_routines = {o.key for o in desired.objects if isinstance(o, ManagedRoutine)}
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -12,6 +12,8 @@ from mmschema.command_base import (
     UsageError,
     file_name,
     in_workdir,
+    keep_table_names,
+    kept_table_names,
     load_file,
     parse_kinds,
     print_json,
@@ -28,6 +30,8 @@ from mmschema.commands.common import (
 )
 from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
+from mmschema.diff import managed_names
+from mmschema.early_read import early_read
 from mmschema.environment import Environment
 from mmschema.pipeline.kinds import KINDS, of_kind
 from mmschema.planner import Planned, compute_plan
@@ -58,13 +62,18 @@ def schema(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 
 def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     fail_on = parse_kinds(args.fail_on)
-    desired = load_file(args)
+    from_source = getattr(args, "from_source", None)
+    # A file planned before: its table names are known, so the target's read starts while
+    # the cached file is unpickled (early_read.py). Otherwise the file is checked first.
+    kept = None if from_source else kept_table_names(args)
+    desired = load_file(args) if kept is None else None
     out, err = consoles(environment)
     fmt = output_format(args, environment)
     rehearsed = None
-    if getattr(args, "from_source", None):
+    if from_source:
         if getattr(args, "rehearse", False):
             raise UsageError("--rehearse needs a live target; it cannot go with --from")
+        desired = desired or load_file(args)
         planned = plan_from_source(args, environment, desired, err)
         if fmt == "text":
             out.print(
@@ -78,8 +87,12 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             connect(target.dsn) as conn,
             bounded_reads(conn, environment.env, "plan", target.label),
         ):
-            planned = make_plan(args, environment, desired, conn, target, err)
+            with early_read(conn, kept) as early:
+                desired = desired or load_file(args)
+            planned = make_plan(args, environment, desired, conn, target, err, early)
             rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
+        if kept is None:
+            keep_table_names(args, managed_names(desired))
     sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans
     if sink is not None:
         sink.append(planned.plan)

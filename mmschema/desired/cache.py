@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mmschema import __version__, cachefile
 from mmschema.desired.declared import DesiredState
+from mmschema.model import QualifiedName
 
 CACHE_FORMAT = "4"
 
@@ -25,3 +26,13 @@ def cached_state(directory: Path, files: list[tuple[str, str]]) -> DesiredState 
 
 def keep_state(directory: Path, files: list[tuple[str, str]], state: DesiredState) -> None:
     cachefile.write(directory / f"{cache_key(files)}.pickle", state)
+
+
+def cached_names(directory: Path, files: list[tuple[str, str]]) -> list[QualifiedName] | None:
+    """The table names a plan of these exact files read (early_read.py), if kept."""
+    names = cachefile.read(directory / f"{cache_key(files)}.names.pickle")
+    return names if isinstance(names, list) else None
+
+
+def keep_names(directory: Path, files: list[tuple[str, str]], names: list[QualifiedName]) -> None:
+    cachefile.write(directory / f"{cache_key(files)}.names.pickle", names)
