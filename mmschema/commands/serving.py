@@ -65,8 +65,12 @@ def status_lines(status: ServerStatus) -> list[str]:
 def project_lines(status: ServerStatus, environment: Environment) -> list[str]:
     """This project's database (the working directory's) and how to connect to it."""
     name = project_database(environment.cwd)
-    made = status.running and has_database(name, environment.env)
-    state = "" if made else "; not created yet: the first command here without -d creates it"
+    if not status.running:
+        state = "; the server is not running"
+    elif has_database(name, environment.env):
+        state = ""
+    else:
+        state = "; not created yet: the first command here without -d creates it"
     lines = [f"this project's database: {name} (for {shown_path(environment.cwd)}{state})"]
     if status.running:
         password = shown_path(status.home.root / "password")
