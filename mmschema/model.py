@@ -73,6 +73,18 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class ColumnTrigger:
+    """A trigger that reads columns of its table (UPDATE OF, WHEN), managed or not: made
+    again, as it was, around a type change of one of them."""
+
+    name: str
+    definition: str  # pg_get_triggerdef(), names qualified
+    enabled: str = "O"  # pg_trigger.tgenabled: O (default), D, R (replica), A (always)
+    comment: str | None = None
+    reads: frozenset[str] = frozenset()  # the table's columns it reads
+
+
+@dataclass(frozen=True)
 class Catalog:
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()

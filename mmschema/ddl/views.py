@@ -1,4 +1,4 @@
-"""DDL for the views and policies a change must drop and create again, as they were."""
+"""DDL for the views, policies and triggers a change must drop and create again, as they were."""
 
 from __future__ import annotations
 
@@ -91,3 +91,34 @@ def _(change: cc.CreatePolicy) -> list[Statement]:
     if policy.check is not None:
         parts.append(sql.SQL("WITH CHECK ({})").format(sql.SQL(policy.check)))
     return [make_statement(Form.CREATE_POLICY, sql.SQL(" ").join(parts))]
+
+
+# ALTER TABLE ... ENABLE/DISABLE TRIGGER for each tgenabled other than the default (O).
+TRIGGER_STATES = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+
+
+@statements.register
+def _(change: cc.DropTrigger) -> list[Statement]:
+    drop = sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
+        sql.Identifier(change.trigger.name), qualified(change.table)
+    )
+    return [make_statement(Form.DROP_TRIGGER, drop)]
+
+
+@statements.register
+def _(change: cc.CreateTrigger) -> list[Statement]:
+    trigger = change.trigger
+    # As pg_get_triggerdef printed it (catalog text, never the file's).
+    result = [make_statement(Form.CREATE_TRIGGER, sql.SQL(trigger.definition))]
+    state = TRIGGER_STATES.get(trigger.enabled)
+    if state is not None:
+        text = sql.SQL("ALTER TABLE {} {} TRIGGER {}").format(
+            qualified(change.table), sql.SQL(state), sql.Identifier(trigger.name)
+        )
+        result.append(make_statement(Form.ENABLE_TRIGGER, text))
+    if trigger.comment is not None:
+        text = sql.SQL("COMMENT ON TRIGGER {} ON {} IS {}").format(
+            sql.Identifier(trigger.name), qualified(change.table), sql.Literal(trigger.comment)
+        )
+        result.append(make_statement(Form.COMMENT, text))
+    return result

@@ -14,7 +14,7 @@ import psycopg
 from mmschema.catalogsql import fetch_rows, packaged_sql
 from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.kinds.tables.kind import TABLES
-from mmschema.model import Catalog, Policy, QualifiedName, UserType, View
+from mmschema.model import Catalog, ColumnTrigger, Policy, QualifiedName, UserType, View
 from mmschema.snapshot_helper import SnapshotHelper, SnapshotRefused, export_snapshot
 
 # A read of this many tables or more runs its indexes statement on a second connection.
@@ -89,6 +89,17 @@ class PolicyRow:
 
 
 @dataclass
+class TriggerRow:
+    schema: str
+    table_name: str
+    name: str
+    definition: str
+    enabled: str
+    comment: str | None
+    reads: list[str]
+
+
+@dataclass
 class DependentRow:
     schema: str
     table_name: str
@@ -154,8 +165,10 @@ def _with_dependents(
     params = _name_params(names)
     dependents = fetch_rows(conn, catalog_sql("column_dependents"), DependentRow, params)
     policies = fetch_rows(conn, catalog_sql("policies"), PolicyRow, params)
+    triggers = fetch_rows(conn, catalog_sql("column_triggers"), TriggerRow, params)
     catalog = with_per_table(catalog, "dependents", dependents, _dependent)
     catalog = with_per_table(catalog, "policies", policies, _policy)
+    catalog = with_per_table(catalog, "column_triggers", triggers, _trigger)
     return replace(catalog, dependents_known=True)
 
 
@@ -241,6 +254,12 @@ def with_per_table(
 
 def _dependent(row: DependentRow) -> tuple[str | None, str]:
     return row.column_name, row.dependent
+
+
+def _trigger(row: TriggerRow) -> ColumnTrigger:
+    return ColumnTrigger(
+        row.name, row.definition, row.enabled, row.comment, frozenset(row.reads)
+    )
 
 
 def _policy(row: PolicyRow) -> Policy:

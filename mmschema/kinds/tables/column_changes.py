@@ -12,7 +12,7 @@ from mmschema.kinds.tables.model import (
     ForeignKey,
     UniqueConstraint,
 )
-from mmschema.model import Policy, QualifiedName, View
+from mmschema.model import ColumnTrigger, Policy, QualifiedName, View
 
 
 @dataclass(frozen=True)
@@ -380,3 +380,31 @@ class CreatePolicy(TableChange):
     def subject(self) -> str:
         return f"{self.table}.{self.policy.name}"
 
+
+
+@dataclass(frozen=True)
+class DropTrigger(TableChange):
+    """A trigger that blocks a type change of a column it reads (UPDATE OF, WHEN)."""
+
+    table: QualifiedName
+    trigger: ColumnTrigger
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "drop_trigger"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.trigger.name}"
+
+
+@dataclass(frozen=True)
+class CreateTrigger(TableChange):
+    """The trigger again, as it was, in the transaction of the change it blocked."""
+
+    table: QualifiedName
+    trigger: ColumnTrigger
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "create_trigger"
+
+    @property
+    def subject(self) -> str:
+        return f"{self.table}.{self.trigger.name}"

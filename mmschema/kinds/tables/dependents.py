@@ -1,6 +1,7 @@
 """Changes that other changes need around them: foreign keys dropped and added again
-around a key replacement or a type change; indexes, generated columns, views and policies
-that a type change would break or be refused for. Pure functions over the diff's list."""
+around a key replacement or a type change; indexes, generated columns, views, policies and
+triggers that a type change would break or be refused for. Pure functions over the diff's
+list."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mmschema import ddl
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import ForeignKey, Index
-from mmschema.model import Catalog, Policy, QualifiedName, View
+from mmschema.model import Catalog, ColumnTrigger, Policy, QualifiedName, View
 
 
 def replaced_keys(
@@ -192,9 +193,10 @@ def needs_dependents(changes: list[ch.Change]) -> bool:
 
 
 def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.Change]:
-    """Views reading a column whose type changes block the ALTER: they are dropped just
-    before the first such change and created again, as they were, just after the last,
-    views of views included, all in the one transaction of those changes. Where the
+    """Views, policies and triggers reading a column whose type changes block the ALTER:
+    they are dropped just before the first such change and created again, as they were,
+    just after the last, views of views included, all in the one transaction of those
+    changes. Where the
     changes do not commit as one (several tables, a step committed alone in between),
     each change gets its own drop and create around it, in its transaction. Materialized
     views are made again with their indexes (WITH DATA when they were populated). A view
@@ -202,7 +204,9 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
     transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing is
     half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
-    if not positions or not (live.views or any(t.policies for t in live.tables.values())):
+    if not positions or not (
+        live.views or any(t.policies or t.column_triggers for t in live.tables.values())
+    ):
         return changes
     if _one_transaction(changes[positions[0] : positions[-1] + 1]):
         spans = [(positions[0], positions[-1])]
@@ -213,13 +217,16 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
         blocked = set().union(*(retyped_columns(c) for c in changes[start : end + 1]))
         affected = views_reading(live.views, blocked)
         policies = policies_reading(live, blocked)
-        if not (affected or policies) or not all(_remakeable(v) for v in affected):
+        triggers = triggers_reading(live, blocked)
+        if not (affected or policies or triggers) or not all(_remakeable(v) for v in affected):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
         drops: list[ch.Change] = [cc.DropPolicy(t, p) for t, p in policies]
+        drops += [cc.DropTrigger(t, g) for t, g in triggers]
         drops += [cc.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
         creates: list[ch.Change] = [cc.CreateView(last, v) for v in affected]
         creates += [cc.CreatePolicy(t, p) for t, p in policies]
+        creates += [cc.CreateTrigger(t, g) for t, g in triggers]
         result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
     return result
 
@@ -239,6 +246,19 @@ def policies_reading(
         for policy in table.policies if table else ():
             if any((name, column) in columns for column in policy.reads):
                 found.append((name, policy))
+    return found
+
+
+def triggers_reading(
+    live: Catalog, columns: set[tuple[QualifiedName, str]]
+) -> list[tuple[QualifiedName, ColumnTrigger]]:
+    """The triggers of the tables that read any of the columns (UPDATE OF, WHEN)."""
+    found = []
+    for name in sorted({table for table, _ in columns}):
+        table = live.tables.get(name)
+        for trigger in table.column_triggers if table else ():
+            if any((name, column) in columns for column in trigger.reads):
+                found.append((name, trigger))
     return found
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
-from mmschema.model import Policy, QualifiedName
+from mmschema.model import ColumnTrigger, Policy, QualifiedName
 
 # The serial pseudo-types and the integer type each one stands for.
 SERIAL_TYPES = {
@@ -182,6 +182,7 @@ class Table:
     # drop without CASCADE: (column, pg_describe_object text), e.g. a policy or a view.
     dependents: tuple[tuple[str | None, str], ...] = ()
     policies: tuple[Policy, ...] = ()
+    column_triggers: tuple[ColumnTrigger, ...] = ()  # read with `policies`
     # (constraint name, comment): live, those with one; desired, those the file gives
     # (a None comment removes one). Compared on their own (constraint_comments.py).
     constraint_comments: tuple[tuple[str, str | None], ...] = field(default=(), compare=False)
