@@ -58,20 +58,32 @@ def bounded_reads(
         "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
         (f"{lock_ms}ms", f"{STATEMENT_GUARD_MS}ms"),
     )
+    longer = f"set {LOCK_VARIABLE} to wait longer (e.g. 1min; off: no limit)"
     try:
-        yield
-    except errors.LockNotAvailable:
-        waited = f"waited {shown_ms(lock_ms)} ({LOCK_VARIABLE}) for a lock on {label}"
-        raise ReadStopped(
-            f"{what} {waited}: {_holders(conn)}; run it again once that transaction ends, "
-            f"or set {LOCK_VARIABLE} to wait longer (e.g. 1min; off: no limit)"
-        ) from None
+        with lock_waits_named(conn, what, label, lock_ms, LOCK_VARIABLE, longer):
+            yield
     except errors.QueryCanceled as error:
         if "statement timeout" not in primary_message(error):
             raise
         raise ReadStopped(
             f"{what} stopped: a statement reading {label} ran longer than "
             f"{shown_ms(STATEMENT_GUARD_MS)}, the limit of a read; is the server overloaded?"
+        ) from None
+
+
+@contextlib.contextmanager
+def lock_waits_named(
+    conn: psycopg.Connection[Any], what: str, label: str, lock_ms: int, knob: str, longer: str
+) -> Iterator[None]:
+    """A lock timeout within the block becomes ReadStopped naming the relations locked and
+    their holders; `knob` is the setting that gave `lock_ms`, `longer` how to wait longer."""
+    try:
+        yield
+    except errors.LockNotAvailable:
+        waited = f"waited {shown_ms(lock_ms)} ({knob}) for a lock on {label}"
+        raise ReadStopped(
+            f"{what} {waited}: {_holders(conn)}; run it again once that transaction ends, "
+            f"or {longer}"
         ) from None
 
 

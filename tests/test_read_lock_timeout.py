@@ -7,7 +7,7 @@ import time
 import psycopg
 import pytest
 
-from tests.conftest import run_sql
+from tests.conftest import query, run_sql
 from tests.outside import Shell, taking_turns
 
 # A table never analyzed (so its size is asked) whose column changes type, a standalone
@@ -79,3 +79,24 @@ def test_a_locked_relation_stops_the_read_with_one_line(
     for command in ("plan", "drift"):  # the lock released: the reads go through
         done = shell.run(command, "-d", db, "--dev-database", scratch_dsn, env=wait)
         assert done.code in (0, 2), done.output
+
+
+@pytest.mark.one_major
+def test_apply_names_the_lock_its_plan_waited_for(shell: Shell, db: str, scratch_dsn: str) -> None:
+    """apply reads under its own --lock-timeout: past it, the same line, nothing changed."""
+    run_sql(db, TARGET)
+    shell.write("schema.yaml", FILE)
+    args = ("apply", "--yes", "-d", db, "--dev-database", scratch_dsn, "--lock-timeout", "500ms")
+    with psycopg.connect(db) as blocker:
+        blocker.execute("SET application_name = 'the_blocker'")
+        blocker.execute(LOCKS["counter"])
+        outcome = shell.run(*args, timeout=90)
+        blocker.rollback()
+    assert outcome.code == 1, outcome.output
+    assert "Traceback" not in outcome.output
+    [line] = [line for line in outcome.stderr.splitlines() if line.startswith("mmschema:")]
+    assert line.startswith("mmschema: apply waited 500ms (--lock-timeout) for a lock on "), line
+    assert "counter is locked ACCESS EXCLUSIVE by pid " in line
+    assert line.endswith("or raise it (settings.lock_timeout)")
+    assert query(db, "SELECT format_type(atttypid, NULL) FROM pg_attribute"
+                 " WHERE attrelid = 't'::regclass AND attname = 'id'") == [("integer",)]

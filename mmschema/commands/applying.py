@@ -26,6 +26,7 @@ from mmschema.desired.declared import DesiredState, Settings
 from mmschema.environment import Environment
 from mmschema.plan import Plan, stale_reason
 from mmschema.privileges import missing_privileges
+from mmschema.readguard import lock_waits_named
 from mmschema.render import apply_json
 from mmschema.render.text import render_outcome, render_plan, render_recap
 from mmschema.saved_plan import NotASavedPlan, other_target, read_saved_plan, saved_file
@@ -107,7 +108,9 @@ def _apply_locked(
     saved: tuple[dict[str, Any], str] | None,
 ) -> ExitStatus:
     out, err = consoles(environment)
-    planned = make_plan(args, environment, desired, conn, target, err)
+    lock_ms, longer = settings.lock_timeout_ms, "raise it (settings.lock_timeout)"
+    with lock_waits_named(conn, "apply", target.label, lock_ms, "--lock-timeout", longer):
+        planned = make_plan(args, environment, desired, conn, target, err)
     long_running()  # the steps may take hours: the collector runs again
     plan = planned.plan
     apply_json.note_plan(plan)
