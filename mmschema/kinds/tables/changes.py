@@ -4,6 +4,7 @@ with its plan phase, what plans call it and what it is about; the table a change
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar
 
 from mmschema.kinds.base import KindChange, Phase
@@ -24,13 +25,19 @@ if TYPE_CHECKING:
 
 
 class TableChange(KindChange):
-    """A change of the table family: plans call it `kind_label`."""
+    """A change of the table family: plans call it `kind_label`, and show what it is about
+    as its `about` attributes joined with dots (a table, or `table.constraint`)."""
 
     kind_label: ClassVar[str]
+    about: ClassVar[tuple[str, ...]] = ("table",)
 
     @property
     def kind_name(self) -> str:
         return self.kind_label
+
+    @property
+    def subject(self) -> str:
+        return ".".join(str(attrgetter(path)(self)) for path in self.about)
 
 
 @dataclass(frozen=True)
@@ -42,10 +49,7 @@ class RenameTable(TableChange):
     derived: tuple[tuple[str, str, str], ...] = ()
     phase = Phase.RENAME_TABLES
     kind_label = "rename_table"
-
-    @property
-    def subject(self) -> str:
-        return str(self.new)
+    about = ("new",)
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,7 @@ class CreateTable(TableChange):
     table: Table
     phase = Phase.CREATE_TABLES
     kind_label = "create_table"
-
-    @property
-    def subject(self) -> str:
-        return str(self.table.name)
+    about = ("table.name",)
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,6 @@ class DropTable(TableChange):
 
     kind_label = "drop_table"
 
-    @property
-    def subject(self) -> str:
-        return str(self.table)
-
 
 @dataclass(frozen=True)
 class ReplaceTable(TableChange):
@@ -84,10 +81,7 @@ class ReplaceTable(TableChange):
     table: Table
     phase = Phase.CREATE_TABLES
     kind_label = "replace_table"
-
-    @property
-    def subject(self) -> str:
-        return str(self.table.name)
+    about = ("table.name",)
 
 
 @dataclass(frozen=True)
@@ -98,10 +92,6 @@ class AttachPartition(TableChange):
     phase = Phase.ATTACH_PARTITIONS
     kind_label = "attach_partition"
 
-    @property
-    def subject(self) -> str:
-        return str(self.table)
-
 
 @dataclass(frozen=True)
 class DetachPartition(TableChange):
@@ -109,10 +99,6 @@ class DetachPartition(TableChange):
     parent: QualifiedName
     phase = Phase.DETACH_PARTITIONS
     kind_label = "detach_partition"
-
-    @property
-    def subject(self) -> str:
-        return str(self.table)
 
 
 @dataclass(frozen=True)
@@ -124,10 +110,7 @@ class AddPrimaryKey(TableChange):
     index: str = "plain"
     phase = Phase.ADD_CONSTRAINTS
     kind_label = "add_primary_key"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.key.name}"
+    about = ("table", "key.name")
 
 
 @dataclass(frozen=True)
@@ -136,10 +119,7 @@ class DropPrimaryKey(TableChange):
     key: PrimaryKey
     phase = Phase.DROP_CONSTRAINTS
     kind_label = "drop_primary_key"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.key.name}"
+    about = ("table", "key.name")
 
 
 @dataclass(frozen=True)
@@ -151,10 +131,7 @@ class AddUnique(TableChange):
     using_index: bool = True
     phase = Phase.ADD_CONSTRAINTS
     kind_label = "add_unique"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.constraint.name}"
+    about = ("table", "constraint.name")
 
 
 @dataclass(frozen=True)
@@ -164,10 +141,7 @@ class AddForeignKey(TableChange):
     not_valid: bool = True  # validated by a ValidateConstraint in its own transaction
     phase = Phase.ADD_FOREIGN_KEYS
     kind_label = "add_foreign_key"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.key.name}"
+    about = ("table", "key.name")
 
 
 @dataclass(frozen=True)
@@ -177,10 +151,7 @@ class AddCheck(TableChange):
     not_valid: bool = True
     phase = Phase.ADD_CONSTRAINTS
     kind_label = "add_check"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.check.name}"
+    about = ("table", "check.name")
 
 
 @dataclass(frozen=True)
@@ -190,10 +161,7 @@ class AddExclusion(TableChange):
     new_table: bool = False  # on a table this plan creates: nothing waits for it
     phase = Phase.ADD_CONSTRAINTS
     kind_label = "add_exclusion"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.exclusion.name}"
+    about = ("table", "exclusion.name")
 
 
 @dataclass(frozen=True)
@@ -202,10 +170,7 @@ class ValidateConstraint(TableChange):
     name: str
     phase = Phase.VALIDATE_CONSTRAINTS
     kind_label = "validate_constraint"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.name}"
+    about = ("table", "name")
 
 
 @dataclass(frozen=True)
@@ -223,10 +188,7 @@ class DropConstraint(TableChange):
         return Phase.DROP_FOREIGN_KEYS if self.kind == "foreign_key" else Phase.DROP_CONSTRAINTS
 
     kind_label = "drop_constraint"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.name}"
+    about = ("table", "name")
 
 
 @dataclass(frozen=True)
@@ -236,14 +198,11 @@ class CreateIndex(TableChange):
     concurrently: bool = True
     on_new_parent: bool = False  # a new partitioned table's: after its partitions' keys
     kind_label = "create_index"
+    about = ("table", "index.name")
 
     @property
     def phase(self) -> Phase:
         return Phase.PARENT_INDEXES if self.on_new_parent else Phase.BUILD_INDEXES
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.index.name}"
 
 
 @dataclass(frozen=True)
@@ -264,10 +223,7 @@ class BuildPartitionedIndex(TableChange):
     part_names: tuple[tuple[QualifiedName, str], ...] = ()
     phase = Phase.BUILD_INDEXES
     kind_label = "create_index"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.index.name}"
+    about = ("table", "index.name")
 
 
 @dataclass(frozen=True)
@@ -280,10 +236,7 @@ class DropIndex(TableChange):
     cascade: tuple[QualifiedName, ...] = ()
     phase = Phase.DROP_INDEXES
     kind_label = "drop_index"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.index.name}"
+    about = ("table", "index.name")
 
 
 @dataclass(frozen=True)
@@ -296,10 +249,7 @@ class RenameConstraint(TableChange):
     new: str
     phase = Phase.RENAME_COLUMNS
     kind_label = "rename_constraint"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.new}"
+    about = ("table", "new")
 
 
 @dataclass(frozen=True)
@@ -309,10 +259,7 @@ class RenameIndex(TableChange):
     new: str
     phase = Phase.RENAME_COLUMNS
     kind_label = "rename_index"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.new}"
+    about = ("table", "new")
 
 
 @dataclass(frozen=True)
@@ -329,10 +276,7 @@ class ReplaceIndex(TableChange):
     part_names: tuple[tuple[QualifiedName, str], ...] = ()  # the parts' lasting names
     phase = Phase.BUILD_INDEXES
     kind_label = "replace_index"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.new.name}"
+    about = ("table", "new.name")
 
 
 @dataclass(frozen=True)
@@ -344,10 +288,7 @@ class RebuildInvalidIndex(TableChange):
     concurrently: bool = True
     phase = Phase.BUILD_INDEXES
     kind_label = "rebuild_invalid_index"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.index.name}"
+    about = ("table", "index.name")
 
 
 @dataclass(frozen=True)
@@ -359,10 +300,7 @@ class SetTableOption(TableChange):
     value: str
     phase = Phase.COMMENTS  # after the indexes a replica identity may name
     kind_label = "set_table_option"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.option}"
+    about = ("table", "option")
 
 
 @dataclass(frozen=True)

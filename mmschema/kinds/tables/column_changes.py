@@ -22,10 +22,7 @@ class RenameColumn(TableChange):
     new: str
     phase = Phase.RENAME_COLUMNS
     kind_label = "rename_column"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.new}"
+    about = ("table", "new")
 
 
 @dataclass(frozen=True)
@@ -39,10 +36,7 @@ class AddColumn(TableChange):
     rewrites: bool = False
     phase = Phase.ADD_COLUMNS
     kind_label = "add_column"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column.name}"
+    about = ("table", "column.name")
 
 
 @dataclass(frozen=True)
@@ -52,10 +46,7 @@ class DropColumn(TableChange):
     cascade: tuple[str, ...] = ()  # what depends on it and goes too (DROP ... CASCADE)
     phase = Phase.DROP_COLUMNS
     kind_label = "drop_column"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -74,10 +65,7 @@ class AlterColumnType(TableChange):
     online_refused: str | None = None  # why a big table's change is not made online
     phase = Phase.ALTER_COLUMNS
     kind_label = "alter_column_type"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -90,10 +78,7 @@ class AlterColumnDefault(TableChange):
     drop_sequence: str | None = None
     phase = Phase.ALTER_COLUMNS
     kind_label = "alter_column_default"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -106,10 +91,7 @@ class CreateOwnedSequence(TableChange):
     type: str
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_owned_sequence"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -123,10 +105,7 @@ class AlterSequenceType(TableChange):
     type: str
     phase = Phase.ALTER_COLUMNS
     kind_label = "alter_sequence_type"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -137,10 +116,7 @@ class AlterColumnNullability(TableChange):
     online: bool = True  # SET NOT NULL through a validated CHECK (existing tables)
     phase = Phase.ALTER_COLUMNS
     kind_label = "alter_column_nullability"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -157,10 +133,7 @@ class AlterColumnIdentity(TableChange):
     restart: str | None = None  # RESTART WITH this: the position is outside the new bounds
     phase = Phase.ALTER_COLUMNS
     kind_label = "alter_column_identity"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -171,10 +144,7 @@ class ReplaceGeneratedColumn(TableChange):
     column: Column
     phase = Phase.ALTER_COLUMNS
     kind_label = "replace_generated_column"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column.name}"
+    about = ("table", "column.name")
 
 
 @dataclass(frozen=True)
@@ -187,10 +157,6 @@ class RetypeUnderGenerated(TableChange):
     retypes: tuple[AlterColumnType, ...]
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_under_generated"
-
-    @property
-    def subject(self) -> str:
-        return str(self.table)
 
 
 @dataclass(frozen=True)
@@ -232,10 +198,7 @@ class RetypeExpand(TableChange):
     checks: tuple[tuple[str, str], ...] = ()
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_online_expand"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -291,10 +254,7 @@ class RetypeSwap(TableChange):
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_online_swap"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -309,10 +269,7 @@ class RetypeAbandon(TableChange):
     progress: str | None = None
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_online_abandon"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.column}"
+    about = ("table", "column")
 
 
 @dataclass(frozen=True)
@@ -324,14 +281,11 @@ class DropView(TableChange):
     view: View
     phase = Phase.ALTER_COLUMNS
     kind_label = "drop_view"
+    about = ("view.name",)
 
     @property
     def kind_name(self) -> str:
         return "drop_materialized_view" if self.view.materialized else self.kind_label
-
-    @property
-    def subject(self) -> str:
-        return str(self.view.name)
 
 
 @dataclass(frozen=True)
@@ -343,14 +297,11 @@ class CreateView(TableChange):
     view: View
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_view"
+    about = ("view.name",)
 
     @property
     def kind_name(self) -> str:
         return "create_materialized_view" if self.view.materialized else self.kind_label
-
-    @property
-    def subject(self) -> str:
-        return str(self.view.name)
 
 
 @dataclass(frozen=True)
@@ -361,10 +312,7 @@ class DropPolicy(TableChange):
     policy: Policy
     phase = Phase.ALTER_COLUMNS
     kind_label = "drop_policy"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.policy.name}"
+    about = ("table", "policy.name")
 
 
 @dataclass(frozen=True)
@@ -375,11 +323,7 @@ class CreatePolicy(TableChange):
     policy: Policy
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_policy"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.policy.name}"
-
+    about = ("table", "policy.name")
 
 
 @dataclass(frozen=True)
@@ -390,10 +334,7 @@ class DropTrigger(TableChange):
     trigger: ColumnTrigger
     phase = Phase.ALTER_COLUMNS
     kind_label = "drop_trigger"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.trigger.name}"
+    about = ("table", "trigger.name")
 
 
 @dataclass(frozen=True)
@@ -404,7 +345,4 @@ class CreateTrigger(TableChange):
     trigger: ColumnTrigger
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_trigger"
-
-    @property
-    def subject(self) -> str:
-        return f"{self.table}.{self.trigger.name}"
+    about = ("table", "trigger.name")
