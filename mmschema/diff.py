@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredEnum, DesiredState
-from mmschema.kinds.follow_renames import following_renamed_tables
-from mmschema.kinds.policies import rebuilt_as_declared
-from mmschema.kinds.replaced_tables import taken_by_replaced_tables
-from mmschema.kinds.retyped_readers import remade_as_declared
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.pipeline.diff import DiffResult
-from mmschema.pipeline.kinds import (
-    TABLES,
-    declared_schemas_made_once,
-    diff_objects,
-    with_grants_of_remade,
-    without_pruned,
-)
+from mmschema.pipeline.kinds import TABLES, arranged_with_tables, without_pruned
 
 
 def managed_names(declared: DesiredState) -> list[QualifiedName]:
@@ -39,13 +29,7 @@ def diff(
     result.changes += changes
     result.unmanaged += labels
     result.changes = TABLES.arranged(live, desired, result.changes)
-    kept, remade = taken_by_replaced_tables(result.changes, live, desired.objects)
-    objects = [*remade, *diff_objects(kept, desired.objects)]
-    objects, unmanaged = following_renamed_tables(result.changes, objects, live.unmanaged)
-    result.changes, objects = rebuilt_as_declared(result.changes, objects)
-    result.changes, objects = remade_as_declared(result.changes, objects)
-    result.changes = declared_schemas_made_once(result.changes, objects)
-    result.changes = with_grants_of_remade(result.changes, live.objects, desired.objects)
+    result.changes, unmanaged = arranged_with_tables(result.changes, live, desired.objects)
     for item in unmanaged:
         if prune:
             result.changes.append(item.drop)

@@ -113,6 +113,24 @@ class Unmanaged:
     depth: int = 0  # dropped before those of smaller depth (a view before the views it reads)
 
 
+@dataclass
+class Arrangement:
+    """The diff being put in order: the table family's changes (already arranged), the
+    other kinds' changes, and the live objects the file does not declare (listed by plan and
+    drift, dropped by --prune)."""
+
+    tables: list[Change]
+    objects: list[Change]
+    unmanaged: tuple[Unmanaged, ...]
+
+
+class ArrangedWithTables(Protocol):
+    """A kind whose changes depend on the table family's (a policy or trigger on a renamed
+    table, a schema the tables' side would create too): its ordering hook."""
+
+    def arranged(self, arrangement: Arrangement) -> Arrangement: ...
+
+
 class Kind(Protocol):
     """One object kind: its file key, how it is read, normalized, compared, planned and dumped.
 

@@ -20,9 +20,10 @@ from mmschema.desired.checks import BadName, name_problem, shown, shown_part, sp
 from mmschema.desired.declared import InvalidFile, Source
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
-from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.kinds.base import Arrangement, KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
 from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.tables.changes import renamed_tables
 from mmschema.locks import Form
 from mmschema.model import Catalog, Policy, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -163,6 +164,16 @@ class PolicyKind:
 
     def normalize(self, run: ScratchRun, declared: Sequence[KindObject]) -> tuple[KindObject, ...]:
         return tuple(made_in_rounds(run, [(self, declared)]))
+
+    def arranged(self, arrangement: Arrangement) -> Arrangement:
+        """Policies on a renamed table follow it; a changed policy made again around a
+        column type change is made as declared."""
+        objects, unmanaged = arrangement.objects, arrangement.unmanaged
+        renamed = renamed_tables(arrangement.tables)
+        if renamed:
+            objects, unmanaged = policies_following_renamed_tables(renamed, objects, unmanaged)
+        tables, objects = rebuilt_as_declared(arrangement.tables, objects)
+        return Arrangement(tables, objects, unmanaged)
 
     def scratch_statements(self, item: KindObject) -> list[str]:
         # To PUBLIC: the scratch server need not have the roles, which change no expression.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -16,7 +16,7 @@ from mmschema.ddl.base import Statement, create_schema, make_statement, statemen
 from mmschema.desired.build import Context
 from mmschema.desired.declared import InvalidFile, Source
 from mmschema.hazards import Hazard, hazards
-from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.kinds.base import Arrangement, KindObject, Unmanaged
 from mmschema.locks import Form
 from mmschema.model import Catalog
 from mmschema.scratch_chunks import ScratchRun
@@ -118,6 +118,17 @@ class SchemaKind:
 
     def diff(self, live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
         return diff_schemas(list(_schemas(live)), list(_schemas(desired)))
+
+    def arranged(self, arrangement: Arrangement) -> Arrangement:
+        """Without the tables' side's CREATE SCHEMA of a schema that `schemas:` creates
+        (with its owner and comment)."""
+        made = {c.subject for c in arrangement.objects if isinstance(c, CreateManagedSchema)}
+        tables = [
+            c
+            for c in arrangement.tables
+            if not (isinstance(c, ch.CreateSchema) and c.name in made)
+        ]
+        return replace(arrangement, tables=tables)
 
     def dump(
         self, conn: psycopg.Connection[Any], schemas: Sequence[str], only: Sequence[str]

@@ -24,8 +24,9 @@ from mmschema.desired.declared import Source
 from mmschema.expand import TRIGGER_PREFIX
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
-from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.kinds.base import Arrangement, KindObject, Unmanaged
 from mmschema.kinds.rounds import made_in_rounds
+from mmschema.kinds.tables.changes import renamed_tables
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
@@ -170,6 +171,16 @@ class TriggerKind:
 
     def build(self, context: Context, key: str, spec: Mapping[str, object]) -> KindObject:
         return build_trigger(context, key, spec)
+
+    def arranged(self, arrangement: Arrangement) -> Arrangement:
+        """Triggers on a renamed table follow it: compared, not made again."""
+        renamed = renamed_tables(arrangement.tables)
+        if not renamed:
+            return arrangement
+        objects, unmanaged = triggers_following_renamed_tables(
+            renamed, arrangement.objects, arrangement.unmanaged
+        )
+        return Arrangement(arrangement.tables, objects, unmanaged)
 
     def read(
         self, conn: psycopg.Connection[Any], declared: Sequence[KindObject]

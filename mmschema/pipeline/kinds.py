@@ -26,6 +26,8 @@ from mmschema.kinds import (
     views,
 )
 from mmschema.kinds.base import (
+    ArrangedWithTables,
+    Arrangement,
     CalledByTables,
     CatalogKind,
     Kind,
@@ -42,6 +44,8 @@ from mmschema.kinds.functions import (
     typed_steps,
     with_declared_views_remade,
 )
+from mmschema.kinds.replaced_tables import taken_by_replaced_tables
+from mmschema.kinds.retyped_readers import remade_as_declared
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.sequences import DropSequence, sequence_name
 from mmschema.kinds.tables import changes as tc
@@ -94,6 +98,8 @@ AS_WRITTEN: tuple[Kind, ...] = (schemas.KIND, sequences.KIND, default_privileges
 CALLED_BY_TABLES: tuple[CalledByTables, ...] = (FUNCTIONS,)
 # The kinds of types the tables' columns may use, in the order they are made.
 MADE_BEFORE_TABLES: tuple[MadeBeforeTables, ...] = (domains.KIND, COMPOSITES, RANGES)
+# The kinds with an ordering hook around the table family's changes, in the kinds' order.
+ARRANGED_WITH_TABLES: tuple[ArrangedWithTables, ...] = (schemas.KIND, triggers.KIND, policies.KIND)
 
 
 def of_kind(kind: Kind, objects: Sequence[KindObject]) -> list[KindObject]:
@@ -330,6 +336,23 @@ def live_printings(live: Catalog) -> str:
     return repr([o for o in live.objects if isinstance(o, domains.ManagedDomain)])
 
 
+def arranged_with_tables(
+    changes: list[ch.Change], live: Catalog, desired: Sequence[KindObject]
+) -> tuple[list[ch.Change], tuple[Unmanaged, ...]]:
+    """Every kind's changes after the table family's (`changes`, arranged), each kind's
+    ordering hook applied, and the live objects the file does not declare: the objects a
+    replaced table takes along are made again, the views a type change drops are made as
+    declared, and what the plan drops and makes again gets its owner and grants back."""
+    kept, remade = taken_by_replaced_tables(changes, live, desired)
+    objects = [*remade, *diff_objects(kept, desired)]
+    arrangement = Arrangement(changes, objects, live.unmanaged)
+    for kind in ARRANGED_WITH_TABLES:
+        arrangement = kind.arranged(arrangement)
+    tables, objects = remade_as_declared(arrangement.tables, arrangement.objects)
+    merged = [*tables, *objects]
+    return with_grants_of_remade(merged, live.objects, desired), arrangement.unmanaged
+
+
 def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> list[ch.Change]:
     changes: list[ch.Change] = []
     for kind in KINDS:
@@ -397,16 +420,6 @@ def _remade(change: ch.Change) -> tuple[list[grants.Target], bool]:
 
 def _relations(names: Iterable[QualifiedName]) -> list[grants.Target]:
     return [grants.Target("table", name.schema, name.name) for name in names]
-
-
-def declared_schemas_made_once(
-    changes: list[ch.Change], objects: list[ch.Change]
-) -> list[ch.Change]:
-    """The table changes and then the kinds' changes, without the table side's CREATE SCHEMA
-    of a schema that `schemas:` creates (with its owner and comment)."""
-    declared = {c.subject for c in objects if isinstance(c, schemas.CreateManagedSchema)}
-    kept = [c for c in changes if not (isinstance(c, ch.CreateSchema) and c.name in declared)]
-    return [*kept, *objects]
 
 
 def makers_first(changes: list[ch.Change]) -> list[ch.Change]:

@@ -3,6 +3,7 @@ with its plan phase, what plans call it and what it is about; the table a change
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar
@@ -339,3 +340,8 @@ def table_after(change: Change) -> QualifiedName | None:
             return created.name
     table = getattr(change, "table", None)
     return table if isinstance(table, QualifiedName) else None
+
+
+def renamed_tables(changes: Iterable[Change]) -> dict[QualifiedName, QualifiedName]:
+    """The tables the plan renames: new name -> old name."""
+    return {c.new: c.old for c in changes if isinstance(c, RenameTable)}
