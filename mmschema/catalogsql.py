@@ -64,6 +64,11 @@ def kind_sql(name: str) -> LiteralString:
     return packaged_sql("mmschema.kinds", name)
 
 
+def table_sql(name: str) -> LiteralString:
+    """The text of mmschema/kinds/tables/sql/<name>.sql, a table family's catalog statement."""
+    return packaged_sql("mmschema.kinds.tables", name)
+
+
 @contextmanager
 def catalog_read(conn: psycopg.Connection[Any]) -> Iterator[None]:
     """A transaction (read only, repeatable read, when the connection was idle: the

@@ -12,9 +12,9 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
+from mmschema.catalogsql import table_sql
 from mmschema.ddl.base import name_prefix
 from mmschema.desired.declared import Settings
-from mmschema.introspect import catalog_sql
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.dependents import policies_reading, views_reading
@@ -43,7 +43,7 @@ def read_state(
     params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
-        rows = conn.execute(catalog_sql("online_state"), params).fetchall()
+        rows = conn.execute(table_sql("online_state"), params).fetchall()
     return {
         QualifiedName(schema, name): TableState(
             int(count or 0),

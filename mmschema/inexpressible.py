@@ -6,10 +6,10 @@ from typing import Any
 
 import psycopg
 
-from mmschema.inheritance import inheritance_pairs
 from mmschema.introspect import catalog_sql
+from mmschema.kinds.tables.inheritance import inheritance_pairs
+from mmschema.kinds.tables.notnull_names import custom_not_null_names
 from mmschema.model import QualifiedName
-from mmschema.notnull_names import custom_not_null_names
 
 
 def inexpressible(conn: psycopg.Connection[Any], names: list[QualifiedName]) -> list[str]:

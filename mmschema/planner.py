@@ -12,18 +12,13 @@ from mmschema.collector import settle
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
 from mmschema.early_read import EarlyRead
-from mmschema.expand import expand_contract, read_state, without_shadows
-from mmschema.inflight import unfinished_backfills
-from mmschema.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.functions import ManagedRoutine
-from mmschema.kinds.sequences import ManagedSequence, owner_problems
-from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.sequences import owner_problems
 from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
-from mmschema.notnull_names import with_not_null_names_renamed
 from mmschema.pipeline.diff import DiffResult
 from mmschema.pipeline.kinds import (
     TABLES,
@@ -35,14 +30,6 @@ from mmschema.pipeline.kinds import (
 from mmschema.plan import Plan, make_plan
 from mmschema.preflight import preflight
 from mmschema.references import outside_reference_problems
-from mmschema.sequences import (
-    with_identity_sequences_renamed,
-    with_owned_sequences_dropped,
-    with_owned_sequences_retyped,
-    with_restarts,
-)
-from mmschema.typecast import classify_type_changes
-from mmschema.volatility import with_rewriting_columns
 
 
 @dataclass
@@ -101,7 +88,7 @@ def compute_plan(
 
     def compared(live: Catalog) -> tuple[bool, DiffResult]:
         """Whether an online type change is in flight, and the diff."""
-        comparable = without_shadows(live)  # an online type change's work in flight hidden
+        comparable = TABLES.without_work_in_flight(live)
         in_flight = comparable is not live
         if wanted.tables and major(live.server_version) != major(wanted.server_version):
             # Put the live side through the same server, so no printing difference
@@ -115,22 +102,6 @@ def compute_plan(
         # dependents that such a change takes along or must make again.
         live = with_dependents(conn, live, names)
         in_flight, result = compared(live)
-    refused = inheritance_refusals(conn, desired, result.changes)
-    if refused:
-        raise InheritanceRefusal(refused)
-    result.changes = classify_type_changes(conn, result.changes)
-    result.changes = with_restarts(conn, result.changes)
-    declared_sequences = {
-        o.key for o in desired.objects if isinstance(o, ManagedSequence) and o.state == "present"
-    }
-    result.changes = with_owned_sequences_dropped(conn, result.changes, declared_sequences)
-    result.changes = with_owned_sequences_retyped(conn, result.changes, declared_sequences)
-    result.changes = with_identity_sequences_renamed(conn, result.changes)
-    result.changes = with_not_null_names_renamed(conn, result.changes)
-    result.changes = with_rewriting_columns(conn, result.changes)
-    if in_flight or any(isinstance(c, cc.AlterColumnType) for c in result.changes):
-        states = read_state(conn, names)
-        result.changes = expand_contract(live, result.changes, states, desired.settings)
-    result.changes = [*unfinished_backfills(conn), *result.changes]
+    result.changes = TABLES.completed(conn, live, desired, result.changes, in_flight)
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted, normalized.declared, normalized.on_scratch)

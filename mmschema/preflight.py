@@ -17,10 +17,10 @@ from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import SERIAL_TYPES, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
+from mmschema.kinds.tables.typecast import explicit_cast, text_cast
 from mmschema.model import Catalog, QualifiedName
 from mmschema.plan import Plan, PlannedChange
 from mmschema.sizes import TableSize
-from mmschema.typecast import explicit_cast, text_cast
 
 PREFLIGHT_TIMEOUT_MS = 60_000
 PREFLIGHT_LOCK_MS = 5_000  # a table locked by another session: do not wait for long

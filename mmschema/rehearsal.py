@@ -28,6 +28,7 @@ from rich.console import Console
 
 from mmschema import ddl
 from mmschema.canonical import sequence_names
+from mmschema.catalogsql import table_sql
 from mmschema.connect import connect, primary_message
 from mmschema.converge import ConvergeFailed, converge
 from mmschema.ddl import Statement
@@ -275,7 +276,7 @@ def copy_sequence_positions(target: psycopg.Connection[Any], plan: Plan, dsn: st
         for column in table.columns
     ]
     rows = target.execute(
-        catalog_sql("sequence_positions"),
+        table_sql("sequence_positions"),
         {
             "schemas": [n.schema for n, _ in columns],
             "tables": [n.name for n, _ in columns],

@@ -9,8 +9,8 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.tables.typecast import Cast, classify_type_changes
 from mmschema.model import QualifiedName
-from mmschema.typecast import Cast, classify_type_changes
 
 TYPES = [
     "smallint",

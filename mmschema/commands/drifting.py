@@ -10,7 +10,7 @@ from mmschema.commands.common import consoles, make_plan, output_format, show_pl
 from mmschema.connect import connect
 from mmschema.drift import DriftReport, last_apply, show_extra, unmanaged_tables
 from mmschema.environment import Environment
-from mmschema.inheritance import InheritanceRefusal
+from mmschema.kinds.tables.inheritance import InheritanceRefusal
 from mmschema.model import Catalog
 from mmschema.plan import Plan
 from mmschema.readguard import bounded_reads

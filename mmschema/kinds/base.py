@@ -242,6 +242,23 @@ class CatalogKind(Protocol):
         """Whether the diff must be made again with the tables' dependents read."""
         ...
 
+    def without_work_in_flight(self, live: Catalog) -> Catalog:
+        """The live catalog as the diff compares it: an apply's unfinished work (an online
+        type change's shadow column) hidden; the same object when there is none."""
+        ...
+
+    def completed(
+        self,
+        conn: psycopg.Connection[Any],
+        live: Catalog,
+        declared: DesiredState,
+        changes: list[Change],
+        in_flight: bool,
+    ) -> list[Change]:
+        """The plan's changes completed with what only the target tells (read only);
+        `in_flight`: the live catalog had unfinished work hidden."""
+        ...
+
     def document(
         self, catalog: Catalog, conn: psycopg.Connection[Any] | None = None
     ) -> dict[str, Any]: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -20,11 +20,15 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.tables.dump import table_key
+from mmschema.kinds.tables.owned_sequences import restart_position
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
 from mmschema.pgnames import object_name
-from mmschema.scratch_chunks import ScratchRun
-from mmschema.sequences import restart_position
+
+if TYPE_CHECKING:
+    # A type only: scratch_chunks reads the catalog through introspect, which reads the
+    # tables through their kind, which asks this module which sequences the file declares.
+    from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "sequences"
 # The types a sequence may have (AS), with their bounds.

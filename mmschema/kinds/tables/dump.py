@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from mmschema.catalogsql import packaged_sql
+from mmschema.catalogsql import table_sql
 from mmschema.desired.checks import shown, shown_part
 from mmschema.kinds.tables.model import (
     Check,
@@ -81,7 +81,7 @@ def standalone_sequences(conn: psycopg.Connection[Any], catalog: Catalog) -> set
     if not candidates:
         return set()
     rows = conn.execute(
-        packaged_sql("mmschema.introspect", "owned_sequences"),
+        table_sql("owned_sequences"),
         {
             "schemas": [t.schema for t, _, _ in candidates],
             "tables": [t.name for t, _, _ in candidates],

@@ -10,7 +10,11 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.desired.build import Context
 from mmschema.desired.declared import DeclaredTable, DesiredState
+from mmschema.expand import expand_contract, read_state, without_shadows
+from mmschema.inflight import unfinished_backfills
 from mmschema.kinds.base import ScratchStep
+from mmschema.kinds.sequences import ManagedSequence
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import (
     columns,
     constraints,
@@ -24,6 +28,7 @@ from mmschema.kinds.tables import (
 from mmschema.kinds.tables.constraint_comments import with_constraint_comments
 from mmschema.kinds.tables.declare import build_table
 from mmschema.kinds.tables.dump import standalone_sequences, table_document, table_key
+from mmschema.kinds.tables.inheritance import InheritanceRefusal, inheritance_refusals
 from mmschema.kinds.tables.model import Table
 from mmschema.kinds.tables.namespace import drops_that_make_room
 from mmschema.kinds.tables.normalize import (
@@ -32,8 +37,17 @@ from mmschema.kinds.tables.normalize import (
     desired_links,
     reprinted_as_live,
 )
+from mmschema.kinds.tables.notnull_names import with_not_null_names_renamed
+from mmschema.kinds.tables.owned_sequences import (
+    with_identity_sequences_renamed,
+    with_owned_sequences_dropped,
+    with_owned_sequences_retyped,
+    with_restarts,
+)
 from mmschema.kinds.tables.read import TablesRead, read_tables
 from mmschema.kinds.tables.scratch import live_table_steps, table_steps
+from mmschema.kinds.tables.typecast import classify_type_changes
+from mmschema.kinds.tables.volatility import with_rewriting_columns
 from mmschema.model import Catalog, QualifiedName
 from mmschema.snapshot_helper import SnapshotHelper
 
@@ -123,6 +137,41 @@ class TableKind:
 
     def needs_dependents(self, changes: list[ch.Change]) -> bool:
         return dependents.needs_dependents(changes)
+
+    def without_work_in_flight(self, live: Catalog) -> Catalog:
+        return without_shadows(live)
+
+    def completed(
+        self,
+        conn: psycopg.Connection[Any],
+        live: Catalog,
+        declared: DesiredState,
+        changes: list[ch.Change],
+        in_flight: bool,
+    ) -> list[ch.Change]:
+        """The plan's changes completed with what only the target tells (read only): type
+        changes classified, sequences restarted, dropped, retyped or renamed with their
+        columns, NOT NULL names renamed along, rewriting columns marked, type changes made
+        online, unfinished backfills resumed; changes to inherited tables refused."""
+        refused = inheritance_refusals(conn, declared, changes)
+        if refused:
+            raise InheritanceRefusal(refused)
+        changes = classify_type_changes(conn, changes)
+        changes = with_restarts(conn, changes)
+        sequences = {
+            o.key
+            for o in declared.objects
+            if isinstance(o, ManagedSequence) and o.state == "present"
+        }
+        changes = with_owned_sequences_dropped(conn, changes, sequences)
+        changes = with_owned_sequences_retyped(conn, changes, sequences)
+        changes = with_identity_sequences_renamed(conn, changes)
+        changes = with_not_null_names_renamed(conn, changes)
+        changes = with_rewriting_columns(conn, changes)
+        if in_flight or any(isinstance(c, cc.AlterColumnType) for c in changes):
+            states = read_state(conn, self.managed_names(declared))
+            changes = expand_contract(live, changes, states, declared.settings)
+        return [*unfinished_backfills(conn), *changes]
 
     def document(
         self, catalog: Catalog, conn: psycopg.Connection[Any] | None = None

@@ -243,7 +243,7 @@ def _live_table(live: Catalog, table: DeclaredTable, result: TableDiff) -> Table
 
 def _serial_sequences_renamed(table: Table, old: str) -> Table:
     """Defaults that read the old table's serial sequences (<old>_<column>_seq) read them
-    under the new name: the rename renames them along (sequences.py)."""
+    under the new name: the rename renames them along (owned_sequences.py)."""
     columns = []
     for column in table.columns:
         default = column.default

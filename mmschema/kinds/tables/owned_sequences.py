@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
-from mmschema.introspect import catalog_sql
+from mmschema.catalogsql import table_sql
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
@@ -48,7 +48,7 @@ def with_restarts(conn: psycopg.Connection[Any], changes: list[ch.Change]) -> li
         return changes
     live = live_names(changes)
     rows = conn.execute(
-        catalog_sql("sequence_positions"),
+        table_sql("sequence_positions"),
         {
             "schemas": [live(c.table).schema for c in targets],
             "tables": [live(c.table).name for c in targets],
@@ -107,7 +107,7 @@ def with_owned_sequences_dropped(
     # sequence the plan drops is not (with_identity_sequences_renamed leaves it alone).
     targets = [(c, _live_sequence(seq, c.table, live(c.table), c.column)) for c, seq in targets]
     rows = conn.execute(
-        catalog_sql("owned_sequences"),
+        table_sql("owned_sequences"),
         {
             "schemas": [live(c.table).schema for c, _ in targets],
             "tables": [live(c.table).name for c, _ in targets],
@@ -147,7 +147,7 @@ def with_identity_sequences_renamed(
     if not renames:
         return changes
     rows = conn.execute(
-        catalog_sql("identity_sequences"),
+        table_sql("identity_sequences"),
         {"schemas": [c.old.schema for c in renames], "tables": [c.old.name for c in renames]},
     ).fetchall()
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -207,7 +207,7 @@ def with_owned_sequences_retyped(
         return changes
     live = live_names(changes)
     rows = conn.execute(
-        catalog_sql("owned_sequences"),
+        table_sql("owned_sequences"),
         {
             "schemas": [live(c.table).schema for c, _ in targets],
             "tables": [live(c.table).name for c, _ in targets],

@@ -8,8 +8,8 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
+from mmschema.catalogsql import table_sql
 from mmschema.desired.declared import DesiredState, InvalidFile
-from mmschema.introspect import catalog_sql
 from mmschema.kinds.tables import changes as tc
 from mmschema.model import QualifiedName
 
@@ -25,7 +25,7 @@ def inheritance_pairs(
     if not names:
         return []
     params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
-    rows = conn.execute(catalog_sql("inheritance"), params).fetchall()
+    rows = conn.execute(table_sql("inheritance"), params).fetchall()
     return [(QualifiedName(r[0], r[1]), QualifiedName(r[2], r[3])) for r in rows]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from mmschema import changes as ch
-from mmschema.introspect import catalog_sql
+from mmschema.catalogsql import table_sql
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
@@ -40,7 +40,7 @@ def with_not_null_names_renamed(
     replaced = {c.table.name for c in changes if isinstance(c, tc.ReplaceTable)}
     tables = {live_name.get(t, t) for t in column_renames} | set(table_renames)
     rows = conn.execute(
-        catalog_sql("not_null_names"),
+        table_sql("not_null_names"),
         {"schemas": [t.schema for t in tables], "tables": [t.name for t in tables]},
     ).fetchall()
     renames: list[ch.Change] = []
@@ -71,7 +71,7 @@ def custom_not_null_names(
     if conn.info.server_version < NAMED_NOT_NULL_SINCE or not names:
         return []
     rows = conn.execute(
-        catalog_sql("not_null_names"),
+        table_sql("not_null_names"),
         {"schemas": [n.schema for n in names], "tables": [n.name for n in names]},
     ).fetchall()
     return [

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from mmschema import changes as ch
-from mmschema.introspect import catalog_sql
+from mmschema.catalogsql import table_sql
 from mmschema.kinds.tables import column_changes as cc
 
 
@@ -142,7 +142,7 @@ def classify_type_changes(
     }
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
-        rows = conn.execute(catalog_sql("casts"), bases).fetchall()
+        rows = conn.execute(table_sql("casts"), bases).fetchall()
         zone = conn.execute("SELECT current_setting('TimeZone')").fetchone()
     utc = zone is not None and zone[0] in UTC_ZONES
     casts = {(old, new): (ctx, method) for old, new, ctx, method in rows if ctx is not None}

@@ -13,7 +13,7 @@ import psycopg
 from pglast.parser import ParseError, parse_sql_json
 
 from mmschema import changes as ch
-from mmschema.introspect import catalog_sql
+from mmschema.catalogsql import table_sql
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables.model import SERIAL_TYPES
 
@@ -55,7 +55,7 @@ def with_rewriting_columns(
     names = sorted(set().union(*calls.values())) if calls else []
     volatile: set[str] = set()
     if names:
-        rows = conn.execute(catalog_sql("volatile_functions"), {"names": names}).fetchall()
+        rows = conn.execute(table_sql("volatile_functions"), {"names": names}).fetchall()
         volatile = {str(row[0]) for row in rows}
     result: list[ch.Change] = []
     for change in changes:
