@@ -1,2 +1,1 @@
-"""One module per object kind behind the protocol of kinds/base.py (views so far; tables,
-columns, indexes and constraints move here next, out of model/introspect/diff/changes/ddl)."""
+"""One module (or package: tables/) per object kind, behind the protocols of kinds/base.py."""
