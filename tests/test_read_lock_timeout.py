@@ -100,3 +100,25 @@ def test_apply_names_the_lock_its_plan_waited_for(shell: Shell, db: str, scratch
     assert line.endswith("or raise it (settings.lock_timeout)")
     assert query(db, "SELECT format_type(atttypid, NULL) FROM pg_attribute"
                  " WHERE attrelid = 't'::regclass AND attname = 'id'") == [("integer",)]
+
+
+@pytest.mark.one_major
+def test_history_names_a_locked_history(shell: Shell, db: str, scratch_dsn: str) -> None:
+    """The runs apply recorded are read under the same limit (drift goes on without them)."""
+    shell.write("schema.yaml", "version: 1\ntables:\n  t:\n    columns: {id: {type: integer}}\n")
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    wait = {"MMSCHEMA_READ_LOCK_TIMEOUT": "500ms"}
+    with psycopg.connect(db) as blocker:
+        blocker.execute("LOCK TABLE mmschema.history IN ACCESS EXCLUSIVE MODE")
+        outcome = shell.run("history", "-d", db, env=wait, timeout=90)
+        assert outcome.code == 1, outcome.output
+        assert "Traceback" not in outcome.output
+        [line] = [x for x in outcome.stderr.splitlines() if x.startswith("mmschema:")]
+        assert line.startswith("mmschema: history waited 500ms"), line
+        assert "mmschema.history is locked ACCESS EXCLUSIVE by pid " in line
+        drift = shell.run("drift", "-d", db, "--dev-database", scratch_dsn, env=wait, timeout=90)
+        assert drift.code == 0, drift.output
+        assert "Last apply: none recorded (no readable mmschema.history)." in drift.stdout
+        blocker.rollback()
+    assert shell.run("history", "-d", db, env=wait).code == 0

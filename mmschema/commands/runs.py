@@ -15,13 +15,17 @@ from mmschema.commands.common import (
 )
 from mmschema.connect import connect
 from mmschema.environment import Environment
+from mmschema.readguard import bounded_reads
 
 
 def history(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     """List earlier apply runs, or show one run's statements and file (--show N)."""
     out, err = consoles(environment)
     target = target_for(args, environment, err)
-    with connect(target.dsn) as conn:
+    with (
+        connect(target.dsn) as conn,
+        bounded_reads(conn, environment.env, "history", target.label),
+    ):
         recorded = runlog.exists(conn)
         if args.show is not None:
             if not recorded:
