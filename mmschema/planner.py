@@ -15,7 +15,7 @@ from mmschema.early_read import EarlyRead
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.functions import ManagedRoutine
-from mmschema.kinds.sequences import owner_problems
+from mmschema.kinds.sequences import owner_problems, serials_adopted
 from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
 from mmschema.normalize import NormalizeCache, Scratch, major, normalize_file, normalize_live
@@ -80,6 +80,7 @@ def compute_plan(
         live = replace(live, unmanaged=listing.result())
     wanted = normalized.catalog
     settle()
+    adopted = serials_adopted(live, wanted, desired)
     live = called_by_defaults_kept(live, wanted)
     unreachable = outside_reference_problems(conn, desired, wanted)
     unreachable += owner_problems(conn, desired)
@@ -102,6 +103,7 @@ def compute_plan(
         # dependents that such a change takes along or must make again.
         live = with_dependents(conn, live, names)
         in_flight, result = compared(live)
-    result.changes = TABLES.completed(conn, live, desired, result.changes, in_flight)
+    changes = [*result.changes, *adopted]
+    result.changes = TABLES.completed(conn, live, desired, changes, in_flight)
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted, normalized.declared, normalized.on_scratch)

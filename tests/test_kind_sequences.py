@@ -267,3 +267,36 @@ def test_odd_names_are_dumped_as_keys_the_file_reads_back(
     assert sorted(document["sequences"]) == ['"odd.s"." padded"', "plain_one", 'public."a""b"']
     shell.write("schema.yaml", dumped.stdout)
     assert plan_code(shell, db, scratch_dsn) == 0
+
+
+@pytest.mark.one_major
+def test_a_serial_column_adopts_the_standalone_sequence_its_default_calls(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """The file says serial; the database has the same default over a sequence no column
+    owns (as migra's seq fixture): the plan makes the column own it, as serial would."""
+    run_sql(
+        db,
+        "CREATE SEQUENCE test2_id_seq;"  # AS bigint: serial's is an integer one
+        "CREATE TABLE test2 (id integer NOT NULL DEFAULT nextval('test2_id_seq'::regclass));"
+        "CREATE SEQUENCE other_seq;"
+        "CREATE TABLE kept (id integer NOT NULL DEFAULT nextval('other_seq'));",
+    )
+    shell.write(
+        "schema.yaml",
+        "version: 1\ntables:\n  test2:\n    columns:\n      id: {type: serial}\n"
+        "  kept:\n    columns:\n      id: {type: serial}\n",
+    )
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "sql")
+    assert 'ALTER SEQUENCE "public"."test2_id_seq" OWNED BY "public"."test2"."id"' in (
+        planned.stdout
+    ), planned.output
+    applied = shell.run("apply", "--yes", "-d", db, "--dev-database", scratch_dsn)
+    assert applied.code == 0, applied.output
+    assert plan_code(shell, db, scratch_dsn) == 0
+    owner = OWNER.replace("order_numbers", "test2_id_seq")
+    assert query(db, owner) == [("test2", "id")]
+    facts = {row[0]: row[1:] for row in query(db, FACTS)}
+    assert facts["public.test2_id_seq"] == ("integer", 1, 1, 2**31 - 1, 1, False, 1)
+    dumped = yaml.safe_load(shell.run("dump", "-d", db).stdout)
+    assert dumped["tables"]["test2"]["columns"]["id"] == {"type": "serial"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -11,6 +11,7 @@ from psycopg import sql
 from psycopg.rows import class_row
 
 from mmschema import changes as ch
+from mmschema.canonical import serial_sequence
 from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import Statement, create_schema, make_statement, qualified, statements
 from mmschema.desired.build import Context
@@ -20,6 +21,7 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.tables.dump import table_key
+from mmschema.kinds.tables.model import SERIAL_TYPES as SERIAL_BASES
 from mmschema.kinds.tables.owned_sequences import restart_position
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -456,6 +458,49 @@ def diff_sequences(live: list[ManagedSequence], desired: list[ManagedSequence]) 
 def _options(sequence: ManagedSequence) -> tuple[object, ...]:
     s = sequence
     return (s.type, s.increment, s.min, s.max, s.start, s.cache, s.cycle)
+
+
+def serials_adopted(live: Catalog, wanted: Catalog, desired: DesiredState) -> list[ch.Change]:
+    """OWNED BY for each standalone sequence (`live.unmanaged`) named as a declared serial
+    column's own, which that column's live default calls as the file's does: serial makes
+    its column own the sequence, and the database should say so."""
+    standalone = {
+        u.drop.sequence.name: u.drop.sequence
+        for u in live.unmanaged
+        if isinstance(u.drop, DropSequence)
+    }
+    changes: list[ch.Change] = []
+    for table in desired.tables:
+        have, want = live.tables.get(table.name), wanted.tables.get(table.name)
+        if table.state != "present" or have is None or want is None:
+            continue
+        for column in table.columns:
+            name = serial_sequence(table.name, column.name)
+            sequence = standalone.get(name) if name is not None else None
+            if column.type.lower() not in SERIAL_TYPES or sequence is None:
+                continue
+            old, new = have.column(column.name), want.column(column.name)
+            if old is not None and new is not None and old.default == new.default:
+                owned = replace(sequence, owned_by=Owner(table.name, column.name))
+                typed = _as_type(owned, SERIAL_BASES[column.type.lower()])
+                if typed != owned:
+                    changes.append(AlterSequence(sequence, typed))
+                changes.append(SetSequenceOwner(owned))
+    return changes
+
+
+def _as_type(sequence: ManagedSequence, type_name: str) -> ManagedSequence:
+    """The sequence AS another type, its bounds moved along where they were the old
+    type's (as ALTER SEQUENCE ... AS moves them)."""
+    low, high = BOUNDS.get(sequence.type, BOUNDS["bigint"])
+    new_low, new_high = BOUNDS[type_name]
+    ascending = sequence.increment > 0
+    return replace(
+        sequence,
+        type=type_name,
+        min=new_low if not ascending and sequence.min == low else sequence.min,
+        max=new_high if ascending and sequence.max == high else sequence.max,
+    )
 
 
 # --- SQL ------------------------------------------------------------------------------
