@@ -70,6 +70,14 @@ FILE_CASES = {
         "version: 1\ntables:\n  mmschema.mine:\n    columns: {id: {type: int4}}\n",
         r"schema.yaml:3:3: table mmschema.mine is in schema mmschema, which holds mmschema's own",
     ),
+    "table-in-pg-catalog": (
+        "version: 1\ntables:\n  pg_catalog.mine:\n    columns: {id: {type: int4}}\n",
+        r"schema.yaml:3:3: table pg_catalog.mine is in schema pg_catalog, which is PostgreSQL's",
+    ),
+    "table-in-pg-toast": (
+        "version: 1\ntables:\n  pg_toast.mine:\n    columns: {id: {type: int4}}\n",
+        r"schema.yaml:3:3: table pg_toast.mine is in schema pg_toast, which is PostgreSQL's",
+    ),
     "two-columns-renamed-from-one": (
         PARENT.replace(
             "      code: {type: text}\n",

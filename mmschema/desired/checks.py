@@ -197,9 +197,21 @@ def _check_relation_names(tables: dict[QualifiedName, DeclaredTable], report: Re
             )
 
 
+def is_system_schema(schema: str) -> bool:
+    """PostgreSQL's own schemas: pg_catalog, information_schema and every pg_ name (reserved)."""
+    return schema == "information_schema" or schema.startswith("pg_")
+
+
 def _check_own_schema(tables: dict[QualifiedName, DeclaredTable], report: Report) -> None:
     for table in tables.values():
-        if table.name.schema == HISTORY_SCHEMA:
+        if is_system_schema(table.name.schema):
+            report.add(
+                table.source,
+                f"table {shown(table.name)} is in schema {shown_part(table.name.schema)}, "
+                "which is PostgreSQL's own (pg_catalog, information_schema and names "
+                "beginning with pg_); declare it in another schema",
+            )
+        elif table.name.schema == HISTORY_SCHEMA:
             report.add(
                 table.source,
                 f"table {shown(table.name)} is in schema {HISTORY_SCHEMA}, which holds "

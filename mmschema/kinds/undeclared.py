@@ -16,6 +16,7 @@ from mmschema import changes as ch
 from mmschema import history as runlog
 from mmschema.catalogsql import catalog_read, kind_sql
 from mmschema.ddl.base import Statement, make_statement, qualified, statements
+from mmschema.desired.checks import is_system_schema
 from mmschema.desired.declared import DesiredState
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import Unmanaged
@@ -111,7 +112,8 @@ class _Row:
 
 def managed_schemas(desired: DesiredState) -> list[str]:
     """The schemas the file manages: those `schemas:` keeps, and those of every object it
-    declares (tables, enums, views, routines, types...); never mmschema's own."""
+    declares (tables, enums, views, routines, types...); never mmschema's own nor
+    PostgreSQL's."""
     found: set[str] = {t.name.schema for t in desired.tables}
     found |= {e.name.schema for e in desired.enums}
     for item in desired.objects:
@@ -123,7 +125,7 @@ def managed_schemas(desired: DesiredState) -> list[str]:
             found.add(table.schema)
         elif type(item).__name__ == "ManagedSchema" and item.state == "present":
             found.add(item.key)
-    return sorted(found - {runlog.SCHEMA})
+    return sorted(s for s in found - {runlog.SCHEMA} if not is_system_schema(s))
 
 
 @dataclass
