@@ -19,7 +19,7 @@ from mmschema.desired.checks import BadName, shown, split_name
 from mmschema.desired.declared import DesiredState, Source
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
-from mmschema.kinds.base import KindObject, Unmanaged
+from mmschema.kinds.base import KindObject, ScratchStep, Unmanaged
 from mmschema.kinds.tables.dump import table_key
 from mmschema.kinds.tables.model import SERIAL_TYPES as SERIAL_BASES
 from mmschema.kinds.tables.owned_sequences import restart_position
@@ -204,6 +204,20 @@ class SequenceKind:
 
 
 KIND = SequenceKind()
+
+
+def scratch_steps(declared: Sequence[KindObject]) -> list[ScratchStep]:
+    """The declared sequences on the scratch server before the file's routines and tables:
+    a SQL function's body that calls nextval('a.seq') is checked against them."""
+    steps = []
+    for sequence in _sequences(declared):
+        if sequence.state != "present":
+            continue
+        where = f"{sequence.source}: sequence {sequence.key}"
+        create = sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(qualified(sequence.name))
+        steps.append(ScratchStep(create_schema(sequence.name.schema).as_string(None), where))
+        steps.append(ScratchStep(create.as_string(None), where, optional=True))
+    return steps
 
 
 def _sequences(objects: Iterable[object]) -> Iterable[ManagedSequence]:

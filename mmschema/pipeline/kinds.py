@@ -48,6 +48,7 @@ from mmschema.kinds.replaced_tables import taken_by_replaced_tables
 from mmschema.kinds.retyped_readers import remade_as_declared
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.sequences import DropSequence, sequence_name
+from mmschema.kinds.sequences import scratch_steps as sequence_steps
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import kind as table_kind
@@ -307,6 +308,7 @@ def normalize_objects(
                 *extension_steps(extensions),
                 # The target's functions may live in the schemas of the file's tables.
                 *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
+                *sequence_steps(desired.objects),  # a function's body may call nextval()
                 *function_steps(list(functions)),
                 *scratch_preamble(desired.objects),  # the file's functions the tables call
                 *desired_steps(
