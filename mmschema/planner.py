@@ -15,6 +15,7 @@ from mmschema.early_read import EarlyRead
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.functions import ManagedRoutine
+from mmschema.kinds.kept_privileges import with_privileges_kept
 from mmschema.kinds.sequences import owner_problems, serials_adopted
 from mmschema.kinds.undeclared import undeclared_objects
 from mmschema.model import Catalog
@@ -103,7 +104,7 @@ def compute_plan(
         # dependents that such a change takes along or must make again.
         live = with_dependents(conn, live, names)
         in_flight, result = compared(live)
-    changes = [*result.changes, *adopted]
+    changes = with_privileges_kept(conn, [*result.changes, *adopted], desired.objects)
     result.changes = TABLES.completed(conn, live, desired, changes, in_flight)
     plan = preflight(conn, make_plan(result, live, target_label), live)
     return Planned(plan, live, wanted, normalized.declared, normalized.on_scratch)

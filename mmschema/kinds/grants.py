@@ -492,6 +492,12 @@ def _others(live: Privileges, owner: str | None) -> dict[tuple[str, str, str], b
 _PUBLIC_BY_DEFAULT = {"routine": "EXECUTE", "type": "USAGE"}
 
 
+def public_by_default(target: Target) -> Grant | None:
+    """What PostgreSQL grants PUBLIC on a new object like the target, if anything."""
+    privilege = _PUBLIC_BY_DEFAULT.get(target.family)
+    return Grant(PUBLIC, privilege) if privilege is not None else None
+
+
 def diff_privileges(
     live: list[Privileges], desired: list[Privileges], server: Server
 ) -> list[ch.Change]:
@@ -533,8 +539,8 @@ def diff_privileges(
                 SetPrivileges(
                     want.target,
                     owner,
-                    tuple(sorted(grants, key=_catalog_order)),
-                    tuple(sorted(revokes, key=_catalog_order)),
+                    tuple(sorted(grants, key=catalog_order)),
+                    tuple(sorted(revokes, key=catalog_order)),
                 )
             )
     return changes
@@ -600,8 +606,8 @@ def regranted(
             made = SetPrivileges(
                 want.target,
                 owner,
-                tuple(sorted(grants, key=_catalog_order)),
-                tuple(sorted(revokes, key=_catalog_order)),
+                tuple(sorted(grants, key=catalog_order)),
+                tuple(sorted(revokes, key=catalog_order)),
             )
             kept.append(made)
     return kept
@@ -751,7 +757,7 @@ def grants_document(grants: Iterable[Grant]) -> list[dict[str, Any]]:
     """Grants as the file lists them: one entry per role and grant option for the object,
     one per role, grant option and privileges for the columns that share them."""
     by_column: dict[tuple[str, bool, str], list[str]] = {}
-    for grant in sorted(grants, key=_catalog_order):
+    for grant in sorted(grants, key=catalog_order):
         key = (grant.role, grant.grantable, grant.column)
         by_column.setdefault(key, []).append(grant.privilege)
     merged: dict[tuple[str, bool, tuple[str, ...], bool], list[str]] = {}
@@ -771,7 +777,7 @@ def grants_document(grants: Iterable[Grant]) -> list[dict[str, Any]]:
 _ORDER = {p: i for i, p in enumerate((*_TABLE, "MAINTAIN", "USAGE", "EXECUTE", "CREATE"))}
 
 
-def _catalog_order(grant: Grant) -> tuple[str, bool, str, int]:
+def catalog_order(grant: Grant) -> tuple[str, bool, str, int]:
     return (grant.role, grant.grantable, grant.column, _ORDER.get(grant.privilege, 99))
 
 

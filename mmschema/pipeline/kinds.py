@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -40,17 +40,15 @@ from mmschema.kinds.functions import (
     PROCEDURES,
     CreateRoutine,
     ManagedRoutine,
-    RebuildRoutine,
     typed_steps,
     with_declared_views_remade,
 )
+from mmschema.kinds.kept_privileges import remade_objects
 from mmschema.kinds.replaced_tables import taken_by_replaced_tables
 from mmschema.kinds.retyped_readers import remade_as_declared
 from mmschema.kinds.rounds import MadeInRounds, made_in_rounds
 from mmschema.kinds.sequences import DropSequence, sequence_name
 from mmschema.kinds.sequences import scratch_steps as sequence_steps
-from mmschema.kinds.tables import changes as tc
-from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import kind as table_kind
 from mmschema.kinds.types import (
     COMPOSITES,
@@ -58,7 +56,6 @@ from mmschema.kinds.types import (
     DropType,
     ManagedComposite,
     ManagedRange,
-    RebuildType,
 )
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
@@ -384,44 +381,11 @@ def with_grants_of_remade(
     """The changes, with the declared owner and grants of each object the plan drops and
     makes again (a table, view, routine, domain or type) given to it anew, grant options
     and column grants included (views and routines get their owner back themselves)."""
-    remade: list[grants.Target] = []
-    keep_owner: list[str] = []
-    for change in changes:
-        made, owned = _remade(change)
-        remade += made
-        keep_owner += [target.key for target in made] if owned else []
+    remade = remade_objects(changes)
     if not remade:
         return changes
-    return grants.regranted(changes, remade, live, desired, keep_owner)
-
-
-def _remade(change: ch.Change) -> tuple[list[grants.Target], bool]:
-    """The objects a change drops and makes again, as owners and grants name them, and
-    whether the change gives them their old owner back."""
-    if isinstance(change, tc.ReplaceTable):
-        return _relations([change.table.name]), False
-    if isinstance(change, cc.CreateView):
-        return _relations([change.view.name]), True
-    if isinstance(change, views.RebuildView | matviews.RebuildMatview):
-        return _relations([change.new.name, *(reader.name for reader in change.readers)]), True
-    if isinstance(change, RebuildRoutine):
-        routine = change.new
-        word = "procedure" if routine.procedure else "function"
-        made = grants.Target(word, routine.name.schema, routine.name.name, routine.identity)
-        return [made, *_relations(view.name for view in change.old.user_views)], True
-    if isinstance(change, domains.RebuildDomain):
-        name = change.new.name
-        return [grants.Target("domain", name.schema, name.name)], False
-    if isinstance(change, RebuildType):
-        name = change.new.name
-        return [grants.Target("type", name.schema, name.name)], False
-    if isinstance(change, ch.RebuildEnum):
-        return [grants.Target("type", change.name.schema, change.name.name)], False
-    return [], False
-
-
-def _relations(names: Iterable[QualifiedName]) -> list[grants.Target]:
-    return [grants.Target("table", name.schema, name.name) for name in names]
+    keep_owner = [r.target.key for r in remade if r.restores_itself]
+    return grants.regranted(changes, [r.target for r in remade], live, desired, keep_owner)
 
 
 def makers_first(changes: list[ch.Change]) -> list[ch.Change]:
