@@ -102,7 +102,8 @@ class CreateType(ch.KindChange):
     """CREATE TYPE ... AS (...) or AS RANGE (...), before the tables."""
 
     made: Managed
-    phase = ch.Phase.ENUMS
+    # FUNCTIONS when a range's canonical or subtype_diff function is one the plan makes.
+    phase: ch.Phase = ch.Phase.ENUMS
 
     @property
     def kind_name(self) -> str:
@@ -199,6 +200,14 @@ class DropType(ch.KindChange):
 
 def _word(item: Managed) -> str:
     return "composite_type" if isinstance(item, ManagedComposite) else "range_type"
+
+
+def range_functions(item: Managed) -> set[str]:
+    """The unqualified names of a range's canonical and subtype_diff functions."""
+    if not isinstance(item, ManagedRange):
+        return set()
+    names = (item.canonical, item.subtype_diff)
+    return {n.rpartition(".")[2].strip('"') for n in names if n is not None}
 
 
 def _needs(item: Managed) -> tuple[str, ...]:

@@ -53,9 +53,11 @@ from mmschema.kinds.tables import kind as table_kind
 from mmschema.kinds.types import (
     COMPOSITES,
     RANGES,
+    CreateType,
     DropType,
     ManagedComposite,
     ManagedRange,
+    range_functions,
 )
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
@@ -360,8 +362,16 @@ def diff_objects(live: Sequence[KindObject], desired: Sequence[KindObject]) -> l
 
 
 def domains_after_routines(changes: list[ch.Change]) -> list[ch.Change]:
-    """A new domain whose check or default calls a routine the plan makes is made in the
-    routines' phase, after them (the kinds' order puts routines first)."""
+    """A new domain whose check or default calls a routine the plan makes, or a new range
+    type whose canonical or subtype_diff function it makes (made before the tables then),
+    is made in the routines' phase, after them (the kinds' order puts routines first)."""
+    named = {n for c in changes if isinstance(c, CreateType) for n in range_functions(c.made)}
+    changes = [
+        replace(c, phase=ch.Phase.FUNCTIONS)
+        if isinstance(c, CreateRoutine) and not c.only_comment and c.routine.name.name in named
+        else c
+        for c in changes
+    ]
     made = {
         c.routine.name.name
         for c in changes
@@ -369,7 +379,8 @@ def domains_after_routines(changes: list[ch.Change]) -> list[ch.Change]:
     }
     return [
         replace(c, phase=ch.Phase.FUNCTIONS)
-        if isinstance(c, domains.CreateDomain) and any(c.domain.calls(n) for n in made)
+        if (isinstance(c, domains.CreateDomain) and any(c.domain.calls(n) for n in made))
+        or (isinstance(c, CreateType) and range_functions(c.made) & made)
         else c
         for c in changes
     ]
