@@ -157,9 +157,12 @@ def _kept(
     revoked = {g.what for g in want.revoked} if want is not None else set()
     declared = {g.what for g in want.grants or ()} if want is not None else set()
     grants = list(given.grants) if given is not None else []
+    public = public_by_default(item.target)
     for grant in sorted(old.grants or ()):
         if grant.role == final_owner or (grant.what in revoked and grant.what not in declared):
             continue
+        if public is not None and grant.what == public.what:
+            continue  # the new one has it too
         if item.restores_itself and not grant.column:
             continue  # the change gives them back itself
         if grant.column and (item.columns_unknown or (
@@ -171,7 +174,6 @@ def _kept(
         grants.append(grant)
         restored[grant.what] = grant.grantable
     revokes = list(given.revokes) if given is not None else []
-    public = public_by_default(item.target)
     had = {g.what for g in old.grants or ()}
     if (
         public is not None
