@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mmschema import changes as ch
 from mmschema.desired.declared import DeclaredEnum, DesiredState
+from mmschema.kinds.undeclared import pruned_tables_that_make_room
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.pipeline.diff import DiffResult
 from mmschema.pipeline.kinds import TABLES, arranged_with_tables, without_pruned
@@ -35,6 +36,8 @@ def diff(
             result.changes.append(item.drop)
         else:
             result.unmanaged.append(item.label)
+    if prune:
+        result.changes = pruned_tables_that_make_room(result.changes)
     result.changes.sort(key=lambda c: c.phase)
     return result
 

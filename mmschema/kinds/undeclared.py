@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -21,6 +21,7 @@ from mmschema.desired.declared import DesiredState
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.routine_text import identity_of, routine_key
+from mmschema.kinds.tables.namespace import taken_names
 from mmschema.kinds.typeusers import spellings
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
@@ -68,10 +69,12 @@ class PruneUndeclared(ch.KindChange):
     arguments: tuple[str, ...] = ()  # a routine's input argument types, as PostgreSQL prints them
     rows: int | None = None  # a table's or materialized view's estimated rows
     key: str = field(default="", compare=False)  # a routine's `schema.name(types)`
+    held: tuple[str, ...] = field(default=(), compare=False)  # its indexes' and sequences'
+    early: bool = False  # a name it holds is taken by something the plan makes
 
     @property
     def phase(self) -> ch.Phase:
-        return _DROPS[self.what][2]
+        return ch.Phase.FREE_NAMES if self.early else _DROPS[self.what][2]
 
     @property
     def kind_name(self) -> str:
@@ -93,6 +96,7 @@ class _Row:
     arguments: list[str]
     rows: int | None
     parent: int | None
+    held: list[str]
     dependents: list[list[str | None]]  # sort, oid, via, and a relation's schema and name
 
     @property
@@ -346,7 +350,26 @@ def _dropped(unmanaged: Unmanaged) -> str:
 def _change(row: _Row) -> PruneUndeclared:
     rows = row.rows if row.what in ("table", "materialized view") else None
     key = row.key if row.what in _ROUTINES else ""
-    return PruneUndeclared(row.what, row.qualified, tuple(row.arguments), rows, key)
+    held = tuple(row.held) if row.what == "table" else ()
+    return PruneUndeclared(row.what, row.qualified, tuple(row.arguments), rows, key, held)
+
+
+def pruned_tables_that_make_room(changes: list[ch.Change]) -> list[ch.Change]:
+    """Undeclared tables --prune drops, marked early where the plan makes a relation under
+    a name the table or one of its indexes or sequences holds."""
+    taken: set[QualifiedName] = set()
+    for change in changes:
+        if not isinstance(change, PruneUndeclared):
+            taken |= taken_names(change)
+    result: list[ch.Change] = []
+    for change in changes:
+        if isinstance(change, PruneUndeclared) and change.what == "table":
+            schema = change.name.schema
+            held = {change.name} | {QualifiedName(schema, name) for name in change.held}
+            if held & taken:
+                change = replace(change, early=True)
+        result.append(change)
+    return result
 
 
 @statements.register

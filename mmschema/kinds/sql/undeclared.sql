@@ -20,7 +20,16 @@ WITH kept AS (
               THEN greatest(c.reltuples::bigint, pg_stat_get_live_tuples(c.oid), 0) END AS rows,
          (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition)
            AS parent,
-         ARRAY[c.reltype, (SELECT t.typarray FROM pg_type t WHERE t.oid = c.reltype)] AS types
+         ARRAY[c.reltype, (SELECT t.typarray FROM pg_type t WHERE t.oid = c.reltype)] AS types,
+         -- the names of its schema's relation namespace that a table's indexes and owned
+         -- sequences hold (a drop that frees one the plan takes runs first)
+         ARRAY(SELECT i.relname::text FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                WHERE x.indrelid = c.oid
+               UNION ALL
+               SELECT s.relname::text FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+                WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+                  AND d.refobjid = c.oid AND d.deptype IN ('a', 'i') AND s.relkind = 'S'
+                  AND s.relnamespace = c.relnamespace) AS held
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname = ANY(%(schemas)s::text[])
      AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
@@ -35,7 +44,7 @@ WITH kept AS (
          pg_get_function_identity_arguments(p.oid),
          ARRAY(SELECT format_type(a.t, NULL)
                  FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY AS a(t, i) ORDER BY a.i),
-         NULL, NULL, '{}'::oid[]
+         NULL, NULL, '{}'::oid[], '{}'::text[]
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
    WHERE n.nspname = ANY(%(schemas)s::text[]) AND p.prokind IN ('f', 'p')
   UNION ALL
@@ -45,7 +54,7 @@ WITH kept AS (
          '', '{}'::text[], NULL, NULL,
          ARRAY[t.oid, t.typarray] || ARRAY(
            SELECT x FROM pg_range r, pg_type m, LATERAL (VALUES (m.oid), (m.typarray)) AS v(x)
-            WHERE r.rngtypid = t.oid AND m.oid = r.rngmultitypid)
+            WHERE r.rngtypid = t.oid AND m.oid = r.rngmultitypid), '{}'::text[]
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
    WHERE n.nspname = ANY(%(schemas)s::text[])
      AND (t.typtype IN ('e', 'd', 'r')
@@ -53,7 +62,7 @@ WITH kept AS (
                 SELECT FROM pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c')))
 )
 SELECT o.classid::regclass::text AS sort, o.oid::bigint AS oid, o.schema, o.name, o.what,
-       o.identity, o.arguments, o.rows, o.parent::bigint AS parent,
+       o.identity, o.arguments, o.rows, o.parent::bigint AS parent, o.held,
        ARRAY(
          SELECT DISTINCT ARRAY[h.sort, h.oid::text, h.via, r.schema, r.name]
            FROM pg_depend d
