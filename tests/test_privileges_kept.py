@@ -36,6 +36,9 @@ BEFORE = ROLES + (
     " CREATE VIEW labels AS SELECT 1 AS id, 'x'::text AS label;"
     f" GRANT SELECT (label) ON labels TO {RO};"
     f" GRANT SELECT (id) ON labels TO {RW};"
+    " CREATE MATERIALIZED VIEW totals AS SELECT 1 AS n, 2 AS m;"
+    f" GRANT SELECT (n) ON totals TO {RO};"
+    f" GRANT SELECT (m) ON totals TO {RW};"
 )
 # quotes: partitioned otherwise (replaced), no owner in the file, one grant of three
 # declared; trades: replaced, neither owner nor grants in the file; named: undeclared,
@@ -65,6 +68,9 @@ views:
     query: SELECT venue, bid FROM quotes
   labels:
     query: SELECT 'x'::text AS label, 2 AS id2
+materialized_views:
+  totals:
+    query: SELECT 1 AS n, 3 AS k
 """
 
 
@@ -112,9 +118,11 @@ def test_remade_objects_keep_the_owner_and_grants_the_file_does_not_manage(
         f" has_table_privilege('{RW}', 'quote_venues', 'SELECT'),"
         f" has_column_privilege('{RO}', 'named', 'name', 'SELECT WITH GRANT OPTION'),"
         f" has_column_privilege('{RO}', 'named', 'id', 'SELECT'),"
-        f" has_column_privilege('{RO}', 'labels', 'label', 'SELECT')"
+        f" has_column_privilege('{RO}', 'labels', 'label', 'SELECT'),"
+        f" has_column_privilege('{RO}', 'totals', 'n', 'SELECT'),"
+        f" has_column_privilege('{RW}', 'totals', 'k', 'SELECT')"
         " FROM pg_class c WHERE c.relname = 'quote_venues'",
-    ) == [(OWNER, True, False, True, True, False, True)]
+    ) == [(OWNER, True, False, True, True, False, True, True, False)]
     assert plan_json(shell, db, scratch_dsn)["changes"] == []
 
 

@@ -97,6 +97,8 @@ def _view(view: Any, restores: bool = True) -> Remade:
     """A declared view or materialized view made from the file's query."""
     if isinstance(view, views.ManagedView) and view.columns:
         return Remade(_relation(view.name), restores, _names(view.columns))
+    if isinstance(view, matviews.ManagedMatview) and view.column_names:
+        return Remade(_relation(view.name), restores, frozenset(view.column_names))
     return Remade(_relation(view.name), restores, columns_unknown=True)
 
 

@@ -63,6 +63,7 @@ class ManagedMatview:
     # Not the file's: a live one's, given again to it when it is dropped and made again.
     owner: str = field(default="", compare=False)
     grants: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (grantee, privilege)
+    column_names: tuple[str, ...] = field(default=(), compare=False)  # read: its columns
 
     @property
     def key(self) -> str:
@@ -313,6 +314,7 @@ class MatviewRow:
     comment: str | None
     owner: str
     grants: list[list[str]]
+    column_names: list[str]
     reads: list[list[str]]
     readers: list[list[str]]
 
@@ -393,6 +395,7 @@ def _from_row(row: MatviewRow, indexes: tuple[Index, ...]) -> ManagedMatview:
         indexes=indexes,
         owner=row.owner,
         grants=tuple((grantee, privilege) for grantee, privilege in row.grants),
+        column_names=tuple(row.column_names),
         reads=tuple(str(QualifiedName(*r)) for r in sorted(row.reads)),
     )
 

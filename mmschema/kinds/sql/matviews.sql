@@ -41,6 +41,9 @@ SELECT n.nspname::text AS schema,
              FROM aclexplode(c.relacl) AS a
              WHERE a.grantee <> c.relowner
              ORDER BY a.grantee, a.privilege_type) AS grants,
+       ARRAY(SELECT a.attname::text FROM pg_attribute a
+             WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum) AS column_names,
        ARRAY(SELECT DISTINCT ARRAY[rn.nspname::text, rc.relname::text]
              FROM pg_depend d
              JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
