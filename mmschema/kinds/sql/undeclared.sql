@@ -155,6 +155,8 @@ SELECT o.classid::regclass::text AS sort, o.oid::bigint AS oid, o.schema, o.name
                       AND NOT (e.refclassid = o.classid AND e.refobjid = o.oid))
    AND o.name NOT LIKE '\_mms\_%%'
    AND (o.what IN ('function', 'procedure')
-        OR NOT EXISTS (SELECT FROM kept k WHERE k.schema = o.schema AND k.name = o.name
-                                             AND k.what IN (o.what, '*')))
+        -- NOT IN (hashed once) rather than a NOT EXISTS under the OR, which ran once per
+        -- candidate over every kept name (7 s at 5,000 tables)
+        OR ((o.schema, o.name, o.what) NOT IN (SELECT schema, name, what FROM kept)
+            AND (o.schema, o.name, '*') NOT IN (SELECT schema, name, what FROM kept)))
  ORDER BY o.schema, o.name, o.identity
