@@ -388,7 +388,7 @@ def mmschema_apply(
         slow = line.startswith("changed:") and _seconds(line) >= 1.0
         if "lock timeout, retry" in line:
             retries.append(line)
-        elif line.startswith("backfill ") or slow:
+        elif line.startswith(("backfill ", "copy ")) or slow:
             print(f"    {line[:160]}")
     if retries:
         print(f"    {len(retries)} lock timeouts retried, the first ones:")
@@ -474,6 +474,12 @@ def main(argv: list[str] | None = None) -> int:
         help="writers insert sessions with a symbol (and no pairs), as the old app would",
     )
     parser.add_argument(
+        "--method",
+        choices=("copy", "shadow"),
+        default="copy",
+        help="the type-change phase's settings.online_type_change_method",
+    )
+    parser.add_argument(
         "--ddl-limit",
         type=float,
         default=DDL_TIME_LIMIT_S,
@@ -542,7 +548,7 @@ def type_change(server: LocalServer, args: argparse.Namespace, workdir: Path) ->
             conn.execute(statement.encode())
     plain = create_database(server, "tc_plain", template="tc_apply")
     scratch = create_database(server, "tc_scratch")
-    schema = rt.write_schema(workdir)
+    schema = rt.write_schema(workdir, args.method)
     before = rt.checksum(dsn, args.rows)
     print(
         f"\ntype change: fills={args.rows}, fill_fees={max(100, args.rows // 10)}; loaded and "

@@ -93,9 +93,10 @@ CHECKSUM = (
 )
 
 
-def write_schema(workdir: Path) -> Path:
+def write_schema(workdir: Path, method: str = "copy") -> Path:
     path = workdir / "retype.yaml"
-    path.write_text(SCHEMA)
+    settings = f"settings: {{online_type_change_method: {method}}}\n"
+    path.write_text(SCHEMA.replace("version: 1\n", "version: 1\n" + settings, 1))
     return path
 
 

@@ -26,15 +26,17 @@ from mmschema.backfill import (
 from mmschema.connect import server_error
 from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
-from mmschema.expand import trigger_name
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.indexes import concurrently_built_index, drop_index_concurrently
 from mmschema.kinds.tables.online import job_statement, shadow_job
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
+from mmschema.online_names import trigger_name
 from mmschema.plan import Plan, PlannedChange
 from mmschema.progress import index_build_progress
+from mmschema.tablecopy import run_copy
 from mmschema.waiting import (
     ApplyFailed,
     Notice,
@@ -297,6 +299,8 @@ def _apply_change(
     backfills: DeferredBackfills | None = None,
     helpers: Connect | None = None,
 ) -> ChangeOutcome:
+    if isinstance(planned.change, xc.CopyFill):
+        return _apply_copy(conn, planned, planned.change, settings, notice, recorder, progress)
     started = time.monotonic()
     what = f"{planned.kind} {planned.object}"
     table = tc.table_before(planned.change)
@@ -365,17 +369,65 @@ def _apply_change(
     return ChangeOutcome(planned, "changed", time.monotonic() - started)
 
 
+def _apply_copy(
+    conn: psycopg.Connection[Any],
+    planned: PlannedChange,
+    change: xc.CopyFill,
+    settings: Settings,
+    notice: Notice,
+    recorder: Recorder,
+    progress: ProgressFactory | None,
+) -> ChangeOutcome:
+    """The batched copy of a copy-and-swap type change, recorded as its one statement."""
+    started = time.monotonic()
+    handle = recorder.begin(planned, planned.statements[0])
+    console = _terminal_console(progress)
+    bar = TerminalProgress(console, f"copy {change.table}") if console is not None else None
+    recorded = [0.0]
+
+    def report(done: int, total: int | None) -> None:
+        if bar is not None:
+            bar(done, total)
+        if time.monotonic() - recorded[0] >= 1.0:
+            recorded[0] = time.monotonic()
+            recorder.progress(handle, done, total)
+
+    try:
+        result = run_copy(conn, change, settings.lock_timeout_ms, settings.retries, notice, report)
+    except (BackfillFailed, psycopg.Error) as error:
+        message = str(error) if isinstance(error, BackfillFailed) else server_error(error)
+        recorder.end(handle, "failed", time.monotonic() - started, message)
+        return ChangeOutcome(planned, "failed", time.monotonic() - started, message)
+    finally:
+        if bar is not None:
+            bar.close()
+    recorder.end(handle, "succeeded", time.monotonic() - started)
+    notice(
+        f"copy {change.table}: {count(result.rows, 'row')} in {count(result.batches, 'batch')},"
+        f" {result.seconds:.1f}s"
+    )
+    return ChangeOutcome(planned, "changed", time.monotonic() - started)
+
+
 def _brief(planned: PlannedChange) -> bool:
     """Whether the change is an online type change's step that holds its lock only for
     catalog updates: then it waits for its lock briefly, and is retried more, since
     writers queue behind a waiting ACCESS EXCLUSIVE request. (Other steps keep the file's
     lock_timeout and retries: they are the user's stated patience.)"""
-    return isinstance(planned.change, cc.RetypeExpand | cc.RetypeSwap | cc.RetypeAbandon)
+    return isinstance(
+        planned.change,
+        cc.RetypeExpand
+        | cc.RetypeSwap
+        | cc.RetypeAbandon
+        | xc.CopyExpand
+        | xc.CopySwap
+        | xc.CopyAbandon,
+    )
 
 
 def _locked(change: ch.Change) -> list[QualifiedName]:
     """The tables an online change's brief step locks."""
-    if isinstance(change, cc.RetypeSwap):
+    if isinstance(change, cc.RetypeSwap | xc.CopySwap):
         return [*change.locked, change.table]
     table = tc.table_before(change)
     return [table] if table is not None else []

@@ -4,43 +4,46 @@ indexes, and one short swap; each step is planned from what the catalog shows is
 
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import psycopg
 
 from mmschema import changes as ch
 from mmschema.catalogsql import table_sql
-from mmschema.ddl.base import name_prefix
+from mmschema.copyswap import copies_abandoned, copy_refusal, copy_steps
 from mmschema.desired.declared import Settings
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
+from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.dependents import policies_reading, views_reading
 from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
 from mmschema.kinds.tables.renames import renamed_expression
 from mmschema.model import Catalog, QualifiedName, View
+from mmschema.online_names import (
+    COPY_PREFIX,
+    SHADOW_PREFIX,
+    Replaced,
+    TableState,
+    copy_name,
+    is_shadow,
+    shadow_name,
+    trigger_name,
+)
 
-SHADOW_PREFIX = "_mms_new_"
-TRIGGER_PREFIX = "_mms_sync_"
 REWRITING = {"rewrite", "lossy", "no implicit cast"}
-
-
-@dataclass(frozen=True)
-class TableState:
-    """What the catalog says about a table beyond the model: size, sync triggers, sequences."""
-
-    rows: int
-    triggers: frozenset[str]
-    owned_sequences: tuple[tuple[str, str], ...]  # (column, sequence)
 
 
 def read_state(
     conn: psycopg.Connection[Any], names: list[QualifiedName]
 ) -> dict[QualifiedName, TableState]:
-    params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
+    params = {
+        "schemas": [n.schema for n in names],
+        "names": [n.name for n in names],
+        "copies": [copy_name(n.name) for n in names],
+    }
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
         rows = conn.execute(table_sql("online_state"), params).fetchall()
@@ -49,27 +52,28 @@ def read_state(
             int(count or 0),
             frozenset(triggers),
             tuple(_pair(entry) for entry in owned),
+            tuple(blockers),
+            bool(exists),
+            tuple((entry.rpartition(" ")[0], entry.endswith(" true")) for entry in indexes),
+            progress,
         )
-        for schema, name, count, triggers, owned in rows
+        for schema, name, count, triggers, owned, blockers, exists, indexes, progress in rows
     }
+
+
+def copies_in_flight(conn: psycopg.Connection[Any]) -> bool:
+    """Whether any schema holds a copy of an online type change (cheap: one catalog probe)."""
+    with conn.transaction():  # not left open: apply's statements follow on this connection
+        row = conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname LIKE %s AND relkind = 'r')",
+            (COPY_PREFIX.replace("_", "\\_") + "%",),
+        ).fetchone()
+    return bool(row and row[0])
 
 
 def _pair(entry: str) -> tuple[str, str]:
     column, _, sequence = entry.partition(" ")
     return column, sequence
-
-
-def shadow_name(name: str) -> str:
-    return name_prefix(SHADOW_PREFIX + name, 63)
-
-
-def trigger_name(table: QualifiedName, column: str) -> str:
-    digest = hashlib.sha256(f"{table}.{column}".encode()).hexdigest()[:12]
-    return f"{TRIGGER_PREFIX}{digest}"
-
-
-def is_shadow(name: str) -> bool:
-    return name.startswith(SHADOW_PREFIX)
 
 
 def without_shadows(live: Catalog) -> Catalog:
@@ -162,17 +166,6 @@ def _on_shadow(index: Index, column: str, shadow: str) -> Index:
     )
 
 
-@dataclass(frozen=True)
-class Replaced:
-    """What the diff drops and makes again on a table, by name, as the file wants it: an
-    online change builds these over the shadow instead, and the diff's steps go. Those it
-    drops for good (`gone`) get no twin: the diff's drop runs before the expand."""
-
-    indexes: dict[str, Index]
-    checks: dict[str, Check]
-    gone: frozenset[str] = frozenset()
-
-
 def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
     dropped_indexes = {
         c.index.name for c in changes if isinstance(c, tc.DropIndex) and c.table == table
@@ -251,6 +244,7 @@ def expand_contract(
         ordered = [k for k in online if k in involved]
         first_swap[moving] = ordered[0]
         last_swap[moving] = ordered[-1]
+    copied, refused = _copied(live, result, online, states, settings, replaced)
     for change in result:
         match change:
             case tc.DropConstraint(table=table, name=name, kind="foreign_key") if (
@@ -260,6 +254,27 @@ def expand_contract(
                 continue
             case tc.AddForeignKey(table=table, key=fk) if (table, fk.name) in fk_moves:
                 continue
+            case cc.AlterColumnType(table=table) if table in copied:
+                if copied[table]:
+                    retypes = copied.pop(table)
+                    steps.extend(
+                        copy_steps(
+                            live,
+                            table,
+                            retypes,
+                            states[table],
+                            tuple(k for k in moved if first_swap[k][0] == table),
+                            tuple(
+                                (fk_moves[k][0], fk_moves[k][1])
+                                for k in moved
+                                if last_swap[k][0] == table
+                            ),
+                            set(fk_moves),
+                            replaced[table],
+                        )
+                    )
+                    copied[table] = []
+                continue
             case cc.AlterColumnType(table=table, column=column) if (table, column) in online:
                 drops = tuple(k for k in moved if first_swap[k] == (table, column))
                 adds = tuple(
@@ -267,10 +282,43 @@ def expand_contract(
                     for k in moved
                     if last_swap[k] == (table, column)
                 )
-                steps.extend(_steps(live, change, states, drops, adds, replaced[table]))
+                found = _steps(live, change, states, drops, adds, replaced[table])
+                steps.extend(
+                    replace(s, copy_refused=refused.get(table))
+                    if isinstance(s, cc.RetypeExpand)
+                    else s
+                    for s in found
+                )
                 continue
         steps.append(change)
-    return _abandoned(live, online, states) + one_pass_per_table(steps)
+    abandoned = copies_abandoned(live, set(copied), states)
+    steps = one_pass_per_table(steps)
+    # the analyzes after every swap
+    steps = sorted(steps, key=lambda s: isinstance(s, xc.AnalyzeTable))
+    return abandoned + _abandoned(live, online, states) + steps
+
+
+def _copied(
+    live: Catalog,
+    changes: list[ch.Change],
+    online: dict[tuple[QualifiedName, str], cc.AlterColumnType],
+    states: dict[QualifiedName, TableState],
+    settings: Settings,
+    replaced: dict[QualifiedName, Replaced],
+) -> tuple[dict[QualifiedName, list[cc.AlterColumnType]], dict[QualifiedName, str]]:
+    """The tables whose online type changes copy them into a new table, with those changes;
+    and for the others, why they take shadow columns instead."""
+    result: dict[QualifiedName, list[cc.AlterColumnType]] = {}
+    refused: dict[QualifiedName, str] = {}
+    for table in dict.fromkeys(t for t, _ in online):
+        reason = copy_refusal(
+            live, table, changes, set(online), states[table], settings, replaced[table]
+        )
+        if reason is None:
+            result[table] = [c for (t, _), c in online.items() if t == table]
+        elif settings.online_type_change_method == "copy":  # not when shadow is chosen
+            refused[table] = reason
+    return result, refused
 
 
 def _without_pruned_views(live: Catalog, changes: list[ch.Change]) -> Catalog:

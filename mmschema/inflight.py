@@ -9,9 +9,9 @@ import psycopg
 
 from mmschema import history as runlog
 from mmschema.backfill import existing_columns
-from mmschema.expand import is_shadow
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.model import QualifiedName
+from mmschema.online_names import is_shadow
 
 
 def unfinished_backfills(conn: psycopg.Connection[Any]) -> list[cc.ResumeBackfill]:

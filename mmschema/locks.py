@@ -92,6 +92,9 @@ class Form(Enum):
     RELATION_OWNER = "ALTER TABLE/VIEW/SEQUENCE OWNER TO"
     TYPE_OWNER = "ALTER DOMAIN/TYPE OWNER TO"
     BACKFILL = "UPDATE (backfill)"
+    COPY_ROWS = "INSERT ... SELECT (copy in batches)"
+    STORAGE_PARAMETERS = "ALTER TABLE SET/RESET (storage parameters)"
+    ANALYZE = "ANALYZE"
     LOCK_TABLE = "LOCK TABLE"
     CREATE_FUNCTION = "CREATE FUNCTION"
     DROP_FUNCTION = "DROP FUNCTION"
@@ -197,6 +200,12 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.RELATION_OWNER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.TYPE_OWNER: FormTraits(LockLevel.NONE),  # a type is no table
     Form.BACKFILL: FormTraits(LockLevel.ROW_EXCLUSIVE),
+    # ROW EXCLUSIVE on the copy; the rows read are locked FOR KEY SHARE (ROW SHARE on the
+    # table), so that a row deleted meanwhile is not copied after its trigger ran.
+    Form.COPY_ROWS: FormTraits(LockLevel.ROW_EXCLUSIVE, alone=True),
+    Form.ANALYZE: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, alone=True),
+    # autovacuum_* and fillfactor (docs: ALTER TABLE SET); others take ACCESS EXCLUSIVE
+    Form.STORAGE_PARAMETERS: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     # Online type changes: the swap transaction starts with LOCK TABLE; the sync trigger's
     # function is no table; CREATE TRIGGER takes SHARE ROW EXCLUSIVE, DROP TRIGGER ACCESS
     # EXCLUSIVE.

@@ -42,6 +42,12 @@ class PlannedChange:
         return text if isinstance(text, str) else None
 
     @property
+    def method(self) -> str | None:
+        """Why an online type change takes shadow columns rather than a copy, if it says."""
+        why = getattr(self.change, "copy_refused", None)
+        return f"shadow columns, not a copy into a new table: {why}" if why else None
+
+    @property
     def lock(self) -> LockLevel:
         return max((s.lock for s in self.statements), default=LockLevel.NONE)
 
@@ -98,6 +104,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "lock": c.lock.sql_name,
             "hazards": [{"kind": h.kind, "detail": h.detail} for h in c.hazards],
             **({"progress": c.progress} if c.progress else {}),
+            **({"method": c.method} if c.method else {}),
         }
         for c in plan.changes
     ]

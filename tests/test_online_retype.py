@@ -50,7 +50,7 @@ COLUMNS_OLD = """
     foreign_keys:
       legs_fill_id_fkey: {columns: [fill_id], references: {table: fills, columns: [id]}}
 """
-SETTINGS = "settings: {online_type_change_rows: 1000}\n"
+SETTINGS = "settings: {online_type_change_rows: 1000, online_type_change_method: shadow}\n"
 OLD = "version: 1\n" + SETTINGS + "tables:" + COLUMNS_OLD
 NEW = (
     OLD.replace(

@@ -179,6 +179,9 @@ class Settings:
     # A rewriting type change of a table with at least this many rows (estimated) is made
     # online, by expand/contract; smaller tables get the plain ALTER COLUMN TYPE.
     online_type_change_rows: int = 100_000
+    # How: "copy" copies the rows into a new table of the new types and swaps it in where
+    # the table has nothing the copy cannot carry (else, and with "shadow", shadow columns).
+    online_type_change_method: str = "copy"
     # Connections a big backfill walks its key ranges with, at once (each batch as short).
     backfill_connections: int = 2
 

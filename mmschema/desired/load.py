@@ -323,6 +323,9 @@ def _settings(context: Context, spec: dict[str, object]) -> Settings:
         online_type_change_rows=_count(
             spec.get("online_type_change_rows"), default.online_type_change_rows
         ),
+        online_type_change_method=str(
+            spec.get("online_type_change_method", default.online_type_change_method)
+        ),
         backfill_connections=max(
             1, _count(spec.get("backfill_connections"), default.backfill_connections)
         ),

@@ -21,7 +21,6 @@ from mmschema.ddl.base import statements as ddl_statements
 from mmschema.desired.build import Context, text_of
 from mmschema.desired.checks import BadName, name_problem, shown, shown_part, split_name
 from mmschema.desired.declared import Source
-from mmschema.expand import TRIGGER_PREFIX
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds import comments
 from mmschema.kinds.base import Arrangement, KindObject, Unmanaged
@@ -29,6 +28,7 @@ from mmschema.kinds.rounds import made_in_rounds
 from mmschema.kinds.tables.changes import renamed_tables
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
+from mmschema.online_names import TRIGGER_PREFIX
 from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "triggers"

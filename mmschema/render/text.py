@@ -57,6 +57,8 @@ def render_change(step: int, planned: PlannedChange, console: Console) -> None:
     )
     if planned.progress:
         console.print(f"      [cyan]in flight[/cyan]: {escape(planned.progress)}", highlight=False)
+    if planned.method:
+        console.print(f"      [cyan]method[/cyan]: {escape(planned.method)}", highlight=False)
     for hazard in planned.hazards:
         style = HAZARD_STYLE.get(hazard.kind, "yellow")
         console.print(

@@ -196,6 +196,7 @@ class RetypeExpand(TableChange):
     check: str | None = None
     # Checks that read the column, made again over the shadow: (name, expression), NOT VALID
     checks: tuple[tuple[str, str], ...] = ()
+    copy_refused: str | None = None  # why the table is not copied into a new one instead
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_online_expand"
     about = ("table", "column")

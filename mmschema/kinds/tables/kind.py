@@ -10,7 +10,7 @@ import psycopg
 from mmschema import changes as ch
 from mmschema.desired.build import Context
 from mmschema.desired.declared import DeclaredTable, DesiredState
-from mmschema.expand import expand_contract, read_state, without_shadows
+from mmschema.expand import copies_in_flight, expand_contract, read_state, without_shadows
 from mmschema.inflight import unfinished_backfills
 from mmschema.kinds.base import ScratchStep
 from mmschema.kinds.sequences import ManagedSequence
@@ -18,6 +18,7 @@ from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import (
     columns,
     constraints,
+    copy_ddl,
     dependents,
     identity,
     indexes,
@@ -52,7 +53,7 @@ from mmschema.model import Catalog, QualifiedName
 from mmschema.snapshot_helper import SnapshotHelper
 
 # The family's modules: their DDL and hazards register as they are imported.
-FAMILY = (tables, columns, identity, constraints, indexes, partitions, online)
+FAMILY = (tables, columns, identity, constraints, indexes, partitions, online, copy_ddl)
 
 
 class TableKind:
@@ -168,7 +169,8 @@ class TableKind:
         changes = with_identity_sequences_renamed(conn, changes)
         changes = with_not_null_names_renamed(conn, changes)
         changes = with_rewriting_columns(conn, changes)
-        if in_flight or any(isinstance(c, cc.AlterColumnType) for c in changes):
+        retyping = any(isinstance(c, cc.AlterColumnType) for c in changes)
+        if in_flight or retyping or (live.tables and copies_in_flight(conn)):
             states = read_state(conn, self.managed_names(declared))
             changes = expand_contract(live, changes, states, declared.settings)
         return [*unfinished_backfills(conn), *changes]

@@ -1,6 +1,9 @@
 -- Per managed table, for online type changes: its estimated rows (from reltuples, or its
 -- size where it was never analyzed), the sync triggers an online type change installed,
--- and the sequences its columns own (column, then the quoted schema.sequence).
+-- and the sequences its columns own (column, then the quoted schema.sequence); for the
+-- copy-and-swap method, what the copy would not carry (empty: it may be copied), and the
+-- copy an earlier apply left (whether it is there, its indexes as "name valid", and the
+-- progress its comment records).
 SELECT n.nspname, c.relname,
        CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
             ELSE pg_relation_size(c.oid) / 64 END AS rows,
@@ -15,9 +18,60 @@ SELECT n.nspname, c.relname,
              WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
                AND d.classid = 'pg_class'::regclass AND d.deptype = 'a'
                AND d.refobjsubid > 0 AND s.relkind = 'S'
-             ORDER BY 1) AS owned_sequences
+             ORDER BY 1) AS owned_sequences,
+       ARRAY(SELECT reason FROM (VALUES
+           (c.relkind <> 'r' OR c.relispartition, 'it is partitioned or a partition'),
+           (c.relpersistence <> 'p', 'it is unlogged or temporary'),
+           (c.reloftype <> 0, 'it is a typed table'),
+           (c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid),
+            'it has row-level security or policies'),
+           (c.relacl IS NOT NULL OR EXISTS (SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL), 'it has grants'),
+           (c.reloptions IS NOT NULL, 'it has storage parameters'),
+           (c.relreplident <> 'd', 'its replica identity is not the default'),
+           (c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user),
+            'another role owns it'),
+           (obj_description(c.oid, 'pg_class') IS NOT NULL, 'it has a comment'),
+           (EXISTS (SELECT 1 FROM pg_inherits i WHERE c.oid IN (i.inhrelid, i.inhparent)),
+            'it is in an inheritance tree'),
+           (EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prrelid = c.oid)
+            OR EXISTS (SELECT 1 FROM pg_publication p WHERE p.puballtables),
+            'it is published'),
+           (EXISTS (SELECT 1 FROM pg_rewrite r WHERE r.ev_class = c.oid),
+            'it has rules'),
+           (EXISTS (SELECT 1 FROM pg_depend d WHERE d.refobjid = c.oid
+                      AND d.refclassid = 'pg_class'::regclass
+                      AND d.classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)),
+            'views or functions read it'),
+           (EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+                      AND t.tgname NOT LIKE '\_mms\_sync\_%%'), 'it has triggers'),
+           (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
+                      AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '')),
+            'it has identity or generated columns'),
+           (NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid
+                          AND k.contype = 'p' AND NOT k.condeferrable),
+            'it has no primary key (or a deferrable one)'),
+           (EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = c.oid
+                      AND (k.contype IN ('f', 'x') OR NOT k.convalidated
+                           OR (k.contype = 'u' AND k.condeferrable))),
+            'it has foreign keys of its own, exclusion, deferrable or NOT VALID constraints'),
+           (EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid
+                      AND (NOT x.indisvalid
+                           OR obj_description(x.indexrelid, 'pg_class') IS NOT NULL)),
+            'an index of it is invalid or has a comment'),
+           (EXISTS (SELECT 1 FROM pg_type t JOIN pg_attribute a ON a.atttypid = t.oid
+                    WHERE t.typrelid = c.oid), 'its row type is used')
+         ) AS b(blocked, reason) WHERE blocked) AS copy_blockers,
+       copy.oid IS NOT NULL AS copy_exists,
+       ARRAY(SELECT ic.relname || ' ' || x.indisvalid FROM pg_index x
+             JOIN pg_class ic ON ic.oid = x.indexrelid
+             WHERE x.indrelid = copy.oid ORDER BY 1) AS copy_indexes,
+       obj_description(copy.oid, 'pg_class') AS copy_progress
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN unnest(%(schemas)s::text[], %(names)s::text[]) AS m(schema_name, table_name)
+JOIN unnest(%(schemas)s::text[], %(names)s::text[], %(copies)s::text[])
+  AS m(schema_name, table_name, copy_name)
   ON n.nspname = m.schema_name AND c.relname = m.table_name
+LEFT JOIN pg_class copy ON copy.relnamespace = n.oid AND copy.relname = m.copy_name
+  AND copy.relkind = 'r'
 WHERE c.relkind IN ('r', 'p')

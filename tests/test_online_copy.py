@@ -1,0 +1,264 @@
+"""Online type changes by copy and swap: the table copied into a new one of the new types,
+kept in sync by a trigger, swapped in; resumable, abandoned cleanly, and falling back to
+shadow columns where the table has what the copy does not carry."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import psycopg
+import pytest
+
+import mmschema.apply
+from tests.clirunner import run_against
+from tests.conftest import query, run_sql
+from tests.outside import Shell
+
+ROWS = 20_000
+BEFORE = f"""
+CREATE TABLE fills (id serial PRIMARY KEY, price numeric(18, 8) NOT NULL, size numeric,
+                    note text DEFAULT 'n', CONSTRAINT fills_size_check CHECK (size >= 0));
+CREATE INDEX fills_price ON fills (price);
+CREATE INDEX fills_note ON fills (note) WHERE note IS NOT NULL;
+COMMENT ON COLUMN fills.note IS 'free text';
+CREATE TABLE legs (id serial PRIMARY KEY, fill_id integer NOT NULL REFERENCES fills (id),
+                   qty integer);
+INSERT INTO fills (price, size) SELECT 100 + g * 0.25, g % 7 FROM generate_series(1, {ROWS}) g;
+INSERT INTO legs (fill_id, qty) SELECT 1 + g % {ROWS}, g FROM generate_series(1, 2000) g;
+ANALYZE fills; ANALYZE legs;
+"""
+OLD = """version: 1
+settings: {online_type_change_rows: 1000}
+tables:
+  fills:
+    columns:
+      id: {type: serial, nullable: false}
+      price: {type: "numeric(18,8)", nullable: false}
+      size: {type: numeric}
+      note: {type: text, default: "'n'", comment: free text}
+    primary_key: [id]
+    checks:
+      fills_size_check: "size >= 0"
+    indexes:
+      fills_price: {columns: [price]}
+      fills_note: {columns: [note], where: "note IS NOT NULL"}
+  legs:
+    columns:
+      id: {type: serial, nullable: false}
+      fill_id: {type: integer, nullable: false}
+      qty: {type: integer}
+    primary_key: [id]
+    foreign_keys:
+      legs_fill_id_fkey: {columns: [fill_id], references: {table: fills, columns: [id]}}
+"""
+NEW = (
+    OLD.replace(
+        "id: {type: serial, nullable: false}\n      price",
+        "id: {type: bigserial, nullable: false}\n      price",
+    )
+    .replace(
+        'price: {type: "numeric(18,8)", nullable: false}',
+        "price: {type: double precision, nullable: false}",
+    )
+    .replace("fill_id: {type: integer", "fill_id: {type: bigint")
+)
+SUMS = "SELECT count(*), sum(price)::float8, sum(id), sum(size) FROM fills"
+
+
+def leftovers(db: str) -> list[tuple[Any, ...]]:
+    return query(
+        db,
+        "SELECT 'trigger ' || tgname FROM pg_trigger WHERE tgname LIKE '\\_mms%'"
+        " UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE proname LIKE '\\_mms%'"
+        " UNION ALL SELECT 'relation ' || relname FROM pg_class WHERE relname LIKE '\\_mms%'",
+    )
+
+
+def test_copy_and_swap_converges(db: str, scratch_dsn: str, shell: Shell) -> None:
+    run_sql(db, BEFORE)
+    total = query(db, SUMS)
+    shell.write("schema.yaml", NEW)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    for step in (
+        "retype_copy_expand public.fills",
+        "retype_copy_rows public.fills",
+        "create_index public._mms_copy_fills._mms_new_fills_price",
+        "retype_copy_swap public.fills",
+        "LOCK TABLE",
+    ):
+        assert step in planned.stdout, planned.stdout
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 0, applied.output
+    assert leftovers(db) == []
+    assert query(db, SUMS) == total, applied.output
+    assert query(
+        db,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'fills'::regclass AND attname IN ('id', 'price')"
+        " ORDER BY attnum",
+    ) == [("bigint",), ("double precision",)]
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+    run_sql(db, "INSERT INTO fills (price) VALUES (1.5)")  # the serial default goes on
+    assert query(db, "SELECT max(id) FROM fills") == [(ROWS + 1,)]
+
+
+class Writer:
+    """A small application: inserts, updates and deletes fills while an apply runs."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.inserted = 0
+        self.deleted = 0
+        self.size_change = 0  # what the writes did to sum(size)
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 90
+        try:
+            with psycopg.connect(self.db, autocommit=True) as conn:
+                i = 0
+                while not self.stop.is_set() and time.monotonic() < deadline:
+                    i += 1
+                    conn.execute("INSERT INTO fills (price, size) VALUES (7.25, 1)")
+                    self.inserted += 1
+                    self.size_change += 1
+                    updated = conn.execute(
+                        "UPDATE fills SET size = size + 1 WHERE id = %s", (1 + i % ROWS,)
+                    )
+                    self.size_change += updated.rowcount
+                    gone = conn.execute(
+                        "DELETE FROM fills WHERE id = %s AND NOT EXISTS"
+                        " (SELECT FROM legs WHERE fill_id = %s) RETURNING size",
+                        (ROWS - i % ROWS, ROWS - i % ROWS),
+                    ).fetchall()
+                    self.deleted += len(gone)
+                    self.size_change -= int(sum(r[0] for r in gone))
+                    time.sleep(0.002)
+        except BaseException as error:
+            self.errors.append(error)
+
+    def __enter__(self) -> Writer:
+        self.thread.start()
+        time.sleep(0.2)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=100)
+
+
+def test_writers_during_the_copy_lose_nothing(db: str, scratch_dsn: str, shell: Shell) -> None:
+    run_sql(db, BEFORE)
+    shell.write("schema.yaml", NEW)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    before = query(db, "SELECT sum(size) FROM fills")[0][0]
+    with Writer(db) as writer:
+        applied = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert applied.code == 0, applied.output
+    assert writer.inserted > 5
+    expected = ROWS + writer.inserted - writer.deleted
+    assert query(db, "SELECT count(*) FROM fills") == [(expected,)]
+    # every insert, update and delete reached the new table
+    assert query(db, "SELECT sum(size) FROM fills") == [(before + writer.size_change,)]
+    assert leftovers(db) == []
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def interrupt_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = mmschema.apply.run_copy
+
+    def interrupted(*args: Any) -> Any:
+        report = args[-1]
+
+        def stop(done: int, total: int | None) -> None:
+            report(done, total)
+            if done >= 3000:
+                raise KeyboardInterrupt
+
+        return real(*args[:-1], stop)
+
+    monkeypatch.setattr(mmschema.apply, "run_copy", interrupted)
+
+
+def test_interrupted_copy_resumes_and_going_back_removes_it(
+    db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    total = query(db, SUMS)
+    shell.write("schema.yaml", NEW)
+    interrupt_copy(monkeypatch)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, shell.project)
+    assert first.code == 130, first.stdout + first.stderr
+    monkeypatch.undo()
+    assert "relation _mms_copy_fills" in [r[0] for r in leftovers(db)]
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    shown = shell.run("plan", *common)
+    assert "copy from an earlier apply, its trigger in place, rows copied through key" in (
+        shown.stdout
+    ), shown.stdout
+    assert "retype_copy_expand" not in shown.stdout
+    # going back to the old file before the swap drops the copy, its trigger and function
+    shell.write("schema.yaml", OLD)
+    back_plan = shell.run("plan", *common)
+    assert "retype_copy_abandon public.fills" in back_plan.stdout, back_plan.stdout
+    # a resumed copy (the new file again, after another interrupted start) converges
+    shell.write("schema.yaml", NEW)
+    before = query(db, "SELECT sum(size) FROM fills")[0][0]
+    with Writer(db) as writer:
+        resumed = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert resumed.code == 0, resumed.output
+    assert "retype_copy_expand" not in resumed.stdout
+    assert query(db, "SELECT count(*) FROM fills") == [(ROWS + writer.inserted - writer.deleted,)]
+    assert query(db, "SELECT sum(size) FROM fills") == [(before + writer.size_change,)]
+    assert leftovers(db) == []
+    assert total[0][0] == ROWS
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def test_going_back_before_the_swap_removes_the_copy(
+    db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_sql(db, BEFORE)
+    total = query(db, SUMS)
+    shell.write("schema.yaml", NEW)
+    interrupt_copy(monkeypatch)
+    first = run_against(["apply", "--yes"], db, scratch_dsn, shell.project)
+    assert first.code == 130, first.stdout + first.stderr
+    monkeypatch.undo()
+    shell.write("schema.yaml", OLD)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    back = shell.run("apply", "--yes", *common)
+    assert back.code == 0, back.output
+    assert leftovers(db) == []
+    assert query(db, SUMS) == total
+    run_sql(db, "INSERT INTO fills (price) VALUES (2)")  # no trigger left behind
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def test_a_view_reading_the_table_falls_back_to_shadow_columns(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, BEFORE + "CREATE VIEW cheap AS SELECT id, price FROM fills WHERE price < 200;")
+    total = query(db, SUMS)
+    shell.write("schema.yaml", NEW)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_online_expand public.fills" in planned.stdout, planned.stdout
+    assert "not a copy into a new table: views or functions read it" in planned.stdout
+    assert "retype_copy" not in planned.stdout
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 0, applied.output
+    assert query(db, SUMS) == total
