@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 
 import mmschema.apply
+import mmschema.tablecopy
 from tests.clirunner import run_against
 from tests.conftest import query, run_sql
 from tests.outside import Shell
@@ -174,7 +176,7 @@ def test_writers_during_the_copy_lose_nothing(db: str, scratch_dsn: str, shell: 
 
 
 def interrupt_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = mmschema.apply.run_copy
+    real: Callable[..., Any] = mmschema.tablecopy.run_copy  # what apply calls
 
     def interrupted(*args: Any) -> Any:
         report = args[-1]
