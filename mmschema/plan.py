@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -78,11 +79,26 @@ def fingerprint(live: Catalog) -> str:
         sorted(live.tables.items(), key=lambda item: item[0]),
         sorted(live.extensions),
         live.types,
-        live.objects,
+        _stable(live.objects),
     )
     if live.unmanaged:  # what --prune drops (and older plans' digests stay the same)
         state = (*state, tuple(u.label for u in live.unmanaged))
     return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
+
+
+def _stable(value: object) -> object:
+    """The value with its sets in a fixed order: a set's repr follows the hash seed (a
+    grant's privileges), and the digest must be the same in every process."""
+    if isinstance(value, frozenset | set):
+        return ("set", *sorted((_stable(item) for item in value), key=repr))
+    if isinstance(value, tuple | list):
+        return tuple(_stable(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted(((repr(k), _stable(v)) for k, v in value.items()), key=repr))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = (_stable(getattr(value, f.name)) for f in dataclasses.fields(value))
+        return (type(value).__name__, *fields)
+    return value
 
 
 def make_plan(result: DiffResult, live: Catalog, target: str) -> Plan:

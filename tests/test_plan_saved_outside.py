@@ -96,3 +96,23 @@ def test_the_target_of_a_saved_plan_never_shows_a_password(
     assert applied.code == 3, applied.output
     assert "this plan was made for" in applied.stderr
     assert "s3cret-pw" not in applied.output
+
+
+@pytest.mark.one_major
+def test_a_saved_plan_with_grants_applies_in_a_process_of_another_hash_seed(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """The fingerprint of the live grants (sets of privileges) is the same in every process."""
+    role = "saved_rw_" + db.rsplit("/", 1)[1][-6:]
+    run_sql(db, f"DO $$ BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object THEN END $$")
+    run_sql(db, "CREATE TABLE t (id integer PRIMARY KEY)")
+    run_sql(db, f"GRANT SELECT, INSERT, UPDATE, DELETE ON t TO {role}")
+    privileges = "[SELECT, INSERT, UPDATE, DELETE]"
+    grants = f"    grants:\n      - {{role: {role}, privileges: {privileges}}}\n"
+    shell.write("schema.yaml", WANTED + grants)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    made = shell.run("plan", *common, "--out", "plan.json", env={"PYTHONHASHSEED": "1"})
+    assert made.code == 0, made.output
+    applied = shell.run("apply", "plan.json", *common, "--yes", env={"PYTHONHASHSEED": "2"})
+    assert applied.code == 0, applied.output
+    assert query(db, "SELECT count(*) FROM pg_indexes WHERE indexname = 't_note'") == [(1,)]
