@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,14 @@ def run_cli(
     terminal: bool = False,
 ) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
+    if env is None:  # the session's throwaway home (conftest.embedded_home), not the user's
+        home = os.environ.get("MMSCHEMA_HOME")
+        env = {"MMSCHEMA_HOME": home} if home else {}
     environment = Environment(
         stdout=stdout,
         stderr=stderr,
         stdin=io.StringIO(stdin),
-        env=env or {},
+        env=env,
         cwd=cwd,
         interactive=terminal,
     )
