@@ -10,6 +10,7 @@ from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.constraints import deferrable_clause
 from mmschema.kinds.tables.indexes import rename_index
+from mmschema.kinds.tables.online import drop_sync
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
 
@@ -260,21 +261,6 @@ def _(change: xc.CopyFill) -> list[Statement]:
     ]
 
 
-def _drop_sync(table: QualifiedName, trigger: str) -> list[Statement]:
-    return [
-        make_statement(
-            Form.DROP_TRIGGER,
-            sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
-                sql.Identifier(trigger), qualified(table)
-            ),
-        ),
-        make_statement(
-            Form.DROP_FUNCTION,
-            sql.SQL("DROP FUNCTION IF EXISTS {}()").format(sql.Identifier(table.schema, trigger)),
-        ),
-    ]
-
-
 @statements.register
 def _(change: xc.CopySwap) -> list[Statement]:
     table = change.table
@@ -284,7 +270,7 @@ def _(change: xc.CopySwap) -> list[Statement]:
         make_statement(
             Form.LOCK_TABLE, sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(locked)
         ),
-        *_drop_sync(table, change.trigger)[:1],
+        *drop_sync(table, change.trigger)[:1],
     ]
     result.extend(
         alter_table(
@@ -321,14 +307,14 @@ def _(change: xc.CopySwap) -> list[Statement]:
     )
     for owner, key in change.add_foreign_keys:
         result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
-    result.extend(_drop_sync(table, change.trigger)[1:])
+    result.extend(drop_sync(table, change.trigger)[1:])
     return result
 
 
 @statements.register
 def _(change: xc.CopyAbandon) -> list[Statement]:
     drop = sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(copy_of(change.table, change.copy)))
-    return [*_drop_sync(change.table, change.trigger), make_statement(Form.DROP_TABLE, drop)]
+    return [*drop_sync(change.table, change.trigger), make_statement(Form.DROP_TABLE, drop)]
 
 
 @statements.register

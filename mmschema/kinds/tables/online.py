@@ -130,7 +130,8 @@ def _(change: cc.RetypeBackfill) -> list[Statement]:
     return [job_statement(shadow_job(change))]
 
 
-def _drop_sync(table: QualifiedName, trigger: str) -> list[Statement]:
+def drop_sync(table: QualifiedName, trigger: str) -> list[Statement]:
+    """DROP the trigger that keeps a shadow column or a copy in sync, then its function."""
     return [
         make_statement(
             Form.DROP_TRIGGER,
@@ -191,7 +192,7 @@ def _(change: cc.RetypeSwap) -> list[Statement]:
             result.append(make_statement(Form.ALTER_SEQUENCE, widened))
     if change.identity is not None:
         result.append(_move_identity(change))
-    result.extend(_drop_sync(table, change.trigger)[:1])
+    result.extend(drop_sync(table, change.trigger)[:1])
     for policy in change.policies:
         result.extend(statements(cc.DropPolicy(table, policy)))
     for view in reversed(change.views):
@@ -237,7 +238,7 @@ def _(change: cc.RetypeSwap) -> list[Statement]:
         result.append(comment("column", table, change.column, change.comment))
     for owner, key in change.add_foreign_keys:
         result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
-    result.extend(_drop_sync(table, change.trigger)[1:])
+    result.extend(drop_sync(table, change.trigger)[1:])
     return result
 
 
@@ -276,6 +277,6 @@ def _move_identity(change: cc.RetypeSwap) -> Statement:
 @statements.register
 def _(change: cc.RetypeAbandon) -> list[Statement]:
     table = change.table
-    result = _drop_sync(table, change.trigger) if change.trigger else []
+    result = drop_sync(table, change.trigger) if change.trigger else []
     drop = sql.SQL("DROP COLUMN IF EXISTS {}").format(sql.Identifier(change.shadow))
     return [*result, alter_table(table, Form.DROP_COLUMN, drop)]
