@@ -35,6 +35,12 @@ TEMPLATE_DB = "mmschema_template"
 SCRATCH_DB = "mmschema_scratch"
 DIR_PREFIX = "mmschema-test-"
 
+# A suite started in the background by a script inherits SIGINT ignored, and so would every
+# mmschema process it starts (an ignored signal stays ignored across exec): Ctrl-C tests
+# would then see it ignored. A user's mmschema gets SIGINT with its default action.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def selected_majors(value: str | None) -> list[int]:
     """Majors named by MMSCHEMA_TEST_PG: one (default 17), a comma list, or `all`."""
