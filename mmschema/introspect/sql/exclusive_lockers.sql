@@ -4,10 +4,14 @@
 -- from this role), what they run. regclass prints the name without taking a lock.
 SELECT l.relation::regclass::text, l.pid, coalesce(a.application_name, ''),
        coalesce(a.usename::text, ''),
-       extract(epoch FROM clock_timestamp() - a.xact_start)::float8,
+       extract(epoch FROM statement_timestamp() - a.xact_start)::float8,
        left(regexp_replace(coalesce(a.query, ''), '[[:space:]]+', ' ', 'g'), 80)
-FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+FROM pg_locks l
+-- only relations this session can see: REFRESH MATERIALIZED VIEW also locks its transient
+-- heap, which no other session sees and whose oid would crowd out the view's name
+JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'AccessExclusiveLock'
   AND l.database IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
   AND l.pid IS DISTINCT FROM pg_backend_pid()
-ORDER BY 5 DESC NULLS LAST, 1 LIMIT 5
+ORDER BY 5 DESC NULLS LAST, c.relnamespace = 'pg_toast'::regnamespace, 1 LIMIT 5
