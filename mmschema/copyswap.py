@@ -16,7 +16,14 @@ from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.model import ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
 from mmschema.model import Catalog, QualifiedName
-from mmschema.online_names import Replaced, TableState, copy_name, shadow_name, trigger_name
+from mmschema.online_names import (
+    Replaced,
+    TableState,
+    copy_name,
+    shadow_name,
+    trigger_name,
+    unique_index_under_shadow_name,
+)
 
 COPY_TRIGGER = " copy"  # what the copy's trigger name is derived from, beside the table's
 
@@ -120,12 +127,8 @@ def copy_steps(
         built.append((index.name, replace(wanted, name=shadow_name(index.name), comment=None)))
     unique = []
     for constraint in table.unique:
-        keys = tuple(IndexKey(c) for c in constraint.columns)
-        index = Index(
-            shadow_name(constraint.name),
-            keys,
-            unique=True,
-            nulls_distinct=constraint.nulls_distinct,
+        index = unique_index_under_shadow_name(
+            constraint, tuple(IndexKey(c) for c in constraint.columns)
         )
         built.append(("", index))
         unique.append((constraint, index.name))

@@ -31,6 +31,7 @@ from mmschema.online_names import (
     is_shadow,
     shadow_name,
     trigger_name,
+    unique_index_under_shadow_name,
 )
 
 REWRITING = {"rewrite", "lossy", "no implicit cast"}
@@ -610,12 +611,7 @@ def _steps(
     for constraint in table.unique:
         if column in constraint.columns:
             keys = _keys_on_shadow(constraint.columns, column, shadow)
-            index = Index(
-                shadow_name(constraint.name),
-                keys,
-                unique=True,
-                nulls_distinct=constraint.nulls_distinct,
-            )
+            index = unique_index_under_shadow_name(constraint, keys)
             built.append(("", index))
             unique.append((constraint, index.name))
     for _, index in built:

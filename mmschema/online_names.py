@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from mmschema.ddl.base import name_prefix
-from mmschema.kinds.tables.model import Check, Index
+from mmschema.kinds.tables.model import Check, Index, IndexKey, UniqueConstraint
 from mmschema.model import QualifiedName
 
 SHADOW_PREFIX = "_mms_new_"
@@ -54,3 +54,13 @@ class Replaced:
     indexes: dict[str, Index]
     checks: dict[str, Check]
     gone: frozenset[str] = frozenset()
+
+
+def unique_index_under_shadow_name(
+    constraint: UniqueConstraint, keys: tuple[IndexKey, ...]
+) -> Index:
+    """The unique index built beside a unique constraint, attached to it (USING INDEX) at
+    the swap."""
+    return Index(
+        shadow_name(constraint.name), keys, unique=True, nulls_distinct=constraint.nulls_distinct
+    )
