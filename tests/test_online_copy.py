@@ -191,9 +191,11 @@ def interrupt_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mmschema.apply, "run_copy", interrupted)
 
 
-def test_interrupted_copy_resumes_and_going_back_removes_it(
+def interrupted_apply(
     db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
-) -> None:
+) -> list[tuple[Any, ...]]:
+    """The table made, the new file applied and stopped by Ctrl-C 3,000 rows into the copy
+    (in-process: the interruption is injected); the table's sums before."""
     run_sql(db, BEFORE)
     total = query(db, SUMS)
     shell.write("schema.yaml", NEW)
@@ -201,6 +203,13 @@ def test_interrupted_copy_resumes_and_going_back_removes_it(
     first = run_against(["apply", "--yes"], db, scratch_dsn, shell.project)
     assert first.code == 130, first.stdout + first.stderr
     monkeypatch.undo()
+    return total
+
+
+def test_interrupted_copy_resumes_and_going_back_removes_it(
+    db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    total = interrupted_apply(db, scratch_dsn, shell, monkeypatch)
     assert "relation _mms_copy_fills" in [r[0] for r in leftovers(db)]
     common = ("-d", db, "--dev-database", scratch_dsn)
     shown = shell.run("plan", *common)
@@ -231,13 +240,7 @@ def test_interrupted_copy_resumes_and_going_back_removes_it(
 def test_going_back_before_the_swap_removes_the_copy(
     db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run_sql(db, BEFORE)
-    total = query(db, SUMS)
-    shell.write("schema.yaml", NEW)
-    interrupt_copy(monkeypatch)
-    first = run_against(["apply", "--yes"], db, scratch_dsn, shell.project)
-    assert first.code == 130, first.stdout + first.stderr
-    monkeypatch.undo()
+    total = interrupted_apply(db, scratch_dsn, shell, monkeypatch)
     shell.write("schema.yaml", OLD)
     common = ("-d", db, "--dev-database", scratch_dsn)
     back = shell.run("apply", "--yes", *common)
