@@ -9,6 +9,7 @@ import secrets
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -235,7 +236,7 @@ def embedded_home() -> Iterator[Path]:
             del os.environ["MMSCHEMA_HOME"]
         else:
             os.environ["MMSCHEMA_HOME"] = before
-        shutil.rmtree(path, ignore_errors=True)
+        remove_tree(path)
 
 
 @pytest.fixture
@@ -245,6 +246,15 @@ def pg_tmp_dir() -> Iterator[Path]:
     try:
         yield path
     finally:
+        remove_tree(path)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove `path`; once more after a moment when a process that was stopping (a server,
+    the embedded server's idle watcher) wrote into it while it was being removed."""
+    shutil.rmtree(path, ignore_errors=True)
+    if path.exists():
+        time.sleep(0.5)
         shutil.rmtree(path, ignore_errors=True)
 
 
