@@ -1,5 +1,5 @@
 """Runs the command line as `python -m mmschema`."""
 
-from mmschema.cli import run
+from mmschema.entry import run
 
 run()

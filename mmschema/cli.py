@@ -20,6 +20,7 @@ from mmschema.command_base import (
 )
 from mmschema.environment import Environment
 from mmschema.hazard_kinds import HAZARD_KINDS, HAZARD_MEANINGS
+from mmschema.interrupts import command_may_be_interrupted, quiet_until_command
 from mmschema.userdirs import cache_dir
 
 # Importing anything heavy (psycopg, rich, pglast) waits until a command runs, so that
@@ -290,6 +291,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     }
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
+    command_may_be_interrupted()
     try:
         inventory = getattr(args, "inventory", None)
         prometheus = getattr(args, "format", None) == "prometheus"
@@ -333,6 +335,7 @@ def run() -> None:
 
     command_process()
     status = main()
+    quiet_until_command()
     from mmschema.closedpipe import flush_standard_streams
 
     flush_standard_streams()
