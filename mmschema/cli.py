@@ -293,6 +293,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     dsn = getattr(args, "database", None) or ""
     command_may_be_interrupted()
     try:
+        refuse_empty_values(args)
         inventory = getattr(args, "inventory", None)
         prometheus = getattr(args, "format", None) == "prometheus"
         if prometheus and args.command != "drift" and not inventory:
@@ -328,6 +329,31 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
             return 143
         err.print("mmschema: interrupted", markup=False)
         return 130
+
+
+# Options whose empty value would silently mean their default (`-d "$UNSET"`: the embedded
+# database), by their attribute and their name on the command line.
+NOT_EMPTY = {
+    "file": "-f",
+    "database": "-d",
+    "dev_database": "--dev-database",
+    "out": "--out",
+    "from_source": "--from",
+    "inventory": "-i",
+    "output": "-o",
+    "planfile": "PLANFILE",
+}
+
+
+def refuse_empty_values(args: argparse.Namespace) -> None:
+    for attribute, option in NOT_EMPTY.items():
+        value = getattr(args, attribute, None)
+        if value is not None and not value.strip():
+            default = "the default" if attribute != "database" else "the environment's database"
+            raise UsageError(
+                f"{option} is empty (an unset variable?): give a value, or leave {option} out "
+                f"for {default}"
+            )
 
 
 def run() -> None:

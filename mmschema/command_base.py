@@ -117,10 +117,13 @@ def target_for(args: argparse.Namespace, environment: Environment, err: Console)
     from mmschema.connect import resolve_target
     from mmschema.embedded import embedded_dsn
 
-    return resolve_target(
+    target = resolve_target(
         args.database,
         environment,
         lambda: embedded_dsn(
             lambda line: err.print(line, markup=False), environment.env, project_dir(args)
         ),
     )
+    if target.chosen_by:  # the embedded server says so itself; -d alone needs no word
+        err.print(f"mmschema: target {target.label}, chosen by {target.chosen_by}", markup=False)
+    return target

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import unquote
@@ -42,10 +42,16 @@ class ConnectionFailed(Exception):
     """A one-line, password-free reason why a database could not be reached."""
 
 
+# The variables libpq reads for what a connection string leaves out that picks the server,
+# the database or the role (PGPASSWORD, PGSSLMODE ... pick nothing a user would miss).
+CHOOSING = ("PGSERVICE", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER")
+
+
 @dataclass(frozen=True)
 class Target:
     dsn: str
     origin: str  # where it came from: "--database", "DATABASE_URL", "embedded", ...
+    chosen_by: str = ""  # what picked it when not -d alone: "PGHOST, PGDATABASE", ...
 
     @property
     def label(self) -> str:
@@ -58,15 +64,40 @@ def resolve_target(
     remember_environment(environment)
     if flag:
         remember(flag)
-        return Target(flag, "--database")
+        dsn, filled = filled_in(flag, environment.env)
+        return Target(dsn, "--database", f"-d with {', '.join(filled)}" if filled else "")
     variables = environment.variables()
     for name in ("MMSCHEMA_DATABASE_URL", "DATABASE_URL"):
         if variables.get(name):
-            return Target(variables[name], name)
-    params = {key: variables[var] for var, key in PG_VARIABLES.items() if variables.get(var)}
-    if params:
-        return Target(make_conninfo(**params), "PG* variables")
+            dsn, filled = filled_in(variables[name], environment.env)
+            shown = ", ".join([name, *filled]) + place(name, environment=environment)
+            return Target(dsn, name, shown)
+    used = [var for var in PG_VARIABLES if variables.get(var)]
+    if used:
+        params = {PG_VARIABLES[var]: variables[var] for var in used}
+        named = [var for var in used if var in CHOOSING] or used
+        shown = ", ".join(named) + place(*named, environment=environment)
+        return Target(make_conninfo(**params), "PG* variables", shown)
     return Target(embedded(), "embedded")
+
+
+def place(*names: str, environment: Environment) -> str:
+    """' (./.env)' when one of the variables came from the .env file, not the environment."""
+    return " (./.env)" if any(name not in environment.env for name in names) else ""
+
+
+def filled_in(dsn: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The DSN with what libpq takes from PG* variables for what it leaves out written into
+    it (so that its label names the server reached), and those variables' names. With a
+    service file in play libpq ranks it between the two: the DSN is left as it is."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        return dsn, []
+    filled = [var for var in CHOOSING if env.get(var) and not params.get(PG_VARIABLES[var])]
+    if not filled or params.get("service") or "PGSERVICE" in filled:
+        return dsn, filled
+    return make_conninfo(dsn, **{PG_VARIABLES[var]: env[var] for var in filled}), filled
 
 
 def describe(dsn: str) -> str:
@@ -80,6 +111,8 @@ def describe(dsn: str) -> str:
     port = str(params.get("port") or "5432")
     dbname = str(params.get("dbname") or params.get("user") or "")
     label = f"{host}:{port}/{dbname}"
+    if params.get("service") and not (params.get("host") or params.get("hostaddr")):
+        label = f"service {params['service']}" + (f"/{dbname}" if dbname else "")
     if password_spilled(dsn) or redact(label) != label:  # an unencoded '@' or '/' in it
         return NOT_SHOWN
     return label

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from tests.outside import Shell, taking_turns
 
@@ -50,3 +51,121 @@ def test_ctrl_c_while_starting_is_one_line(shell: Shell, after: float) -> None:
         return
     assert "Traceback" not in stderr, stderr
     assert (code, stderr) == (130, "mmschema: interrupted\n"), (code, stdout, stderr)
+
+
+def pg_variables(dsn: str) -> dict[str, str]:
+    """The libpq variables that reach the database of `dsn`."""
+    params = conninfo_to_dict(dsn)
+    variables = {
+        "PGHOST": str(params["host"]),
+        "PGPORT": str(params["port"]),
+        "PGDATABASE": str(params["dbname"]),
+        "PGUSER": str(params["user"]),
+    }
+    if params.get("password"):
+        variables["PGPASSWORD"] = str(params["password"])
+    return variables
+
+
+def label(dsn: str) -> str:
+    params = conninfo_to_dict(dsn)
+    return f"{params['host']}:{params['port']}/{params['dbname']}"
+
+
+def target_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("mmschema: target ")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.one_major
+def test_pg_variables_that_choose_the_target_are_named(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", ONE_TABLE)
+    variables = pg_variables(db)
+    planned = shell.run("plan", "--dev-database", scratch_dsn, env=variables)
+    assert planned.code == 0, planned.output
+    line = target_line(planned.stderr)
+    assert label(db) in line and "PGHOST" in line and "PGDATABASE" in line, line
+    assert f"Plan for {label(db)}" in planned.stdout, planned.stdout
+    password = variables.get("PGPASSWORD")
+    assert not password or password not in planned.output
+
+
+@pytest.mark.one_major
+def test_pg_variables_filling_in_what_d_leaves_out_are_named(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """`-d dbname=x` with PGHOST exported reaches PGHOST's server: the line and the plan's
+    header say so (not localhost:5432)."""
+    shell.write("schema.yaml", ONE_TABLE)
+    variables = pg_variables(db)
+    dbname = variables.pop("PGDATABASE")
+    planned = shell.run(
+        "plan", "-d", f"dbname={dbname}", "--dev-database", scratch_dsn, env=variables
+    )
+    assert planned.code == 0, planned.output
+    line = target_line(planned.stderr)
+    assert label(db) in line and "-d" in line and "PGHOST" in line and "PGPORT" in line, line
+    assert "PGDATABASE" not in line, line
+    assert f"Plan for {label(db)}" in planned.stdout, planned.stdout
+
+
+@pytest.mark.one_major
+def test_database_url_of_dot_env_is_named(shell: Shell, db: str, scratch_dsn: str) -> None:
+    shell.write("schema.yaml", ONE_TABLE)
+    shell.write(".env", f"DATABASE_URL={db}\n")
+    planned = shell.run("plan", "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    line = target_line(planned.stderr)
+    assert label(db) in line and "DATABASE_URL" in line and ".env" in line, line
+
+
+@pytest.mark.one_major
+def test_a_target_given_whole_by_d_gets_no_line(shell: Shell, db: str, scratch_dsn: str) -> None:
+    shell.write("schema.yaml", ONE_TABLE)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert planned.code == 0, planned.output
+    assert "mmschema: target" not in planned.stderr, planned.stderr
+
+
+EMPTY_OPTIONS = [
+    (["plan", "-d", ""], "-d"),
+    (["apply", "--yes", "-d", " "], "-d"),
+    (["plan", "--dev-database", ""], "--dev-database"),
+    (["validate", "-f", ""], "-f"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "shell"),
+    taking_turns(EMPTY_OPTIONS, ["plan-d", "apply-d-blank", "dev-database", "file"]),
+    indirect=["shell"],
+)
+def test_an_empty_option_is_refused(shell: Shell, case: tuple[list[str], str]) -> None:
+    """`-d "$UNSET"` would plan (or apply!) against the embedded database."""
+    args, option = case
+    shell.write("schema.yaml", ONE_TABLE)
+    outcome = shell.run(*args, timeout=60)
+    assert outcome.code == 1, outcome.output
+    assert outcome.stdout == "", outcome.stdout
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"mmschema: {option} is empty"), lines
+    assert "embedded PostgreSQL" not in outcome.stderr
+
+
+@pytest.mark.one_major
+def test_a_service_named_by_pgservice_is_named(shell: Shell, db: str, scratch_dsn: str) -> None:
+    shell.write("schema.yaml", ONE_TABLE)
+    variables = pg_variables(db)
+    entries = {"PGHOST": "host", "PGPORT": "port", "PGDATABASE": "dbname", "PGUSER": "user"}
+    service = "\n".join(f"{key}={variables[var]}" for var, key in entries.items())
+    shell.write("pg_service.conf", f"[first_use]\n{service}\n")
+    env = {"PGSERVICE": "first_use", "PGSERVICEFILE": str(shell.path("pg_service.conf"))}
+    if "PGPASSWORD" in variables:
+        env["PGPASSWORD"] = variables["PGPASSWORD"]
+    planned = shell.run("plan", "--dev-database", scratch_dsn, env=env)
+    assert planned.code == 0, planned.output
+    line = target_line(planned.stderr)
+    assert "service first_use" in line and "chosen by PGSERVICE" in line, line
