@@ -1,5 +1,5 @@
 """PostgreSQL 18 names NOT NULL constraints after their table and column: a renamed table or
-column gets them renamed along, as a table created under the new names would have them."""
+column, or a detached partition, gets them renamed as a table created under its names has them."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ def with_not_null_names_renamed(
     under the old table or column name (a name given by hand is kept)."""
     if conn.info.server_version < NAMED_NOT_NULL_SINCE:
         return changes
+    changes = with_detached_not_null_names(conn, changes)
     table_renames = {c.old: c.new for c in changes if isinstance(c, tc.RenameTable)}
     column_renames: dict[QualifiedName, dict[str, str]] = {}
     for change in changes:
@@ -56,7 +57,39 @@ def with_not_null_names_renamed(
             and name != wanted
         ):
             renames.append(tc.RenameConstraint(new_table, name, wanted))
-    # After the renames of their phase, before what comes later (a column's NOT NULL dropped).
+    return _after_renames(changes, renames)
+
+
+def with_detached_not_null_names(
+    conn: psycopg.Connection[Any], changes: list[ch.Change]
+) -> list[ch.Change]:
+    """RenameConstraint for each NOT NULL constraint a detached partition keeps under its
+    parent's default name (`parent_col_not_null`): a table created alone has its own."""
+    gone = {c.table for c in changes if isinstance(c, tc.DropTable)}
+    gone |= {c.table.name for c in changes if isinstance(c, tc.ReplaceTable)}
+    gone |= {c.table for c in changes if isinstance(c, tc.AttachPartition)}  # a parent's again
+    detached = {
+        c.table: c.parent
+        for c in changes
+        if isinstance(c, tc.DetachPartition) and c.table not in gone
+    }
+    if not detached:
+        return changes
+    rows = conn.execute(
+        table_sql("partition_not_null_names"),
+        {"schemas": [t.schema for t in detached], "tables": [t.name for t in detached]},
+    ).fetchall()
+    renames: list[ch.Change] = []
+    for schema, table, column, name in rows:
+        partition = QualifiedName(schema, table)
+        wanted = default_not_null_name(table, column)
+        if name == default_not_null_name(detached[partition].name, column) and name != wanted:
+            renames.append(tc.RenameConstraint(partition, name, wanted))
+    return _after_renames(changes, renames)
+
+
+def _after_renames(changes: list[ch.Change], renames: list[ch.Change]) -> list[ch.Change]:
+    """After the renames of their phase, before what comes later (a column's NOT NULL dropped)."""
     at = max(
         (i + 1 for i, c in enumerate(changes) if c.phase <= ch.Phase.RENAME_COLUMNS), default=0
     )
