@@ -5,14 +5,15 @@
 PAIRS_DIR holds one folder per pair with `before.sql` and `after.sql` (and, optionally, a
 `skip` file saying why the pair is left out), and may hold `roles.txt`: roles the pairs
 use, one per line, created once on the server. Each pair runs on one throwaway server:
-`before.sql` into database t and `after.sql` into database want; `mmschema dump` of want
-(every non-system schema) is the desired file; `mmschema apply --prune` with every hazard
-allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be empty. A
-sqldef pair whose script fails as psql runs it is loaded again statement by statement in
-rounds (sqldef's "desired" is a set its tool orders, not a script; the result then says
-`reordered`); its rename annotations (`-- @renamed from=old`) on tables, columns and enum
-labels become the dumped file's `renamed_from` / `renamed_labels` (the result says
-`renames`). The outcome is the first of: bad-before, bad-after, dump-failed,
+`before.sql` into database t and `after.sql` into database want; `mmschema dump
+--all-grants` of want (every non-system schema; every object's whole privileges, so that a
+grant "after" does not make is revoked) is the desired file; `mmschema apply --prune` with
+every hazard allowed runs on t; `mmschema plan --detailed-exitcode --prune` must then be
+empty. A sqldef pair whose script fails as psql runs it is loaded again statement by
+statement in rounds (sqldef's "desired" is a set its tool orders, not a script; the result
+then says `reordered`); its rename annotations (`-- @renamed from=old`) on tables, columns
+and enum labels become the dumped file's `renamed_from` / `renamed_labels` (the result
+says `renames`). The outcome is the first of: bad-before, bad-after, dump-failed,
 apply-failed, not-converged, differs (the dumps of t and want differ: what mmschema
 declares), pgdump-differs (their `pg_dump --schema-only` differs: objects mmschema does
 not manage), ok. Results go to `<PAIRS_DIR>/results.json`; the summary counts outcomes.
@@ -96,7 +97,7 @@ class Pair:
         flags = [part for schema in schemas for part in ("--schema", schema)]
         written = self.work / f"{name}.dump.yaml"
         code, output = mmschema(
-            "dump", "-d", self.dsn(name), *flags, "-o", str(written), cwd=self.work
+            "dump", "--all-grants", "-d", self.dsn(name), *flags, "-o", str(written), cwd=self.work
         )
         return (code, written.read_text()) if code == 0 else (code, output)
 

@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("-o", "--output", help="write to this file instead of stdout")
     dump.add_argument(
+        "--all-grants",
+        action="store_true",
+        help="write every object's grants, default ones too (grants: [] where only the owner "
+        "has any): with --prune the file then revokes whatever else is granted",
+    )
+    dump.add_argument(
         "tables", nargs="*", metavar="NAME", help="tables (name or schema.name) or schemas to dump"
     )
     import_ = commands.add_parser(

@@ -69,9 +69,12 @@ def dump_schema(
     names: list[QualifiedName],
     schemas: list[str] | None,
     only: list[str] | None = None,
+    *,
+    all_grants: bool = False,
 ) -> str:
     """The schema.yaml text of these tables and of every other kind's objects in `schemas`
-    (default: every user schema) that `only` names, if given."""
+    (default: every user schema) that `only` names, if given; `all_grants`: every entry's
+    `grants`, default privileges too."""
     catalog = read_catalog(conn, names)
     document = catalog_document(catalog, conn)
     dumped = schemas or user_schemas(conn)
@@ -84,7 +87,7 @@ def dump_schema(
             del document["enums"]
     document.update(dump_objects(conn, dumped, only or []))
     document = with_type_enums(document, catalog)
-    with_privileges(conn, document, [] if only else dumped)
+    with_privileges(conn, document, [] if only else dumped, every=all_grants)
     return document_text(document)
 
 

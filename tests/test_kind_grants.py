@@ -436,3 +436,81 @@ tables:
         ("secrets", []),
         ("untold", [f"{RO}:SELECT", f"{RW}:DELETE", f"{RW}:INSERT", f"{RW}:SELECT"]),
     ]
+
+
+@pytest.mark.one_major
+def test_prune_revokes_what_grants_do_not_list_and_all_grants_dumps_every_objects_list(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """`grants:` is an object's whole list: --prune revokes what it does not name, all of
+    it for `grants: []`; an object without `grants:` keeps its own, --prune or not. `dump
+    --all-grants` writes the list of every object, default privileges too (`grants: []`
+    for a table only its owner may use, PUBLIC's EXECUTE on a function), so that a dumped
+    file with --prune revokes every grant made since (pg-schema-diff's privilege-002 and
+    sqldef's managedrolesrevokeall pairs)."""
+    run_sql(
+        db,
+        ROLES + "CREATE TABLE listed (id int); CREATE TABLE emptied (id int);"
+        "CREATE TABLE untold (id int); CREATE FUNCTION f() RETURNS int LANGUAGE sql"
+        " AS 'SELECT 1';"
+        f"GRANT SELECT, INSERT ON listed, emptied, untold TO {RO};"
+        f"GRANT UPDATE (id) ON emptied TO {RW};",
+    )
+    shell.write(
+        "schema.yaml",
+        f"""version: 1
+tables:
+  listed:
+    columns: {{id: {{type: integer}}}}
+    grants: [{{role: {RO}, privileges: [SELECT]}}]
+  emptied:
+    columns: {{id: {{type: integer}}}}
+    grants: []
+  untold:
+    columns: {{id: {{type: integer}}}}
+functions:
+  f():
+    returns: integer
+    language: sql
+    body: SELECT 1
+""",
+    )
+    dev = scratch_dsn
+    pruned = shell.run("apply", "--yes", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert pruned.code == 0, pruned.output
+    held = (
+        "SELECT c.relname, coalesce(array_agg(a.grantee::regrole::text || ':' ||"
+        " a.privilege_type ORDER BY 1) FILTER (WHERE a.grantee <> c.relowner), '{}')"
+        " FROM pg_class c LEFT JOIN LATERAL aclexplode(c.relacl) a ON true"
+        " WHERE c.relname IN ('listed', 'emptied', 'untold') GROUP BY 1 ORDER BY 1"
+    )
+    column_grants = f"SELECT has_column_privilege('{RW}', 'emptied', 'id', 'UPDATE')"
+    assert acl(db, held) == [
+        ("emptied", []),
+        ("listed", [f"{RO}:SELECT"]),
+        ("untold", [f"{RO}:INSERT", f"{RO}:SELECT"]),
+    ]
+    assert acl(db, column_grants) == [(False,)]
+
+    dumped = shell.run("dump", "--all-grants", "-d", db)
+    assert dumped.code == 0, dumped.output
+    document = yaml.safe_load(dumped.stdout)
+    assert document["tables"]["emptied"]["grants"] == []
+    assert document["tables"]["untold"]["grants"] == [
+        {"role": RO, "privileges": ["SELECT", "INSERT"]}
+    ]
+    assert document["functions"]["f()"]["grants"] == [
+        {"role": "PUBLIC", "privileges": ["EXECUTE"]}
+    ]
+    assert "grants" not in yaml.safe_load(shell.run("dump", "-d", db).stdout)["functions"]["f()"]
+    shell.write("schema.yaml", dumped.stdout)
+    run_sql(db, f"GRANT DELETE ON emptied, untold TO {RW}")
+    pruned = shell.run("apply", "--yes", "--prune", "-d", db, "--dev-database", scratch_dsn)
+    assert pruned.code == 0, pruned.output
+    assert acl(db, held) == [
+        ("emptied", []),
+        ("listed", [f"{RO}:SELECT"]),
+        ("untold", [f"{RO}:INSERT", f"{RO}:SELECT"]),
+    ]
+    again = shell.run("plan", "--detailed-exitcode", "--prune", "-d", db, "--dev-database", dev)
+    assert again.code == 0, again.output

@@ -176,7 +176,7 @@ def dump(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             names = chosen_tables(conn, args.schema, args.tables)
         except NotFound as missing:
             raise UsageError(f"{missing} in {target.label}") from None
-        text = dump_schema(conn, names, args.schema, args.tables)
+        text = dump_schema(conn, names, args.schema, args.tables, all_grants=args.all_grants)
         for line in inexpressible(conn, names):
             err.print(f"warning: {line}", markup=False)
     if args.output:

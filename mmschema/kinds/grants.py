@@ -722,10 +722,14 @@ def _(change: RevokeUnmanaged) -> list[Statement]:
 
 
 def with_privileges(
-    conn: psycopg.Connection[Any], document: dict[str, Any], schemas: Sequence[str]
+    conn: psycopg.Connection[Any],
+    document: dict[str, Any],
+    schemas: Sequence[str],
+    every: bool = False,
 ) -> None:
     """Each dumped entry with its owner (when not the role dumping) and its grants (when
-    they are not the default ones); a schema of `schemas` with grants gets an entry."""
+    they are not the default ones, or `every`: always); a schema of `schemas` with grants
+    gets an entry."""
     targets: dict[tuple[str, str], Target] = {}
     for section in SECTIONS:
         for key in document.get(section) or {}:
@@ -746,7 +750,8 @@ def with_privileges(
         entry: dict[str, Any] = {}
         if section != "schemas" and live.owner not in (None, connected_as):
             entry["owner"] = live.owner
-        if live.own_acl:
+        listed = every and key in (document.get(section) or {})
+        if live.own_acl or listed:
             entry["grants"] = grants_document(live.grants or frozenset())
         if not entry:
             continue
