@@ -10,6 +10,7 @@ from psycopg import sql
 
 from mmschema import changes as ch
 from mmschema.desired.declared import Settings
+from mmschema.kinds.grants import Grant, catalog_order
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import copy_changes as xc
@@ -154,11 +155,34 @@ def copy_steps(
             tuple(dict.fromkeys(t for t, _ in (*drops, *adds, *inbound) if t != name)),
             (*drops, *((owner, fk.name) for owner, fk in inbound)),
             (*adds, *inbound),
+            state.owner,
+            *privileges_moved(state),
+            table.comment,
         )
     )
     steps.extend(tc.ValidateConstraint(owner, fk.name) for owner, fk in inbound if fk.valid)
     steps.append(xc.AnalyzeTable(name))
     return steps
+
+
+def privileges_moved(state: TableState) -> tuple[tuple[Grant, ...], tuple[Grant, ...]]:
+    """What to revoke on the copy and grant on it so that it has exactly the table's
+    privileges, its columns' included (the copy has none on its columns)."""
+
+    def on_table(entries: tuple[tuple[str, str, str, bool], ...]) -> set[Grant]:
+        grantable: dict[tuple[str, str], bool] = {}
+        for role, privilege, column, option in entries:
+            if not column:
+                grantable[role, privilege] = grantable.get((role, privilege), False) or option
+        return {Grant(role, privilege, "", flag) for (role, privilege), flag in grantable.items()}
+
+    had, has = on_table(state.privileges), on_table(state.copy_privileges)
+    columns = [Grant(*entry) for entry in state.privileges if entry[2]]
+    # a grant option added needs no revoke first
+    revokes = [g for g in has - had if g.grantable or replace(g, grantable=True) not in had]
+    return tuple(sorted(revokes, key=catalog_order)), tuple(
+        sorted([*(had - has), *columns], key=catalog_order)
+    )
 
 
 def _quoted(name: str) -> str:

@@ -21,7 +21,7 @@ from mmschema.kinds.tables.dependents import policies_reading, views_reading
 from mmschema.kinds.tables.model import Check, ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
 from mmschema.kinds.tables.renames import renamed_expression
-from mmschema.model import Catalog, QualifiedName, View
+from mmschema.model import Catalog, ColumnTrigger, QualifiedName, View
 from mmschema.online_names import (
     COPY_PREFIX,
     SHADOW_PREFIX,
@@ -47,19 +47,30 @@ def read_state(
     }
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
+        # trigger definitions with every name qualified, as the catalog read prints them
+        conn.execute("SELECT set_config('search_path', 'pg_catalog', true)")
         rows = conn.execute(table_sql("online_state"), params).fetchall()
     return {
-        QualifiedName(schema, name): TableState(
-            int(count or 0),
-            frozenset(triggers),
-            tuple(_pair(entry) for entry in owned),
-            tuple(blockers),
-            bool(exists),
-            tuple((entry.rpartition(" ")[0], entry.endswith(" true")) for entry in indexes),
-            progress,
+        QualifiedName(row[0], row[1]): TableState(
+            int(row[2] or 0),
+            frozenset(row[3]),
+            tuple(_pair(entry) for entry in row[4]),
+            tuple(row[5]),
+            bool(row[6]),
+            tuple((entry.rpartition(" ")[0], entry.endswith(" true")) for entry in row[7]),
+            row[8],
+            row[9],
+            _privileges(row[10]),
+            _privileges(row[11]),
+            tuple(ColumnTrigger(*entry) for entry in row[12]),
         )
-        for schema, name, count, triggers, owned, blockers, exists, indexes, progress in rows
+        for row in rows
     }
+
+
+def _privileges(entries: list[list[str]]) -> tuple[tuple[str, str, str, bool], ...]:
+    """[grantee, privilege, column, grantable] entries, in a fixed order."""
+    return tuple(sorted((g, p, c, flag == "true") for g, p, c, flag in entries))
 
 
 def copies_in_flight(conn: psycopg.Connection[Any]) -> bool:

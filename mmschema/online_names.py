@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mmschema.ddl.base import name_prefix
 from mmschema.kinds.tables.model import Check, Index, IndexKey, UniqueConstraint
-from mmschema.model import QualifiedName
+from mmschema.model import ColumnTrigger, QualifiedName
 
 SHADOW_PREFIX = "_mms_new_"
 TRIGGER_PREFIX = "_mms_sync_"
@@ -26,6 +26,11 @@ class TableState:
     copy_exists: bool = False  # an earlier apply's copy is there
     copy_indexes: tuple[tuple[str, bool], ...] = ()  # the copy's indexes: (name, valid)
     copy_progress: str | None = None  # how far its rows were copied (its comment)
+    owner: str = ""  # its owner, when not the role applying (who makes the copy)
+    # (grantee or PUBLIC, privilege, column or "", grantable): the table's and its columns'
+    privileges: tuple[tuple[str, str, str, bool], ...] = ()
+    copy_privileges: tuple[tuple[str, str, str, bool], ...] = ()  # the copy's, as it will be
+    triggers_kept: tuple[ColumnTrigger, ...] = ()  # its own triggers, made again by the swap
 
 
 def shadow_name(name: str) -> str:

@@ -264,6 +264,75 @@ def test_a_view_reading_the_table_falls_back_to_shadow_columns(
     assert "retype_online_expand public.fills" in planned.stdout, planned.stdout
     assert "not a copy into a new table: views or functions read it" in planned.stdout
     assert "retype_copy" not in planned.stdout
+    # the markdown plan says it too, under the step's object
+    markdown = shell.run("plan", "--format", "markdown", *common)
+    assert markdown.code == 0, markdown.output
+    assert (
+        "`public.fills.price`<br>**method**: shadow columns, not a copy into a new table:"
+        " views or functions read it |"
+    ) in markdown.stdout, markdown.stdout
     applied = shell.run("apply", "--yes", *common)
     assert applied.code == 0, applied.output
     assert query(db, SUMS) == total
+
+
+RO, RW, OWNER = "mms_copy_ro", "mms_copy_rw", "mms_copy_owner"
+ROLES = "".join(
+    f"DO $$BEGIN CREATE ROLE {r}; EXCEPTION WHEN duplicate_object THEN NULL; END$$;\n"
+    for r in (RO, RW, OWNER)
+)
+# the table's owner, grants (one with grant option, column grants, one the owner lost),
+# its comment; and default privileges the role applying gives every new table (the copy)
+PRIVILEGED = ROLES + BEFORE + (
+    f"ALTER TABLE fills OWNER TO {OWNER};"
+    f" GRANT SELECT ON fills TO {RO} WITH GRANT OPTION;"
+    f" GRANT UPDATE (note), SELECT (id, note) ON fills TO {RW};"
+    f" GRANT INSERT ON fills TO {RW};"
+    f" REVOKE TRUNCATE ON fills FROM {OWNER};"
+    " COMMENT ON TABLE fills IS 'fills of orders';"
+    f" ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT DELETE ON TABLES TO {RW};"
+    f" ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {RO};"
+)
+COMMENTED = "  fills:\n    comment: fills of orders\n"
+PRIVILEGES = """
+SELECT pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'),
+       ARRAY(SELECT ARRAY[pg_get_userbyid(a.grantor)::text,
+                          CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE pg_get_userbyid(a.grantee)::text END,
+                          a.privilege_type, a.is_grantable::text]
+             FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS a
+             ORDER BY 1),
+       ARRAY(SELECT ARRAY[att.attname::text, pg_get_userbyid(a.grantor)::text,
+                          pg_get_userbyid(a.grantee)::text, a.privilege_type,
+                          a.is_grantable::text]
+             FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
+             WHERE att.attrelid = c.oid ORDER BY 1)
+FROM pg_class c WHERE c.oid = 'fills'::regclass
+"""
+
+
+def test_owner_grants_and_comment_go_with_the_copy(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, PRIVILEGED)
+    had = query(db, PRIVILEGES)
+    total = query(db, SUMS)
+    shell.write("schema.yaml", NEW.replace("  fills:\n", COMMENTED))
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    assert f'OWNER TO "{OWNER}"' in planned.stdout
+    with Writer(db) as writer:
+        applied = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert applied.code == 0, applied.output
+    assert "retype_copy_swap public.fills" in applied.output
+    # exactly the old table's owner, privileges (grantors too) and comment
+    assert query(db, PRIVILEGES) == had
+    assert query(db, "SELECT count(*) FROM fills")[0][0] == (
+        total[0][0] + writer.inserted - writer.deleted
+    )
+    assert leftovers(db) == []
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output

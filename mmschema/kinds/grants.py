@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -22,7 +22,9 @@ from mmschema.kinds.base import KindObject, Unmanaged
 from mmschema.kinds.routine_text import SqlProblem, identity_of, parse_signature, routine_key
 from mmschema.locks import Form
 from mmschema.model import Catalog, QualifiedName
-from mmschema.scratch_chunks import ScratchRun
+
+if TYPE_CHECKING:  # only a type here: the scratch server's run imports the kinds
+    from mmschema.scratch_chunks import ScratchRun
 
 FILE_KEY = "grants"  # a key of each object's entry, not a top-level one
 PUBLIC = "PUBLIC"

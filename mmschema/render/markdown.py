@@ -19,7 +19,12 @@ def code(text: str) -> str:
 def row(number: int, planned: PlannedChange) -> str:
     lock = planned.lock.sql_name + ("" if planned.transactional else " (outside a transaction)")
     hazards = "<br>".join(f"**{h.kind}**: {cell(h.detail)}" for h in planned.hazards) or "none"
-    return f"| {number} | {code(planned.kind)} | {code(planned.object)} | {lock} | {hazards} |"
+    notes = [("in flight", planned.progress), ("method", planned.method)]
+    about = "".join(f"<br>**{label}**: {cell(text)}" for label, text in notes if text)
+    return (
+        f"| {number} | {code(planned.kind)} | {code(planned.object)}{about} | {lock}"
+        f" | {hazards} |"
+    )
 
 
 def render_markdown(plan: Plan, settings: Settings | None = None) -> str:

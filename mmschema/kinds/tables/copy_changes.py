@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mmschema.kinds.base import Phase
+from mmschema.kinds.grants import Grant
 from mmschema.kinds.tables.changes import TableChange
 from mmschema.kinds.tables.model import ForeignKey, UniqueConstraint
 from mmschema.model import QualifiedName
@@ -52,7 +53,8 @@ class CopyFill(TableChange):
 @dataclass(frozen=True)
 class CopySwap(TableChange):
     """One short transaction: the trigger and the old table dropped, the copy renamed in its
-    place with its keys and indexes, sequences owned by it, foreign keys added back NOT VALID."""
+    place with its keys and indexes, the table's owner, privileges and comment, sequences
+    owned by it, foreign keys added back NOT VALID."""
 
     table: QualifiedName
     copy: str
@@ -64,6 +66,10 @@ class CopySwap(TableChange):
     locked: tuple[QualifiedName, ...] = ()  # other tables whose foreign keys move
     drop_foreign_keys: tuple[tuple[QualifiedName, str], ...] = ()
     add_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
+    owner: str = ""  # the table's, given to the copy (empty: the role applying, its maker)
+    revokes: tuple[Grant, ...] = ()  # the copy's default privileges the table lacks
+    grants: tuple[Grant, ...] = ()  # the table's and its columns' the copy lacks
+    comment: str | None = None  # the table's
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_copy_swap"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from mmschema.ddl.base import Statement, alter_table, make_statement, qualified, statements
+from mmschema.kinds.grants import Target, grant_statements, revoke_statements
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.constraints import deferrable_clause
@@ -278,6 +279,9 @@ def _(change: xc.CopySwap) -> list[Statement]:
         )
         for owner, name in change.drop_foreign_keys
     )
+    if change.owner:  # before the sequences: one owned by a column has the table's owner
+        given = sql.SQL("OWNER TO {}").format(sql.Identifier(change.owner))
+        result.append(alter_table(copy, Form.RELATION_OWNER, given))
     for sequence, column in change.sequences:
         by = sql.Identifier(copy.schema, copy.name, column) if column else sql.SQL("NONE")
         owned = sql.SQL("ALTER SEQUENCE {} OWNED BY {}").format(sql.SQL(sequence), by)
@@ -300,11 +304,15 @@ def _(change: xc.CopySwap) -> list[Statement]:
             deferrable_clause(constraint.deferrable, constraint.initially_deferred),
         )
         result.append(alter_table(table, Form.ADD_UNIQUE_USING_INDEX, attach))
+    note = sql.Literal(change.comment) if change.comment is not None else sql.SQL("NULL")
     result.append(
         make_statement(
-            Form.COMMENT, sql.SQL("COMMENT ON TABLE {} IS NULL").format(qualified(table))
+            Form.COMMENT, sql.SQL("COMMENT ON TABLE {} IS {}").format(qualified(table), note)
         )
     )
+    target = Target("table", table.schema, table.name)
+    result.extend(revoke_statements(target, change.revokes))
+    result.extend(grant_statements(target, change.grants))
     for owner, key in change.add_foreign_keys:
         result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
     result.extend(drop_sync(table, change.trigger)[1:])

@@ -3,7 +3,12 @@
 -- and the sequences its columns own (column, then the quoted schema.sequence); for the
 -- copy-and-swap method, what the copy would not carry (empty: it may be copied), and the
 -- copy an earlier apply left (whether it is there, its indexes as "name valid", and the
--- progress its comment records).
+-- progress its comment records); for the swap: the table's owner (empty: the role
+-- applying, who makes the copy), its privileges and its columns' ([grantee, privilege,
+-- column or '', grantable]), the privileges the copy has or will have (the role's default
+-- privileges for new tables; its owner's counted as the table owner's, whom the swap makes
+-- its owner), and the table's triggers as it takes to make them again ([name, definition,
+-- enabled, comment]; names qualified: read_state pins search_path to pg_catalog).
 SELECT n.nspname, c.relname,
        CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
             ELSE pg_relation_size(c.oid) / 64 END AS rows,
@@ -25,13 +30,15 @@ SELECT n.nspname, c.relname,
            (c.reloftype <> 0, 'it is a typed table'),
            (c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid),
             'it has row-level security or policies'),
-           (c.relacl IS NOT NULL OR EXISTS (SELECT 1 FROM pg_attribute a
-                WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL), 'it has grants'),
+           (EXISTS (SELECT 1 FROM aclexplode(c.relacl) AS a WHERE a.grantor <> c.relowner)
+            OR EXISTS (SELECT 1 FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
+                       WHERE att.attrelid = c.oid AND a.grantor <> c.relowner),
+            'roles other than its owner granted privileges on it'),
            (c.reloptions IS NOT NULL, 'it has storage parameters'),
            (c.relreplident <> 'd', 'its replica identity is not the default'),
-           (c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user),
-            'another role owns it'),
-           (obj_description(c.oid, 'pg_class') IS NOT NULL, 'it has a comment'),
+           (c.relowner <> me.oid AND NOT me.rolsuper
+            AND NOT has_schema_privilege(c.relowner, n.oid, 'CREATE'),
+            'its owner may not create tables in its schema (the new table cannot be given to it)'),
            (EXISTS (SELECT 1 FROM pg_inherits i WHERE c.oid IN (i.inhrelid, i.inhparent)),
             'it is in an inheritance tree'),
            (EXISTS (SELECT 1 FROM pg_publication_rel r WHERE r.prrelid = c.oid)
@@ -66,12 +73,50 @@ SELECT n.nspname, c.relname,
        ARRAY(SELECT ic.relname || ' ' || x.indisvalid FROM pg_index x
              JOIN pg_class ic ON ic.oid = x.indexrelid
              WHERE x.indrelid = copy.oid ORDER BY 1) AS copy_indexes,
-       obj_description(copy.oid, 'pg_class') AS copy_progress
+       obj_description(copy.oid, 'pg_class') AS copy_progress,
+       CASE WHEN c.relowner <> me.oid THEN pg_get_userbyid(c.relowner)::text ELSE '' END AS owner,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE pg_get_userbyid(a.grantee)::text END,
+                          a.privilege_type, '', a.is_grantable::text]
+             FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) AS a
+             UNION ALL
+             SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               ELSE pg_get_userbyid(a.grantee)::text END,
+                          a.privilege_type, att.attname::text, a.is_grantable::text]
+             FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
+             WHERE att.attrelid = c.oid AND att.attnum > 0 AND NOT att.attisdropped) AS privileges,
+       ARRAY(SELECT ARRAY[CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                               WHEN a.grantee = copy_acl.owner
+                               THEN pg_get_userbyid(c.relowner)::text
+                               ELSE pg_get_userbyid(a.grantee)::text END,
+                          a.privilege_type, '', a.is_grantable::text]
+             FROM aclexplode(copy_acl.acl) AS a) AS copy_privileges,
+       ARRAY(SELECT ARRAY[t.tgname::text, pg_get_triggerdef(t.oid), t.tgenabled::text,
+                          obj_description(t.oid, 'pg_trigger')]
+             FROM pg_trigger t
+             WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
+               AND t.tgname NOT LIKE '\_mms\_sync\_%%'
+             ORDER BY t.tgname) AS own_triggers
 FROM pg_class c
+CROSS JOIN (SELECT oid, rolsuper FROM pg_roles WHERE rolname = current_user) AS me
 JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN unnest(%(schemas)s::text[], %(names)s::text[], %(copies)s::text[])
   AS m(schema_name, table_name, copy_name)
   ON n.nspname = m.schema_name AND c.relname = m.table_name
 LEFT JOIN pg_class copy ON copy.relnamespace = n.oid AND copy.relname = m.copy_name
   AND copy.relkind = 'r'
+-- the ACL the copy has, or will have (the role's default privileges for new tables: the
+-- global ones in place of the built-in default, with the schema's added), and its owner
+CROSS JOIN LATERAL (
+    SELECT coalesce(copy.relacl, acldefault('r', copy.relowner)) AS acl, copy.relowner AS owner
+    WHERE copy.oid IS NOT NULL
+    UNION ALL
+    SELECT coalesce((SELECT d.defaclacl FROM pg_default_acl d
+                     WHERE d.defaclrole = me.oid AND d.defaclobjtype = 'r'
+                       AND d.defaclnamespace = 0), acldefault('r', me.oid))
+           || coalesce((SELECT d.defaclacl FROM pg_default_acl d
+                        WHERE d.defaclrole = me.oid AND d.defaclobjtype = 'r'
+                          AND d.defaclnamespace = n.oid), '{}'::aclitem[]),
+           me.oid
+    WHERE copy.oid IS NULL) AS copy_acl
 WHERE c.relkind IN ('r', 'p')
