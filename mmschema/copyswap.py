@@ -23,6 +23,7 @@ from mmschema.online_names import (
     copy_name,
     shadow_name,
     trigger_name,
+    truncate_trigger,
     unique_index_under_shadow_name,
 )
 
@@ -54,6 +55,8 @@ def copy_refusal(
     current = live.tables[table]
     if any(c.name.startswith("_mms_new_") for c in current.columns):
         return "shadow columns of an earlier apply are in flight"
+    if not live.dependents_known:
+        return "its policies were not read"
     if replaced.checks or replaced.gone:
         return "the plan changes its checks or indexes too"
     for change in changes:
@@ -64,6 +67,8 @@ def copy_refusal(
                 continue
             case cc.AlterSequenceType() | tc.ValidateConstraint():
                 continue
+            case cc.DropTrigger() | cc.CreateTrigger():
+                continue  # the swap makes every trigger of the table again
             case tc.DropIndex(index=index) | tc.CreateIndex(index=index) if (
                 index.name in replaced.indexes
             ):
@@ -99,11 +104,11 @@ def copy_steps(
     key = table.primary_key.columns
     steps: list[ch.Change] = []
     progress = None
-    if state.copy_exists and copy_trigger(name) in state.triggers:
+    if state.copy_exists and {trigger, truncate_trigger(trigger)} <= state.triggers:
         progress = _progress_text(state.copy_progress)
     else:
         if state.copy_exists:
-            steps.append(xc.CopyAbandon(name, copy, trigger, "its trigger is gone"))
+            steps.append(xc.CopyAbandon(name, copy, trigger, "its triggers are gone"))
         retyped = tuple(
             (
                 r.column,
@@ -158,6 +163,9 @@ def copy_steps(
             state.owner,
             *privileges_moved(state),
             table.comment,
+            table.row_security,
+            table.policies,
+            state.triggers_kept,
         )
     )
     steps.extend(tc.ValidateConstraint(owner, fk.name) for owner, fk in inbound if fk.valid)

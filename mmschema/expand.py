@@ -266,6 +266,8 @@ def expand_contract(
                 continue
             case tc.AddForeignKey(table=table, key=fk) if (table, fk.name) in fk_moves:
                 continue
+            case cc.DropTrigger(table=table) | cc.CreateTrigger(table=table) if table in copied:
+                continue  # its swap makes them again
             case cc.AlterColumnType(table=table) if table in copied:
                 if copied[table]:
                     retypes = copied.pop(table)

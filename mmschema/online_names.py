@@ -46,6 +46,11 @@ def trigger_name(table: QualifiedName, column: str) -> str:
     return f"{TRIGGER_PREFIX}{digest}"
 
 
+def truncate_trigger(trigger: str) -> str:
+    """The statement-level trigger beside a copy's row trigger that mirrors TRUNCATE."""
+    return trigger + "_truncate"
+
+
 def is_shadow(name: str) -> bool:
     return name.startswith(SHADOW_PREFIX)
 

@@ -336,3 +336,89 @@ def test_owner_grants_and_comment_go_with_the_copy(
     assert leftovers(db) == []
     again = shell.run("plan", "--detailed-exitcode", *common)
     assert again.code == 0, again.output
+
+
+# triggers (row and statement level, one reading a retyped column, a disabled one with a
+# comment), row level security (forced) and policies: made again on the new table
+GUARDED = ROLES + BEFORE + (
+    "CREATE TABLE fill_audit (n bigint NOT NULL);"
+    " INSERT INTO fill_audit VALUES (0);"
+    " CREATE FUNCTION fills_note() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN NEW.note := coalesce(NEW.note, 'n') || '+'; RETURN NEW; END$$;"
+    " CREATE FUNCTION fills_count() RETURNS trigger LANGUAGE plpgsql AS"
+    " $$BEGIN UPDATE fill_audit SET n = n + 1; RETURN NULL; END$$;"
+    " CREATE TRIGGER fills_note BEFORE INSERT ON fills FOR EACH ROW"
+    " EXECUTE FUNCTION fills_note();"
+    " CREATE TRIGGER fills_count AFTER INSERT ON fills FOR EACH STATEMENT"
+    " EXECUTE FUNCTION fills_count();"
+    " CREATE TRIGGER fills_price AFTER UPDATE OF price ON fills FOR EACH ROW"
+    " WHEN (NEW.price > 1000) EXECUTE FUNCTION fills_count();"
+    " ALTER TABLE fills DISABLE TRIGGER fills_price;"
+    " COMMENT ON TRIGGER fills_price ON fills IS 'big prices';"
+    " ALTER TABLE fills ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;"
+    f" CREATE POLICY fills_read ON fills FOR SELECT TO {RO} USING (price > 0);"
+    f" CREATE POLICY fills_small ON fills AS RESTRICTIVE TO {RO}, {RW}"
+    " USING (size < 100) WITH CHECK (size < 50);"
+)
+FORCED = "  fills:\n    row_level_security: forced\n"
+# (expressions reading price are printed with the casts of its new type)
+GUARDS = """
+SELECT c.relrowsecurity, c.relforcerowsecurity,
+       ARRAY(SELECT ARRAY[t.tgname::text, t.tgenabled::text,
+                          regexp_replace(pg_get_triggerdef(t.oid), 'WHEN .* EXECUTE', 'WHEN'),
+                          coalesce(obj_description(t.oid, 'pg_trigger'), '')]
+             FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal ORDER BY 1),
+       ARRAY(SELECT ARRAY[policyname::text, permissive, cmd, roles::text,
+                          regexp_replace(coalesce(qual, ''), 'price.*', 'price'),
+                          coalesce(with_check, '')]
+             FROM pg_policies WHERE tablename = 'fills' ORDER BY 1)
+FROM pg_class c WHERE c.oid = 'fills'::regclass
+"""
+
+
+def test_triggers_policies_and_row_security_go_with_the_copy(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(db, GUARDED)
+    had = query(db, GUARDS)
+    shell.write("schema.yaml", NEW.replace("  fills:\n", FORCED))
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    assert "retype_online_expand public.fills" not in planned.stdout
+    with Writer(db) as writer:
+        applied = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert applied.code == 0, applied.output
+    assert query(db, GUARDS) == had
+    # the triggers fired for every write during the copy, and fire on the new table
+    assert query(db, "SELECT n FROM fill_audit") == [(writer.inserted,)]
+    run_sql(db, "INSERT INTO fills (price, size) VALUES (3, 1)")
+    assert query(db, "SELECT n FROM fill_audit") == [(writer.inserted + 1,)]
+    assert query(db, "SELECT note FROM fills ORDER BY id DESC LIMIT 1") == [("n+",)]
+    assert leftovers(db) == []
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def test_truncate_during_the_copy_reaches_the_new_table(
+    db: str, scratch_dsn: str, shell: Shell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    interrupted_apply(db, scratch_dsn, shell, monkeypatch)  # 3,000 rows copied
+    # the application empties the table and starts again, the ids from 1 again (rows the
+    # batches copied had them)
+    run_sql(db, "TRUNCATE fills, legs RESTART IDENTITY")
+    run_sql(
+        db,
+        "INSERT INTO fills (price, size) SELECT g, g FROM generate_series(1, 2000) g;"
+        " ANALYZE fills",  # still big enough to change online
+    )
+    total = query(db, SUMS)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    resumed = shell.run("apply", "--yes", *common)
+    assert resumed.code == 0, resumed.output
+    assert query(db, SUMS) == total  # neither the rows copied before nor a row lost
+    assert leftovers(db) == []
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output

@@ -9,7 +9,7 @@ from mmschema.kinds.base import Phase
 from mmschema.kinds.grants import Grant
 from mmschema.kinds.tables.changes import TableChange
 from mmschema.kinds.tables.model import ForeignKey, UniqueConstraint
-from mmschema.model import QualifiedName
+from mmschema.model import ColumnTrigger, Policy, QualifiedName
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ class CopyFill(TableChange):
 @dataclass(frozen=True)
 class CopySwap(TableChange):
     """One short transaction: the trigger and the old table dropped, the copy renamed in its
-    place with its keys and indexes, the table's owner, privileges and comment, sequences
-    owned by it, foreign keys added back NOT VALID."""
+    place with its keys and indexes, the table's owner, privileges, comment, row level
+    security, policies and triggers, sequences owned by it, foreign keys added back NOT
+    VALID."""
 
     table: QualifiedName
     copy: str
@@ -70,6 +71,9 @@ class CopySwap(TableChange):
     revokes: tuple[Grant, ...] = ()  # the copy's default privileges the table lacks
     grants: tuple[Grant, ...] = ()  # the table's and its columns' the copy lacks
     comment: str | None = None  # the table's
+    row_security: str = "off"  # the table's (Table.row_security)
+    policies: tuple[Policy, ...] = ()  # the table's, made again on the copy
+    triggers: tuple[ColumnTrigger, ...] = ()  # the table's own, made again on the copy
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_copy_swap"
 

@@ -8,12 +8,15 @@ from psycopg import sql
 from mmschema.ddl.base import Statement, alter_table, make_statement, qualified, statements
 from mmschema.kinds.grants import Target, grant_statements, revoke_statements
 from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.constraints import deferrable_clause
 from mmschema.kinds.tables.indexes import rename_index
 from mmschema.kinds.tables.online import drop_sync
+from mmschema.kinds.tables.tables import ROW_SECURITY
 from mmschema.locks import Form
 from mmschema.model import QualifiedName
+from mmschema.online_names import truncate_trigger
 
 LIKE_OPTIONS = (
     "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING COMMENTS INCLUDING STORAGE"
@@ -72,8 +75,9 @@ def _copied_side(change: xc.CopyExpand, row: str) -> sql.Composable:
 def _trigger_function(change: xc.CopyExpand) -> sql.Composable:
     """Every row written goes to the copy as well. Rows newer than the start are upserted
     by key; the others, which the batches copy, are updated or deleted there by key under
-    the shared gate (a row not copied yet is copied later, as it is then). SECURITY
-    DEFINER: the writers need no privileges on the copy."""
+    the shared gate (a row not copied yet is copied later, as it is then). A TRUNCATE
+    empties the copy too (the batches then find nothing left to copy). SECURITY DEFINER:
+    the writers need no privileges on the copy."""
     copy = qualified(copy_of(change.table, change.copy))
     keys = sql.SQL(", ").join(sql.Identifier(k) for k in change.key)
     names = column_list(change.columns)
@@ -93,6 +97,7 @@ def _trigger_function(change: xc.CopyExpand) -> sql.Composable:
     )
     body = sql.SQL(
         "DECLARE old_copied boolean := false; new_copied boolean := false; BEGIN"
+        " IF TG_OP = 'TRUNCATE' THEN TRUNCATE {copy}; RETURN NULL; END IF;"
         " IF TG_OP <> 'INSERT' THEN old_copied := {old_side}; END IF;"
         " IF TG_OP <> 'DELETE' THEN new_copied := {new_side}; END IF;"
         " IF old_copied OR new_copied THEN PERFORM {gate}; END IF;"
@@ -190,7 +195,23 @@ def _(change: xc.CopyExpand) -> list[Statement]:
     lock = sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(qualified(change.table))
     result.append(make_statement(Form.CREATE_TRIGGER, lock))
     result.append(make_statement(Form.CREATE_TRIGGER, _trigger_at_the_last_key(change)))
+    truncate = sql.SQL(
+        "CREATE TRIGGER {} AFTER TRUNCATE ON {} FOR EACH STATEMENT EXECUTE FUNCTION {}()"
+    ).format(
+        sql.Identifier(truncate_trigger(change.trigger)),
+        qualified(change.table),
+        sql.Identifier(change.table.schema, change.trigger),
+    )
+    result.append(make_statement(Form.CREATE_TRIGGER, truncate))
     return result
+
+
+def _drop_triggers(table: QualifiedName, trigger: str) -> list[Statement]:
+    """The copy's two triggers on the table dropped (its function stays)."""
+    truncate = sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
+        sql.Identifier(truncate_trigger(trigger)), qualified(table)
+    )
+    return [*drop_sync(table, trigger)[:1], make_statement(Form.DROP_TRIGGER, truncate)]
 
 
 def batch_query(
@@ -271,7 +292,7 @@ def _(change: xc.CopySwap) -> list[Statement]:
         make_statement(
             Form.LOCK_TABLE, sql.SQL("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE").format(locked)
         ),
-        *drop_sync(table, change.trigger)[:1],
+        *_drop_triggers(table, change.trigger),
     ]
     result.extend(
         alter_table(
@@ -313,6 +334,14 @@ def _(change: xc.CopySwap) -> list[Statement]:
     target = Target("table", table.schema, table.name)
     result.extend(revoke_statements(target, change.revokes))
     result.extend(grant_statements(target, change.grants))
+    enable, force = ROW_SECURITY[change.row_security]
+    for action in (enable, force):
+        if not action.startswith(("DISABLE", "NO FORCE")):  # a new table's
+            result.append(alter_table(table, Form.ROW_SECURITY, sql.SQL(action)))
+    for policy in change.policies:
+        result.extend(statements(cc.CreatePolicy(table, policy)))
+    for trigger in change.triggers:
+        result.extend(statements(cc.CreateTrigger(table, trigger)))
     for owner, key in change.add_foreign_keys:
         result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
     result.extend(drop_sync(table, change.trigger)[1:])
@@ -322,7 +351,11 @@ def _(change: xc.CopySwap) -> list[Statement]:
 @statements.register
 def _(change: xc.CopyAbandon) -> list[Statement]:
     drop = sql.SQL("DROP TABLE IF EXISTS {}").format(qualified(copy_of(change.table, change.copy)))
-    return [*drop_sync(change.table, change.trigger), make_statement(Form.DROP_TABLE, drop)]
+    return [
+        *_drop_triggers(change.table, change.trigger),
+        *drop_sync(change.table, change.trigger)[1:],
+        make_statement(Form.DROP_TABLE, drop),
+    ]
 
 
 @statements.register

@@ -28,8 +28,8 @@ SELECT n.nspname, c.relname,
            (c.relkind <> 'r' OR c.relispartition, 'it is partitioned or a partition'),
            (c.relpersistence <> 'p', 'it is unlogged or temporary'),
            (c.reloftype <> 0, 'it is a typed table'),
-           (c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid),
-            'it has row-level security or policies'),
+           (c.relrowsecurity AND row_security_active(c.oid),
+            'row-level security applies to the role applying (the copy would miss rows)'),
            (EXISTS (SELECT 1 FROM aclexplode(c.relacl) AS a WHERE a.grantor <> c.relowner)
             OR EXISTS (SELECT 1 FROM pg_attribute att CROSS JOIN LATERAL aclexplode(att.attacl) AS a
                        WHERE att.attrelid = c.oid AND a.grantor <> c.relowner),
@@ -50,8 +50,6 @@ SELECT n.nspname, c.relname,
                       AND d.refclassid = 'pg_class'::regclass
                       AND d.classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)),
             'views or functions read it'),
-           (EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
-                      AND t.tgname NOT LIKE '\_mms\_sync\_%%'), 'it has triggers'),
            (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
                       AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '')),
             'it has identity or generated columns'),
