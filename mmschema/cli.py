@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TextIO, cast
 
@@ -283,18 +282,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     from mmschema.scratch_chunks import LockTableTooSmall
     from mmschema.sources import SourceError
 
-    handlers: dict[str, Callable[[argparse.Namespace, Environment], ExitStatus]] = {
-        "validate": commands.validate,
-        "fmt": commands.fmt,
-        "schema": commands.schema,
-        "plan": commands.plan,
-        "apply": commands.apply,
-        "drift": commands.drift,
-        "dump": commands.dump,
-        "history": commands.history,
-        "import": commands.import_schema,
-        "server": commands.server,
-    }
+    run_command = commands.handler(args.command)
     err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
     dsn = getattr(args, "database", None) or ""
     command_may_be_interrupted()
@@ -307,8 +295,8 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         if inventory:
             from mmschema.inventory import run_inventory
 
-            return int(run_inventory(args, environment, handlers[args.command]))
-        return int(handlers[args.command](args, environment))
+            return int(run_inventory(args, environment, run_command))
+        return int(run_command(args, environment))
     except InvalidFile as invalid:
         for line in invalid.errors:
             err.print(line, markup=False)
@@ -371,7 +359,9 @@ def run() -> None:
     from mmschema.closedpipe import flush_standard_streams
 
     flush_standard_streams()
-    sys.exit(status)
+    from mmschema.exiting import leave
+
+    leave(status)
 
 
 def add_inventory_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from mmschema.environment import Environment
+from mmschema.exiting import track
 
 PG_VARIABLES = {
     "PGHOST": "host",
@@ -211,6 +212,7 @@ def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.C
     # set to standard_conforming_strings = off (or a client encoding whose characters may end
     # in a backslash byte) would end its strings elsewhere.
     conn.execute("SET standard_conforming_strings = on; SET client_encoding = 'UTF8'")
+    track(conn)
     return conn
 
 

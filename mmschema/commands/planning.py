@@ -19,7 +19,6 @@ from mmschema.command_base import (
     print_json,
     target_for,
 )
-from mmschema.commands.applying import rehearse_if_asked
 from mmschema.commands.common import (
     cache_for,
     consoles,
@@ -90,7 +89,10 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             with early_read(conn, kept) as early:
                 desired = desired or load_file(args)
             planned = make_plan(args, environment, desired, conn, target, err, early)
-            rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
+            if getattr(args, "rehearse", False):
+                from mmschema.commands.applying import rehearse_if_asked
+
+                rehearsed = rehearse_if_asked(args, environment, desired, conn, planned.plan, err)
         if kept is None:
             keep_table_names(args, managed_names(desired))
     sink = getattr(args, "plan_sink", None)  # an inventory groups targets by their plans

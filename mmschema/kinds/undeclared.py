@@ -213,9 +213,10 @@ def undeclared_objects(
     if not schemas:
         return tuple(listed)
     declared = _declared(desired)
-    words = set(_WORD.findall(desired.text))
     cascaded = _cascaded(desired, live)
     read = _read(conn, schemas, declared.names)
+    # The file's words (a scan of its whole text) only when something it may call is read.
+    words = set(_WORD.findall(desired.text)) if any(r.what in _CALLED for r in read) else set()
     declared.routines_live = {r.ident for r in read if r.key in declared.routines}
     rows = [
         row
