@@ -11,18 +11,17 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import gc
 import hashlib
 import hmac
 import os
 import pickle
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mmschema.collector import settle
+from mmschema.collector import paused, settle
 from mmschema.userdirs import PROJECT_DIR, signing_key_file
 
 DIGEST_SIZE = hashlib.sha256().digest_size
@@ -82,7 +81,7 @@ def read(path: Path) -> object | None:
     if not hmac.compare_digest(signature, expected):
         return None
     try:
-        with collector_paused():
+        with paused():
             value: object = pickle.loads(payload)
             settle()  # what was just built lives as long as the command
     except Exception:  # a file from another version of the classes
@@ -90,19 +89,6 @@ def read(path: Path) -> object | None:
     with contextlib.suppress(OSError):
         os.utime(path)  # pruning removes the least recently used entries first
     return value
-
-
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: unpickling a big file builds hundreds of
-    thousands of objects at once, and collecting between them doubles the time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def write(path: Path, value: object) -> None:

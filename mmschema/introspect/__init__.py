@@ -12,6 +12,7 @@ from typing import Any, LiteralString, Protocol, TypeVar
 import psycopg
 
 from mmschema.catalogsql import fetch_rows, packaged_sql
+from mmschema.collector import paused
 from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.kinds.tables.kind import TABLES
 from mmschema.model import Catalog, ColumnTrigger, Policy, QualifiedName, UserType, View
@@ -204,6 +205,16 @@ def read_catalog_in_transaction(
     creates none, so its read-backs skip that statement. A `helper` (a second connection
     in the same snapshot) reads the indexes while this one reads the columns.
     """
+    with paused():  # the rows and tables of a big read are hundreds of thousands of objects
+        return _read_in_transaction(conn, names, what_reads, helper)
+
+
+def _read_in_transaction(
+    conn: psycopg.Connection[Any],
+    names: list[QualifiedName],
+    what_reads: bool,
+    helper: SnapshotHelper | None,
+) -> Catalog:
     _settle(conn)
     version = conn.info.server_version
     read = TABLES.read(conn, names, helper)

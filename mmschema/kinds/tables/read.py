@@ -145,9 +145,9 @@ def with_partitions(
 # indexes:     oid, name, is_unique, valid, building, method, key_count, predicate,
 #              reloptions, constraint_type, constraint_name, nulls_not_distinct, comment,
 #              attached, parts, keys, under_parent_index
-# constraints: schema, table_name, name, kind, deferrable, initially_deferred, valid,
-#              no_inherit, columns, ref_schema, ref_table, ref_columns, on_delete,
-#              on_update, expression, nulls_not_distinct, comment
+# constraints: oid, schema, table_name (of inbound ones only), name, kind, deferrable,
+#              initially_deferred, valid, no_inherit, columns, ref_schema, ref_table,
+#              ref_columns, on_delete, on_update, expression, nulls_not_distinct, comment
 
 
 def build_tables(
@@ -180,7 +180,7 @@ def build_tables(
                 generated=generated,
                 collation=collation,
                 comment=comment,
-                identity_options=tuple((k, v) for k, v in options),
+                identity_options=() if options is None else tuple(map(tuple, options)),
             )
         )
     indexes_by_table: dict[int, list[Index]] = defaultdict(list)
@@ -194,24 +194,28 @@ def build_tables(
             )
         elif constraint_type is None:
             indexes_by_table[row[0]].append(_index(row))
-    constraints_by_table: dict[QualifiedName, list[tuple[Any, ...]]] = defaultdict(list)
+    constraints_by_table: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    inbound_rows: list[tuple[Any, ...]] = []
     for row in constraints:
-        constraints_by_table[QualifiedName(row[0], row[1])].append(row)
+        if row[1] is None:
+            constraints_by_table[row[0]].append(row)
+        else:
+            inbound_rows.append(row)
     result: dict[QualifiedName, Table] = {}
     for oid, schema, name, comment, partition_by, parent_schema, parent_name, *rest in tables:
         bound, unlogged, row_security, replica_identity = rest
         qualified = QualifiedName(schema, name)
-        own = constraints_by_table.pop(qualified, [])
+        own = constraints_by_table.get(oid, [])
         result[qualified] = Table(
             name=qualified,
             columns=tuple(columns_by_table[oid]),
             primary_key=keys_by_table.get(oid),
             indexes=tuple(indexes_by_table[oid]),
             comment=comment,
-            unique=tuple(_unique(r) for r in own if r[3] == "u"),
-            foreign_keys=tuple(_foreign_key(r) for r in own if r[3] == "f"),
-            checks=tuple(Check(r[2], r[14] or "", r[6], r[7]) for r in own if r[3] == "c"),
-            exclusions=tuple(Exclusion(r[2], r[14] or "") for r in own if r[3] == "x"),
+            unique=tuple(_unique(r) for r in own if r[4] == "u"),
+            foreign_keys=tuple(_foreign_key(r) for r in own if r[4] == "f"),
+            checks=tuple(Check(r[3], r[15] or "", r[7], r[8]) for r in own if r[4] == "c"),
+            exclusions=tuple(Exclusion(r[3], r[15] or "") for r in own if r[4] == "x"),
             partition_by=partition_by,
             partition_of=(
                 QualifiedName(parent_schema, parent_name)
@@ -222,33 +226,30 @@ def build_tables(
             unlogged=unlogged,
             row_security=row_security,
             replica_identity=replica_identity,
-            constraint_comments=tuple((r[2], r[16]) for r in own if r[16] is not None),
+            constraint_comments=tuple((r[3], r[17]) for r in own if r[17] is not None),
         )
-    # What is left: foreign keys of other tables that reference a managed one.
+    # Foreign keys of other tables that reference a managed one.
     inbound = tuple(
-        (name, _foreign_key(r))
-        for name, rows in constraints_by_table.items()
-        for r in rows
-        if r[3] == "f"
+        (QualifiedName(r[1], r[2]), _foreign_key(r)) for r in inbound_rows if r[4] == "f"
     )
     return result, inbound
 
 
 def _unique(row: tuple[Any, ...]) -> UniqueConstraint:
-    return UniqueConstraint(row[2], tuple(row[8]), row[4], row[5], not row[15])
+    return UniqueConstraint(row[3], tuple(row[9]), row[5], row[6], not row[16])
 
 
 def _foreign_key(row: tuple[Any, ...]) -> ForeignKey:
     return ForeignKey(
-        name=row[2],
-        columns=tuple(row[8]),
-        references=QualifiedName(row[9] or "", row[10] or ""),
-        referenced_columns=tuple(row[11]),
-        on_delete=FK_ACTIONS.get(row[12], "no_action"),
-        on_update=FK_ACTIONS.get(row[13], "no_action"),
-        deferrable=row[4],
-        initially_deferred=row[5],
-        valid=row[6],
+        name=row[3],
+        columns=tuple(row[9]),
+        references=QualifiedName(row[10] or "", row[11] or ""),
+        referenced_columns=tuple(row[12]),
+        on_delete=FK_ACTIONS.get(row[13], "no_action"),
+        on_update=FK_ACTIONS.get(row[14], "no_action"),
+        deferrable=row[5],
+        initially_deferred=row[6],
+        valid=row[7],
     )
 
 

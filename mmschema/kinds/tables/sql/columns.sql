@@ -1,9 +1,11 @@
 -- Columns of the managed tables (by oid), in attnum order.
+-- A default is printed without its table (relid 0): it holds no column reference, and
+-- printing it against the table would open (lock, load into the relcache) every table.
 SELECT a.attrelid AS oid,
        a.attname AS name,
        format_type(a.atttypid, a.atttypmod) AS type,
        NOT a.attnotnull AS nullable,
-       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END AS "default",
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, 0) END AS "default",
        CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by_default' END AS identity,
        CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END AS generated,
        CASE WHEN a.attcollation <> 0
@@ -12,8 +14,8 @@ SELECT a.attrelid AS oid,
          AS collation,
        ds.description AS comment,
        -- an identity's sequence options that differ from the defaults for its type
-       -- (a CASE, so that only identity columns look their sequence up)
-       CASE WHEN a.attidentity = '' THEN '{}'::text[] ELSE
+       -- (a CASE, so that only identity columns look their sequence up; NULL for others)
+       CASE WHEN a.attidentity <> '' THEN
        ARRAY(SELECT ARRAY[o.k, o.v]
              FROM pg_depend dep
              JOIN pg_sequence sq ON sq.seqrelid = dep.objid

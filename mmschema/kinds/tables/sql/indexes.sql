@@ -1,4 +1,5 @@
--- Indexes of the managed tables (by oid), one row each, with their keys.
+-- Indexes of the managed tables (by oid), one row each, with their keys: the standalone
+-- ones and the primary keys' (those of unique and exclusion constraints are not read).
 -- attached: the index is a partition's part of its parent's index (a key: its clone).
 -- The NULLS NOT DISTINCT flag exists from PostgreSQL 15 on: the marked `false` is
 -- replaced by the column there (introspect.catalog_sql_for).
@@ -68,4 +69,5 @@ LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.
 LEFT JOIN pg_description ds ON ds.objoid = i.indexrelid AND ds.classoid = 'pg_class'::regclass
                            AND ds.objsubid = 0
 WHERE i.indrelid = ANY(%(oids)s::oid[])
+  AND (con.oid IS NULL OR con.contype = 'p')  -- a unique's or exclusion's: constraints.sql
 ORDER BY i.indrelid, ic.relname
