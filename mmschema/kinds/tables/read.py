@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, LiteralString, cast
 
 import psycopg
@@ -84,9 +84,12 @@ def read_tables(
     if helper is not None:
         helper.run(read_indexes)
     columns = conn.execute(table_sql("columns", server_version), oids).fetchall()
-    indexes = helper.result(read_indexes) if helper is not None else read_indexes(conn)
     constraints = conn.execute(table_sql("constraints", server_version), oids).fetchall()
-    built, inbound = build_tables(tables, columns, indexes, constraints)
+    # Built while the helper may still be reading the indexes.
+    columns_by_table = columns_of(columns)
+    constraints_by_table, inbound = constraints_of(constraints)
+    indexes = helper.result(read_indexes) if helper is not None else read_indexes(conn)
+    built = build_tables(tables, columns_by_table, indexes_of(indexes), constraints_by_table)
     partitioned = [str(t[0]) for t in tables if t[4] is not None]
     if partitioned:  # pg_partition_tree for the partitioned tables alone
         of_partitioned = {"oids": "{" + ",".join(partitioned) + "}"}
@@ -111,7 +114,7 @@ def read_indexes(
     found: dict[QualifiedName, list[Index]] = defaultdict(list)
     for row in rows:
         if row[9] is None:
-            found[by_oid[row[0]]].append(_index(row))
+            found[by_oid[row[0]]].append(_index(row, {}))
     return {name: tuple(indexes) for name, indexes in found.items()}
 
 
@@ -150,42 +153,86 @@ def with_partitions(
 #              ref_columns, on_delete, on_update, expression, nulls_not_distinct, comment
 
 
-def build_tables(
-    tables: list[tuple[Any, ...]],
-    columns: list[tuple[Any, ...]],
-    indexes: list[tuple[Any, ...]],
-    constraints: list[tuple[Any, ...]],
-) -> tuple[dict[QualifiedName, Table], tuple[tuple[QualifiedName, ForeignKey], ...]]:
-    """The tables of the rows, and the foreign keys of other tables that reference them."""
-    columns_by_table: dict[int, list[Column]] = defaultdict(list)
-    for (
-        oid,
-        name,
-        type_,
-        nullable,
-        default,
-        identity,
-        generated,
-        collation,
-        comment,
-        options,
-    ) in columns:
-        columns_by_table[oid].append(
-            Column(
-                name=name,
-                type=type_,
-                nullable=nullable,
-                default=default,
-                identity=identity,
-                generated=generated,
-                collation=collation,
-                comment=comment,
-                identity_options=() if options is None else tuple(map(tuple, options)),
-            )
-        )
+def columns_of(rows: list[tuple[Any, ...]]) -> dict[int, list[Column]]:
+    """The columns of the rows, by their table's oid. Equal columns are one Column (frozen):
+    the tables of a schema-per-tenant database repeat the same few thousand times."""
+    by_table: dict[int, list[Column]] = defaultdict(list)
+    made: dict[tuple[Any, ...], Column] = {}
+    for row in rows:
+        options = row[9]
+        if options is None:
+            column = made.get(row[1:9])
+            if column is None:
+                column = made[row[1:9]] = _column(row, ())
+        else:
+            column = _column(row, tuple(map(tuple, options)))
+        by_table[row[0]].append(column)
+    return by_table
+
+
+def _column(row: tuple[Any, ...], options: tuple[tuple[str, str], ...]) -> Column:
+    _, name, type_, nullable, default, identity, generated, collation, comment, _ = row
+    return Column(
+        name=name,
+        type=type_,
+        nullable=nullable,
+        default=default,
+        identity=identity,
+        generated=generated,
+        collation=collation,
+        comment=comment,
+        identity_options=options,
+    )
+
+
+@dataclass
+class OwnConstraints:
+    """A managed table's constraints but its primary key, as read."""
+
+    unique: list[UniqueConstraint] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    exclusions: list[Exclusion] = field(default_factory=list)
+    comments: list[tuple[str, str]] = field(default_factory=list)
+
+
+NO_CONSTRAINTS = OwnConstraints()
+
+
+def constraints_of(
+    rows: list[tuple[Any, ...]],
+) -> tuple[dict[int, OwnConstraints], tuple[tuple[QualifiedName, ForeignKey], ...]]:
+    """The managed tables' constraints by oid, and the foreign keys of other tables that
+    reference a managed one."""
+    by_table: dict[int, OwnConstraints] = defaultdict(OwnConstraints)
+    inbound: list[tuple[QualifiedName, ForeignKey]] = []
+    for row in rows:
+        kind = row[4]
+        if row[1] is not None:  # an inbound foreign key: the one kind read of other tables
+            inbound.append((QualifiedName(row[1], row[2]), _foreign_key(row)))
+            continue
+        own = by_table[row[0]]
+        if kind == "u":
+            own.unique.append(_unique(row))
+        elif kind == "f":
+            own.foreign_keys.append(_foreign_key(row))
+        elif kind == "c":
+            own.checks.append(Check(row[3], row[15] or "", row[7], row[8]))
+        elif kind == "x":
+            own.exclusions.append(Exclusion(row[3], row[15] or ""))
+        if row[17] is not None:
+            own.comments.append((row[3], row[17]))
+    return by_table, tuple(inbound)
+
+
+def indexes_of(
+    rows: list[tuple[Any, ...]],
+) -> tuple[dict[int, list[Index]], dict[int, PrimaryKey]]:
+    """The standalone indexes and the primary keys of the rows, by their table's oid."""
     indexes_by_table: dict[int, list[Index]] = defaultdict(list)
     keys_by_table: dict[int, PrimaryKey] = {}
-    for row in indexes:
+    made_keys: dict[tuple[Any, ...], IndexKey] = {}
+    for row in rows:
         constraint_type, constraint_name = row[9], row[10]
         if constraint_type == "p" and constraint_name is not None:
             columns_of_key = tuple(k[0] for k in row[15][: row[6]])
@@ -193,29 +240,33 @@ def build_tables(
                 constraint_name, columns_of_key, row[13], row[16] and not row[13]
             )
         elif constraint_type is None:
-            indexes_by_table[row[0]].append(_index(row))
-    constraints_by_table: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    inbound_rows: list[tuple[Any, ...]] = []
-    for row in constraints:
-        if row[1] is None:
-            constraints_by_table[row[0]].append(row)
-        else:
-            inbound_rows.append(row)
+            indexes_by_table[row[0]].append(_index(row, made_keys))
+    return indexes_by_table, keys_by_table
+
+
+def build_tables(
+    tables: list[tuple[Any, ...]],
+    columns_by_table: dict[int, list[Column]],
+    indexes: tuple[dict[int, list[Index]], dict[int, PrimaryKey]],
+    constraints_by_table: dict[int, OwnConstraints],
+) -> dict[QualifiedName, Table]:
+    """The tables of the rows, with their columns, indexes and constraints."""
+    indexes_by_table, keys_by_table = indexes
     result: dict[QualifiedName, Table] = {}
     for oid, schema, name, comment, partition_by, parent_schema, parent_name, *rest in tables:
         bound, unlogged, row_security, replica_identity = rest
         qualified = QualifiedName(schema, name)
-        own = constraints_by_table.get(oid, [])
+        own = constraints_by_table.get(oid, NO_CONSTRAINTS)
         result[qualified] = Table(
             name=qualified,
-            columns=tuple(columns_by_table[oid]),
+            columns=tuple(columns_by_table.get(oid, ())),
             primary_key=keys_by_table.get(oid),
-            indexes=tuple(indexes_by_table[oid]),
+            indexes=tuple(indexes_by_table.get(oid, ())),
             comment=comment,
-            unique=tuple(_unique(r) for r in own if r[4] == "u"),
-            foreign_keys=tuple(_foreign_key(r) for r in own if r[4] == "f"),
-            checks=tuple(Check(r[3], r[15] or "", r[7], r[8]) for r in own if r[4] == "c"),
-            exclusions=tuple(Exclusion(r[3], r[15] or "") for r in own if r[4] == "x"),
+            unique=tuple(own.unique),
+            foreign_keys=tuple(own.foreign_keys),
+            checks=tuple(own.checks),
+            exclusions=tuple(own.exclusions),
             partition_by=partition_by,
             partition_of=(
                 QualifiedName(parent_schema, parent_name)
@@ -226,13 +277,9 @@ def build_tables(
             unlogged=unlogged,
             row_security=row_security,
             replica_identity=replica_identity,
-            constraint_comments=tuple((r[3], r[17]) for r in own if r[17] is not None),
+            constraint_comments=tuple(own.comments),
         )
-    # Foreign keys of other tables that reference a managed one.
-    inbound = tuple(
-        (QualifiedName(r[1], r[2]), _foreign_key(r)) for r in inbound_rows if r[4] == "f"
-    )
-    return result, inbound
+    return result
 
 
 def _unique(row: tuple[Any, ...]) -> UniqueConstraint:
@@ -253,24 +300,21 @@ def _foreign_key(row: tuple[Any, ...]) -> ForeignKey:
     )
 
 
-def _index(row: tuple[Any, ...]) -> Index:
+def _index(row: tuple[Any, ...], made_keys: dict[tuple[Any, ...], IndexKey]) -> Index:
+    """The index of a row; `made_keys` holds the IndexKeys (frozen) made so far, by their row."""
     (_, name, is_unique, valid, building, method, key_count, predicate, reloptions) = row[:9]
     nulls_not_distinct, comment, attached, parts, key_rows = row[11:16]
-    keys = tuple(
-        IndexKey(
-            expr=column or expression,
-            is_column=bool(column),
-            opclass=opclass or None,
-            descending=bool(int(option) & INDOPTION_DESC),
-            nulls_first=bool(int(option) & INDOPTION_NULLS_FIRST),
-            collation=collation or None,
-        )
-        for column, expression, opclass, option, collation in key_rows[:key_count]
-    )
-    options = tuple(sorted(tuple(o.split("=", 1)) for o in reloptions))
+    keys = []
+    for key_row in key_rows[:key_count]:
+        made = tuple(key_row)
+        key = made_keys.get(made)
+        if key is None:
+            key = made_keys[made] = _index_key(*made)
+        keys.append(key)
+    options = tuple(sorted(tuple(o.split("=", 1)) for o in reloptions)) if reloptions else ()
     return Index(
         name=name,
-        keys=keys,
+        keys=tuple(keys),
         unique=is_unique,
         method=method,
         where=predicate,
@@ -282,6 +326,19 @@ def _index(row: tuple[Any, ...]) -> Index:
         parts=tuple(
             (QualifiedName(schema, table), index, part_valid == "true")
             for schema, table, index, part_valid in parts
-        ),
+        )
+        if parts
+        else (),
         valid=valid or building,  # in progress elsewhere: neither ours nor broken
+    )
+
+
+def _index_key(column: str, expression: str, opclass: str, option: str, collation: str) -> IndexKey:
+    return IndexKey(
+        expr=column or expression,
+        is_column=bool(column),
+        opclass=opclass or None,
+        descending=bool(int(option) & INDOPTION_DESC),
+        nulls_first=bool(int(option) & INDOPTION_NULLS_FIRST),
+        collation=collation or None,
     )
