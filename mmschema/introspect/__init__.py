@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, LiteralString, Protocol, TypeVar
 
@@ -216,23 +216,36 @@ def _read_in_transaction(
     helper: SnapshotHelper | None,
 ) -> Catalog:
     _settle(conn)
-    version = conn.info.server_version
-    read = TABLES.read(conn, names, helper)
-    extensions = fetch_rows(conn, catalog_sql("extensions"), ExtensionRow, {})
-    schemas = fetch_rows(conn, catalog_sql("schemas"), SchemaRow, {})
-    types = fetch_rows(conn, catalog_sql("types"), TypeRow, {})
-    catalog = Catalog(
+    around = _AroundTables(what_reads)
+    read = TABLES.read(conn, names, helper, meanwhile=around.read)
+    return Catalog(
         tables=read.tables,
-        extensions=frozenset(e.name for e in extensions),
-        schemas=frozenset(s.name for s in schemas),
-        types=tuple(map(_user_type, types)),
+        extensions=frozenset(e.name for e in around.extensions),
+        schemas=frozenset(s.name for s in around.schemas),
+        types=tuple(map(_user_type, around.types)),
+        views=tuple(map(_view, around.views)),
         inbound_foreign_keys=read.inbound_foreign_keys,
-        server_version=version,
+        server_version=conn.info.server_version,
     )
-    if not what_reads:
-        return catalog
-    views = fetch_rows(conn, catalog_sql("views"), ViewRow, read.oids)
-    return replace(catalog, views=tuple(map(_view, views)))
+
+
+@dataclass
+class _AroundTables:
+    """What the read takes besides the tables, read on the first connection while the
+    second one may still be reading the tables' indexes."""
+
+    what_reads: bool  # the views that read the tables too
+    extensions: list[ExtensionRow] = field(default_factory=list)
+    schemas: list[SchemaRow] = field(default_factory=list)
+    types: list[TypeRow] = field(default_factory=list)
+    views: list[ViewRow] = field(default_factory=list)
+
+    def read(self, conn: psycopg.Connection[Any], oids: dict[str, str]) -> None:
+        self.extensions = fetch_rows(conn, catalog_sql("extensions"), ExtensionRow, {})
+        self.schemas = fetch_rows(conn, catalog_sql("schemas"), SchemaRow, {})
+        self.types = fetch_rows(conn, catalog_sql("types"), TypeRow, {})
+        if self.what_reads:
+            self.views = fetch_rows(conn, catalog_sql("views"), ViewRow, oids)
 
 
 class _TableRow(Protocol):

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mmschema.desired.build import Context
     from mmschema.desired.declared import DeclaredTable, DesiredState
     from mmschema.kinds.tables.model import Table
-    from mmschema.kinds.tables.read import TablesRead
+    from mmschema.kinds.tables.read import Meanwhile, TablesRead
     from mmschema.model import Catalog, QualifiedName
     from mmschema.scratch_chunks import ScratchRun
     from mmschema.snapshot_helper import SnapshotHelper
@@ -202,6 +202,7 @@ class CatalogKind(Protocol):
         conn: psycopg.Connection[Any],
         names: Sequence[QualifiedName],
         helper: SnapshotHelper | None = None,
+        meanwhile: Meanwhile | None = None,
     ) -> TablesRead: ...
 
     def scratch_steps(self, declared: DesiredState) -> list[ScratchStep]: ...

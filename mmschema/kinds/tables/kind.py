@@ -45,7 +45,7 @@ from mmschema.kinds.tables.owned_sequences import (
     with_owned_sequences_retyped,
     with_restarts,
 )
-from mmschema.kinds.tables.read import TablesRead, read_tables
+from mmschema.kinds.tables.read import Meanwhile, TablesRead, read_tables
 from mmschema.kinds.tables.scratch import live_table_steps, table_steps
 from mmschema.kinds.tables.typecast import classify_type_changes
 from mmschema.kinds.tables.volatility import with_rewriting_columns
@@ -79,9 +79,10 @@ class TableKind:
         conn: psycopg.Connection[Any],
         names: Sequence[QualifiedName],
         helper: SnapshotHelper | None = None,
+        meanwhile: Meanwhile | None = None,
     ) -> TablesRead:
         params = {"schemas": [n.schema for n in names], "names": [n.name for n in names]}
-        return read_tables(conn, params, conn.info.server_version, helper)
+        return read_tables(conn, params, conn.info.server_version, helper, meanwhile)
 
     def scratch_steps(self, declared: DesiredState) -> list[ScratchStep]:
         return [step for table in declared.present_tables() for step in table_steps(table)]

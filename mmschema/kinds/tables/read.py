@@ -4,7 +4,7 @@ pg_catalog in a fixed number of bulk queries."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, LiteralString, cast
 
@@ -44,6 +44,10 @@ FK_ACTIONS = {
 }
 
 
+# Reads on the first connection, given the tables' oids, while the helper reads the indexes.
+Meanwhile = Callable[[psycopg.Connection[Any], dict[str, str]], None]
+
+
 @dataclass
 class PartitionRow:
     oid: int  # the managed partitioned table's
@@ -70,10 +74,12 @@ def read_tables(
     params: dict[str, Any],
     server_version: int,
     helper: SnapshotHelper | None = None,
+    meanwhile: Meanwhile | None = None,
 ) -> TablesRead:
     """The tables named by `params` (schemas, names), inside the caller's transaction with
     search_path pg_catalog: one statement per part, whatever the table count. A `helper`
-    (a second connection in the same snapshot) reads the indexes beside the columns."""
+    (a second connection in the same snapshot) reads the indexes beside the columns;
+    `meanwhile` reads more on `conn` (given the tables' oids) while it does."""
     tables = conn.execute(table_sql("tables", server_version), params).fetchall()
     # The other statements take the tables' oids, as one array literal (cheap to send).
     oids = {"oids": "{" + ",".join(str(t[0]) for t in tables) + "}"}
@@ -85,6 +91,8 @@ def read_tables(
         helper.run(read_indexes)
     columns = conn.execute(table_sql("columns", server_version), oids).fetchall()
     constraints = conn.execute(table_sql("constraints", server_version), oids).fetchall()
+    if meanwhile is not None:
+        meanwhile(conn, oids)
     # Built while the helper may still be reading the indexes.
     columns_by_table = columns_of(columns)
     constraints_by_table, inbound = constraints_of(constraints)
