@@ -281,9 +281,10 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     from mmschema.readguard import ReadStopped
     from mmschema.scratch_chunks import LockTableTooSmall
     from mmschema.sources import SourceError
+    from mmschema.visible import visible
 
     run_command = commands.handler(args.command)
-    err = Console(file=environment.stderr, highlight=False, soft_wrap=True)
+    err = Console(file=environment.stderr, highlight=False, soft_wrap=True, emoji=False)
     dsn = getattr(args, "database", None) or ""
     command_may_be_interrupted()
     try:
@@ -299,7 +300,7 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         return int(run_command(args, environment))
     except InvalidFile as invalid:
         for line in invalid.errors:
-            err.print(line, markup=False)
+            err.print(visible(line), markup=False)
         return int(ExitStatus.ERROR)
     except (
         UsageError,
@@ -309,11 +310,11 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         LocalServerError,
         ReadStopped,
     ) as error:
-        err.print(f"mmschema: {scrub(str(error), dsn)}", markup=False)
+        err.print(visible(f"mmschema: {scrub(str(error), dsn)}"), markup=False)
         return int(ExitStatus.ERROR)
     except psycopg.Error as error:
         message = primary_message(error)
-        err.print(f"mmschema: database error: {scrub(message, dsn)}", markup=False)
+        err.print(visible(f"mmschema: database error: {scrub(message, dsn)}"), markup=False)
         return int(ExitStatus.ERROR)
     except KeyboardInterrupt as interrupt:
         from mmschema.apply import Terminated

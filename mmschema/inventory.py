@@ -349,7 +349,7 @@ def run_inventory(args: argparse.Namespace, environment: Environment, handler: H
     if not selected:
         raise UsageError(f"{args.inventory}: no target selected")
     if args.command == "apply" and not args.yes:
-        Console(file=environment.stderr).print(
+        Console(file=environment.stderr, emoji=False).print(
             "mmschema: apply with --inventory needs --yes (review with: mmschema plan -i ...)",
             markup=False,
         )
@@ -587,7 +587,12 @@ def show_groups(results: list[TargetResult], command: str, stream: Any, terminal
     """One line per distinct plan: its fingerprint, outcome, changes and targets."""
     groups = [g for g in plan_groups(results) if g.plan is not None]
     console = Console(
-        file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
+        file=stream,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        width=120,
+        emoji=False,
     )
     plans, targets = count(len(groups), "distinct plan"), count(len(results), "target")
     table = Table(
@@ -615,7 +620,12 @@ def show_groups(results: list[TargetResult], command: str, stream: Any, terminal
 
 def show_summary(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
     console = Console(
-        file=stream, force_terminal=terminal, no_color=not terminal, highlight=False, width=120
+        file=stream,
+        force_terminal=terminal,
+        no_color=not terminal,
+        highlight=False,
+        width=120,
+        emoji=False,
     )
     table = Table(title=f"{command}: {len(results)} targets", title_justify="left")
     table.add_column("TARGET")

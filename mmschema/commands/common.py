@@ -30,8 +30,11 @@ def consoles(environment: Environment) -> tuple[Console, Console]:
         no_color=not terminal,
         highlight=False,
         soft_wrap=True,
+        emoji=False,
     )
-    err = Console(file=environment.stderr, highlight=False, soft_wrap=True, no_color=not terminal)
+    err = Console(
+        file=environment.stderr, highlight=False, soft_wrap=True, no_color=not terminal, emoji=False
+    )
     return out, err
 
 

@@ -23,7 +23,13 @@ class Context:
         self.path = path
         self.document = document
         self.report = report
+        self.faulty: list[JsonPath] = []  # where the format check found a fault
         report.file(path)
+
+    def after_fault(self, path: JsonPath) -> bool:
+        """The path holds or lies within a value the format check refused: what a later
+        check finds there (a missing field, an empty list) is that fault said again."""
+        return any(f[: len(path)] == path or path[: len(f)] == f for f in self.faulty)
 
     def at(self, path: JsonPath) -> Source:
         """Where the value at this path (or, when it is missing, its container) was written."""
@@ -42,10 +48,12 @@ class Context:
         return self.document.scalar_text.get(path)
 
     def error(self, path: JsonPath, message: str) -> None:
-        self.report.add(self.at(path), message)
+        if not self.after_fault(path):
+            self.report.add(self.at(path), message)
 
     def key_error(self, path: JsonPath, message: str) -> None:
-        self.report.add(self.key(path), message)
+        if not self.after_fault(path):
+            self.report.add(self.key(path), message)
 
     def check_name(self, path: JsonPath, what: str, name: str) -> None:
         problem = name_problem(name)
@@ -139,6 +147,9 @@ class Scope:
         if not self.present:
             return
         declared = self.columns.get(column)
+        table_path = self.path[:2]  # ("tables", key), also in an index's scope
+        if declared is None and self.context.after_fault((*table_path, "columns", column)):
+            return  # declared, but in a form the format check refused
         if declared is None:
             table = shown(self.name)
             message = f"{what} uses column '{column}', which table {table} does not declare"

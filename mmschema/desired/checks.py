@@ -29,14 +29,23 @@ class Report:
     def __init__(self) -> None:
         self._files: dict[str, int] = {}
         self._items: list[tuple[tuple[int, int, int], str]] = []
+        self._places: set[tuple[int, int, int]] = set()
+        # Tables holding a value the format check refused: the checks across tables
+        # would report its consequences as faults of their own.
+        self.faulty_tables: set[QualifiedName] = set()
 
     def file(self, path: str) -> None:
         """Register a file so that its errors sort after those of the files read before it."""
         self._files.setdefault(path, len(self._files))
 
     def add(self, source: Source, message: str) -> None:
+        """The first error at a place is kept: a later check of the same value (a wrong
+        type, then what it stops) would say the same fault twice."""
         self.file(source.path)
         key = (self._files[source.path], source.line, source.column)
+        if key in self._places:
+            return
+        self._places.add(key)
         self._items.append((key, f"{source}: {message}"))
 
     def errors(self) -> list[str]:
@@ -121,6 +130,8 @@ def name_problem(name: str) -> str | None:
     """Why PostgreSQL would not keep this name as written, if it would not."""
     if not name:
         return "is empty"
+    if "\x00" in name:
+        return "holds a NUL character, which PostgreSQL names cannot"
     if len(name.encode()) > MAX_NAME_BYTES:
         return f"is longer than {MAX_NAME_BYTES} bytes, and PostgreSQL would truncate it"
     return None
@@ -223,9 +234,11 @@ def _check_references(tables: dict[QualifiedName, DeclaredTable], report: Report
     """A foreign key to a table of the file must name its present columns, or its primary key,
     as many as it has, of types that can be compared, that a key or unique index covers."""
     for table in tables.values():
+        if table.name in report.faulty_tables:
+            continue
         for key in table.foreign_keys if table.state == "present" else ():
             target = tables.get(key.references)
-            if target is None:
+            if target is None or target.name in report.faulty_tables:
                 continue
             what = f"foreign key '{key.name}' references table {shown(target.name)}"
             if target.state != "present":
@@ -328,6 +341,8 @@ def _check_partitions(tables: dict[QualifiedName, DeclaredTable], report: Report
         if parent_name is None or table.state != "present":
             continue
         parent = tables.get(parent_name)
+        if report.faulty_tables & {table.name, parent_name}:
+            continue
         what = f"table {shown(table.name)} is a partition of {shown(parent_name)}"
         if parent is None:
             report.add(table.source, f"{what}, which the file does not declare")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -12,7 +13,14 @@ from pathlib import Path
 
 from mmschema.desired.build import Context, list_of, mapping_of
 from mmschema.desired.cache import cached_state, keep_state
-from mmschema.desired.checks import Report, check_tables, name_problem, shown
+from mmschema.desired.checks import (
+    BadName,
+    Report,
+    check_tables,
+    name_problem,
+    parse_table_name,
+    shown,
+)
 from mmschema.desired.declared import (
     DeclaredEnum,
     DeclaredTable,
@@ -191,6 +199,10 @@ def _load_file(name: str, text: str, report: Report) -> FilePart | None:
             continue  # a file of another format: its other keys mean nothing here
         source = context.key(finding.path) if finding.at_key else context.at(finding.path)
         report.add(source, finding.message)
+        context.faulty.append(finding.path)
+        if finding.path[:1] == ("tables",) and len(finding.path) >= 2:
+            with contextlib.suppress(BadName):
+                report.faulty_tables.add(parse_table_name(str(finding.path[1])))
     return None if other_version else _build_file(context, data)
 
 

@@ -91,8 +91,32 @@ def schema_findings(value: object) -> list[Finding]:
     for error in _validator().iter_errors(value):
         if not _other_case_of_enum(error):
             findings.extend(_findings(error))
-    suggested = {(f.path[:-1], f.suggests) for f in findings if f.suggests}
-    return [f for f in findings if not f.missing or (f.path, f.missing) not in suggested]
+    # A key the mapping should not have is likely the one it lacks, misspelled or not:
+    # the unknown key's line lists the expected ones.
+    unknown = {f.path[:-1] for f in findings if f.at_key and not f.missing}
+    kept = [f for f in findings if not f.missing or not f.path or f.path not in unknown]
+    return _missing_together(kept)
+
+
+def _missing_together(findings: list[Finding]) -> list[Finding]:
+    """The required keys one mapping lacks, in one finding: one fault, one line."""
+    missing: dict[JsonPath, list[str]] = {}
+    for finding in findings:
+        if finding.missing and finding.path:
+            keys = missing.setdefault(finding.path, [])
+            if finding.missing not in keys:
+                keys.append(finding.missing)
+    together: list[Finding] = []
+    for finding in findings:
+        keys = missing.get(finding.path, []) if finding.missing else []
+        if len(keys) < 2:
+            together.append(finding)
+        elif finding.missing == keys[0]:
+            quoted = [f"'{key}'" for key in keys]
+            named = f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+            message = f"{describe(finding.path)} is missing required keys {named}"
+            together.append(Finding(finding.path, message, at_key=True, missing=finding.missing))
+    return together
 
 
 def _other_case_of_enum(error: ValidationError) -> bool:

@@ -59,6 +59,40 @@ class YamlDocument:
 
 def load_yaml(text: str, name: str) -> YamlDocument | None:
     """Parse one YAML document; None when it is empty. Raises YamlError on bad syntax."""
+    document = _load(text, name)
+    if document is not None and ("\\u" in text or "\\U" in text):
+        _refuse_surrogates(document, document.value, (), name)
+    return document
+
+
+def _refuse_surrogates(document: YamlDocument, value: object, path: JsonPath, name: str) -> None:
+    """A double-quoted "\\ud800" escape makes a lone surrogate: no character, with no UTF-8
+    to send to a server or print."""
+    if isinstance(value, str) and not _encodable(value):
+        position = document.positions.get(path, (1, 1))
+        message = "a \\u escape makes a lone surrogate, which is no character"
+        raise YamlError(name, position, message)
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_surrogates(document, item, (*path, i), name)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _encodable(key):
+                position = document.key_positions.get((*path, key), (1, 1))
+                message = "a \\u escape in this key makes a lone surrogate, which is no character"
+                raise YamlError(name, position, message)
+            _refuse_surrogates(document, item, (*path, key), name)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _load(text: str, name: str) -> YamlDocument | None:
     streamed = _stream(text, name)
     if streamed is not _UNUSUAL:
         return streamed  # type: ignore[return-value]

@@ -306,6 +306,8 @@ def _declared(
         first = (*path, fields[0])
         context.error(first, f"{label}: {', '.join(fields)} cannot go with a whole definition")
         return None
+    if "definition" in spec and not isinstance(definition, str):
+        return None  # the JSON Schema check reports it; the fields are not the routine
     if isinstance(definition, str):
         try:
             declared = from_definition(definition, procedure)

@@ -145,7 +145,7 @@ def _check_column_mix(
     if column.backfill is not None and (column.identity or column.generated is not None):
         kind = "identity" if column.identity else "generated"
         context.error(at_path(path, "backfill"), f"{kind} {what} cannot be backfilled")
-    if column.backfill_where is not None and column.backfill is None:
+    if column.backfill_where is not None and "backfill" not in spec:
         context.error(at_path(path, "backfill_where"), f"backfill_where of {what} needs a backfill")
 
 
