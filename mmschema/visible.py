@@ -9,9 +9,18 @@ import re
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+# A message quoting a megabyte-long value is cut in its middle to this many characters.
+LONGEST = 1000
+
+
 def visible(line: str) -> str:
-    """The line with each control character written as its escape (\\x1b, \\n)."""
-    return _CONTROL.sub(_escape, line)
+    """The line with each control character written as its escape (\\x1b, \\n), and its
+    middle left out when it is very long (the place at its start stays)."""
+    line = _CONTROL.sub(_escape, line)
+    if len(line) <= LONGEST:
+        return line
+    left_out = len(line) - LONGEST
+    return f"{line[: LONGEST - 200]} [... {left_out} characters ...] {line[-200:]}"
 
 
 def _escape(match: re.Match[str]) -> str:

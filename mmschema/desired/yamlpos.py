@@ -296,6 +296,10 @@ def _too_deep(text: str, name: str) -> YamlError:
                     break
             elif isinstance(token, _CLOSING):
                 depth -= 1
+    except yaml.MarkedYAMLError as error:  # libyaml's own limit, met while reading ahead
+        mark = error.problem_mark
+        if mark is not None and position == (1, 1):
+            position = (mark.line + 1, mark.column + 1)
     except yaml.YAMLError:
         pass
     return YamlError(name, position, f"nested more than {MAX_DEPTH} levels deep")
