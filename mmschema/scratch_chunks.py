@@ -213,10 +213,20 @@ def _too_small(group: Group, per_transaction: int) -> str:
         if len(group.names) == 1
         else (f"the {len(group.names)} tables of the partition tree of {first}")
     )
+    return too_small_for(what, per_transaction)
+
+
+def too_small_for(what: str, per_transaction: int) -> str:
     return (
         f"the scratch server's lock table is too small for {what}: raise "
         f"max_locks_per_transaction (now {per_transaction}) on the scratch server and restart it"
     )
+
+
+def lock_table_too_small(conn: psycopg.Connection[Any], what: str) -> LockTableTooSmall:
+    """The error for `what` not fitting the scratch server's lock table, after its rollback."""
+    conn.rollback()
+    return LockTableTooSmall(too_small_for(what, lock_budget(conn)[1]))
 
 
 def merged(catalogs: Sequence[Catalog]) -> Catalog:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 import psycopg
+from psycopg import errors as pg_errors
 
 from mmschema import changes as ch
 from mmschema.confined import Confinement
@@ -62,7 +63,8 @@ from mmschema.kinds.types import (
 from mmschema.kinds.typeusers import spellings
 from mmschema.model import Catalog, QualifiedName, UserType
 from mmschema.nextval import referenced_sequences
-from mmschema.scratch_chunks import ScratchRun
+from mmschema.object_tables import named_tables
+from mmschema.scratch_chunks import ScratchRun, lock_table_too_small
 from mmschema.scratch_steps import ScratchStep, desired_steps, extension_steps, function_steps
 
 # The table family: the Catalog's tables (its DDL registers as its modules are imported).
@@ -298,38 +300,52 @@ def normalize_objects(
     tables = ScratchRun(conn, [], True, confinement)
     run = ScratchRun(conn, [], False, confinement)
     found: list[KindObject] = []
-    with conn.transaction(force_rollback=True):
-        confinement.open()
-        extensions = set(desired.extensions) | set(live.extensions)
-        table_schemas = sorted({t.name.schema for t in desired.tables})
-        tables.run_steps(
-            [
-                *extension_steps(extensions),
-                # The target's functions may live in the schemas of the file's tables.
-                *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
-                *sequence_steps(desired.objects),  # a function's body may call nextval()
-                *function_steps(list(functions)),
-                *scratch_preamble(desired.objects),  # the file's functions the tables call
-                *desired_steps(
-                    desired,
-                    live_types_but_declared(live.types, desired.objects),
-                    declared_type_steps(desired.objects),
-                ),
-            ]
-        )
-        rounds: list[tuple[MadeInRounds, Sequence[KindObject]]] = []
-        for kind in KINDS:
-            mine = of_kind(kind, desired.objects)
-            if isinstance(kind, MADE_IN_ROUNDS):
-                rounds.append((kind, mine))  # together: one may read another's objects
-            elif mine and isinstance(kind, domains.DomainKind):
-                found += kind.normalize_against(run, mine, live.objects)
-            elif mine:
-                found += kind.normalize(run, mine)
-        found += made_in_rounds(run, rounds)
+    # Only the tables the objects could name: each created one holds lock slots until the end.
+    scanned = [repr(o) for o in desired.objects if not any(k.owns(o) for k in AS_WRITTEN)]
+    named = named_tables(desired.present_tables(), [*scanned, *functions], TABLES.links(desired))
+    beside = replace(desired, tables=tuple(named))
+    try:
+        with conn.transaction(force_rollback=True):
+            confinement.open()
+            tables.run_steps(_steps_before_objects(desired, beside, live, functions))
+            rounds: list[tuple[MadeInRounds, Sequence[KindObject]]] = []
+            for kind in KINDS:
+                mine = of_kind(kind, desired.objects)
+                if isinstance(kind, MADE_IN_ROUNDS):
+                    rounds.append((kind, mine))  # together: one may read another's objects
+                elif mine and isinstance(kind, domains.DomainKind):
+                    found += kind.normalize_against(run, mine, live.objects)
+                elif mine:
+                    found += kind.normalize(run, mine)
+            found += made_in_rounds(run, rounds)
+    except pg_errors.OutOfMemory:
+        what = f"the {len(named)} tables the file's views, triggers, policies and routines name"
+        raise lock_table_too_small(conn, what) from None
     if run.errors:
         raise InvalidFile(run.errors)
     return tuple(found)
+
+
+def _steps_before_objects(
+    desired: DesiredState, beside: DesiredState, live: Catalog, functions: Sequence[str]
+) -> list[ScratchStep]:
+    """What the objects need made first: extensions, schemas, sequences, the target's
+    functions and the file's, types, and the tables they name (`beside`)."""
+    extensions = set(desired.extensions) | set(live.extensions)
+    table_schemas = sorted({t.name.schema for t in desired.tables})
+    return [
+        *extension_steps(extensions),
+        # The target's functions may live in the schemas of the file's tables.
+        *[ScratchStep(render(create_schema(s)), "a schema") for s in table_schemas],
+        *sequence_steps(desired.objects),  # a function's body may call nextval()
+        *function_steps(list(functions)),
+        *scratch_preamble(desired.objects),  # the file's functions the tables call
+        *desired_steps(
+            beside,
+            live_types_but_declared(live.types, desired.objects),
+            declared_type_steps(desired.objects),
+        ),
+    ]
 
 
 def live_printings(live: Catalog) -> str:
