@@ -12,12 +12,18 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 
 from mmschema.introspect import read_catalog
 from mmschema.model import Catalog, QualifiedName
+
+
+class CatalogAhead(Protocol):
+    """A catalog read started before the file's names were certain (this, cold_read.py)."""
+
+    def catalog(self, names: list[QualifiedName]) -> Catalog | None: ...
 
 
 class EarlyRead:

@@ -11,7 +11,7 @@ import psycopg
 from mmschema.collector import settle
 from mmschema.desired.declared import DesiredState, InvalidFile
 from mmschema.diff import diff, managed_names
-from mmschema.early_read import EarlyRead
+from mmschema.early_read import CatalogAhead
 from mmschema.introspect import read_catalog, read_function_definitions, with_dependents
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.functions import ManagedRoutine
@@ -58,7 +58,7 @@ def compute_plan(
     cache: NormalizeCache,
     target_label: str,
     prune: bool = False,
-    early: EarlyRead | None = None,
+    early: CatalogAhead | None = None,
 ) -> Planned:
     names = managed_names(desired)
     read = early.catalog(names) if early is not None else None

@@ -13,7 +13,7 @@ from rich.console import Console
 from mmschema.command_base import UsageError, print_json
 from mmschema.connect import Target, connect, describe
 from mmschema.desired.declared import DesiredState, Settings
-from mmschema.early_read import EarlyRead
+from mmschema.early_read import CatalogAhead
 from mmschema.environment import Environment
 from mmschema.normalize import NormalizeCache, Scratch
 from mmschema.plan import Plan, plan_to_json
@@ -63,7 +63,7 @@ def make_plan(
     conn: psycopg.Connection[Any],
     target: Target,
     err: Console,
-    early: EarlyRead | None = None,
+    early: CatalogAhead | None = None,
 ) -> Planned:
     scratch, cache = scratch_for(args, environment, err), cache_for(environment)
     prune = getattr(args, "prune", False)

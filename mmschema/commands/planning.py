@@ -7,10 +7,12 @@ import json
 
 from rich.console import Console
 
+from mmschema.cold_read import ColdRead, table_names_in_text
 from mmschema.command_base import (
     ExitStatus,
     UsageError,
     file_name,
+    file_path,
     in_workdir,
     keep_table_names,
     kept_table_names,
@@ -27,7 +29,7 @@ from mmschema.commands.common import (
     scratch_for,
     show_plan,
 )
-from mmschema.connect import connect
+from mmschema.connect import connect, resolve_target
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.early_read import early_read
@@ -65,7 +67,13 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     # A file planned before: its table names are known, so the target's read starts while
     # the cached file is unpickled (early_read.py). Otherwise the file is checked first.
     kept = None if from_source else kept_table_names(args)
-    desired = load_file(args) if kept is None else None
+    cold = None if kept is not None or from_source else cold_read(args, environment)
+    try:
+        desired = load_file(args) if kept is None else None
+    except BaseException:
+        if cold is not None:
+            cold.close()
+        raise
     out, err = consoles(environment)
     fmt = output_format(args, environment)
     rehearsed = None
@@ -82,13 +90,15 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
             )
     else:
         target = target_for(args, environment, err)
+        read_ahead = cold.connection(target.dsn) if cold is not None else None
         with (
-            connect(target.dsn) as conn,
+            read_ahead or connect(target.dsn) as conn,
             bounded_reads(conn, environment.env, "plan", target.label),
         ):
             with early_read(conn, kept) as early:
                 desired = desired or load_file(args)
-            planned = make_plan(args, environment, desired, conn, target, err, early)
+            ahead = early or (cold if read_ahead is not None else None)
+            planned = make_plan(args, environment, desired, conn, target, err, ahead)
             if getattr(args, "rehearse", False):
                 from mmschema.commands.applying import rehearse_if_asked
 
@@ -119,6 +129,29 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if args.detailed_exitcode and not planned.plan.empty:
         return ExitStatus.CHANGES
     return ExitStatus.OK
+
+
+def cold_read(args: argparse.Namespace, environment: Environment) -> ColdRead | None:
+    """The target's catalog read, started while a file not planned before is checked
+    (cold_read.py): when the target is given (-d or the variables; the embedded server is
+    started only after the file is checked) and the file's table names show in its text."""
+    if getattr(args, "loaded_file", None) is not None:
+        return None
+    try:
+        path = file_path(args)
+        target = resolve_target(args.database, environment, _not_embedded)
+        names = table_names_in_text(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except Exception:
+        return None
+    return None if names is None else ColdRead(target.dsn, environment.env, target.label, names)
+
+
+class _NoColdRead(Exception):
+    """The embedded server would have to be started first."""
+
+
+def _not_embedded() -> str:
+    raise _NoColdRead
 
 
 def scratch_note(planned: Planned) -> str:
