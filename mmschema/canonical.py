@@ -261,11 +261,10 @@ def canonical_index(
     )
 
 
-def column_signature(columns: Iterable[Column | DeclaredColumn]) -> list[tuple[str, ...]]:
-    """What an expression's printing depends on in its table: the columns' names and types."""
-    return [
-        (c.name, SERIAL_TYPES.get(c.type.lower(), c.type), c.collation or "") for c in columns
-    ]
+def signature_type(type_text: str) -> str:
+    """A column's type as far as an expression's printing depends on it (a serial is its
+    integer type); with its name and collation, what comparable_printing compares."""
+    return SERIAL_TYPES.get(type_text.lower(), type_text)
 
 
 def comparable_printing(
@@ -281,8 +280,12 @@ def comparable_printing(
         declared = table.present_columns()
     if len(declared) != len(printed.columns):
         return None
-    same = column_signature(declared) == column_signature(printed.columns)
-    return printed if same else None
+    for mine, theirs in zip(declared, printed.columns, strict=True):
+        if mine.name != theirs.name or (mine.collation or "") != (theirs.collation or ""):
+            return None
+        if mine.type != theirs.type and signature_type(mine.type) != signature_type(theirs.type):
+            return None
+    return printed
 
 
 def canonical_table(table: DeclaredTable, printed: Table | None = None) -> Table | None:

@@ -27,16 +27,25 @@ def named_tables(
     tables: Sequence[DeclaredTable],
     texts: Iterable[str],
     links: Iterable[tuple[QualifiedName, QualifiedName]],
+    object_names: Iterable[str] = (),
 ) -> list[DeclaredTable]:
-    """The tables whose names occur in the texts (as words, letters' case aside), with the
-    tables linked to them; all of them when the texts spell names in escapes."""
+    """The tables whose names occur in the texts (as words, letters' case aside), and those
+    naming one of `object_names` (a routine or type read back with the tables using it),
+    with the tables linked to them; all of them when any text spells names in escapes."""
     text = "\n".join(texts).lower()
     if UNICODE_ESCAPE in text:
         return list(tables)
     words = set(WORD.findall(text))
     wanted = {t.name for t in tables if _named(t.name.name, words, text)}
-    for name in _linked(wanted, links):
-        wanted.add(name)
+    names = set(object_names)
+    for table in tables if names else ():
+        own = repr(table).lower()
+        if UNICODE_ESCAPE in own:
+            return list(tables)
+        own_words = set(WORD.findall(own))
+        if any(_named(name, own_words, own) for name in names):
+            wanted.add(table.name)
+    wanted |= _linked(wanted, links)
     return [t for t in tables if t.name in wanted]
 
 

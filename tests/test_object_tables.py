@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from mmschema.desired.declared import DeclaredTable, Source
+from dataclasses import replace
+
+from mmschema.desired.declared import DeclaredColumn, DeclaredTable, Source
 from mmschema.model import QualifiedName
 from mmschema.object_tables import named_tables
 
@@ -45,3 +47,12 @@ def test_linked_tables_come_along_either_way() -> None:
 def test_unicode_escapes_take_every_table() -> None:
     found = named_tables(TABLES, ['SELECT 1 FROM U&"\\006frders"'], [])
     assert len(found) == len(TABLES)
+
+
+
+def test_a_table_calling_a_routine_of_the_file_comes_along() -> None:
+    """A routine is read back with the tables whose defaults or checks call it."""
+    label = DeclaredColumn("label", "text", Source("schema.yaml", 2, 1), default="norm('x')")
+    calling = replace(table("public", "items"), columns=(label,))
+    found = named_tables([*TABLES, calling], [], [], object_names=["norm"])
+    assert names(found) == ['s1.odd"name', "public.items"]

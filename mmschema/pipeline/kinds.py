@@ -300,9 +300,13 @@ def normalize_objects(
     tables = ScratchRun(conn, [], True, confinement)
     run = ScratchRun(conn, [], False, confinement)
     found: list[KindObject] = []
-    # Only the tables the objects could name: each created one holds lock slots until the end.
+    # Only the tables the objects could name (and those calling the file's routines or
+    # using its types, which are read back with them): each holds lock slots until the end.
     scanned = [repr(o) for o in desired.objects if not any(k.owns(o) for k in AS_WRITTEN)]
-    named = named_tables(desired.present_tables(), [*scanned, *functions], TABLES.links(desired))
+    used = [o.name.name for o in desired.objects if isinstance(o, (ManagedRoutine, *TYPE_OBJECTS))]
+    named = named_tables(
+        desired.present_tables(), [*scanned, *functions], TABLES.links(desired), used
+    )
     beside = replace(desired, tables=tuple(named))
     try:
         with conn.transaction(force_rollback=True):

@@ -71,33 +71,43 @@ def _column(scope: Scope, name: str, spec: dict[str, object]) -> DeclaredColumn:
     identity = text_of(identity_map.get("generated") if identity_map else identity_spec)
     if type_text:
         _check_type(context, path, what, type_text, identity is not None)
+    # Most columns give few of the keys: the others cost no path or message.
+    given = spec.keys()
     column = DeclaredColumn(
         name=name,
         type=type_text,
         source=context.key(path),
         nullable=bool_of(spec.get("nullable"), True) and identity is None,
-        default=context.literal(
-            at_path(path, "default"), spec.get("default"), f"default of {what}"
-        ),
+        default=_literal(context, path, what, spec, "default") if "default" in given else None,
         identity=identity,
         identity_options=_identity_options(identity_map),
-        generated=context.expression(
-            at_path(path, "generated"), spec.get("generated"), f"generated of {what}"
-        ),
+        generated=_expression(context, path, what, spec, "generated")
+        if "generated" in given
+        else None,
         collation=text_of(spec.get("collation")),
         comment=text_of(spec.get("comment")),
-        using=context.expression(at_path(path, "using"), spec.get("using"), f"using of {what}"),
-        backfill=context.literal(
-            at_path(path, "backfill"), spec.get("backfill"), f"backfill of {what}"
-        ),
-        backfill_where=context.expression(
-            at_path(path, "backfill_where"), spec.get("backfill_where"), f"backfill_where of {what}"
-        ),
+        using=_expression(context, path, what, spec, "using") if "using" in given else None,
+        backfill=_literal(context, path, what, spec, "backfill") if "backfill" in given else None,
+        backfill_where=_expression(context, path, what, spec, "backfill_where")
+        if "backfill_where" in given
+        else None,
         renamed_from=text_of(spec.get("renamed_from")),
         state=text_of(spec.get("state")) or "present",
     )
     _check_column_mix(context, path, column, spec)
     return column
+
+
+def _literal(
+    context: Context, path: JsonPath, what: str, spec: dict[str, object], key: str
+) -> str | None:
+    return context.literal(at_path(path, key), spec.get(key), f"{key} of {what}")
+
+
+def _expression(
+    context: Context, path: JsonPath, what: str, spec: dict[str, object], key: str
+) -> str | None:
+    return context.expression(at_path(path, key), spec.get(key), f"{key} of {what}")
 
 
 IDENTITY_OPTIONS = ("cache", "cycle", "increment", "max", "min", "start")
