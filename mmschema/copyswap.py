@@ -16,7 +16,7 @@ from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import copy_changes as xc
 from mmschema.kinds.tables.model import ForeignKey, Index, IndexKey
 from mmschema.kinds.tables.online import plain_cast
-from mmschema.model import Catalog, QualifiedName
+from mmschema.model import Catalog, QualifiedName, View
 from mmschema.online_names import (
     Replaced,
     TableState,
@@ -57,6 +57,13 @@ def copy_refusal(
         return "shadow columns of an earlier apply are in flight"
     if not live.dependents_known:
         return "its policies were not read"
+    views = views_over(live, table, state)
+    if len(views) < len(state.views_over):
+        return "views read it that the plan did not read"
+    if any(v.materialized for v in views):
+        return "a materialized view reads it (making it again would hold the swap's lock)"
+    if any(not v.rebuildable for v in views):
+        return "a view that cannot be made again as it was (rules, triggers) reads it"
     if replaced.checks or replaced.gone:
         return "the plan changes its checks or indexes too"
     for change in changes:
@@ -166,11 +173,17 @@ def copy_steps(
             table.row_security,
             table.policies,
             state.triggers_kept,
+            tuple(views_over(live, name, state)),
         )
     )
     steps.extend(tc.ValidateConstraint(owner, fk.name) for owner, fk in inbound if fk.valid)
     steps.append(xc.AnalyzeTable(name))
     return steps
+
+
+def views_over(live: Catalog, table: QualifiedName, state: TableState) -> list[View]:
+    """The views over the table (any depth), shallowest first, as the plan read them."""
+    return [v for v in live.views if v.name in state.views_over]
 
 
 def privileges_moved(state: TableState) -> tuple[tuple[Grant, ...], tuple[Grant, ...]]:

@@ -63,6 +63,7 @@ def read_state(
             _privileges(row[10]),
             _privileges(row[11]),
             tuple(ColumnTrigger(*entry) for entry in row[12]),
+            frozenset(QualifiedName(*entry) for entry in row[13]),
         )
         for row in rows
     }

@@ -31,6 +31,7 @@ class TableState:
     privileges: tuple[tuple[str, str, str, bool], ...] = ()
     copy_privileges: tuple[tuple[str, str, str, bool], ...] = ()  # the copy's, as it will be
     triggers_kept: tuple[ColumnTrigger, ...] = ()  # its own triggers, made again by the swap
+    views_over: frozenset[QualifiedName] = frozenset()  # every view reading it, at any depth
 
 
 def shadow_name(name: str) -> str:

@@ -252,24 +252,29 @@ def test_going_back_before_the_swap_removes_the_copy(
     assert again.code == 0, again.output
 
 
-def test_a_view_reading_the_table_falls_back_to_shadow_columns(
+def test_a_function_reading_the_table_falls_back_to_shadow_columns(
     db: str, scratch_dsn: str, shell: Shell
 ) -> None:
-    run_sql(db, BEFORE + "CREATE VIEW cheap AS SELECT id, price FROM fills WHERE price < 200;")
+    run_sql(
+        db,
+        BEFORE
+        + "CREATE FUNCTION fills_size() RETURNS numeric LANGUAGE sql"
+        " BEGIN ATOMIC SELECT sum(size) FROM fills; END;",
+    )
     total = query(db, SUMS)
     shell.write("schema.yaml", NEW)
     common = ("-d", db, "--dev-database", scratch_dsn)
     planned = shell.run("plan", *common)
     assert planned.code == 0, planned.output
     assert "retype_online_expand public.fills" in planned.stdout, planned.stdout
-    assert "not a copy into a new table: views or functions read it" in planned.stdout
+    assert "not a copy into a new table: functions read it" in planned.stdout
     assert "retype_copy" not in planned.stdout
     # the markdown plan says it too, under the step's object
     markdown = shell.run("plan", "--format", "markdown", *common)
     assert markdown.code == 0, markdown.output
     assert (
         "`public.fills.price`<br>**method**: shadow columns, not a copy into a new table:"
-        " views or functions read it |"
+        " functions read it |"
     ) in markdown.stdout, markdown.stdout
     applied = shell.run("apply", "--yes", *common)
     assert applied.code == 0, applied.output
@@ -419,6 +424,45 @@ def test_truncate_during_the_copy_reaches_the_new_table(
     resumed = shell.run("apply", "--yes", *common)
     assert resumed.code == 0, resumed.output
     assert query(db, SUMS) == total  # neither the rows copied before nor a row lost
+    assert leftovers(db) == []
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
+
+
+def test_views_over_the_table_are_made_again_by_the_swap(
+    db: str, scratch_dsn: str, shell: Shell
+) -> None:
+    run_sql(
+        db,
+        ROLES
+        + BEFORE
+        + "CREATE VIEW cheap AS SELECT id, price FROM fills WHERE price < 200;"
+        " CREATE VIEW how_many AS SELECT count(*) AS n FROM fills;"
+        " CREATE VIEW cheapest AS SELECT min(price) AS price FROM cheap;"
+        f" ALTER VIEW cheapest OWNER TO {OWNER};"
+        f" GRANT SELECT ON cheap TO {RO}, {OWNER};"
+        " COMMENT ON VIEW how_many IS 'rows';",
+    )
+    shell.write("schema.yaml", NEW)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    with Writer(db) as writer:
+        applied = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert applied.code == 0, applied.output
+    assert query(
+        db,
+        "SELECT (SELECT n FROM how_many), (SELECT count(*) FROM fills),"
+        " (SELECT price FROM cheapest), pg_typeof((SELECT price FROM cheapest))::text,"
+        " obj_description('how_many'::regclass, 'pg_class'),"
+        f" has_table_privilege('{RO}', 'cheap', 'SELECT'),"
+        " (SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE relname = 'cheapest')",
+    ) == [
+        (ROWS + writer.inserted - writer.deleted,) * 2
+        + (7.25, "double precision", "rows", True, OWNER)
+    ]
     assert leftovers(db) == []
     again = shell.run("plan", "--detailed-exitcode", *common)
     assert again.code == 0, again.output

@@ -9,7 +9,7 @@ from mmschema.kinds.base import Phase
 from mmschema.kinds.grants import Grant
 from mmschema.kinds.tables.changes import TableChange
 from mmschema.kinds.tables.model import ForeignKey, UniqueConstraint
-from mmschema.model import ColumnTrigger, Policy, QualifiedName
+from mmschema.model import ColumnTrigger, Policy, QualifiedName, View
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,8 @@ class CopyFill(TableChange):
 class CopySwap(TableChange):
     """One short transaction: the trigger and the old table dropped, the copy renamed in its
     place with its keys and indexes, the table's owner, privileges, comment, row level
-    security, policies and triggers, sequences owned by it, foreign keys added back NOT
-    VALID."""
+    security, policies and triggers, sequences owned by it, the views over it dropped and
+    made again as they were, foreign keys added back NOT VALID."""
 
     table: QualifiedName
     copy: str
@@ -74,6 +74,7 @@ class CopySwap(TableChange):
     row_security: str = "off"  # the table's (Table.row_security)
     policies: tuple[Policy, ...] = ()  # the table's, made again on the copy
     triggers: tuple[ColumnTrigger, ...] = ()  # the table's own, made again on the copy
+    views: tuple[View, ...] = ()  # every view over the table, shallowest first: made again
     phase = Phase.ALTER_COLUMNS
     kind_label = "retype_copy_swap"
 

@@ -307,6 +307,8 @@ def _(change: xc.CopySwap) -> list[Statement]:
         by = sql.Identifier(copy.schema, copy.name, column) if column else sql.SQL("NONE")
         owned = sql.SQL("ALTER SEQUENCE {} OWNED BY {}").format(sql.SQL(sequence), by)
         result.append(make_statement(Form.ALTER_SEQUENCE, owned))
+    for view in reversed(change.views):  # deepest first
+        result.extend(statements(cc.DropView(table, view)))
     result.append(
         make_statement(Form.DROP_TABLE, sql.SQL("DROP TABLE {}").format(qualified(table)))
     )
@@ -342,6 +344,8 @@ def _(change: xc.CopySwap) -> list[Statement]:
         result.extend(statements(cc.CreatePolicy(table, policy)))
     for trigger in change.triggers:
         result.extend(statements(cc.CreateTrigger(table, trigger)))
+    for view in change.views:
+        result.extend(statements(cc.CreateView(table, view)))
     for owner, key in change.add_foreign_keys:
         result.extend(statements(tc.AddForeignKey(owner, key, not_valid=True)))
     result.extend(drop_sync(table, change.trigger)[1:])

@@ -8,7 +8,8 @@
 -- column or '', grantable]), the privileges the copy has or will have (the role's default
 -- privileges for new tables; its owner's counted as the table owner's, whom the swap makes
 -- its owner), and the table's triggers as it takes to make them again ([name, definition,
--- enabled, comment]; names qualified: read_state pins search_path to pg_catalog).
+-- enabled, comment]; names qualified: read_state pins search_path to pg_catalog), and
+-- every view over it, views of views included ([schema, name]), which the swap makes again.
 SELECT n.nspname, c.relname,
        CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
             ELSE pg_relation_size(c.oid) / 64 END AS rows,
@@ -48,8 +49,19 @@ SELECT n.nspname, c.relname,
             'it has rules'),
            (EXISTS (SELECT 1 FROM pg_depend d WHERE d.refobjid = c.oid
                       AND d.refclassid = 'pg_class'::regclass
-                      AND d.classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)),
-            'views or functions read it'),
+                      AND d.classid = 'pg_proc'::regclass),
+            'functions read it'),
+           (EXISTS (SELECT 1 FROM pg_depend d
+                    JOIN pg_rewrite r ON r.oid = d.objid
+                    JOIN pg_class v ON v.oid = r.ev_class
+                    WHERE d.refobjid = c.oid AND d.refclassid = 'pg_class'::regclass
+                      AND d.classid = 'pg_rewrite'::regclass AND v.oid <> c.oid
+                      AND (v.relkind <> 'v' OR r.rulename <> '_RETURN')),
+            'rules or materialized views read it'),
+           (EXISTS (SELECT 1 FROM pg_depend d JOIN pg_policy p ON p.oid = d.objid
+                    WHERE d.refobjid = c.oid AND d.refclassid = 'pg_class'::regclass
+                      AND d.classid = 'pg_policy'::regclass AND p.polrelid <> c.oid),
+            'policies of other tables read it'),
            (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
                       AND NOT a.attisdropped AND (a.attidentity <> '' OR a.attgenerated <> '')),
             'it has identity or generated columns'),
@@ -94,7 +106,21 @@ SELECT n.nspname, c.relname,
              FROM pg_trigger t
              WHERE t.tgrelid = c.oid AND NOT t.tgisinternal
                AND t.tgname NOT LIKE '\_mms\_sync\_%%'
-             ORDER BY t.tgname) AS own_triggers
+             ORDER BY t.tgname) AS own_triggers,
+       ARRAY(WITH RECURSIVE readers(oid) AS (
+                 SELECT r.ev_class FROM pg_depend d
+                 JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                 WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid
+                   AND r.ev_class <> c.oid
+                 UNION
+                 SELECT r.ev_class FROM readers
+                 JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass
+                                 AND d.refobjid = readers.oid
+                 JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+                 WHERE r.ev_class <> readers.oid)
+             SELECT ARRAY[vn.nspname::text, v.relname::text] FROM readers
+             JOIN pg_class v ON v.oid = readers.oid
+             JOIN pg_namespace vn ON vn.oid = v.relnamespace) AS views_over
 FROM pg_class c
 CROSS JOIN (SELECT oid, rolsuper FROM pg_roles WHERE rolname = current_user) AS me
 JOIN pg_namespace n ON n.oid = c.relnamespace
