@@ -153,9 +153,10 @@ def normalize_file(
         catalog = normalized_on_scratch(
             desired, names, scratch, cache, live, live_functions, types
         )
-        by_form = canonical_tables(present, types)
+        other_major = major(catalog.server_version) != major(live.server_version)
+        by_form = canonical_tables(present, types) if ready and other_major else ready
         as_printed = [name for name in ready if name not in by_form]
-        if as_printed and major(catalog.server_version) != major(live.server_version):
+        if as_printed:
             # The live texts are another major's printing: the scratch server's own
             # printing of them is what the rest of the file is compared in.
             again = normalized_on_scratch(
