@@ -36,9 +36,13 @@ def parse_kinds(text: str) -> set[str]:
     kinds = {k.strip() for k in text.split(",") if k.strip()}
     unknown = kinds - set(HAZARD_KINDS)
     if unknown:
+        import difflib
+
+        close = [m for k in sorted(unknown) for m in difflib.get_close_matches(k, HAZARD_KINDS, 1)]
+        suggestion = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UsageError(
             f"unknown hazard kind {', '.join(sorted(unknown))} "
-            f"(expected: {', '.join(HAZARD_KINDS)})"
+            f"(expected: {', '.join(HAZARD_KINDS)}){suggestion}"
         )
     return kinds
 

@@ -169,3 +169,66 @@ def test_a_service_named_by_pgservice_is_named(shell: Shell, db: str, scratch_ds
     assert planned.code == 0, planned.output
     line = target_line(planned.stderr)
     assert "service first_use" in line and "chosen by PGSERVICE" in line, line
+
+
+TYPOS = """\
+version: 1
+tables:
+  t:
+    columns:
+      id: {type: integer, identity: alway}
+      j: {type: integer, identity: {generated: by_defualt}}
+      k: {type: integer, identity: 5}
+      p: {type: integer}
+    primary_key: [id]
+    replica_identity: ful
+    row_level_security: forse
+    indexes:
+      i: {columns: [p], using: btre}
+    foreign_keys:
+      f: {columns: [p], references: {table: t, columns: [id]}, on_delete: cascad}
+  u:
+    columns:
+      id: {type: integer}
+    state: absnt
+settings:
+  online_type_change_method: coppy
+"""
+
+
+def test_a_misspelt_choice_is_answered_with_the_choices_and_a_suggestion(shell: Shell) -> None:
+    shell.write("schema.yaml", TYPOS)
+    outcome = shell.run("validate")
+    assert outcome.code == 1, outcome.output
+    assert "Traceback" not in outcome.output and "given schemas" not in outcome.output
+    lines = outcome.stderr.splitlines()
+    assert lines == [
+        "schema.yaml:5:37: 'identity' of column 'id' must be always, by_default or a mapping,"
+        " not the string 'alway'; did you mean 'always'?",
+        "schema.yaml:6:48: 'generated' of 'identity' of column 'j' must be always or"
+        " by_default, not the string 'by_defualt'; did you mean 'by_default'?",
+        "schema.yaml:7:36: 'identity' of column 'k' must be always, by_default or a mapping,"
+        " not the number 5",
+        "schema.yaml:10:23: 'replica_identity' of table 't' must be default, full, nothing or a"
+        " mapping, not the string 'ful'; did you mean 'full'?",
+        "schema.yaml:11:25: 'row_level_security' of table 't' must be true, false, forced or"
+        " force_only, not the string 'forse'; did you mean 'forced'?",
+        "schema.yaml:13:32: 'using' of index 'i' must be btree, hash, gin, gist, brin or"
+        " spgist, not the string 'btre'; did you mean 'btree'?",
+        "schema.yaml:15:75: 'on_delete' of foreign key 'f' must be no_action, restrict,"
+        " cascade, set_null or set_default, not the string 'cascad'; did you mean 'cascade'?",
+        "schema.yaml:19:12: 'state' of table 'u' must be present or absent, not the string"
+        " 'absnt'; did you mean 'absent'?",
+        "schema.yaml:21:30: 'online_type_change_method' of 'settings' must be copy or shadow,"
+        " not the string 'coppy'; did you mean 'copy'?",
+    ], outcome.stderr
+
+
+@pytest.mark.one_major
+def test_a_misspelt_hazard_kind_gets_a_suggestion(shell: Shell, db: str) -> None:
+    shell.write("schema.yaml", ONE_TABLE)
+    outcome = shell.run("plan", "-d", db, "--fail-on", "destructiv")
+    assert outcome.code == 1, outcome.output
+    (line,) = outcome.stderr.splitlines()
+    assert line.startswith("mmschema: unknown hazard kind destructiv (expected: "), line
+    assert line.endswith("; did you mean 'destructive'?"), line

@@ -27,6 +27,14 @@ _TYPE_NAMES = {
     "object": "a mapping",
     "null": "null",
 }
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
 _NAMED = {
     "columns": "column",
     "indexes": "index",
@@ -178,7 +186,59 @@ def _findings(error: ValidationError) -> list[Finding]:
         return _unknown_keys(path, error)
     if check == "required":
         return _missing(path, error)
+    if check in ("oneOf", "anyOf") and isinstance(error.validator_value, list):
+        forms = [form if isinstance(form, dict) else {} for form in error.validator_value]
+        return _alternatives(path, what, error, forms)
     return [Finding(path, _message(what, check, error))]
+
+
+def _alternatives(
+    path: JsonPath, what: str, error: ValidationError, branches: list[dict[str, Any]]
+) -> list[Finding]:
+    """A value that fits none of its forms: the errors inside the one form of its type
+    (`identity: {generated: x}`), else what it may be (`always, by_default or a mapping`)."""
+    value: object = error.instance
+    fitting = [i for i, branch in enumerate(branches) if _takes(branch, value)]
+    if len(fitting) == 1:
+        inner = [
+            e
+            for e in error.context or []
+            if e.relative_schema_path and e.relative_schema_path[0] == fitting[0]
+        ]
+        if inner and not any(e.validator == "enum" and not e.relative_path for e in inner):
+            return [f for e in inner for f in _findings(e)]
+    choices: list[str] = []
+    for branch in branches:
+        if isinstance(branch.get("enum"), list):
+            choices.extend(_plain(v) for v in branch["enum"])
+        elif isinstance(kind := branch.get("type"), str):
+            choices.append(_TYPE_NAMES.get(kind, kind))
+    words = f"{what} must be {either(choices)}, not {kind_of(value)}" if choices else None
+    return [Finding(path, (words or f"{what}: {error.message}") + _suggestion(value, branches))]
+
+
+def _takes(branch: dict[str, Any], value: object) -> bool:
+    """Whether a form of a oneOf is meant for values of this one's type."""
+    if isinstance(branch.get("enum"), list):
+        return any(type(v) is type(value) for v in branch["enum"])
+    kind = branch.get("type")
+    types = _PYTHON_TYPES.get(kind) if isinstance(kind, str) else None
+    if types is None:
+        return True
+    if isinstance(value, bool):
+        return bool in types
+    return isinstance(value, types)
+
+
+def _suggestion(value: object, branches: list[dict[str, Any]]) -> str:
+    """'; did you mean 'always'?' for a misspelt choice of an enum among the forms."""
+    if not isinstance(value, str):
+        return ""
+    choices = [str(v) for b in branches for v in b.get("enum") or [] if isinstance(v, str)]
+    close = difflib.get_close_matches(value, choices, n=1)
+    if not close:
+        close = difflib.get_close_matches(value.lower(), [c.lower() for c in choices], n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _message(what: str, check: str, error: ValidationError) -> str:
@@ -192,7 +252,9 @@ def _message(what: str, check: str, error: ValidationError) -> str:
             f"{what} must be {either([_TYPE_NAMES.get(n, n) for n in names])}, not {kind_of(value)}"
         )
     if check == "enum":
-        return f"{what} must be {either([_plain(v) for v in expected])}, not {kind_of(value)}"
+        suggestion = _suggestion(value, [error.schema]) if isinstance(error.schema, dict) else ""
+        allowed = either([_plain(v) for v in expected])
+        return f"{what} must be {allowed}, not {kind_of(value)}{suggestion}"
     if check == "const" and what == "'version'" and type(value) is int:
         return f"unsupported file format version {_plain(value)}: this mmschema reads version: 1"
     if check == "const":
