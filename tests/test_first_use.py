@@ -232,3 +232,26 @@ def test_a_misspelt_hazard_kind_gets_a_suggestion(shell: Shell, db: str) -> None
     (line,) = outcome.stderr.splitlines()
     assert line.startswith("mmschema: unknown hazard kind destructiv (expected: "), line
     assert line.endswith("; did you mean 'destructive'?"), line
+
+
+GRANTS = """\
+version: 1
+tables:
+  t:
+    columns: {id: {type: integer}}
+    owner: app_owner
+    grants:
+      - {role: alice, privileges: [select]}
+      - {role: bob, privileges: [select, insert]}
+  u:
+    columns: {id: {type: integer}}
+    grants:
+      - {role: public, privileges: [select]}
+"""
+
+
+def test_validate_counts_each_grant_entry(shell: Shell) -> None:
+    shell.write("schema.yaml", GRANTS)
+    outcome = shell.run("validate")
+    assert outcome.code == 0, outcome.output
+    assert outcome.stderr == "schema.yaml: valid (2 tables, 3 grants, 1 owner)\n", outcome.stderr

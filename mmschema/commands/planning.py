@@ -34,6 +34,8 @@ from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.early_read import early_read
 from mmschema.environment import Environment
+from mmschema.kinds.grants import FILE_KEY as GRANTS_KEY
+from mmschema.kinds.grants import declared_counts
 from mmschema.pipeline.kinds import KINDS, of_kind
 from mmschema.planner import Planned, compute_plan
 from mmschema.readguard import bounded_reads
@@ -48,7 +50,9 @@ def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         counted.append(count(len(desired.present_enums()), "enum"))
     for kind in KINDS:
         present = [o for o in of_kind(kind, desired.objects) if o.state == "present"]
-        if present:
+        if kind.file_key == GRANTS_KEY:  # one object per target, many entries each
+            counted += [count(n, word) for n, word in declared_counts(present) if n]
+        elif present:
             counted.append(count(len(present), singular(kind.file_key)))
     err.print(f"{file_name(args)}: valid ({', '.join(counted)})", markup=False)
     return ExitStatus.OK

@@ -10,7 +10,7 @@ from mmschema import __version__, cachefile
 from mmschema.desired.declared import DesiredState
 from mmschema.model import QualifiedName
 
-CACHE_FORMAT = "4"
+CACHE_FORMAT = "5"  # 5: Privileges.entries
 
 
 def cache_key(files: list[tuple[str, str]]) -> str:

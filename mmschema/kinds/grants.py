@@ -134,10 +134,21 @@ class Privileges:
     source: Source | None = field(default=None, compare=False)
     roles: tuple[tuple[str, Source], ...] = field(default=(), compare=False)  # where named
     own_acl: bool = field(default=False, compare=False)  # live: not the default ACL
+    entries: int = field(default=0, compare=False)  # the file's `grants:` items, as counted
 
     @property
     def key(self) -> str:
         return self.target.key
+
+
+def declared_counts(declared: Sequence[object]) -> list[tuple[int, str]]:
+    """What a file's owners and grants amount to, for `validate`: its grant entries (one
+    per item of a `grants:` list, whatever it names) and the owners it sets."""
+    privileges = [p for p in declared if isinstance(p, Privileges)]
+    return [
+        (sum(p.entries for p in privileges), "grant"),
+        (sum(p.owner is not None for p in privileges), "owner"),
+    ]
 
 
 @dataclass(frozen=True)
@@ -328,6 +339,7 @@ def _build(
         revoked=frozenset(revoked),
         source=context.key(path),
         roles=tuple(roles),
+        entries=sum(isinstance(entry, dict) for entry in _list(entries)),
     )
 
 
