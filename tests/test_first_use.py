@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import time
@@ -255,3 +257,43 @@ def test_validate_counts_each_grant_entry(shell: Shell) -> None:
     outcome = shell.run("validate")
     assert outcome.code == 0, outcome.output
     assert outcome.stderr == "schema.yaml: valid (2 tables, 3 grants, 1 owner)\n", outcome.stderr
+
+
+INTERLEAVED = """\
+version: 1
+tables:
+  users:
+    columns:
+      id: {type: bigint, nullable: false}
+      email: {type: text, nullable: false}
+      age: {type: integer}
+    primary_key: [id]
+    checks:
+      age_positive: "age > 0"
+    indexes:
+      users_email: {columns: [{expr: lower(email)}], unique: true}
+  notes:
+    columns:
+      id: {type: integer}
+"""
+STEP = re.compile(r"^ +(\d+)\. (\S+) (\S+)  lock:", re.MULTILINE)
+ROW = re.compile(r"^\| (\d+) \| `([^`]+)` \| `([^`]+)` \|", re.MULTILINE)
+
+
+@pytest.mark.one_major
+def test_plan_steps_print_in_their_numbered_order_in_every_format(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", INTERLEAVED)
+    plans = {
+        fmt: shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", fmt)
+        for fmt in ("text", "markdown", "json")
+    }
+    assert all(p.code == 0 for p in plans.values()), [p.output for p in plans.values()]
+    steps = [(int(n), kind, name) for n, kind, name in STEP.findall(plans["text"].stdout)]
+    rows = [(int(n), kind, name) for n, kind, name in ROW.findall(plans["markdown"].stdout)]
+    changes = json.loads(plans["json"].stdout)["changes"]
+    in_json = [(i, c["kind"], c["object"]) for i, c in enumerate(changes, 1)]
+    assert len(steps) == 4 and {s[2] for s in steps} > {"public.notes"}, plans["text"].stdout
+    assert [s[0] for s in steps] == [1, 2, 3, 4], plans["text"].stdout
+    assert steps == rows == in_json, (steps, rows, in_json)

@@ -29,17 +29,17 @@ def group_of(planned: PlannedChange) -> str:
 
 
 def render_plan(plan: Plan, console: Console) -> None:
-    """The changes grouped by table; each numbered by the order in which apply runs it."""
+    """The changes in the order apply runs them, numbered so (as in markdown and JSON);
+    a table's name heads each run of its changes."""
     console.print(f"Plan for {escape(plan.target)}", style="bold", highlight=False)
     if plan.empty:
         console.print(no_changes_line(plan), highlight=False)
-    groups: dict[str, list[tuple[int, PlannedChange]]] = {}
+    table = None
     for step, planned in enumerate(plan.changes, start=1):
-        groups.setdefault(group_of(planned), []).append((step, planned))
-    for table, members in groups.items():
-        console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
-        for step, planned in members:
-            render_change(step, planned, console)
+        if group_of(planned) != table:
+            table = group_of(planned)
+            console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
+        render_change(step, planned, console)
     for name in plan.unmanaged:
         console.print(
             f"  [magenta]unmanaged[/magenta] {escape(name)} (kept; --prune drops it)",
