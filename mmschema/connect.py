@@ -43,6 +43,9 @@ class ConnectionFailed(Exception):
     """A one-line, password-free reason why a database could not be reached."""
 
 
+SCRATCH_SERVER = "the scratch server"
+DEV_DATABASE = "the scratch server (--dev-database)"
+
 # The variables libpq reads for what a connection string leaves out that picks the server,
 # the database or the role (PGPASSWORD, PGSSLMODE ... pick nothing a user would miss).
 CHOOSING = ("PGSERVICE", "PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER")
@@ -191,8 +194,11 @@ def scrub(text: str, dsn: str) -> str:
     return re.sub(r"(://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
 
 
-def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.Connection[Any]:
-    """A connection with autocommit on, or ConnectionFailed with a clean message."""
+def connect(
+    dsn: str, application: str = "mmschema", server: str = "", **kwargs: Any
+) -> psycopg.Connection[Any]:
+    """A connection with autocommit on, or ConnectionFailed with a clean message that
+    names the `server` when it is not the target ("the scratch server (--dev-database)")."""
     remember(dsn)
     if password_spilled(dsn):  # libpq's message would show the password's end as a host name
         raise ConnectionFailed(
@@ -205,8 +211,9 @@ def connect(dsn: str, application: str = "mmschema", **kwargs: Any) -> psycopg.C
         )
     except psycopg.Error as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        which = f"{server} " if server else ""
         raise ConnectionFailed(
-            f"cannot connect to {describe(dsn)}: {scrub(message, dsn)}"
+            f"cannot connect to {which}{describe(dsn)}: {scrub(message, dsn)}"
         ) from None
     # The file's SQL was parsed as PostgreSQL reads UTF-8 by default: a server or database
     # set to standard_conforming_strings = off (or a client encoding whose characters may end

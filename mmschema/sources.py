@@ -26,7 +26,7 @@ from psycopg.conninfo import make_conninfo
 
 from mmschema import owner_changes
 from mmschema.confined import script_connections
-from mmschema.connect import connect, primary_message
+from mmschema.connect import SCRATCH_SERVER, connect, primary_message
 
 if TYPE_CHECKING:
     from mmschema.normalize import NormalizeCache, Scratch
@@ -62,7 +62,7 @@ def temporary_database(server: str) -> Iterator[str]:
     """A fresh database `mmschema_import_<random>` on the server of `server`; dropped after."""
     name = TEMP_PREFIX + secrets.token_hex(6)
     identifier = sql.Identifier(name)
-    with connect(server, "mmschema-import") as conn:
+    with connect(server, "mmschema-import", SCRATCH_SERVER) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(identifier))
     try:
         yield make_conninfo(server, dbname=name)

