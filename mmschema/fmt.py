@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from mmschema.desired.checks import BadName, parse_table_name
+from mmschema.desired.declared import DeclaredTable
 from mmschema.kinds.tables.model import Table
 from mmschema.model import Catalog, QualifiedName
 
@@ -82,6 +83,45 @@ def spelled_values(table: Table, spec: dict[str, object]) -> Iterator[tuple[Path
         yield ("partition_by",), table.partition_by
     if "partition_of" in spec and table.partition_bound is not None:
         yield ("partition_of", "bound"), table.partition_bound
+
+
+def spelled_otherwise(declared: DeclaredTable, table: Table) -> bool:
+    """Whether fmt would rewrite one of the table's values: spelled_values() read from the
+    loaded file rather than from its text (the values that differ from `table`'s)."""
+    printed = {c.name: c for c in table.columns}
+    for column in declared.present_columns():
+        other = printed.get(column.name)
+        if other is None:
+            continue
+        if column.type.strip().lower() not in SERIAL and column.type.strip() != other.type:
+            return True
+        if None not in (column.default, other.default) and column.default != other.default:
+            return True
+        if None not in (column.generated, other.generated) and column.generated != other.generated:
+            return True
+    checks = {c.name: c.expression for c in table.checks}
+    if any(checks.get(c.name, c.expr) != c.expr for c in declared.checks):
+        return True
+    indexes = {i.name: i for i in table.indexes}
+    for index in declared.present_indexes():
+        built = indexes.get(index.name)
+        if built is None:
+            continue
+        if index.where is not None and index.where != built.where:
+            return True
+        for key, built_key in zip(index.keys, built.keys, strict=False):
+            if key.expr is not None and not built_key.is_column and key.expr != built_key.expr:
+                return True
+    exclusions = {x.name: x.definition.removeprefix("EXCLUDE ") for x in table.exclusions}
+    if any(exclusions.get(x.name, x.body) != x.body for x in declared.exclusions):
+        return True
+    return any(
+        mine is not None and built is not None and mine != built
+        for mine, built in (
+            (declared.partition_by, table.partition_by),
+            (declared.partition_bound, table.partition_bound),
+        )
+    )
 
 
 def _mapping(value: object) -> dict[str, object]:

@@ -313,3 +313,28 @@ def test_a_scratch_server_that_refuses_is_named_as_the_scratch_server(
     (line,) = outcome.stderr.splitlines()
     assert line.startswith("mmschema: cannot connect to the scratch server (--dev-database) "), line
     assert "no_such_db" in line and "Wr0ng-s3cret" not in outcome.output, line
+
+
+def scratch_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if "needed the scratch server" in line]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@pytest.mark.one_major
+def test_plan_sends_to_fmt_only_what_fmt_rewrites(shell: Shell, db: str, scratch_dsn: str) -> None:
+    """users' check is written `age > 0` (PostgreSQL prints `(age > 0)`): fmt rewrites it;
+    after that users still needs the scratch server (a new table's check has no printing on
+    the target to be compared with), and plan must not send the user to fmt again."""
+    shell.write("schema.yaml", INTERLEAVED)
+    plan = ["plan", "-d", db, "--dev-database", scratch_dsn]
+    before = scratch_line(shell.run(*plan).stderr)
+    assert before.startswith("1 of 2 declared tables needed the scratch server"), before
+    assert "1 spelled otherwise than PostgreSQL prints them (`mmschema fmt` rewrites" in before
+    formatted = shell.run("fmt", "--dev-database", scratch_dsn)
+    assert "rewrote 1 value in PostgreSQL's spelling" in formatted.stderr, formatted.output
+    checked = shell.run("fmt", "--check", "--dev-database", scratch_dsn)
+    assert checked.code == 0 and "already in PostgreSQL's spelling" in checked.stderr
+    after = scratch_line(shell.run(*plan).stderr)
+    assert after.startswith("1 of 2 declared tables needed the scratch server"), after
+    assert "rewrites" not in after and "nothing for `mmschema fmt` to rewrite" in after, after

@@ -114,7 +114,7 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         sink.append(planned.plan)
     show_plan(planned.plan, fmt, out, environment, desired.settings)
     if fmt == "text" and sink is None and planned.declared:
-        err.print(scratch_note(planned), markup=False)
+        err.print(scratch_note(planned, desired), markup=False)
     if rehearsed is not None:
         from mmschema.rehearsal import show_rehearsal
 
@@ -158,15 +158,32 @@ def _not_embedded() -> str:
     raise _NoColdRead
 
 
-def scratch_note(planned: Planned) -> str:
-    """How many declared tables needed the scratch server (the rest are spelled canonically)."""
+def scratch_note(planned: Planned, desired: DesiredState) -> str:
+    """How many declared tables needed the scratch server (the rest are spelled canonically),
+    and why: values `mmschema fmt` would rewrite, or texts the target does not print yet."""
     note = f"{planned.on_scratch} of {planned.declared} declared tables needed the scratch server"
     if planned.on_scratch == 0:
         return note
-    return (
-        f"{note} (or its cache): spellings other than the target's (`mmschema fmt` "
-        "rewrites them), new tables with expressions or checks, partitions"
+    from mmschema.fmt import spelled_otherwise
+
+    tables = planned.desired.tables
+    otherwise = sum(
+        spelled_otherwise(t, tables[t.name]) for t in desired.present_tables() if t.name in tables
     )
+    otherwise = min(otherwise, planned.on_scratch)
+    rest = planned.on_scratch - otherwise
+    reasons = []
+    if otherwise:
+        reasons.append(
+            f"{otherwise} spelled otherwise than PostgreSQL prints them (`mmschema fmt` rewrites"
+            " them)"
+        )
+    if rest:
+        reasons.append(
+            f"{rest} with checks, expressions or partitions the target does not print yet, such"
+            " as new tables (nothing for `mmschema fmt` to rewrite there)"
+        )
+    return f"{note} (or its cache): {'; '.join(reasons)}"
 
 
 def plan_from_source(
