@@ -1,4 +1,4 @@
-"""A cold plan's catalog read, connected and run in a thread while the file is checked.
+"""A cold plan's (or drift's) catalog read, run in a thread while the file is checked.
 
 A file not planned before is parsed, validated and built (seconds of this process's CPU at
 thousands of tables) before its table names are certain; the catalog read is mostly the
@@ -66,11 +66,12 @@ class ColdRead:
     """connect(dsn) and read_catalog(names) in a thread, with a plan's read limits."""
 
     def __init__(
-        self, dsn: str, env: Mapping[str, str], label: str, names: list[QualifiedName]
+        self, dsn: str, env: Mapping[str, str], what: str, label: str, names: list[QualifiedName]
     ) -> None:
         self.dsn = dsn
         self.names = names
         self._env = env
+        self._what = what
         self._label = label
         self._conn: psycopg.Connection[Any] | None = None
         self._catalog: Catalog | None = None
@@ -85,7 +86,7 @@ class ColdRead:
         except Exception:
             return
         try:
-            with bounded_reads(conn, self._env, "plan", self._label):
+            with bounded_reads(conn, self._env, self._what, self._label):
                 self._catalog = read_catalog(conn, self.names)
         except Exception:
             conn.close()

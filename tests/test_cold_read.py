@@ -51,10 +51,11 @@ def test_anything_else_guesses_nothing(text: str) -> None:
 
 @pytest.mark.one_major
 @pytest.mark.parametrize("shell", ["user"], indirect=True)
-def test_a_wrong_file_is_reported_before_an_unreachable_target(shell: Shell) -> None:
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_wrong_file_is_reported_before_an_unreachable_target(shell: Shell, command: str) -> None:
     """The read started beside the check fails to connect: the file's error is the answer."""
     shell.write("schema.yaml", "version: 1\ntables:\n  t:\n    columns: {id: {typ: bigint}}\n")
-    outcome = shell.run("plan", "-d", "postgresql://nobody@127.0.0.1:1/nowhere")
+    outcome = shell.run(command, "-d", "postgresql://nobody@127.0.0.1:1/nowhere")
     assert outcome.code == 1
     assert outcome.stderr.startswith("schema.yaml:4:"), outcome.stderr
     assert "cannot connect" not in outcome.output and "Traceback" not in outcome.output

@@ -10,8 +10,16 @@ from typing import Any
 import psycopg
 from rich.console import Console
 
-from mmschema.command_base import UsageError, print_json
-from mmschema.connect import DEV_DATABASE, SCRATCH_SERVER, Target, connect, describe
+from mmschema.cold_read import ColdRead, table_names_in_text
+from mmschema.command_base import UsageError, file_path, print_json
+from mmschema.connect import (
+    DEV_DATABASE,
+    SCRATCH_SERVER,
+    Target,
+    connect,
+    describe,
+    resolve_target,
+)
 from mmschema.desired.declared import DesiredState, Settings
 from mmschema.early_read import CatalogAhead
 from mmschema.environment import Environment
@@ -122,3 +130,30 @@ def effective_settings(args: argparse.Namespace, desired: DesiredState) -> Setti
     if args.retries is not None:
         settings = replace(settings, retries=args.retries)
     return settings
+
+
+def cold_read(
+    args: argparse.Namespace, environment: Environment, what: str = "plan"
+) -> ColdRead | None:
+    """The target's catalog read, started while a file not planned before is checked
+    (cold_read.py): when the target is given (-d or the variables; the embedded server is
+    started only after the file is checked) and the file's table names show in its text."""
+    if getattr(args, "loaded_file", None) is not None:
+        return None
+    try:
+        path = file_path(args)
+        target = resolve_target(args.database, environment, _not_embedded)
+        names = table_names_in_text(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except Exception:
+        return None
+    if names is None:
+        return None
+    return ColdRead(target.dsn, environment.env, what, target.label, names)
+
+
+class _NoColdRead(Exception):
+    """The embedded server would have to be started first."""
+
+
+def _not_embedded() -> str:
+    raise _NoColdRead

@@ -6,7 +6,7 @@ import argparse
 
 from mmschema import history as runlog
 from mmschema.command_base import ExitStatus, load_file, print_json, target_for
-from mmschema.commands.common import consoles, make_plan, output_format, show_plan
+from mmschema.commands.common import cold_read, consoles, make_plan, output_format, show_plan
 from mmschema.connect import connect
 from mmschema.drift import DriftReport, last_apply, show_extra, unmanaged_tables
 from mmschema.environment import Environment
@@ -17,14 +17,25 @@ from mmschema.readguard import bounded_reads
 
 
 def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
-    desired = load_file(args)
+    cold = cold_read(args, environment, "drift")
+    try:
+        desired = load_file(args)
+    except BaseException:
+        if cold is not None:
+            cold.close()
+        raise
     out, err = consoles(environment)
     target = target_for(args, environment, err)
     file_checksum = runlog.checksum(desired.text)
-    with connect(target.dsn) as conn, bounded_reads(conn, environment.env, "drift", target.label):
+    read_ahead = cold.connection(target.dsn) if cold is not None else None
+    ahead = cold if read_ahead is not None else None
+    with (
+        read_ahead or connect(target.dsn) as conn,
+        bounded_reads(conn, environment.env, "drift", target.label),
+    ):
         applied = last_apply(conn, file_checksum)
         try:
-            plan = make_plan(args, environment, desired, conn, target, err).plan
+            plan = make_plan(args, environment, desired, conn, target, err, ahead).plan
             refused: list[str] = []
         except InheritanceRefusal as refusal:
             # what the database holds makes every plan refused: drift found something

@@ -7,12 +7,10 @@ import json
 
 from rich.console import Console
 
-from mmschema.cold_read import ColdRead, table_names_in_text
 from mmschema.command_base import (
     ExitStatus,
     UsageError,
     file_name,
-    file_path,
     in_workdir,
     keep_table_names,
     kept_table_names,
@@ -23,13 +21,14 @@ from mmschema.command_base import (
 )
 from mmschema.commands.common import (
     cache_for,
+    cold_read,
     consoles,
     make_plan,
     output_format,
     scratch_for,
     show_plan,
 )
-from mmschema.connect import connect, resolve_target
+from mmschema.connect import connect
 from mmschema.desired.declared import DesiredState
 from mmschema.diff import managed_names
 from mmschema.early_read import early_read
@@ -133,29 +132,6 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     if args.detailed_exitcode and not planned.plan.empty:
         return ExitStatus.CHANGES
     return ExitStatus.OK
-
-
-def cold_read(args: argparse.Namespace, environment: Environment) -> ColdRead | None:
-    """The target's catalog read, started while a file not planned before is checked
-    (cold_read.py): when the target is given (-d or the variables; the embedded server is
-    started only after the file is checked) and the file's table names show in its text."""
-    if getattr(args, "loaded_file", None) is not None:
-        return None
-    try:
-        path = file_path(args)
-        target = resolve_target(args.database, environment, _not_embedded)
-        names = table_names_in_text(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except Exception:
-        return None
-    return None if names is None else ColdRead(target.dsn, environment.env, target.label, names)
-
-
-class _NoColdRead(Exception):
-    """The embedded server would have to be started first."""
-
-
-def _not_embedded() -> str:
-    raise _NoColdRead
 
 
 def scratch_note(planned: Planned, desired: DesiredState) -> str:
