@@ -26,6 +26,7 @@ from mmschema.backfill import (
 from mmschema.connect import server_error
 from mmschema.ddl import Statement, transaction_groups
 from mmschema.desired.declared import Settings
+from mmschema.interrupts import raise_terminated
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables import column_changes as cc
 from mmschema.kinds.tables import copy_changes as xc
@@ -98,10 +99,6 @@ class NoRecorder:
         pass
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C (so every handler of KeyboardInterrupt runs); exit 143."""
-
-
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C while applying, so the run is rolled back and recorded."""
@@ -109,10 +106,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
     try:
         yield
     finally:

@@ -19,7 +19,13 @@ from mmschema.command_base import (
 )
 from mmschema.environment import Environment
 from mmschema.hazard_kinds import HAZARD_KINDS, HAZARD_MEANINGS
-from mmschema.interrupts import command_may_be_interrupted, quiet_until_command
+from mmschema.interrupts import (
+    INTERRUPTED,
+    TERMINATED,
+    Terminated,
+    command_may_be_interrupted,
+    quiet_until_command,
+)
 from mmschema.userdirs import cache_dir
 
 # Importing anything heavy (psycopg, rich, pglast) waits until a command runs, so that
@@ -317,13 +323,11 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         err.print(visible(f"mmschema: database error: {scrub(message, dsn)}"), markup=False)
         return int(ExitStatus.ERROR)
     except KeyboardInterrupt as interrupt:
-        from mmschema.apply import Terminated
-
         if isinstance(interrupt, Terminated):
             err.print("mmschema: terminated", markup=False)
-            return 143
+            return TERMINATED
         err.print("mmschema: interrupted", markup=False)
-        return 130
+        return INTERRUPTED
 
 
 # Options whose empty value would silently mean their default (`-d "$UNSET"`: the embedded
