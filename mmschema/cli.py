@@ -268,9 +268,10 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     from mmschema.connect import RedactingStream, remember, remember_environment
 
     remember_environment(environment)
+    output = ReaderMayLeave(environment.stdout)
     environment = replace(
         environment,
-        stdout=cast(TextIO, RedactingStream(cast(TextIO, ReaderMayLeave(environment.stdout)))),
+        stdout=cast(TextIO, RedactingStream(cast(TextIO, output))),
         stderr=cast(TextIO, RedactingStream(cast(TextIO, ReaderMayLeave(environment.stderr)))),
     )
     remember(getattr(args, "database", None))
@@ -302,8 +303,14 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
         if inventory:
             from mmschema.inventory import run_inventory
 
-            return int(run_inventory(args, environment, run_command))
-        return int(run_command(args, environment))
+            status = int(run_inventory(args, environment, run_command))
+        else:
+            status = int(run_command(args, environment))
+        if output.failure is not None:  # the work is done; what it printed is lost
+            reason = output.failure.strerror or str(output.failure)
+            err.print(visible(f"mmschema: cannot write the output: {reason}"), markup=False)
+            return int(ExitStatus.ERROR)
+        return status
     except InvalidFile as invalid:
         for line in invalid.errors:
             err.print(visible(line), markup=False)
@@ -321,6 +328,10 @@ def main(argv: Sequence[str] | None = None, environment: Environment | None = No
     except psycopg.Error as error:
         message = primary_message(error)
         err.print(visible(f"mmschema: database error: {scrub(message, dsn)}"), markup=False)
+        return int(ExitStatus.ERROR)
+    except OSError as error:  # a file that cannot be written: a full disk, a read-only one
+        where = f"{error.filename}: " if error.filename else ""
+        err.print(visible(f"mmschema: {where}{error.strerror or error}"), markup=False)
         return int(ExitStatus.ERROR)
     except KeyboardInterrupt as interrupt:
         if isinstance(interrupt, Terminated):
@@ -363,7 +374,8 @@ def run() -> None:
     quiet_until_command()
     from mmschema.closedpipe import flush_standard_streams
 
-    flush_standard_streams()
+    if not flush_standard_streams() and status == 0:
+        status = int(ExitStatus.ERROR)  # the output's last part was lost (said in one line)
     from mmschema.exiting import leave
 
     leave(status)

@@ -248,3 +248,27 @@ def test_the_target_server_stopped_during_apply(
     assert_one_clean_line(outcome, {1: None})
     name = str(conninfo_to_dict(dsn)["dbname"])
     assert_consistent_and_converging(shell, own_server.dsn(name), scratch_dsn, cut_builds=True)
+
+
+@pytest.mark.parametrize("where", ["stdout", "-o"])
+def test_a_full_disk_is_one_line(shell: Shell, scratch_dsn: str, where: str) -> None:
+    """Output that cannot be written (ENOSPC: /dev/full) is exit 1 and one line."""
+    shell.write("migration.sql", "CREATE TABLE t (id int);\n")
+    if where == "stdout":
+        args = ["schema"]
+    else:
+        args = ["import", "migration.sql", "--dev-database", scratch_dsn, "-o", "/dev/full"]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            shell.argv(*args),
+            cwd=shell.project,
+            env=shell.env(),
+            stdout=full if where == "stdout" else subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=SECONDS,
+            check=False,
+        )
+    outcome = Outcome(done.returncode, done.stdout or "", done.stderr)
+    assert_one_clean_line(outcome, {1: None})
+    assert "No space left on device" in outcome.stderr
