@@ -20,6 +20,7 @@ from mmschema.model import Catalog, QualifiedName, View
 from mmschema.online_names import (
     Replaced,
     TableState,
+    as_made,
     copy_name,
     shadow_name,
     trigger_name,
@@ -64,6 +65,9 @@ def copy_refusal(
         return "a materialized view reads it (making it again would hold the swap's lock)"
     if any(not v.rebuildable for v in views):
         return "a view that cannot be made again as it was (rules, triggers) reads it"
+    over = {str(v.name) for v in views}
+    if any(isinstance(c, ch.KindChange) and c.subject in over for c in changes):
+        return "the plan changes a view over it too"  # the views kind's, after the swap
     if replaced.checks or replaced.gone:
         return "the plan changes its checks or indexes too"
     for change in changes:
@@ -173,7 +177,7 @@ def copy_steps(
             table.row_security,
             table.policies,
             state.triggers_kept,
-            tuple(views_over(live, name, state)),
+            tuple(as_made(views_over(live, name, state), replaced)),
         )
     )
     steps.extend(tc.ValidateConstraint(owner, fk.name) for owner, fk in inbound if fk.valid)

@@ -27,6 +27,7 @@ from mmschema.online_names import (
     SHADOW_PREFIX,
     Replaced,
     TableState,
+    as_made,
     copy_name,
     is_shadow,
     shadow_name,
@@ -199,7 +200,8 @@ def replaced_on(table: QualifiedName, changes: list[ch.Change]) -> Replaced:
         if isinstance(c, tc.AddCheck) and c.table == table and c.check.name in dropped_checks
     }
     gone = (dropped_indexes - set(indexes)) | (dropped_checks - set(checks))
-    return Replaced(indexes, checks, frozenset(gone))
+    views = tuple(c.view for c in changes if isinstance(c, cc.CreateView) and c.table == table)
+    return Replaced(indexes, checks, frozenset(gone), views)
 
 
 def _taken_over(change: ch.Change, taken: set[tuple[QualifiedName, str]]) -> bool:
@@ -654,7 +656,7 @@ def _steps(
             unique=tuple(unique),
             indexes=tuple((old, index.name) for old, index in built if old),
             checks=tuple((old, twin.name) for old, twin in checks),
-            views=tuple(views_reading(live.views, {(name, column)})),
+            views=tuple(as_made(views_reading(live.views, {(name, column)}), replaced)),
             policies=tuple(p for _, p in policies_reading(live, {(name, column)})),
             locked=locked,
             drop_foreign_keys=drop_foreign_keys,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from mmschema.ddl.base import name_prefix
 from mmschema.kinds.tables.model import Check, Index, IndexKey, UniqueConstraint
-from mmschema.model import ColumnTrigger, QualifiedName
+from mmschema.model import ColumnTrigger, QualifiedName, View
 
 SHADOW_PREFIX = "_mms_new_"
 TRIGGER_PREFIX = "_mms_sync_"
@@ -65,6 +65,14 @@ class Replaced:
     indexes: dict[str, Index]
     checks: dict[str, Check]
     gone: frozenset[str] = frozenset()
+    views: tuple[View, ...] = ()  # the views made again around its type changes, as made
+
+
+def as_made(views: list[View], replaced: Replaced) -> list[View]:
+    """The views a swap makes again: as the plan makes them (the file's definition, where
+    it changes one that reads a retyped column), else as they were."""
+    made = {v.name: v for v in replaced.views}
+    return [made.get(v.name, v) for v in views]
 
 
 def unique_index_under_shadow_name(

@@ -466,3 +466,24 @@ def test_views_over_the_table_are_made_again_by_the_swap(
     assert leftovers(db) == []
     again = shell.run("plan", "--detailed-exitcode", *common)
     assert again.code == 0, again.output
+
+
+@pytest.mark.parametrize("method", ["copy", "shadow"])
+def test_a_view_the_file_changes_is_made_by_the_swap_as_declared(
+    db: str, scratch_dsn: str, shell: Shell, method: str
+) -> None:
+    """A declared view over a retyped column whose query the file changes too: the swap
+    (of either method) makes it as the file says, not as it was."""
+    run_sql(db, BEFORE + "CREATE VIEW cheap AS SELECT id, size FROM fills WHERE size < 3;")
+    settings = f"online_type_change_rows: 1000, online_type_change_method: {method}"
+    view = "views:\n  cheap:\n    query: SELECT id, size FROM fills WHERE size < 5\n"
+    shell.write("schema.yaml", NEW.replace("online_type_change_rows: 1000", settings) + view)
+    common = ("-d", db, "--dev-database", scratch_dsn)
+    applied = shell.run("apply", "--yes", *common)
+    assert applied.code == 0, applied.output
+    assert f"retype_{'copy' if method == 'copy' else 'online'}_swap public.fills" in (
+        applied.output
+    )
+    assert query(db, "SELECT count(*) FROM cheap") == [(14286,)]  # g % 7 < 5
+    again = shell.run("plan", "--detailed-exitcode", *common)
+    assert again.code == 0, again.output
