@@ -140,6 +140,13 @@ def canonical_column(
         return None
     if column.type.lower() in SERIAL_TYPES:
         return serial_column(column, printed, table)
+    if (
+        printed is not None
+        and same_texts(column, printed)
+        and (column.name, column.nullable, column.comment)
+        == (printed.name, printed.nullable, printed.comment)
+    ):
+        return printed  # the printed column itself: the diff finds the two the same object
     built = Column(
         name=column.name,
         type=column.type,
@@ -151,7 +158,7 @@ def canonical_column(
         comment=column.comment,
         identity_options=column.identity_options,
     )
-    if printed is not None and same_texts(built, printed):
+    if printed is not None and same_texts(column, printed):
         return built
     base = base_type(column.type)
     if base is None or column.generated is not None or column.identity_options:
@@ -202,7 +209,7 @@ def serial_column(
     return declared if same_texts(declared, printed) else None
 
 
-def same_texts(column: Column, printed: Column) -> bool:
+def same_texts(column: Column | DeclaredColumn, printed: Column) -> bool:
     """Whether every SQL text of the column is the one PostgreSQL printed."""
     return (
         column.type,
@@ -228,6 +235,8 @@ def canonical_index(
         return None
     if printed is not None:
         built = raw_index(index)
+        if built == printed and not printed.parts:
+            return printed  # the diff then finds the two the same object
         if built.same_definition(printed):
             return built
     if (

@@ -484,14 +484,18 @@ def serials_adopted(live: Catalog, wanted: Catalog, desired: DesiredState) -> li
         if isinstance(u.drop, DropSequence)
     }
     changes: list[ch.Change] = []
+    if not standalone:
+        return changes
     for table in desired.tables:
         have, want = live.tables.get(table.name), wanted.tables.get(table.name)
         if table.state != "present" or have is None or want is None:
             continue
         for column in table.columns:
+            if column.type.lower() not in SERIAL_TYPES:
+                continue
             name = serial_sequence(table.name, column.name)
             sequence = standalone.get(name) if name is not None else None
-            if column.type.lower() not in SERIAL_TYPES or sequence is None:
+            if sequence is None:
                 continue
             old, new = have.column(column.name), want.column(column.name)
             if old is not None and new is not None and old.default == new.default:

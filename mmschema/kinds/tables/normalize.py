@@ -39,18 +39,37 @@ def declared_options(
         else c
         for c in table.checks
     )
-    return replace(
-        table,
-        foreign_keys=foreign_keys,
-        checks=checks,
-        unlogged=bool(declared.unlogged),
-        row_security=declared.row_security or "off",
-        replica_identity=declared.replica_identity or "default",
-        constraint_comments=tuple(
+    options = (
+        foreign_keys,
+        checks,
+        bool(declared.unlogged),
+        declared.row_security or "off",
+        declared.replica_identity or "default",
+        tuple(
             (name if name is not None else _key_name(table), text)
             for name, text in declared.constraint_comments
             if name is not None or table.primary_key is not None
         ),
+    )
+    kept = (
+        table.foreign_keys,
+        table.checks,
+        table.unlogged,
+        table.row_security,
+        table.replica_identity,
+        table.constraint_comments,
+    )
+    if options == kept:
+        return table  # most tables: a copy would be equal (and cost a frozen dataclass's init)
+    keys, checks, unlogged, row_security, replica_identity, comments = options
+    return replace(
+        table,
+        foreign_keys=keys,
+        checks=checks,
+        unlogged=unlogged,
+        row_security=row_security,
+        replica_identity=replica_identity,
+        constraint_comments=comments,
     )
 
 

@@ -20,6 +20,8 @@ def column_renames(live: Catalog, declared: DesiredState) -> dict[QualifiedName,
     """Per live table (by its name after a table rename): old column name -> new one."""
     found: dict[QualifiedName, dict[str, str]] = {}
     for table in declared.tables:
+        if not any(column.renamed_from for column in table.columns):
+            continue
         have = live.tables.get(table.name) or (
             live.tables.get(table.renamed_from) if table.renamed_from else None
         )
