@@ -43,3 +43,27 @@ def test_an_unreadable_key_means_no_cache_not_a_traceback(tmp_path: Path) -> Non
     key = tmp_path / "cache.key"
     key.mkdir()  # a key the process cannot read as a file
     assert cachefile.key_at(key) is None
+
+
+def test_a_checked_file_comes_back_from_the_cache_the_same_in_parts(tmp_path: Path) -> None:
+    """The tables are kept in parts (unpickled one at a time: the catalog read's thread gets
+    the GIL in between); the file read back is the one checked, tables in their order."""
+    from mmschema.desired.cache import TABLES_PER_PART
+    from mmschema.desired.load import load_desired
+
+    count = TABLES_PER_PART * 2 + 3
+    lines = ["version: 1", "tables:"]
+    for i in range(count):
+        lines += [f"  t{i}:", "    columns:", "      id: {type: bigint}", "    primary_key: [id]"]
+    path = tmp_path / "schema.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    cache = tmp_path / "cache"
+    checked = load_desired(path, cache)
+    kept = list(cache.glob("*.pickle"))
+    assert len(kept) == 1
+    warm = load_desired(path, cache)
+    assert warm == checked
+    assert [t.name.name for t in warm.tables] == [f"t{i}" for i in range(count)]
+    parts = cachefile.read(kept[0])
+    assert isinstance(parts, tuple)
+    assert len(parts[1]) == 3
