@@ -198,7 +198,7 @@ class SequenceKind:
             return []
         return [
             Unmanaged(s.key, f"sequence {s.name}", DropSequence(s, pruned=True))
-            for s, implicit in read_sequences(conn, [], schemas)
+            for s, implicit in read_sequences(conn, [], schemas, standalone=True)
             if not implicit
         ]
 
@@ -405,11 +405,16 @@ class SequenceRow:
 
 
 def read_sequences(
-    conn: psycopg.Connection[Any], names: Sequence[QualifiedName], schemas: Sequence[str]
+    conn: psycopg.Connection[Any],
+    names: Sequence[QualifiedName],
+    schemas: Sequence[str],
+    standalone: bool = False,
 ) -> list[tuple[ManagedSequence, bool]]:
     """The sequences named and all those of `schemas`, each with whether it is implicit
-    (an identity's, or a serial's that its table's dump declares)."""
+    (an identity's, or a serial's that its table's dump declares); `standalone`: without
+    the identities' (thousands in a big database, all implicit)."""
     params = {
+        "standalone": standalone,
         "schemas": [n.schema for n in names],
         "names": [n.name for n in names],
         "schemas_all": list(schemas),

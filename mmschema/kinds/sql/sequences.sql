@@ -44,6 +44,11 @@ LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
 WHERE c.relkind = 'S'
+  -- with %(standalone)s, not an identity's (implicit): --prune's listing reads no more
+  AND NOT (%(standalone)s AND EXISTS (
+        SELECT FROM pg_depend i
+         WHERE i.classid = 'pg_class'::regclass AND i.objid = c.oid
+           AND i.refclassid = 'pg_class'::regclass AND i.refobjsubid > 0 AND i.deptype = 'i'))
   AND ((n.nspname, c.relname) IN (SELECT m.schema, m.name
                                    FROM unnest(%(schemas)s::text[], %(names)s::text[])
                                         AS m(schema, name))
