@@ -21,6 +21,7 @@ from mmschema.desired.declared import DesiredState
 from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.base import Unmanaged
 from mmschema.kinds.routine_text import identity_of, routine_key
+from mmschema.kinds.tables.changes import DropConstraint
 from mmschema.kinds.tables.namespace import taken_names
 from mmschema.kinds.typeusers import spellings
 from mmschema.locks import Form
@@ -143,6 +144,8 @@ class _Declared:
     tables: set[QualifiedName] = field(default_factory=set)
     parts: set[tuple[QualifiedName, str]] = field(default_factory=set)
     defaults: dict[QualifiedName, str] = field(default_factory=dict)  # a table's, joined
+    # (table, "constraint name") of each declared foreign key: the table it references.
+    references: dict[tuple[QualifiedName, str], QualifiedName] = field(default_factory=dict)
     readers: set[QualifiedName] = field(default_factory=set)  # views, materialized views
     # The live routines the file declares, as (sort, oid), and the file's text lowered:
     # what they and the declared views read after the plan is what that text names.
@@ -160,6 +163,7 @@ def _declared(desired: DesiredState) -> _Declared:
         found.defaults[table.name] = " ".join(texts)
         for key in table.foreign_keys:  # may be outside
             found.names.setdefault(key.references, set()).add("table")
+            found.references[(table.name, f"constraint {key.name}")] = key.references
         for part in (*table.foreign_keys, *table.checks, *table.unique):
             found.parts.add((table.name, f"constraint {getattr(part, 'name', '')}"))
     for name in found.tables:
@@ -310,7 +314,9 @@ def _keeps(
     if via == "default":  # one the file keeps names it
         return name in declared.defaults.get(table, "")
     if via and via.startswith(("constraint ", "trigger ", "policy ")):
-        return (table, via) in declared.parts
+        # A foreign key kept under its name but pointing elsewhere is made again.
+        referenced = declared.references.get((table, via), row.qualified)
+        return (table, via) in declared.parts and referenced == row.qualified
     return True
 
 
@@ -357,7 +363,8 @@ def _change(row: _Row) -> PruneUndeclared:
 
 def pruned_tables_that_make_room(changes: list[ch.Change]) -> list[ch.Change]:
     """Undeclared tables --prune drops, marked early where the plan makes a relation under
-    a name the table or one of its indexes or sequences holds."""
+    a name the table or one of its indexes or sequences holds; the foreign keys the plan
+    drops then go before them (one may reference such a table)."""
     taken: set[QualifiedName] = set()
     for change in changes:
         if not isinstance(change, PruneUndeclared):
@@ -370,6 +377,13 @@ def pruned_tables_that_make_room(changes: list[ch.Change]) -> list[ch.Change]:
             if held & taken:
                 change = replace(change, early=True)
         result.append(change)
+    if any(isinstance(c, PruneUndeclared) and c.early for c in result):
+        result = [
+            replace(c, before_tables=True)
+            if isinstance(c, DropConstraint) and c.kind == "foreign_key"
+            else c
+            for c in result
+        ]
     return result
 
 
