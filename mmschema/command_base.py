@@ -70,6 +70,8 @@ def file_path(args: argparse.Namespace) -> Path:
     name = file_name(args)
     path = in_workdir(args, name)
     if not path.exists():
+        if path.is_symlink():  # a link to nowhere, or to itself
+            raise UsageError(f"{name}: a symbolic link to a file that does not exist (or a loop)")
         raise UsageError(f"{name}: no such file or directory")
     return path
 

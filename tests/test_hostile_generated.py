@@ -456,7 +456,7 @@ def verdict(case: Case, command: str, code: int, stdout: str, stderr: str) -> st
     if found is None:
         if command == "plan" and line.startswith("mmschema: "):
             return None  # a file validate accepts may still fail against the target
-        if case.family == "special" and line.startswith("mmschema: "):
+        if case.name == "link_loop" and "symbolic link" in line:
             return None
         if case.family in ("special", "encodings", "junk", "huge") and FILE_ONLY.match(line):
             return None  # the whole file is at fault
