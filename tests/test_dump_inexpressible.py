@@ -29,6 +29,14 @@ def test_dump_warns_of_what_the_file_cannot_say(
         )
     if pg_server.major >= 18:
         run_sql(db, "CREATE TABLE named (id integer CONSTRAINT id_present NOT NULL)")
+        run_sql(  # temporal keys (PostgreSQL 18): sqldef's WITHOUT OVERLAPS and PERIOD pairs
+            db,
+            "CREATE EXTENSION btree_gist;"
+            "CREATE TABLE span (id integer, r daterange,"
+            " CONSTRAINT span_pkey PRIMARY KEY (id, r WITHOUT OVERLAPS));"
+            "CREATE TABLE spanref (id integer, r daterange, CONSTRAINT spanref_fkey"
+            " FOREIGN KEY (id, PERIOD r) REFERENCES span (id, PERIOD r))",
+        )
     outcome = shell.run("dump", "-d", db, "--dev-database", scratch_dsn)
     assert outcome.code == 0, outcome.output
     warnings = [line for line in outcome.stderr.splitlines() if line.startswith("warning:")]
@@ -38,6 +46,8 @@ def test_dump_warns_of_what_the_file_cannot_say(
         "public.pair.pair_a_b_key: INCLUDE columns",
         "public.pair.pair_a_b_key: WITH (storage parameters) on its index",
         "public.parent.parent_pkey: DEFERRABLE primary key",
+        *(["public.span.span_pkey: WITHOUT OVERLAPS"] * (pg_server.major >= 18)),
+        *(["public.spanref.spanref_fkey: PERIOD"] * (pg_server.major >= 18)),
     ]
     if pg_server.major >= 15:
         expected.append("public.tagged.tagged_p_fkey: ON DELETE SET NULL/DEFAULT (columns)")
