@@ -67,6 +67,7 @@ class Form(Enum):
     VALIDATE_CONSTRAINT = "ALTER TABLE VALIDATE CONSTRAINT"
     CREATE_INDEX = "CREATE INDEX"
     CREATE_INDEX_CONCURRENTLY = "CREATE INDEX CONCURRENTLY"
+    CREATE_INDEX_IN_TYPE_CHANGE = "CREATE INDEX (in the transaction of a type change)"
     CREATE_SEQUENCE = "CREATE SEQUENCE"
     SET_SEQUENCE = "SELECT setval"
     ALTER_SEQUENCE = "ALTER SEQUENCE"
@@ -171,6 +172,9 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     Form.VALIDATE_CONSTRAINT: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, alone=True),
     Form.CREATE_INDEX: FormTraits(LockLevel.SHARE),
     Form.CREATE_INDEX_CONCURRENTLY: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE, False),
+    # SHARE itself, but it runs under the ACCESS EXCLUSIVE lock the type change's ALTER
+    # TABLE holds until its transaction ends: reads and writes wait for the build.
+    Form.CREATE_INDEX_IN_TYPE_CHANGE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),  # OWNED BY reads the table
     Form.SET_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),
     Form.ALTER_SEQUENCE: FormTraits(LockLevel.ACCESS_SHARE),  # locks the sequence only

@@ -437,6 +437,7 @@ def size_hazards(change: ch.Change, size: TableSize) -> list[Hazard]:
         isinstance(change, tc.CreateIndex | tc.ReplaceIndex | tc.RebuildInvalidIndex)
         and not change.concurrently
         and not (isinstance(change, tc.ReplaceIndex) and change.partitions)  # piece by piece
+        and not (isinstance(change, tc.CreateIndex) and change.in_type_change)  # its own says
     )
     if plain_build and size.has_rows:
         found.append(

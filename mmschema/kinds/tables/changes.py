@@ -198,11 +198,16 @@ class CreateIndex(TableChange):
     index: Index
     concurrently: bool = True
     on_new_parent: bool = False  # a new partitioned table's: after its partitions' keys
+    # A unique index over a column whose type changes, made again in that change's
+    # transaction, under its ACCESS EXCLUSIVE lock (see dependents.py).
+    in_type_change: bool = False
     kind_label = "create_index"
     about = ("table", "index.name")
 
     @property
     def phase(self) -> Phase:
+        if self.in_type_change:
+            return Phase.ALTER_COLUMNS
         return Phase.PARENT_INDEXES if self.on_new_parent else Phase.BUILD_INDEXES
 
 
@@ -235,9 +240,13 @@ class DropIndex(TableChange):
     # Partitions' constraints its parts back, which go with it (DROP INDEX ... CASCADE):
     # PostgreSQL refuses to drop either one alone.
     cascade: tuple[QualifiedName, ...] = ()
-    phase = Phase.DROP_INDEXES
+    in_type_change: bool = False  # dropped in the transaction of a type change it reads
     kind_label = "drop_index"
     about = ("table", "index.name")
+
+    @property
+    def phase(self) -> Phase:
+        return Phase.ALTER_COLUMNS if self.in_type_change else Phase.DROP_INDEXES
 
 
 @dataclass(frozen=True)

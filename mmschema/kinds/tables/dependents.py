@@ -103,7 +103,10 @@ def _added_again(
 def split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch.Change]:
     """An index being replaced that reads a column whose type changes may not survive the
     ALTER TYPE (its predicate or expression stops type-checking): drop it before and build
-    the new one after, instead of swapping it in under a temporary name."""
+    the new one after, instead of swapping it in under a temporary name. A unique one is
+    dropped and built in the type change's transaction (the ALTER holds ACCESS EXCLUSIVE
+    until it commits), so that no other session ever sees the table without it: built
+    CONCURRENTLY after, a duplicate written in between would make the build fail."""
     retyped: dict[QualifiedName, set[str]] = {}
     for change in changes:
         if isinstance(change, cc.AlterColumnType):
@@ -111,15 +114,41 @@ def split_replacements_over_retyped_columns(changes: list[ch.Change]) -> list[ch
     if not retyped:
         return changes
     result: list[ch.Change] = []
+    unique: list[tc.ReplaceIndex] = []
     for change in changes:
         if isinstance(change, tc.ReplaceIndex) and reads_any(
             change.old, retyped.get(change.table, set())
         ):
+            if change.old.unique or change.new.unique:
+                unique.append(change)
+                continue
             result.append(tc.DropIndex(change.table, change.old, change.concurrently))
             result.append(tc.CreateIndex(change.table, change.new, change.concurrently))
         else:
             result.append(change)
+    for change in unique:
+        result = _replaced_in_type_change(result, change)
     return result
+
+
+def _replaced_in_type_change(changes: list[ch.Change], change: tc.ReplaceIndex) -> list[ch.Change]:
+    """The unique index dropped just before the first type change of a column it reads and
+    built just after the last, when those commit as one transaction; otherwise (a step
+    committed alone in between) dropped before and built after, as other indexes are."""
+    read = [
+        i
+        for i, c in enumerate(changes)
+        if isinstance(c, cc.AlterColumnType)
+        and c.table == change.table
+        and reads_any(change.old, {c.column})
+    ]
+    first, last = read[0], read[-1]
+    if not _one_transaction(changes[first : last + 1]):
+        drop = tc.DropIndex(change.table, change.old, change.concurrently)
+        return [*changes, drop, tc.CreateIndex(change.table, change.new, change.concurrently)]
+    drop = tc.DropIndex(change.table, change.old, concurrently=False, in_type_change=True)
+    build = tc.CreateIndex(change.table, change.new, concurrently=False, in_type_change=True)
+    return [*changes[:first], drop, *changes[first : last + 1], build, *changes[last + 1 :]]
 
 
 def regenerate_over_retyped_columns(

@@ -21,6 +21,7 @@ from mmschema.ddl.base import (
     statements,
 )
 from mmschema.desired.declared import DeclaredTable
+from mmschema.hazards import Hazard, hazards
 from mmschema.kinds.tables import changes as tc
 from mmschema.kinds.tables.model import (
     Index,
@@ -131,10 +132,25 @@ def temporary_index_name(name: str) -> str:
 
 @statements.register
 def _(change: tc.CreateIndex) -> list[Statement]:
-    result = [create_index(change.table, change.index, change.index.name, change.concurrently)]
+    build = create_index(change.table, change.index, change.index.name, change.concurrently)
+    if change.in_type_change:
+        build = replace(build, form=Form.CREATE_INDEX_IN_TYPE_CHANGE)
+    result = [build]
     if change.index.comment is not None:
         result.append(comment("index", change.table, change.index.name, change.index.comment))
     return result
+
+
+@hazards.register
+def _(change: tc.CreateIndex) -> list[Hazard]:
+    if not change.in_type_change:
+        return []
+    detail = (
+        f"index {change.index.name} is dropped and built again in the transaction of the type "
+        f"change of {change.table}, under its ACCESS EXCLUSIVE lock: reads and writes wait "
+        "for the build, and the unique index is never missing"
+    )
+    return [Hazard("blocking", detail)]
 
 
 def drop_index(schema: str, name: str, concurrently: bool, cascade: bool = False) -> Statement:
