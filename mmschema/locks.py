@@ -98,6 +98,7 @@ class Form(Enum):
     ANALYZE = "ANALYZE"
     LOCK_TABLE = "LOCK TABLE"
     CREATE_FUNCTION = "CREATE FUNCTION"
+    CREATE_SQL_FUNCTION = "CREATE FUNCTION (LANGUAGE sql)"
     DROP_FUNCTION = "DROP FUNCTION"
     CREATE_TRIGGER = "CREATE TRIGGER"
     DROP_TRIGGER = "DROP TRIGGER"
@@ -215,6 +216,8 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # EXCLUSIVE.
     Form.LOCK_TABLE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.CREATE_FUNCTION: FormTraits(LockLevel.NONE),
+    # A SQL body is analyzed as the function is made: ACCESS SHARE on the tables it reads.
+    Form.CREATE_SQL_FUNCTION: FormTraits(LockLevel.ACCESS_SHARE),
     Form.DROP_FUNCTION: FormTraits(LockLevel.NONE),
     Form.CREATE_TRIGGER: FormTraits(LockLevel.SHARE_ROW_EXCLUSIVE),
     Form.DROP_TRIGGER: FormTraits(LockLevel.ACCESS_EXCLUSIVE),

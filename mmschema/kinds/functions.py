@@ -659,9 +659,17 @@ def _comment(routine: ManagedRoutine) -> Statement:
     return make_statement(Form.CREATE_FUNCTION, text)
 
 
+# pg_get_functiondef prints the language on a line of its own, before the body.
+_SQL_LANGUAGE = re.compile(r"^ LANGUAGE sql$", re.MULTILINE)
+
+
 def _create(routine: ManagedRoutine) -> Statement:
     # As pg_get_functiondef printed it, after the file's text was parsed as one CREATE.
-    return make_statement(Form.CREATE_FUNCTION, sql.SQL(routine.definition))
+    # A SQL body is parsed and analyzed as it is made (a string one with
+    # check_function_bodies on, BEGIN ATOMIC always): the tables it reads are locked.
+    header = routine.definition.partition("\nAS ")[0].partition("\nBEGIN ATOMIC")[0]
+    form = Form.CREATE_SQL_FUNCTION if _SQL_LANGUAGE.search(header) else Form.CREATE_FUNCTION
+    return make_statement(form, sql.SQL(routine.definition))
 
 
 def _drop(routine: ManagedRoutine, cascade: bool = False) -> Statement:
