@@ -77,19 +77,56 @@ tables:
 """
 
 
+@pytest.mark.parametrize(
+    ("domain", "why"),
+    [
+        ("CREATE DOMAIN dice AS float8 DEFAULT random()", "has the volatile default random()"),
+        ("CREATE DOMAIN dice AS float8 CHECK (VALUE >= 0)", "is a domain with constraints"),
+    ],
+    ids=["volatile-default", "check"],
+)
 @pytest.mark.one_major
-def test_a_rewrite_the_plan_did_not_predict_fails_the_rehearsal(
+def test_a_column_whose_domain_fills_every_row_is_a_predicted_rewrite(
+    shell: Shell, db: str, scratch_dsn: str, domain: str, why: str
+) -> None:
+    """A domain's volatile default, or its constraints (checked against every row), make
+    ADD COLUMN rewrite the table: the plan says so, and the rehearsal agrees."""
+    run_sql(db, f"{domain}; CREATE TABLE t (id integer PRIMARY KEY, note text)")
+    shell.write("schema.yaml", ADD_DOMAIN_COLUMN)
+    outcome = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--rehearse")
+    assert outcome.code == 0, outcome.output
+    hazard = next(x for x in outcome.stdout.splitlines() if "hazard rewrite" in x)
+    assert "adding dice rewrites public.t" in hazard and why in hazard, hazard
+    report = outcome.stdout.split("Rehearsal", 1)[1]
+    assert "rewrote public.t" in report and "NOT predicted" not in report, report
+    refused = shell.run("apply", "-d", db, "--dev-database", scratch_dsn, "--yes")
+    assert refused.code == 3, refused.output
+    assert "rewrite" in refused.output
+    assert query(db, "SELECT count(*) FROM pg_attribute WHERE attname = 'dice'") == [(0,)]
+
+
+SQL_FUNCTION_READING_A_TABLE = """\
+version: 1
+tables:
+  items:
+    columns:
+      id: {type: bigint}
+functions:
+  public.count_items():
+    returns: bigint
+    body: SELECT count(*) FROM items
+"""
+
+
+@pytest.mark.one_major
+def test_a_sql_function_reading_a_table_is_predicted_to_lock_it(
     shell: Shell, db: str, scratch_dsn: str
 ) -> None:
-    """A column whose domain has a volatile default fills every row: a rewrite the plan
-    does not see (it reads the column's own default only)."""
-    run_sql(db, "CREATE DOMAIN dice AS float8 DEFAULT random()")
-    run_sql(db, "CREATE TABLE t (id integer PRIMARY KEY, note text)")
-    shell.write("schema.yaml", ADD_DOMAIN_COLUMN)
-    outcome = shell.run("apply", "-d", db, "--dev-database", scratch_dsn, "--rehearse", "--yes")
-    assert outcome.code == 1, outcome.output
-    assert "Traceback" not in outcome.output
-    line = next(x for x in outcome.stderr.splitlines() if "no rewrite was predicted" in x)
-    assert "t.dice" in line, line
-    assert "rewrote public.t" in line and "the target was not touched" in line, line
-    assert query(db, "SELECT count(*) FROM pg_attribute WHERE attname = 'dice'") == [(0,)]
+    """Its body is analyzed as it is made: ACCESS SHARE on the table, in the plan too."""
+    run_sql(db, "CREATE TABLE items (id bigint)")
+    shell.write("schema.yaml", SQL_FUNCTION_READING_A_TABLE)
+    outcome = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--rehearse")
+    assert outcome.code == 0, outcome.output
+    assert "create_function public.count_items()  lock: ACCESS SHARE" in outcome.stdout
+    report = outcome.stdout.split("Rehearsal", 1)[1]
+    assert "predicted ACCESS SHARE; measured ACCESS SHARE on public.items" in report, report

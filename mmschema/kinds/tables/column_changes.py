@@ -34,6 +34,7 @@ class AddColumn(TableChange):
     # Every existing row gets a computed value (a STORED generated column, a serial, a
     # volatile default): the table is rewritten.
     rewrites: bool = False
+    domain_reason: str | None = None  # why its domain type makes it rewrite, if it does
     phase = Phase.ADD_COLUMNS
     kind_label = "add_column"
     about = ("table", "column.name")

@@ -352,7 +352,9 @@ def _(change: cc.AddColumn) -> list[Hazard]:
         return []
     column = change.column
     why = (
-        "a STORED generated column"
+        change.domain_reason
+        if change.domain_reason
+        else "a STORED generated column"
         if column.generated
         else "an identity column's values come from its sequence"
         if column.identity

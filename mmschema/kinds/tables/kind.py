@@ -48,7 +48,7 @@ from mmschema.kinds.tables.owned_sequences import (
 from mmschema.kinds.tables.read import Meanwhile, TablesRead, read_tables
 from mmschema.kinds.tables.scratch import live_table_steps, table_steps
 from mmschema.kinds.tables.typecast import classify_type_changes
-from mmschema.kinds.tables.volatility import with_rewriting_columns
+from mmschema.kinds.tables.volatility import Domain, DomainLike, with_rewriting_columns
 from mmschema.model import Catalog, QualifiedName
 from mmschema.snapshot_helper import SnapshotHelper
 
@@ -169,7 +169,7 @@ class TableKind:
         changes = with_owned_sequences_retyped(conn, changes, sequences)
         changes = with_identity_sequences_renamed(conn, changes)
         changes = with_not_null_names_renamed(conn, changes)
-        changes = with_rewriting_columns(conn, changes)
+        changes = with_rewriting_columns(conn, changes, domains_by_spelling(live, declared))
         retyping = any(isinstance(c, cc.AlterColumnType) for c in changes)
         if in_flight or retyping or (live.tables and copies_in_flight(conn)):
             states = read_state(conn, self.managed_names(declared))
@@ -191,3 +191,26 @@ class TableKind:
 
 
 TABLES = TableKind()
+
+
+def domains_by_spelling(live: Catalog, declared: DesiredState) -> dict[str, Domain]:
+    """The target's domains, and the file's (made or changed before the tables), under
+    each name a column's type may print them as."""
+    found: dict[str, Domain] = {}
+    for user_type in live.types:
+        if user_type.kind == "domain":
+            constrained = bool(user_type.checks) or user_type.not_null
+            domain = Domain(user_type.default, constrained, user_type.base_type or "")
+            found.update(dict.fromkeys(_spellings(user_type.name), domain))
+    for item in declared.objects:
+        # (domains.ManagedDomain, whose module the tables' cannot import: a cycle)
+        if isinstance(item, DomainLike) and item.state == "present":
+            constrained = bool(item.checks) or item.not_null
+            domain = Domain(item.default, constrained, item.base_type)
+            found.update(dict.fromkeys(_spellings(item.name), domain))
+    return found
+
+
+def _spellings(name: QualifiedName) -> list[str]:
+    """`schema.name`, and `name` alone for public (as format_type prints it there)."""
+    return [str(name), *([name.name] if name.schema == "public" else [])]
