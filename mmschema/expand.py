@@ -141,6 +141,8 @@ def refusal(live: Catalog, change: cc.AlterColumnType, changes: list[ch.Change])
         return "stored generated columns read it (adding one back rewrites the table)"
     if any(not v.rebuildable for v in views_reading(live.views, {(table.name, column.name)})):
         return "a view that cannot be made again as it was (rules, triggers) reads it"
+    if any((table.name, column.name) in r.reads for r in live.column_readers):
+        return "a rule or a BEGIN ATOMIC routine reads it"
     if any(_mentions(x.definition, change.column) for x in table.exclusions):
         return "an exclusion constraint reads it"
     others = {

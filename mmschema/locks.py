@@ -77,6 +77,8 @@ class Form(Enum):
     RENAME_INDEX = "ALTER INDEX RENAME"
     ATTACH_INDEX = "ALTER INDEX ATTACH PARTITION"
     DROP_VIEW = "DROP VIEW"
+    DROP_RULE = "DROP RULE"
+    CREATE_RULE = "CREATE RULE"
     SET_LOGGED = "ALTER TABLE SET LOGGED/UNLOGGED"
     ROW_SECURITY = "ALTER TABLE ENABLE/DISABLE/FORCE ROW LEVEL SECURITY"
     REPLICA_IDENTITY = "ALTER TABLE REPLICA IDENTITY"
@@ -186,6 +188,9 @@ FORM_TRAITS: dict[Form, FormTraits] = {
     # Catalog work only: the partition's index is already built.
     Form.ATTACH_INDEX: FormTraits(LockLevel.SHARE_UPDATE_EXCLUSIVE),
     Form.DROP_VIEW: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # on the view
+    # On the rule's table (and ACCESS SHARE on those its actions read).
+    Form.DROP_RULE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
+    Form.CREATE_RULE: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.SET_LOGGED: FormTraits(LockLevel.ACCESS_EXCLUSIVE),  # and the table is rewritten
     Form.ROW_SECURITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),
     Form.REPLICA_IDENTITY: FormTraits(LockLevel.ACCESS_EXCLUSIVE),

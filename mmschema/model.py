@@ -85,6 +85,30 @@ class ColumnTrigger:
 
 
 @dataclass(frozen=True)
+class ColumnReader:
+    """A rule on a table, or a routine with a BEGIN ATOMIC body, that reads columns of
+    managed tables (managed or not): PostgreSQL refuses a type change of such a column
+    while it exists, so it is dropped and made again, as it was, around that change."""
+
+    kind: str  # "rule" | "function" | "procedure"
+    name: QualifiedName  # a routine's; a rule's schema and own name
+    table: QualifiedName | None  # a rule's table
+    arguments: str  # a routine's identity arguments, pg_get_function_identity_arguments()
+    definition: str  # pg_get_ruledef() / pg_get_functiondef(), names qualified
+    comment: str | None = None
+    owner: str = ""  # a routine's
+    grants: tuple[tuple[str, str], ...] | None = None  # a routine's own list; None: default
+    blocked: bool = False  # something depends on the routine: it cannot be dropped alone
+    reads: frozenset[tuple[QualifiedName, str]] = frozenset()  # (table, column)
+
+    @property
+    def label(self) -> str:
+        if self.table is not None:
+            return f"{self.table}.{self.name.name}"
+        return f"{self.name}({self.arguments})"
+
+
+@dataclass(frozen=True)
 class Catalog:
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     extensions: frozenset[str] = frozenset()
@@ -94,6 +118,8 @@ class Catalog:
     inbound_foreign_keys: tuple[tuple[QualifiedName, ForeignKey], ...] = ()
     server_version: int = 0  # server_version_num of the server that printed it
     views: tuple[View, ...] = ()  # views reading managed tables, shallowest first
+    # Rules and BEGIN ATOMIC routines reading their columns (read with `dependents`).
+    column_readers: tuple[ColumnReader, ...] = ()
     objects: tuple[KindObject, ...] = ()  # of the kinds in mmschema/kinds the file names
     unmanaged: tuple[Unmanaged, ...] = ()  # objects of those kinds on managed tables, undeclared
     # Whether the tables' `dependents` and `policies` were read: a plan reads them only

@@ -39,6 +39,7 @@ from mmschema.hazards import Hazard, hazards
 from mmschema.introspect import catalog_sql, read_function_definitions
 from mmschema.kinds.default_privileges import without_privileges
 from mmschema.kinds.tables import changes as tc
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.locks import Form, LockLevel
 from mmschema.model import QualifiedName
 from mmschema.normalize import NormalizeCache, Scratch
@@ -208,6 +209,8 @@ def _in_transaction(conn: psycopg.Connection[Any], planned: PlannedChange) -> li
             Form.RELATION_OWNER,
         ):
             continue  # roles are the target's cluster's; the scratch server may lack them
+        if isinstance(planned.change, cc.CreateColumnReader) and planned.change.reader.table:
+            continue  # a rule's actions may name tables the file does not manage: not copied
         before = filenodes(conn)
         new = own_locks_after(conn, statement)
         results.append(

@@ -115,3 +115,68 @@ def test_the_plan_says_the_unique_index_is_built_under_the_type_changes_lock(
     text = planned.stdout
     assert "DROP INDEX CONCURRENTLY" not in text and "CREATE UNIQUE INDEX CONCURRENTLY" not in text
     assert "hazard blocking" in text and "transaction" in text, text
+
+
+READERS_BEFORE = """
+CREATE TABLE users (id integer PRIMARY KEY, email text NOT NULL);
+CREATE TABLE email_log (email text);
+INSERT INTO users VALUES (1, 'a@example.com');
+CREATE FUNCTION email_of(i integer) RETURNS text LANGUAGE sql STABLE
+BEGIN ATOMIC SELECT email FROM users WHERE id = i; END;
+COMMENT ON FUNCTION email_of(integer) IS 'the address';
+REVOKE ALL ON FUNCTION email_of(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION email_of(integer) TO pg_monitor;
+CREATE RULE log_email AS ON UPDATE TO users DO ALSO INSERT INTO email_log VALUES (NEW.email);
+COMMENT ON RULE log_email ON users IS 'audit';
+"""
+READERS = """\
+version: 1
+tables:
+  users:
+    columns:
+      id:    {type: integer, nullable: false}
+      email: {type: varchar(320), nullable: false}
+    primary_key: [id]
+"""
+READERS_STATE = """
+SELECT (SELECT pg_get_functiondef('email_of(integer)'::regprocedure)),
+       (SELECT obj_description('email_of(integer)'::regprocedure, 'pg_proc')),
+       (SELECT proacl::text FROM pg_proc WHERE oid = 'email_of(integer)'::regprocedure),
+       (SELECT pg_get_ruledef(oid) FROM pg_rewrite WHERE rulename = 'log_email'),
+       (SELECT obj_description(oid, 'pg_rewrite') FROM pg_rewrite WHERE rulename = 'log_email')
+"""
+
+
+def test_begin_atomic_routines_and_rules_reading_a_retyped_column_are_made_again(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    """PostgreSQL refuses the type change while they read the column: they are dropped
+    before it and made again after it, as they were, in its transaction."""
+    run_sql(db, READERS_BEFORE)
+    before = query(db, READERS_STATE)
+    shell.write("schema.yaml", READERS)
+    planned = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--format", "json")
+    assert planned.code == 0, planned.output
+    kinds = [s["kind"] for s in json.loads(planned.stdout)["changes"]]
+    assert kinds == [
+        "drop_function",
+        "drop_rule",
+        "alter_column_type",
+        "create_function",
+        "create_rule",
+    ], kinds
+    rehearsed = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--rehearse")
+    assert rehearsed.code == 0, rehearsed.output
+    applied = shell.run(
+        "apply", "-d", db, "--dev-database", scratch_dsn, "--yes", "--allow", "destructive,rewrite"
+    )
+    assert applied.code == 0, applied.output
+    assert query(db, READERS_STATE) == before
+    assert query(
+        db,
+        "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+        " WHERE attrelid = 'users'::regclass AND attname = 'email'",
+    ) == [("character varying(320)",)]
+    assert query(db, "SELECT email_of(1)") == [("a@example.com",)]
+    again = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--detailed-exitcode")
+    assert again.code == 0, again.output

@@ -15,7 +15,15 @@ from mmschema.catalogsql import fetch_rows, packaged_sql
 from mmschema.collector import paused
 from mmschema.kinds.routine_text import identity_of, routine_key
 from mmschema.kinds.tables.kind import TABLES
-from mmschema.model import Catalog, ColumnTrigger, Policy, QualifiedName, UserType, View
+from mmschema.model import (
+    Catalog,
+    ColumnReader,
+    ColumnTrigger,
+    Policy,
+    QualifiedName,
+    UserType,
+    View,
+)
 from mmschema.snapshot_helper import SnapshotHelper, SnapshotRefused, export_snapshot
 
 # A read of this many tables or more runs its indexes statement on a second connection.
@@ -101,6 +109,21 @@ class TriggerRow:
 
 
 @dataclass
+class ReaderRow:
+    kind: str
+    schema: str
+    table_name: str
+    name: str
+    arguments: str
+    definition: str
+    comment: str | None
+    owner: str
+    grants: list[list[str]] | None
+    blocked: bool
+    reads: list[list[str]]
+
+
+@dataclass
 class DependentRow:
     schema: str
     table_name: str
@@ -170,7 +193,24 @@ def _with_dependents(
     catalog = with_per_table(catalog, "dependents", dependents, _dependent)
     catalog = with_per_table(catalog, "policies", policies, _policy)
     catalog = with_per_table(catalog, "column_triggers", triggers, _trigger)
-    return replace(catalog, dependents_known=True)
+    readers = fetch_rows(conn, catalog_sql("column_readers"), ReaderRow, params)
+    readers_read = tuple(map(_reader, readers))
+    return replace(catalog, dependents_known=True, column_readers=readers_read)
+
+
+def _reader(row: ReaderRow) -> ColumnReader:
+    return ColumnReader(
+        row.kind,
+        QualifiedName(row.schema, row.name),
+        QualifiedName(row.schema, row.table_name) if row.table_name else None,
+        row.arguments,
+        row.definition,
+        row.comment,
+        row.owner,
+        None if row.grants is None else tuple((g, p) for g, p in row.grants),
+        row.blocked,
+        frozenset((QualifiedName(s, t), c) for s, t, c in row.reads),
+    )
 
 
 def _settle(conn: psycopg.Connection[Any]) -> None:

@@ -42,8 +42,9 @@ from mmschema.kinds.routine_text import (
     routine_key,
     sql_name,
 )
+from mmschema.kinds.tables import column_changes as cc
 from mmschema.locks import Form
-from mmschema.model import Catalog, QualifiedName
+from mmschema.model import Catalog, ColumnReader, QualifiedName
 from mmschema.scratch_chunks import ScratchRun
 from mmschema.scratch_steps import ScratchStep
 
@@ -739,6 +740,55 @@ def _privileges(old: ManagedRoutine) -> list[Statement]:
             )
             result.append(make_statement(Form.ROUTINE_PRIVILEGES, grant))
     return result
+
+
+@statements.register
+def _(change: cc.DropColumnReader) -> list[Statement]:
+    reader = change.reader
+    if reader.table is None:
+        routine = _reader_routine(reader)
+        text = sql.SQL("DROP {} IF EXISTS {}").format(
+            sql.SQL(routine.word.upper()), signature_sql(routine)
+        )
+        return [make_statement(Form.DROP_FUNCTION, text)]
+    text = sql.SQL("DROP RULE IF EXISTS {} ON {}").format(
+        sql.Identifier(reader.name.name), sql.Identifier(reader.table.schema, reader.table.name)
+    )
+    return [make_statement(Form.DROP_RULE, text)]
+
+
+@statements.register
+def _(change: cc.CreateColumnReader) -> list[Statement]:
+    reader = change.reader
+    if reader.table is None:
+        routine = _reader_routine(reader)
+        made = [_create(routine)]
+        if routine.comment is not None:
+            made.append(_comment(routine))
+        return made + _privileges(routine)
+    # As pg_get_ruledef printed it (names qualified), without its closing semicolon.
+    result = [make_statement(Form.CREATE_RULE, sql.SQL(reader.definition.rstrip().rstrip(";")))]
+    if reader.comment is not None:
+        text = sql.SQL("COMMENT ON RULE {} ON {} IS {}").format(
+            sql.Identifier(reader.name.name),
+            sql.Identifier(reader.table.schema, reader.table.name),
+            sql.Literal(reader.comment),
+        )
+        result.append(make_statement(Form.COMMENT, text))
+    return result
+
+
+def _reader_routine(reader: ColumnReader) -> ManagedRoutine:
+    """A BEGIN ATOMIC routine that reads a retyped column, as the routine kind makes one."""
+    return ManagedRoutine(
+        reader.name,
+        (reader.arguments,) if reader.arguments else (),
+        reader.kind == "procedure",
+        reader.definition.rstrip(),
+        reader.comment,
+        owner=reader.owner,
+        grants=reader.grants,
+    )
 
 
 def _table(user: User) -> sql.Composable:

@@ -12,7 +12,7 @@ from mmschema.kinds.tables.model import (
     ForeignKey,
     UniqueConstraint,
 )
-from mmschema.model import ColumnTrigger, Policy, QualifiedName, View
+from mmschema.model import ColumnReader, ColumnTrigger, Policy, QualifiedName, View
 
 
 @dataclass(frozen=True)
@@ -348,3 +348,33 @@ class CreateTrigger(TableChange):
     phase = Phase.ALTER_COLUMNS
     kind_label = "create_trigger"
     about = ("table", "trigger.name")
+
+
+@dataclass(frozen=True)
+class DropColumnReader(TableChange):
+    """A rule or BEGIN ATOMIC routine that blocks a type change of a column it reads."""
+
+    table: QualifiedName
+    reader: ColumnReader
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "drop_rule"
+    about = ("reader.label",)
+
+    @property
+    def kind_name(self) -> str:
+        return f"drop_{self.reader.kind}"
+
+
+@dataclass(frozen=True)
+class CreateColumnReader(TableChange):
+    """The rule or routine again, as it was, in the transaction of the change it blocked."""
+
+    table: QualifiedName
+    reader: ColumnReader
+    phase = Phase.ALTER_COLUMNS
+    kind_label = "create_rule"
+    about = ("reader.label",)
+
+    @property
+    def kind_name(self) -> str:
+        return f"create_{self.reader.kind}"

@@ -222,19 +222,22 @@ def needs_dependents(changes: list[ch.Change]) -> bool:
 
 
 def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.Change]:
-    """Views, policies and triggers reading a column whose type changes block the ALTER:
+    """Views, policies, triggers, rules and BEGIN ATOMIC routines reading a column whose
+    type changes block the ALTER:
     they are dropped just before the first such change and created again, as they were,
     just after the last, views of views included, all in the one transaction of those
     changes. Where the
     changes do not commit as one (several tables, a step committed alone in between),
     each change gets its own drop and create around it, in its transaction. Materialized
     views are made again with their indexes (WITH DATA when they were populated). A view
-    that cannot be made again exactly (triggers, rules), or a change that is not one
-    transaction itself, keeps its views: PostgreSQL then says what blocks, and nothing is
-    half done."""
+    that cannot be made again exactly (triggers, rules), a routine something else depends
+    on, or a change that is not one transaction itself, keeps its views: PostgreSQL then
+    says what blocks, and nothing is half done."""
     positions = [i for i, c in enumerate(changes) if retyped_columns(c)]
     if not positions or not (
-        live.views or any(t.policies or t.column_triggers for t in live.tables.values())
+        live.views
+        or live.column_readers
+        or any(t.policies or t.column_triggers for t in live.tables.values())
     ):
         return changes
     if _one_transaction(changes[positions[0] : positions[-1] + 1]):
@@ -247,13 +250,18 @@ def rebuild_dependent_views(live: Catalog, changes: list[ch.Change]) -> list[ch.
         affected = views_reading(live.views, blocked)
         policies = policies_reading(live, blocked)
         triggers = triggers_reading(live, blocked)
-        if not (affected or policies or triggers) or not all(_remakeable(v) for v in affected):
+        readers = [r for r in live.column_readers if r.reads & blocked]
+        if not (affected or policies or triggers or readers):
+            continue
+        if not all(_remakeable(v) for v in affected) or any(r.blocked for r in readers):
             continue
         first, last = _table_of(changes[start]), _table_of(changes[end])
         drops: list[ch.Change] = [cc.DropPolicy(t, p) for t, p in policies]
         drops += [cc.DropTrigger(t, g) for t, g in triggers]
+        drops += [cc.DropColumnReader(first, r) for r in readers]
         drops += [cc.DropView(first, v) for v in sorted(affected, key=lambda v: -v.level)]
         creates: list[ch.Change] = [cc.CreateView(last, v) for v in affected]
+        creates += [cc.CreateColumnReader(last, r) for r in readers]
         creates += [cc.CreatePolicy(t, p) for t, p in policies]
         creates += [cc.CreateTrigger(t, g) for t, g in triggers]
         result[start : end + 1] = [*drops, *changes[start : end + 1], *creates]
