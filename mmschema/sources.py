@@ -27,13 +27,13 @@ from psycopg.conninfo import make_conninfo
 from mmschema import owner_changes
 from mmschema.confined import script_connections
 from mmschema.connect import SCRATCH_SERVER, connect, primary_message
+from mmschema.desired.load import YAML_SUFFIXES
 
 if TYPE_CHECKING:
     from mmschema.normalize import NormalizeCache, Scratch
     from mmschema.owner_changes import AfterScripts
 
 TEMP_PREFIX = "mmschema_import_"
-YAML_SUFFIXES = (".yaml", ".yml")
 
 
 class SourceError(Exception):

@@ -1,4 +1,4 @@
-"""Read schema.yaml (one file, or a directory of *.yaml merged) into a checked DesiredState."""
+"""Read schema.yaml (one file, or a directory of *.yaml and *.yml merged) into a DesiredState."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from mmschema.model import QualifiedName
 from mmschema.pipeline.kinds import TABLES, build_objects, in_dropped_schemas, merged_objects
 
 FILE_HEADER = "# file: "
+YAML_SUFFIXES = (".yaml", ".yml")  # the files a schema directory stands for
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a schema of 20,000 tables is ~10 MB; /dev/zero is endless
 _DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|min|h|d)?\s*")
 _UNIT_MS = {"": 1, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
@@ -62,7 +63,7 @@ def json_schema() -> dict[str, object]:
 
 
 def load_desired(path: Path, cache_dir: Path | None = None) -> DesiredState:
-    """Load and check a file, or every *.yaml of a directory in name order; else InvalidFile.
+    """Load and check a file, or every *.yaml/*.yml of a directory in name order; else InvalidFile.
 
     With a cache_dir, files already checked are taken from there by their digest.
     """
@@ -82,11 +83,14 @@ def load_text(text: str, name: str = "schema.yaml") -> DesiredState:
 
 
 def read_files(path: Path) -> list[tuple[str, str]]:
-    """(path as given, text) of the file, or of each *.yaml in the directory sorted by name."""
+    """(path as given, text) of the file, or of each *.yaml and *.yml in the directory
+    sorted by name."""
     if path.is_dir():
-        paths = sorted(path.glob("*.yaml"), key=lambda p: p.name)
+        paths = sorted(
+            (p for p in path.iterdir() if p.name.endswith(YAML_SUFFIXES)), key=lambda p: p.name
+        )
         if not paths:
-            raise InvalidFile([f"{path}: no *.yaml files in this directory"])
+            raise InvalidFile([f"{path}: no *.yaml or *.yml files in this directory"])
     else:
         paths = [path]
     files: list[tuple[str, str]] = []
