@@ -442,6 +442,20 @@ def _cleanup_if_possible(conn: psycopg.Connection[Any], planned: PlannedChange) 
         return
     with contextlib.suppress(psycopg.Error):
         _cleanup_failed_build(conn, planned)
+    with contextlib.suppress(psycopg.Error):
+        _drop_not_null_check(conn, planned)
+
+
+def _drop_not_null_check(conn: psycopg.Connection[Any], planned: PlannedChange) -> None:
+    """A failed online SET NOT NULL (rows with NULL) leaves its NOT VALID check, which would
+    refuse NULL in new rows while the column stays nullable: drop it (its last statement)."""
+    change = planned.change
+    if not isinstance(change, cc.AlterColumnNullability) or change.nullable or not change.online:
+        return
+    drop = planned.statements[-1]
+    if drop.form == Form.DROP_CONSTRAINT:
+        conn.execute("SET lock_timeout = '5s'")
+        conn.execute(drop.sql.encode())
 
 
 def _end_all(recorder: Recorder, handles: list[int], error: str) -> None:

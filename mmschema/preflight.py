@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -194,11 +194,38 @@ def live_table(change: ch.Change, live: Catalog) -> QualifiedName | None:
     return table if table is not None and table in live.tables else None
 
 
-def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
-    """The pre-flight queries a change needs; none for tables that do not exist yet."""
+def renamed_columns(plan: Plan) -> dict[QualifiedName, dict[str, str]]:
+    """Per table, the columns the plan renames: new name -> the name the rows have now."""
+    renamed: dict[QualifiedName, dict[str, str]] = {}
+    for planned in plan.changes:
+        if isinstance(planned.change, cc.RenameColumn):
+            renamed.setdefault(planned.change.table, {})[planned.change.new] = planned.change.old
+    return renamed
+
+
+def as_named_now(index: Index, renamed: Mapping[str, str]) -> Index:
+    """The index with its column keys under the names the rows have before the plan runs."""
+    keys = tuple(
+        replace(k, expr=renamed.get(k.expr, k.expr)) if k.is_column else k for k in index.keys
+    )
+    return replace(index, keys=keys)
+
+
+def checks_for(
+    change: ch.Change, live: Catalog, renamed: Mapping[str, str] | None = None
+) -> list[Check]:
+    """The pre-flight queries a change needs; none for tables that do not exist yet.
+
+    `renamed` (new -> current name) are the table's columns the plan renames before this
+    change: the rows are read under their current names."""
     table = live_table(change, live)
     if table is None:
         return []
+    now = renamed or {}
+
+    def named(column: str) -> str:
+        return now.get(column, column)
+
     match change:
         case (
             tc.CreateIndex(index=index)
@@ -206,9 +233,9 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
             | tc.RebuildInvalidIndex(index=index)
             | tc.ReplaceIndex(new=index)
         ) if index.unique:
-            return [duplicates_check(table, index)]
+            return [duplicates_check(table, as_named_now(index, now))]
         case cc.AlterColumnNullability(column=column, nullable=False):
-            return [nulls_check(table, column, "SET NOT NULL fails")]
+            return [nulls_check(table, named(column), "SET NOT NULL fails")]
         case cc.AddColumn(column=column) if (
             not column.nullable
             and column.default is None
@@ -230,17 +257,18 @@ def checks_for(change: ch.Change, live: Catalog) -> list[Check]:
         case cc.RetypeBackfill(progress=progress) if progress is not None:
             return resumed_conversion_checks(live, change)
         case tc.AddUnique(constraint=unique):
-            keys = tuple(IndexKey(c) for c in unique.columns)
+            keys = tuple(IndexKey(named(c)) for c in unique.columns)
             index = Index(unique.name, keys, unique=True, nulls_distinct=unique.nulls_distinct)
             return [duplicates_check(table, index)]
         case tc.AddCheck(check=constraint) if constraint.valid:  # else: never validated
             return [violations_check(table, constraint.name, constraint.expression)]
         case tc.AddForeignKey(key=key) if key.valid:
-            return [orphans_check(table, key)]
+            return [orphans_check(table, replace(key, columns=tuple(map(named, key.columns))))]
         case tc.AddPrimaryKey(key=key):
-            index = Index(key.name, tuple(IndexKey(c) for c in key.columns), unique=True)
+            columns = [named(c) for c in key.columns]
+            index = Index(key.name, tuple(IndexKey(c) for c in columns), unique=True)
             pk_checks = [duplicates_check(table, index)]
-            pk_checks += [nulls_check(table, c, "the primary key fails") for c in key.columns]
+            pk_checks += [nulls_check(table, c, "the primary key fails") for c in columns]
             return pk_checks
     return []
 
@@ -338,8 +366,12 @@ def conversion_checks(change: ch.Change, live: Catalog) -> list[Check]:
     return [check]
 
 
-def run_checks(conn: psycopg.Connection[Any], checks: list[Check]) -> list[Hazard]:
-    """Each check under a savepoint: one that cannot run (a column the plan adds) is skipped."""
+def run_checks(
+    conn: psycopg.Connection[Any], checks: list[Check], renames: bool = False
+) -> list[Hazard]:
+    """Each check under a savepoint: one that cannot run (a column the plan adds) is skipped;
+    with `renames` (the plan renames a column of the table), one that names a column the
+    rows do not have yet is may_fail: its rows could not be counted."""
     found: list[Hazard] = []
     for check in checks:
         try:
@@ -357,8 +389,16 @@ def run_checks(conn: psycopg.Connection[Any], checks: list[Check]) -> list[Hazar
                 "the data pre-flight check could not read the table: another session holds "
                 "a lock on it; plan again when it is released",
             )
-        except psycopg.Error:
-            hazard = None  # e.g. a column the plan itself adds or renames
+        except psycopg.Error as error:
+            hazard = (
+                Hazard(
+                    "may_fail",
+                    "the data pre-flight check could not count the rows this change rejects: "
+                    "it reads a column the plan renames first; apply the rename alone first",
+                )
+                if renames and isinstance(error, errors.UndefinedColumn)
+                else None  # e.g. a column the plan itself adds
+            )
         if hazard is not None:
             found.append(hazard)
     return found
@@ -472,6 +512,7 @@ def preflight(
         return plan
     changes: list[PlannedChange] = list(plan.changes)
     sizes: dict[QualifiedName, TableSize] = {}
+    renamed = renamed_columns(plan)
     with conn.transaction():
         conn.execute("SET TRANSACTION READ ONLY")
         conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(f"{timeout_ms}ms"))
@@ -480,12 +521,14 @@ def preflight(
             change = changes[i].change
             if table is not None and slow_scan(change) and table not in sizes:
                 sizes[table] = safe_table_size(conn, table)
+            now = renamed.get(table, {}) if table is not None else {}
             extra = run_checks(
                 conn,
-                checks_for(change, live)
+                checks_for(change, live, now)
                 + partition_checks(change, live)
                 + conversion_checks(change, live)
                 + kind_checks(change),
+                renames=bool(now),
             )
             if table is not None and table in sizes:
                 extra = size_hazards(change, sizes[table]) + extra
