@@ -22,7 +22,7 @@ class _Grant:
     exists: bool
     owner: str
     acts_as_owner: bool  # tables and types: owner's rights; schemas and the database: CREATE
-    references: bool
+    references: bool  # tables: the role may reference it; roles: a superuser
 
 
 @dataclass(frozen=True)
@@ -77,9 +77,13 @@ def missing_privileges(conn: psycopg.Connection[Any], plan: Plan) -> list[str]:
     for owner, what in needs.act_as:
         grant = grants.get(("role", owner))
         if grant is not None and grant.exists and not grant.acts_as_owner:
-            problems.append(
-                f"role {role} is not a member of role {owner} ({what}): GRANT {owner} TO {role}"
+            # Membership in a superuser would make the role a superuser: never advise it.
+            fix = (
+                f"apply as {owner}, or name an owner role {role} is a member of"
+                if grant.references
+                else f"GRANT {owner} TO {role}"
             )
+            problems.append(f"role {role} is not a member of role {owner} ({what}): {fix}")
     if needs.new_schemas and database is not None and not database.acts_as_owner:
         problems.append(
             f"role {role} may not create schemas ({', '.join(needs.new_schemas)}) in this "

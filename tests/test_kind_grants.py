@@ -514,3 +514,26 @@ functions:
     ]
     again = shell.run("plan", "--detailed-exitcode", "--prune", "-d", db, "--dev-database", dev)
     assert again.code == 0, again.output
+
+
+@pytest.mark.one_major
+def test_giving_a_table_to_a_superuser_never_advises_membership_in_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    applier = f"mms_grant_applier_{secrets.token_hex(3)}"
+    superuser = query(db, "SELECT current_user::text")[0][0]
+    run_sql(db, f"CREATE ROLE {applier} LOGIN; GRANT CREATE ON SCHEMA public TO {applier}")
+    as_applier = make_conninfo(db, user=applier)
+    run_sql(as_applier, "CREATE TABLE t (id bigint)")
+    shell.write(
+        "schema.yaml",
+        f"version: 1\ntables:\n  t:\n    owner: {superuser}\n"
+        "    columns:\n      id: {type: bigint}\n",
+    )
+    refused = shell.run("apply", "--yes", "-d", as_applier, "--dev-database", scratch_dsn)
+    assert refused.code == 1, refused.output
+    assert (
+        f"role {applier} is not a member of role {superuser} (to give it table public.t): "
+        f"apply as {superuser}, or name an owner role {applier} is a member of" in refused.stderr
+    )
+    assert f"GRANT {superuser} TO" not in refused.output
