@@ -18,7 +18,7 @@ def managed_names(declared: DesiredState) -> list[QualifiedName]:
 def diff(
     live: Catalog, desired: Catalog, declared: DesiredState, prune: bool = False
 ) -> DiffResult:
-    result = DiffResult()
+    result = DiffResult(pruned=prune)
     if prune:
         live = without_pruned(live)
     for extension in declared.extensions:

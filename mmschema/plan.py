@@ -59,6 +59,7 @@ class Plan:
     live: Catalog = field(repr=False)  # the managed objects as read when planning
     changes: list[PlannedChange] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
+    pruned: bool = False  # planned with --prune: the unmanaged objects listed stay even so
 
     @cached_property
     def fingerprint(self) -> str:
@@ -106,7 +107,7 @@ def make_plan(result: DiffResult, live: Catalog, target: str) -> Plan:
         PlannedChange(change, tuple(statements(change)), tuple(hazards(change)))
         for change in result.changes
     ]
-    return Plan(target, live, planned, list(result.unmanaged))
+    return Plan(target, live, planned, list(result.unmanaged), result.pruned)
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

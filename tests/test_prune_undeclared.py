@@ -200,3 +200,22 @@ def test_undeclared_partitioned_tables_are_pruned(
     applied = shell.run("apply", "--yes", "--prune", "--allow", "destructive", *dev)
     assert applied.code == 0, applied.output
     assert objects(db) == {"public.orders"}
+
+
+@pytest.mark.one_major
+def test_what_prune_leaves_is_not_said_to_be_dropped_by_it(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    run_sql(db, "CREATE TYPE side AS ENUM ('buy', 'sell'); CREATE TABLE t (s side)")
+    shell.write(
+        "schema.yaml",
+        "version: 1\nenums:\n  side: {labels: [buy]}\n"
+        "tables:\n  t:\n    columns: {s: {type: side}}\n",
+    )
+    target = ("-d", db, "--dev-database", scratch_dsn)
+    planned = shell.run("plan", *target)
+    assert "unmanaged enum label public.side.sell (kept; --prune drops it)" in planned.stdout
+    pruned = shell.run("plan", "--prune", *target)
+    assert pruned.code == 0, pruned.output
+    assert "unmanaged enum label public.side.sell (kept, even with --prune)" in pruned.stdout
+    assert "--prune drops it" not in pruned.stdout

@@ -12,3 +12,4 @@ from mmschema import changes as ch
 class DiffResult:
     changes: list[ch.Change] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)  # "column public.t.x", "index ..."
+    pruned: bool = False  # planned with --prune: what is still unmanaged, it leaves

@@ -40,10 +40,10 @@ def render_plan(plan: Plan, console: Console) -> None:
             table = group_of(planned)
             console.print(f"\n[bold]{escape(table)}[/bold]", highlight=False)
         render_change(step, planned, console)
+    kept = "kept, even with --prune" if plan.pruned else "kept; --prune drops it"
     for name in plan.unmanaged:
         console.print(
-            f"  [magenta]unmanaged[/magenta] {escape(name)} (kept; --prune drops it)",
-            highlight=False,
+            f"  [magenta]unmanaged[/magenta] {escape(name)} ({kept})", highlight=False
         )
     console.print(f"\n{summary_line(plan)}", highlight=False)
 
