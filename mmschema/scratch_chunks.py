@@ -168,7 +168,17 @@ class ScratchRun:
                     continue
                 if step.table is not None:
                     failed_tables.add(step.table)
-                self.report(f"{step.source}: {primary_message(error)}")
+                self.report(f"{step.source}: {primary_message(error)}{self._hint(step)}")
+
+    def _hint(self, step: ScratchStep) -> str:
+        """Where an extension is missing: on the scratch server, which another can replace."""
+        if not step.privileged:
+            return ""
+        major = self.conn.info.server_version // 10000
+        return (
+            f" (on the scratch server, PostgreSQL {major}: give --dev-database a server "
+            "that has the extension, as the target does)"
+        )
 
 
 def run_in_chunks(

@@ -338,3 +338,20 @@ def test_plan_sends_to_fmt_only_what_fmt_rewrites(shell: Shell, db: str, scratch
     after = scratch_line(shell.run(*plan).stderr)
     assert after.startswith("1 of 2 declared tables needed the scratch server"), after
     assert "rewrites" not in after and "nothing for `mmschema fmt` to rewrite" in after, after
+
+
+@pytest.mark.one_major
+def test_an_extension_the_scratch_server_lacks_says_which_server_and_what_to_do(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write(
+        "schema.yaml",
+        "version: 1\nextensions: [mms_no_such_extension]\n"
+        "tables:\n  t:\n    columns: {id: {type: int4}}\n",  # int4: the scratch server is needed
+    )
+    outcome = shell.run("plan", "-d", db, "--dev-database", scratch_dsn)
+    assert outcome.code == 1, outcome.output
+    assert "Traceback" not in outcome.output
+    assert "mms_no_such_extension" in outcome.stderr
+    assert "on the scratch server, PostgreSQL" in outcome.stderr
+    assert "give --dev-database a server that has the extension" in outcome.stderr
