@@ -66,12 +66,15 @@ class Phase(IntEnum):
     COMMENTS = 24
     LATE_FUNCTIONS = 25  # routines reading tables, or called by none: after the tables
     VIEWS = 26  # after the tables and columns they read, before those are dropped
-    DROP_COLUMNS = 27
-    DROP_TABLES = 28
-    DROP_SEQUENCES = 29  # after the defaults calling them and the tables owning them
-    DROP_FUNCTIONS = 30  # after what called them is gone, before the types they use
-    DROP_TYPES = 31  # after the columns and tables that may have used them
-    DROP_SCHEMAS = 32  # `schemas:` marked absent: after everything they held
+    # Row level security switched on once the table's policies exist (made with VIEWS):
+    # never a moment where the policies' roles see no rows.
+    ROW_SECURITY = 27
+    DROP_COLUMNS = 28
+    DROP_TABLES = 29
+    DROP_SEQUENCES = 30  # after the defaults calling them and the tables owning them
+    DROP_FUNCTIONS = 31  # after what called them is gone, before the types they use
+    DROP_TYPES = 32  # after the columns and tables that may have used them
+    DROP_SCHEMAS = 33  # `schemas:` marked absent: after everything they held
 
 
 class KindChange:

@@ -314,6 +314,19 @@ class SetTableOption(TableChange):
 
 
 @dataclass(frozen=True)
+class EnableRowSecurity(SetTableOption):
+    """row_security on or forced: after the table's policies are made."""
+
+    phase = Phase.ROW_SECURITY
+
+
+def table_option(table: QualifiedName, option: str, value: str) -> SetTableOption:
+    """The change setting a table option, run in the phase its value needs."""
+    enables = option == "row_security" and value in ("on", "forced")
+    return (EnableRowSecurity if enables else SetTableOption)(table, option, value)
+
+
+@dataclass(frozen=True)
 class SetComment(TableChange):
     target: str  # "table" | "column" | "index"
     table: QualifiedName

@@ -273,7 +273,7 @@ def _create_table_changes(
     for option, _, default in TABLE_OPTIONS:
         value = _option_text(getattr(want, option))
         if value != default and option != "unlogged":  # UNLOGGED is part of CREATE TABLE
-            result.changes.append(tc.SetTableOption(want.name, option, value))
+            result.changes.append(tc.table_option(want.name, option, value))
     parent = want.partition_by is not None
     for index in (i for i in want.indexes if not i.attached):  # those come with the parent's
         result.changes.append(tc.CreateIndex(want.name, index, False, on_new_parent=parent))
@@ -339,7 +339,7 @@ def _diff_table_options(have: Table, table: DeclaredTable, prune: bool, result: 
                 continue
             wanted = default
         if wanted != live:
-            result.changes.append(tc.SetTableOption(table.name, option, wanted))
+            result.changes.append(tc.table_option(table.name, option, wanted))
 
 
 def _option_text(value: object) -> str:
