@@ -583,10 +583,9 @@ def plan_detail(result: TargetResult, groups: list[PlanGroup]) -> str:
     return changes_count(result.plan) + (f", same plan as {', '.join(others)}" if others else "")
 
 
-def show_groups(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
-    """One line per distinct plan: its fingerprint, outcome, changes and targets."""
-    groups = [g for g in plan_groups(results) if g.plan is not None]
-    console = Console(
+def report_console(stream: Any, terminal: bool) -> Console:
+    """The console of the per-target tables: colour only on a terminal, 120 columns."""
+    return Console(
         file=stream,
         force_terminal=terminal,
         no_color=not terminal,
@@ -594,6 +593,12 @@ def show_groups(results: list[TargetResult], command: str, stream: Any, terminal
         width=120,
         emoji=False,
     )
+
+
+def show_groups(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
+    """One line per distinct plan: its fingerprint, outcome, changes and targets."""
+    groups = [g for g in plan_groups(results) if g.plan is not None]
+    console = report_console(stream, terminal)
     plans, targets = count(len(groups), "distinct plan"), count(len(results), "target")
     table = Table(
         title=f"{command}: {plans} for {targets}",
@@ -619,14 +624,7 @@ def show_groups(results: list[TargetResult], command: str, stream: Any, terminal
 
 
 def show_summary(results: list[TargetResult], command: str, stream: Any, terminal: bool) -> None:
-    console = Console(
-        file=stream,
-        force_terminal=terminal,
-        no_color=not terminal,
-        highlight=False,
-        width=120,
-        emoji=False,
-    )
+    console = report_console(stream, terminal)
     table = Table(title=f"{command}: {len(results)} targets", title_justify="left")
     table.add_column("TARGET")
     table.add_column("DATABASE")
