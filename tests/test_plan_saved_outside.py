@@ -49,6 +49,7 @@ def test_a_saved_plan_applies_without_the_schema_file(
     shell.write("schema.yaml", WANTED)
     made = shell.run("plan", "-d", db, "--dev-database", scratch_dsn, "--out", "plan.json")
     assert made.code == 0, made.output
+    assert "run it with: mmschema apply plan.json and the same -d" in made.stderr
     saved = json.loads(shell.path("plan.json").read_text())
     assert saved["file"]["text"] == WANTED
     validate(saved)  # the saved plan is a plan document too

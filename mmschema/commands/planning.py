@@ -124,7 +124,12 @@ def plan(args: argparse.Namespace, environment: Environment) -> ExitStatus:
         document = saved_document(planned.plan, desired, file_name(args))
         saved = json.dumps(document, indent=2) + "\n"
         (environment.cwd / args.out).write_text(saved)
-        err.print(f"plan saved to {args.out}; run it with: mmschema apply {args.out}", markup=False)
+        # The same target, named by how it was given (a DSN may hold a password).
+        same = " and the same -d" if getattr(args, "database", None) else ""
+        err.print(
+            f"plan saved to {args.out}; run it with: mmschema apply {args.out}{same}",
+            markup=False,
+        )
     hit = planned.plan.hazard_kinds() & fail_on
     if hit:
         err.print(f"mmschema: the plan holds hazards named in --fail-on: {', '.join(sorted(hit))}")
