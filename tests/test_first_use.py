@@ -259,6 +259,16 @@ def test_validate_counts_each_grant_entry(shell: Shell) -> None:
     assert outcome.stderr == "schema.yaml: valid (2 tables, 3 grants, 1 owner)\n", outcome.stderr
 
 
+def test_validate_counts_what_is_marked_absent_apart(shell: Shell) -> None:
+    shell.write(
+        "schema.yaml",
+        ONE_TABLE + "  gone:\n    state: absent\nenums:\n  old_status: {state: absent}\n",
+    )
+    outcome = shell.run("validate")
+    assert outcome.code == 0, outcome.output
+    assert outcome.stderr == "schema.yaml: valid (1 table, 2 marked absent)\n", outcome.stderr
+
+
 INTERLEAVED = """\
 version: 1
 tables:

@@ -44,15 +44,20 @@ from mmschema.words import count, singular
 def validate(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     desired = load_file(args)
     _, err = consoles(environment)
-    counted = [count(len(desired.tables), "table")]
+    counted = [count(len(desired.present_tables()), "table")]
     if desired.present_enums():
         counted.append(count(len(desired.present_enums()), "enum"))
+    absent = len(desired.tables) - len(desired.present_tables())
+    absent += len(desired.enums) - len(desired.present_enums())
     for kind in KINDS:
         present = [o for o in of_kind(kind, desired.objects) if o.state == "present"]
+        absent += len(of_kind(kind, desired.objects)) - len(present)
         if kind.file_key == GRANTS_KEY:  # one object per target, many entries each
             counted += [count(n, word) for n, word in declared_counts(present) if n]
         elif present:
             counted.append(count(len(present), singular(kind.file_key)))
+    if absent:
+        counted.append(f"{absent} marked absent")
     err.print(f"{file_name(args)}: valid ({', '.join(counted)})", markup=False)
     return ExitStatus.OK
 
