@@ -12,6 +12,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from tests.clirunner import run_against as mm
 from tests.clirunner import run_cli
 from tests.conftest import query, run_sql
+from tests.outside import Shell
 
 SCHEMA = """\
 version: 1
@@ -127,6 +128,7 @@ def test_drift_prometheus(db: str, scratch_dsn: str, tmp_path: Path, schema_file
     assert f'/{label}"' in key
     target = key[len("mmschema_drift") :]
     assert samples[f"mmschema_drift{target}"] == "0"
+    assert samples[f"mmschema_drift_up{target}"] == "1"
     assert samples[f"mmschema_drift_changes{target}"] == "0"
     assert samples[f"mmschema_drift_unmanaged{target}"] == "0"
     assert float(samples[f"mmschema_last_apply_timestamp_seconds{target}"]) > 1.7e9
@@ -188,3 +190,21 @@ def test_drift_works_with_a_read_only_role(
     known = mm(["drift", "-f", str(schema_file), "--format", "json"], ro_dsn, scratch_dsn, tmp_path)
     assert known.code == 0, known.stderr
     assert json.loads(known.stdout)["last_apply"]["checksum_matches"] is True
+
+
+@pytest.mark.one_major
+def test_drift_prometheus_of_an_unreachable_target_says_it_is_down(
+    shell: Shell, db: str, scratch_dsn: str
+) -> None:
+    shell.write("schema.yaml", "version: 1\ntables:\n  t:\n    columns: {id: {type: integer}}\n")
+    params = conninfo_to_dict(db)
+    closed = make_conninfo(db, port="1", password="s3cret-pw", connect_timeout="3")
+    outcome = shell.run("drift", "--format", "prometheus", "-d", closed)
+    assert outcome.code == 1, outcome.output
+    assert "Traceback" not in outcome.output
+    assert len(outcome.stderr.strip().splitlines()) == 1, outcome.stderr
+    assert "# TYPE mmschema_drift_up gauge" in outcome.stdout
+    down = [line for line in outcome.stdout.splitlines() if line.startswith("mmschema_drift_up{")]
+    assert len(down) == 1 and down[0].endswith(" 0"), outcome.stdout
+    assert f'{params["host"]}:1/' in down[0]
+    assert "s3cret-pw" not in outcome.output

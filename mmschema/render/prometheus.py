@@ -12,6 +12,18 @@ def label_value(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+UP_HELP = "1 if drift read the target to its end (0: it could not; the error is on stderr)"
+
+
+def render_down(target_label: str) -> str:
+    """The exposition of a drift that could not read its target: up 0, nothing else known."""
+    target = f'{{target="{label_value(target_label)}"}}'
+    return (
+        f"# HELP mmschema_drift_up {UP_HELP}\n# TYPE mmschema_drift_up gauge\n"
+        f"mmschema_drift_up{target} 0\n"
+    )
+
+
 def render_prometheus(report: DriftReport) -> str:
     target = f'{{target="{label_value(report.plan.target)}"}}'
     lines: list[str] = []
@@ -20,6 +32,8 @@ def render_prometheus(report: DriftReport) -> str:
         lines.append(f"# HELP {name} {help_text}")
         lines.append(f"# TYPE {name} {kind}")
         lines.append(f"{name}{target} {value}")
+
+    metric("mmschema_drift_up", "gauge", UP_HELP, 1)
 
     metric(
         "mmschema_drift", "gauge", "1 if the database differs from the file", int(report.drifted)
