@@ -138,7 +138,6 @@ def hostile_files(payload: str) -> list[Hostile]:
             "identity",
             _table("      a: {type: int, identity: {generated: always, start: HOSTILE}}\n"),
             f"1) ; {payload}; --",
-            anchor="{generated",
         ),
         Hostile(
             "assertion",
