@@ -15,6 +15,17 @@ WITH managed AS (
     JOIN managed ON d.refobjid = managed.oid
     WHERE d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
       AND d.classid IN ('pg_rewrite'::regclass, 'pg_proc'::regclass)
+), columns_read AS (
+    SELECT reading.classid, reading.objid,
+           array_agg(DISTINCT ARRAY[rn.nspname::text, rc.relname::text, a.attname::text])
+               AS reads
+    FROM reading
+    JOIN pg_depend d ON d.classid = reading.classid AND d.objid = reading.objid
+    JOIN pg_class rc ON rc.oid = d.refobjid
+    JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+    JOIN pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid
+    WHERE d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+    GROUP BY reading.classid, reading.objid
 )
 SELECT 'rule' AS kind,
        tn.nspname AS schema,
@@ -27,14 +38,8 @@ SELECT 'rule' AS kind,
        '' AS owner,
        NULL::text[] AS grants,
        false AS blocked,
-       ARRAY(SELECT DISTINCT ARRAY[rn.nspname::text, rc.relname::text, a.attname::text]
-             FROM pg_depend d
-             JOIN pg_class rc ON rc.oid = d.refobjid
-             JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-             JOIN pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid
-             WHERE d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
-               AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0) AS reads
-FROM reading
+       reading.reads
+FROM columns_read AS reading
 JOIN pg_rewrite r ON reading.classid = 'pg_rewrite'::regclass AND r.oid = reading.objid
                  AND r.rulename <> '_RETURN'
 JOIN pg_class t ON t.oid = r.ev_class AND t.relkind IN ('r', 'p')
@@ -59,14 +64,8 @@ SELECT CASE WHEN p.prokind = 'p' THEN 'procedure' ELSE 'function' END,
        EXISTS (SELECT 1 FROM pg_depend d
                WHERE d.refclassid = 'pg_proc'::regclass AND d.refobjid = p.oid
                  AND d.deptype = 'n'),
-       ARRAY(SELECT DISTINCT ARRAY[rn.nspname::text, rc.relname::text, a.attname::text]
-             FROM pg_depend d
-             JOIN pg_class rc ON rc.oid = d.refobjid
-             JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-             JOIN pg_attribute a ON a.attrelid = rc.oid AND a.attnum = d.refobjsubid
-             WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
-               AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0)
-FROM reading
+       reading.reads
+FROM columns_read AS reading
 JOIN pg_proc p ON reading.classid = 'pg_proc'::regclass AND p.oid = reading.objid
 JOIN pg_namespace pn ON pn.oid = p.pronamespace
 ORDER BY 1, 2, 3, 4
