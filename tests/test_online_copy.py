@@ -16,7 +16,7 @@ import mmschema.apply
 import mmschema.tablecopy
 from tests.clirunner import run_against
 from tests.conftest import query, run_sql
-from tests.outside import Shell
+from tests.outside import Outcome, Shell
 
 ROWS = 20_000
 BEFORE = f"""
@@ -76,6 +76,21 @@ def leftovers(db: str) -> list[tuple[Any, ...]]:
         " UNION ALL SELECT 'function ' || proname FROM pg_proc WHERE proname LIKE '\\_mms%'"
         " UNION ALL SELECT 'relation ' || relname FROM pg_class WHERE relname LIKE '\\_mms%'",
     )
+
+
+def swapped_under_writes(
+    shell: Shell, common: tuple[str, ...], db: str
+) -> tuple[Outcome, Outcome, Writer]:
+    """Plan (a copy and swap) and apply it while a writer works on `db`: the plan's and the
+    apply's outcomes, and the writer."""
+    planned = shell.run("plan", *common)
+    assert planned.code == 0, planned.output
+    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    with Writer(db) as writer:
+        applied = shell.run("apply", "--yes", *common)
+    assert not writer.errors, writer.errors
+    assert applied.code == 0, applied.output
+    return planned, applied, writer
 
 
 def test_copy_and_swap_converges(db: str, scratch_dsn: str, shell: Shell) -> None:
@@ -324,14 +339,8 @@ def test_owner_grants_and_comment_go_with_the_copy(
     total = query(db, SUMS)
     shell.write("schema.yaml", NEW.replace("  fills:\n", COMMENTED))
     common = ("-d", db, "--dev-database", scratch_dsn)
-    planned = shell.run("plan", *common)
-    assert planned.code == 0, planned.output
-    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    planned, applied, writer = swapped_under_writes(shell, common, db)
     assert f'OWNER TO "{OWNER}"' in planned.stdout
-    with Writer(db) as writer:
-        applied = shell.run("apply", "--yes", *common)
-    assert not writer.errors, writer.errors
-    assert applied.code == 0, applied.output
     assert "retype_copy_swap public.fills" in applied.output
     # exactly the old table's owner, privileges (grantors too) and comment
     assert query(db, PRIVILEGES) == had
@@ -388,14 +397,8 @@ def test_triggers_policies_and_row_security_go_with_the_copy(
     had = query(db, GUARDS)
     shell.write("schema.yaml", NEW.replace("  fills:\n", FORCED))
     common = ("-d", db, "--dev-database", scratch_dsn)
-    planned = shell.run("plan", *common)
-    assert planned.code == 0, planned.output
-    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
+    planned, _applied, writer = swapped_under_writes(shell, common, db)
     assert "retype_online_expand public.fills" not in planned.stdout
-    with Writer(db) as writer:
-        applied = shell.run("apply", "--yes", *common)
-    assert not writer.errors, writer.errors
-    assert applied.code == 0, applied.output
     assert query(db, GUARDS) == had
     # the triggers fired for every write during the copy, and fire on the new table
     assert query(db, "SELECT n FROM fill_audit") == [(writer.inserted,)]
@@ -445,13 +448,7 @@ def test_views_over_the_table_are_made_again_by_the_swap(
     )
     shell.write("schema.yaml", NEW)
     common = ("-d", db, "--dev-database", scratch_dsn)
-    planned = shell.run("plan", *common)
-    assert planned.code == 0, planned.output
-    assert "retype_copy_swap public.fills" in planned.stdout, planned.stdout
-    with Writer(db) as writer:
-        applied = shell.run("apply", "--yes", *common)
-    assert not writer.errors, writer.errors
-    assert applied.code == 0, applied.output
+    _planned, _applied, writer = swapped_under_writes(shell, common, db)
     assert query(
         db,
         "SELECT (SELECT n FROM how_many), (SELECT count(*) FROM fills),"
