@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 import psycopg
+from rich.console import Console
 
 from mmschema import history as runlog
 from mmschema.command_base import ExitStatus, load_file, print_json, target_for
@@ -35,7 +36,7 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
     ahead = cold if read_ahead is not None else None
     fmt = output_format(args, environment)
     try:
-        report, plan, refused = _read(args, environment, desired, target, read_ahead, ahead)
+        report, plan, refused = _read(args, environment, err, desired, target, read_ahead, ahead)
     except Exception:
         if fmt == "prometheus" and getattr(args, "plan_sink", None) is None:
             from mmschema.render.prometheus import render_down
@@ -62,13 +63,13 @@ def drift(args: argparse.Namespace, environment: Environment) -> ExitStatus:
 def _read(
     args: argparse.Namespace,
     environment: Environment,
+    err: Console,
     desired: DesiredState,
     target: Target,
     read_ahead: psycopg.Connection[Any] | None,
     ahead: CatalogAhead | None,
 ) -> tuple[DriftReport, Plan, list[str]]:
     """The drift report of the target: its plan, refusals and last apply."""
-    _, err = consoles(environment)
     file_checksum = runlog.checksum(desired.text)
     with (
         read_ahead or connect(target.dsn) as conn,
